@@ -1,0 +1,42 @@
+"""Settings in one place: defaults, overridable by ``TUNELOOP_*`` environment variables."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+
+def _env_float(name: str, default: float) -> float:
+    raw = os.environ.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        return float(raw)
+    except ValueError as exc:  # a typo in the environment must not be silently ignored
+        raise ValueError(f"environment variable {name}={raw!r} is not a number") from exc
+
+
+@dataclass(frozen=True)
+class Settings:
+    db_path: Path = field(
+        default_factory=lambda: Path(os.environ.get("TUNELOOP_DB", "data/tuneloop.duckdb")),
+        metadata={"help": "DuckDB file of the store (TUNELOOP_DB)."},
+    )
+    lock_wait_s: float = field(
+        default_factory=lambda: _env_float("TUNELOOP_LOCK_WAIT", 3.0),
+        metadata={"help": "Seconds to wait for a busy store before giving up (TUNELOOP_LOCK_WAIT)."},
+    )
+    chunk_rows: int = field(
+        default_factory=lambda: int(_env_float("TUNELOOP_CHUNK_ROWS", 250_000)),
+        metadata={"help": "Rows per chunk when importing (bounds memory) (TUNELOOP_CHUNK_ROWS)."},
+    )
+    lease_s: float = field(
+        default_factory=lambda: _env_float("TUNELOOP_LEASE_SECONDS", 300.0),
+        metadata={"help": "How long an item served to a reviewer stays reserved (TUNELOOP_LEASE_SECONDS)."},
+    )
+
+
+def settings() -> Settings:
+    """Read the settings now (environment variables are read at call time, not import time)."""
+    return Settings()

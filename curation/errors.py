@@ -1,0 +1,117 @@
+"""Named exceptions of the curation layer.
+
+Every message names what was wrong (file, row, field, value), lists the valid options where
+there are any, and says what to do. The CLI prints ``str(error)`` and exits non-zero.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+class TuneloopError(Exception):
+    """Base class of every error Tuneloop raises on purpose. Exit code 1 in the CLI."""
+
+    exit_code = 1
+
+
+class BadInput(TuneloopError):
+    """The user's input is wrong; nothing was written. Exit code 2 in the CLI."""
+
+    exit_code = 2
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One problem found in an input file, printed as ``file:row:field: message``.
+
+    ``row`` follows what an editor or a spreadsheet shows: for CSV the header is row 1 and the
+    first record row 2; for JSONL the line number; for Parquet the 1-based record number.
+    Row 0 means the file as a whole; field ``-`` means no particular field.
+    """
+
+    file: str
+    row: int
+    field: str
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.file}:{self.row}:{self.field}: {self.message}"
+
+
+class ImportValidationError(BadInput):
+    """An input file has problems; the import wrote nothing."""
+
+    max_shown = 50
+
+    def __init__(self, problems: list[Problem], total: int | None = None):
+        self.problems = problems
+        self.total = total if total is not None else len(problems)
+        shown = [str(p) for p in problems[: self.max_shown]]
+        if self.total > len(shown):
+            shown.append(f"... and {self.total - len(shown)} more problems (nothing was imported)")
+        super().__init__("\n".join(shown))
+
+
+class DatasetNotFound(BadInput):
+    def __init__(self, name: str, known: list[str]):
+        listing = ", ".join(known) if known else "none yet"
+        super().__init__(
+            f"dataset '{name}' does not exist (datasets: {listing}); "
+            "create it by importing a file: tuneloop import FILE --dataset NAME"
+        )
+
+
+class ExampleNotFound(BadInput):
+    def __init__(self, example_id: object):
+        super().__init__(f"example {example_id} does not exist")
+
+
+class StoreBusy(TuneloopError):
+    """Another process holds the DuckDB file (DuckDB allows one read-write process per file)."""
+
+    def __init__(self, path: str, detail: str):
+        super().__init__(
+            f"{path}: the store is in use by another process ({detail}). "
+            "Stop the review app (or use its Import/Export page), or wait for the other "
+            "command to finish, then retry; set TUNELOOP_LOCK_WAIT=SECONDS to wait longer."
+        )
+
+
+class SchemaTooNew(TuneloopError):
+    def __init__(self, path: str, found: int, known: int):
+        super().__init__(
+            f"{path}: the store has schema version {found}, but this tuneloop knows versions up "
+            f"to {known}; upgrade tuneloop (pip install -U tuneloop) or open another file with --db"
+        )
+
+
+class StaleVersion(TuneloopError):
+    """Optimistic concurrency: the example changed since the caller read it."""
+
+    def __init__(self, example_id: int, expected: int, current: int, current_row: dict | None = None):
+        self.example_id = example_id
+        self.expected = expected
+        self.current = current
+        self.current_row = current_row or {}
+        super().__init__(
+            f"example {example_id} changed meanwhile (you had version {expected}, it is now "
+            f"version {current}); reload it, look at the other change, then save again"
+        )
+
+
+class UserExists(BadInput):
+    def __init__(self, name: str):
+        super().__init__(f"user '{name}' already exists; choose another name")
+
+
+class InvalidValue(BadInput):
+    """A setting or option has a value outside its allowed set."""
+
+    def __init__(self, what: str, value: object, allowed: list[str] | None = None, hint: str = ""):
+        msg = f"{what}: {value!r} is not valid"
+        if allowed:
+            msg += f" (choose one of: {', '.join(allowed)})"
+        if hint:
+            msg += f"; {hint}"
+        super().__init__(msg)

@@ -1,0 +1,170 @@
+"""``tuneloop import``: a file into a dataset, all rows or none, idempotent on re-import."""
+
+from __future__ import annotations
+
+import getpass
+from collections.abc import Callable
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+from .config import settings
+from .errors import BadInput, ImportValidationError, InvalidValue, Problem
+from .io import ColumnMap, RowChecker, inspect_file, iter_chunks, resolve_columns
+from .labels import LabelSchema
+from .store import TASKS, ImportCounts, SourceInfo, Store
+
+IMPORT_STATUSES = ("imported", "needs_review", "approved")
+
+Progress = Callable[[int, int | None], None]
+
+
+@dataclass(frozen=True)
+class ImportResult:
+    dataset: str
+    file: str
+    sha256: str
+    rows: int
+    inserted: int
+    skipped_existing: int
+    skipped_in_file: int
+    source_id: int | None
+    already_imported: bool
+    created_dataset: bool
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+def import_file(
+    store: Store,
+    path: str | Path,
+    dataset: str,
+    *,
+    task: str | None = None,
+    columns: ColumnMap = ColumnMap(),
+    status: str = "imported",
+    label_schema: LabelSchema | None = None,
+    actor: str | None = None,
+    licence: str | None = None,
+    note: str | None = None,
+    progress: Progress | None = None,
+    chunk_rows: int | None = None,
+    _fail_after_insert: bool = False,
+) -> ImportResult:
+    """Import a CSV, JSONL or Parquet file into ``dataset``.
+
+    Parameters
+    ----------
+    store
+        The open store.
+    path
+        Input file; the format follows the extension (.csv, .jsonl/.ndjson, .parquet/.pq).
+    dataset
+        Target dataset; created with ``task`` and ``label_schema`` when it does not exist.
+    task
+        ``"classification"`` (text, label) or ``"generation"`` (prompt, response). Default: the
+        dataset's task, or ``generation`` when the file has a prompt column, else classification.
+    columns
+        Input column names (see :class:`~curation.io.ColumnMap`).
+    status
+        Status of the new examples: ``imported`` (default), ``needs_review`` or ``approved``.
+    label_schema
+        Allowed labels. Required to validate labels; without one the dataset's schema is open
+        and records the labels seen.
+    actor
+        Who imports (recorded in ``sources`` and ``revisions``); default the OS user.
+    progress
+        Called as ``progress(rows_done, rows_total_or_None)`` after each chunk.
+
+    Returns
+    -------
+    ImportResult
+        Counts of rows read, inserted and skipped (already in the dataset, or repeated in the file).
+
+    Raises
+    ------
+    ImportValidationError
+        Any problem in the file; nothing is written.
+
+    Notes
+    -----
+    Runs in one transaction: a crash at any point leaves the store as it was. Rows are
+    identified by a hash of (id, text, prompt, response, label): importing the same rows again
+    adds nothing, and an id reused with other content is refused rather than overwritten.
+    """
+    if status not in IMPORT_STATUSES:
+        raise InvalidValue("--status", status, list(IMPORT_STATUSES))
+    if task is not None and task not in TASKS:
+        raise InvalidValue("--task", task, list(TASKS))
+    if not dataset or not dataset.strip():
+        raise BadInput("--dataset: give a dataset name")
+    info = inspect_file(path)
+    actor = actor or _os_user()
+    chunk_rows = chunk_rows or settings().chunk_rows
+    file = str(path)
+
+    with store.import_session() as session:
+        existing = session.dataset(dataset)
+        if existing is not None:
+            if task is not None and task != existing.task:
+                raise BadInput(
+                    f"--task: dataset '{dataset}' is a {existing.task} dataset, not {task}; "
+                    "import into another dataset or drop --task"
+                )
+            task = existing.task
+            schema = existing.label_schema
+            if label_schema is not None and label_schema != schema:
+                if not schema.open:
+                    raise BadInput(
+                        f"--schema: dataset '{dataset}' already has a label schema; change it in the app's "
+                        "dataset settings, or import into a new dataset"
+                    )
+                schema = label_schema
+                session.update_schema(dataset, schema)
+        else:
+            task = task or ("generation" if "prompt" in info.columns and "text" not in info.columns else "classification")
+            schema = label_schema or LabelSchema(open=True)
+            session.create_dataset(dataset, task, schema)
+
+        mapping = resolve_columns(info, columns, task, schema)
+        checker = RowChecker(file, task, schema, mapping)
+        done = 0
+        for chunk in iter_chunks(info, chunk_rows):
+            frame = checker.standardise(chunk)
+            if not checker.total:  # once a problem is found, keep checking but stop staging
+                session.stage(frame)
+            done += chunk.height
+            if progress:
+                progress(done, info.approx_rows)
+        if done == 0:
+            raise ImportValidationError([Problem(file, 0, "-", "file has no data rows; add rows below the header")])
+        checker.raise_if_any()
+        conflicts = session.id_conflicts(dataset)
+        if conflicts:
+            raise ImportValidationError(
+                [Problem(file, row, "id", f"id {eid!r}: {why}; give the row a new id or remove it")
+                 for row, eid, why in conflicts[:1000]],
+                len(conflicts),
+            )
+        if schema.open:
+            seen = schema.with_seen(session.staged_labels())
+            if seen != schema:
+                session.update_schema(dataset, seen)
+        source = SourceInfo(
+            file_name=info.path.name, path=str(info.path.resolve()), sha256=info.sha256, rows=done,
+            imported_by=actor, licence=licence, note=note,
+        )
+        counts: ImportCounts = session.commit(dataset, source, status, fail_after_insert=_fail_after_insert)
+
+    return ImportResult(
+        dataset=dataset, file=file, sha256=info.sha256, rows=counts.rows, inserted=counts.inserted,
+        skipped_existing=counts.skipped_existing, skipped_in_file=counts.skipped_in_file,
+        source_id=counts.source_id, already_imported=counts.already_imported, created_dataset=existing is None,
+    )
+
+
+def _os_user() -> str:
+    try:
+        return getpass.getuser()
+    except Exception:  # noqa: BLE001 - no user database in some containers
+        return "unknown"

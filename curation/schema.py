@@ -1,0 +1,159 @@
+"""The DuckDB schema as an ordered list of migrations.
+
+Migration N brings a store from schema version N-1 to N. Never edit a released migration:
+append a new one. :class:`curation.store.Store` applies what is missing when it opens a file
+and refuses a file whose version is newer than the last one here.
+"""
+
+from __future__ import annotations
+
+MIGRATIONS: list[tuple[int, str, list[str]]] = [
+    (
+        1,
+        "initial schema",
+        [
+            """CREATE TABLE datasets (
+                name VARCHAR PRIMARY KEY,
+                task VARCHAR NOT NULL,            -- classification | generation
+                label_schema VARCHAR,             -- JSON, see curation.labels.LabelSchema
+                guidelines VARCHAR NOT NULL DEFAULT '',
+                settings VARCHAR NOT NULL DEFAULT '{}',  -- JSON: required annotations, intended use, ...
+                created_at TIMESTAMP NOT NULL
+            )""",
+            "CREATE SEQUENCE source_id_seq START 1",
+            """CREATE TABLE sources (
+                id INTEGER PRIMARY KEY,
+                dataset VARCHAR NOT NULL,
+                file_name VARCHAR NOT NULL,
+                path VARCHAR NOT NULL,
+                sha256 VARCHAR NOT NULL,
+                rows INTEGER NOT NULL,
+                inserted INTEGER NOT NULL,
+                skipped INTEGER NOT NULL,
+                imported_by VARCHAR NOT NULL,
+                imported_at TIMESTAMP NOT NULL,
+                licence VARCHAR,
+                note VARCHAR
+            )""",
+            "CREATE SEQUENCE example_id_seq START 1",
+            """CREATE TABLE examples (
+                id BIGINT PRIMARY KEY,
+                dataset VARCHAR NOT NULL,
+                external_id VARCHAR,
+                source_id INTEGER,
+                source_row INTEGER,
+                text VARCHAR,
+                prompt VARCHAR,
+                response VARCHAR,
+                label VARCHAR,
+                status VARCHAR NOT NULL,          -- imported | needs_review | approved | rejected
+                priority DOUBLE NOT NULL DEFAULT 0,
+                version INTEGER NOT NULL DEFAULT 1,
+                import_hash VARCHAR NOT NULL,     -- of the row as imported: makes re-import idempotent
+                content_hash VARCHAR NOT NULL,    -- of the current text / prompt + response
+                dup_group BIGINT,
+                duplicate_of BIGINT,
+                assignee VARCHAR,
+                lease_until TIMESTAMP,
+                created_at TIMESTAMP NOT NULL,
+                updated_at TIMESTAMP NOT NULL
+            )""",
+            "CREATE SEQUENCE revision_id_seq START 1",
+            """CREATE TABLE revisions (
+                id BIGINT NOT NULL,
+                example_id BIGINT NOT NULL,
+                version INTEGER NOT NULL,         -- the example's version after this change
+                actor VARCHAR NOT NULL,
+                action VARCHAR NOT NULL,
+                before VARCHAR,                   -- JSON of the changed fields before
+                after VARCHAR,                    -- JSON of the changed fields after
+                reason VARCHAR,
+                created_at TIMESTAMP NOT NULL
+            )""",
+            """CREATE TABLE annotations (
+                example_id BIGINT NOT NULL,
+                annotator VARCHAR NOT NULL,
+                label VARCHAR,
+                response VARCHAR,
+                note VARCHAR,
+                created_at TIMESTAMP NOT NULL,
+                PRIMARY KEY (example_id, annotator)
+            )""",
+            "CREATE SEQUENCE flag_id_seq START 1",
+            """CREATE TABLE flags (
+                id BIGINT PRIMARY KEY,
+                example_id BIGINT NOT NULL,
+                dataset VARCHAR NOT NULL,
+                check_name VARCHAR NOT NULL,
+                severity VARCHAR NOT NULL,        -- info | warning | error
+                score DOUBLE,
+                detail VARCHAR,
+                suggestion VARCHAR,
+                created_at TIMESTAMP NOT NULL,
+                resolution VARCHAR,
+                resolved_by VARCHAR,
+                resolved_at TIMESTAMP
+            )""",
+            """CREATE TABLE pii_findings (
+                example_id BIGINT NOT NULL,
+                field VARCHAR NOT NULL,
+                entity VARCHAR NOT NULL,
+                start_pos INTEGER NOT NULL,
+                end_pos INTEGER NOT NULL,
+                score DOUBLE,
+                action VARCHAR NOT NULL,
+                created_at TIMESTAMP NOT NULL
+            )""",
+            """CREATE TABLE users (
+                name VARCHAR PRIMARY KEY,
+                role VARCHAR NOT NULL,            -- annotator | reviewer | admin
+                password_hash VARCHAR NOT NULL,
+                created_at TIMESTAMP NOT NULL,
+                failed_logins INTEGER NOT NULL DEFAULT 0,
+                locked_until TIMESTAMP
+            )""",
+            """CREATE TABLE snapshots (
+                id VARCHAR PRIMARY KEY,
+                dataset VARCHAR NOT NULL,
+                name VARCHAR,
+                created_at TIMESTAMP NOT NULL,
+                created_by VARCHAR,
+                datasheet VARCHAR
+            )""",
+            """CREATE TABLE snapshot_items (
+                snapshot_id VARCHAR NOT NULL,
+                example_id BIGINT NOT NULL,
+                version INTEGER NOT NULL,
+                split VARCHAR NOT NULL
+            )""",
+            """CREATE TABLE runs (
+                id VARCHAR PRIMARY KEY,
+                snapshot_id VARCHAR,
+                task VARCHAR NOT NULL,
+                config VARCHAR,
+                metrics VARCHAR,
+                path VARCHAR,
+                status VARCHAR NOT NULL,
+                created_at TIMESTAMP NOT NULL
+            )""",
+            """CREATE TABLE predictions (
+                run_id VARCHAR NOT NULL,
+                example_id BIGINT,
+                label VARCHAR,
+                confidence DOUBLE,
+                correct BOOLEAN,
+                created_at TIMESTAMP NOT NULL
+            )""",
+            """CREATE TABLE rubric_reviews (
+                run_id VARCHAR NOT NULL,
+                example_id BIGINT,
+                reviewer VARCHAR NOT NULL,
+                scores VARCHAR,
+                comment VARCHAR,
+                created_at TIMESTAMP NOT NULL
+            )""",
+        ],
+    ),
+]
+
+LATEST = MIGRATIONS[-1][0]

@@ -1,0 +1,1 @@
+"""Application layer: the ``tuneloop`` CLI, the Streamlit review app, and the services they call."""

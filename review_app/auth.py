@@ -1,0 +1,77 @@
+"""Users and passwords: argon2 hashes, role checks, rate-limited logins.
+
+Passwords are never logged or stored in clear; failed logins lock an account for a while.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
+
+from curation import BadInput, Store
+from curation.store import ROLES, now
+
+from .errors import AccountLocked, LoginFailed, PermissionDenied
+
+_hasher = PasswordHasher()
+# Verified against when the user does not exist, so both paths cost the same time.
+_DUMMY_HASH = _hasher.hash("not-a-real-password")
+LOCK_AFTER = 5
+LOCK_SECONDS = 60.0
+MIN_PASSWORD = 4
+RANK = {role: i for i, role in enumerate(ROLES)}  # annotator < reviewer < admin
+
+
+@dataclass(frozen=True)
+class User:
+    name: str
+    role: str
+
+    def can(self, role: str) -> bool:
+        """True when this user's role is ``role`` or above."""
+        return RANK[self.role] >= RANK[role]
+
+    def require(self, role: str, action: str) -> None:
+        if not self.can(role):
+            raise PermissionDenied(self.name, self.role, action, role)
+
+
+def hash_password(password: str) -> str:
+    return _hasher.hash(password)
+
+
+def add_user(store: Store, name: str, role: str, password: str) -> User:
+    """Create a user with an argon2-hashed password."""
+    name = name.strip()
+    if not name or any(ch.isspace() for ch in name):
+        raise BadInput(f"user name {name!r}: give a name without spaces")
+    if len(password) < MIN_PASSWORD:
+        raise BadInput(f"password: at least {MIN_PASSWORD} characters, got {len(password)}")
+    store.add_user(name, role, hash_password(password))
+    return User(name, role)
+
+
+def authenticate(store: Store, name: str, password: str) -> User:
+    """Check a login. Raises :class:`LoginFailed` or :class:`AccountLocked`; never says which part was wrong."""
+    row = store.get_user(name.strip())
+    if row is None:
+        _verify(_DUMMY_HASH, password)
+        raise LoginFailed()
+    if row["locked_until"] is not None and row["locked_until"] > now():
+        raise AccountLocked(row["name"], int((row["locked_until"] - now()).total_seconds()) + 1)
+    if not _verify(row["password_hash"], password):
+        store.record_login(row["name"], ok=False, lock_after=LOCK_AFTER, lock_s=LOCK_SECONDS)
+        raise LoginFailed()
+    store.record_login(row["name"], ok=True, lock_after=LOCK_AFTER, lock_s=LOCK_SECONDS)
+    if _hasher.check_needs_rehash(row["password_hash"]):
+        store.set_password_hash(row["name"], hash_password(password))
+    return User(row["name"], row["role"])
+
+
+def _verify(password_hash: str, password: str) -> bool:
+    try:
+        return _hasher.verify(password_hash, password)
+    except (VerifyMismatchError, VerificationError, InvalidHashError):
+        return False
