@@ -122,7 +122,7 @@ def import_file(
                 schema = label_schema
                 session.update_schema(dataset, schema)
         else:
-            task = task or ("generation" if "prompt" in info.columns and "text" not in info.columns else "classification")
+            task = task or ("generation" if columns.prompt in info.columns and columns.text not in info.columns else "classification")
             schema = label_schema or LabelSchema(open=True)
             session.create_dataset(dataset, task, schema)
 

@@ -284,7 +284,7 @@ def _fail_with_diagnosis(p: Path, fmt: str, name: str, exc: Exception) -> None:
                 try:
                     value = json.loads(line)
                 except json.JSONDecodeError as err:
-                    problems.append(Problem(name, line_no, "-", f"malformed JSON ({err.msg} at column {err.colno}); fix or remove the line"))
+                    problems.append(Problem(name, line_no, "-", f"malformed JSON ({err.msg} at character {err.pos + 1}); fix or remove the line"))
                     continue
                 if not isinstance(value, dict):
                     problems.append(Problem(name, line_no, "-", f"expected a JSON object per line, got {type(value).__name__}"))
