@@ -15,7 +15,7 @@ import json
 import os
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timezone
@@ -115,6 +115,10 @@ class Store:
             Path(self.path).parent.mkdir(parents=True, exist_ok=True)
         self._con = self._connect(lock_wait_s, read_only)
         self._local = threading.local()
+        # DuckDB's optimistic concurrency misses some write-write conflicts between threads
+        # (measured: versioned updates interleaved with lease updates on the same row lost
+        # updates), so every write in this process is serialised. Writes take milliseconds.
+        self.write_lock = threading.RLock()
         if not read_only:
             self.migrate()
         else:
@@ -145,17 +149,27 @@ class Store:
 
     @contextmanager
     def transaction(self) -> Iterator[duckdb.DuckDBPyConnection]:
-        """Run a block in one transaction on a fresh cursor: all of it or nothing."""
-        cur = self._con.cursor()
-        cur.begin()
-        try:
-            yield cur
-        except BaseException:
-            cur.rollback()
+        """Run a block in one transaction on a fresh cursor: all of it or nothing.
+
+        Holds the process's write lock for the duration (see ``write_lock``).
+        """
+        with self.write_lock:
+            cur = self._con.cursor()
+            cur.begin()
+            try:
+                yield cur
+            except BaseException:
+                cur.rollback()
+                cur.close()
+                raise
+            cur.commit()
             cur.close()
-            raise
-        cur.commit()
-        cur.close()
+
+    def write(self, sql: str, params: list | None = None) -> list[tuple]:
+        """Run one writing statement under the write lock; return its rows (for RETURNING)."""
+        with self.write_lock:
+            cur = self.cursor()
+            return cur.execute(sql, params or []).fetchall()
 
     def close(self) -> None:
         self._con.close()
@@ -292,10 +306,14 @@ class Store:
         actor: str,
         action: str,
         reason: str | None = None,
+        also: Callable[[duckdb.DuckDBPyConnection], None] | None = None,
     ) -> dict:
         """Change fields of one example if it is still at ``expected_version``.
 
-        Bumps the version and appends a revision in the same transaction.
+        Bumps the version and appends a revision in the same transaction. ``changes`` may be
+        empty (an action such as a note or an annotation that changes no field is still a new
+        version with its revision). ``also(cur)`` runs inside the same transaction, for rows
+        that belong to the change (an annotation, a resolved flag).
 
         Raises
         ------
@@ -313,16 +331,21 @@ class Store:
                 if row["version"] != expected_version:
                     raise StaleVersion(example_id, expected_version, row["version"], row)
                 before = {k: row[k] for k in changes}
-                sets = ", ".join(f"{k} = ?" for k in changes)
+                sets = "".join(f"{k} = ?, " for k in changes)
                 params = list(changes.values())
-                cur.execute(
-                    f"UPDATE examples SET {sets}, version = version + 1, updated_at = ? WHERE id = ? AND version = ?",
+                hit = cur.execute(
+                    f"UPDATE examples SET {sets}version = version + 1, updated_at = ? WHERE id = ? AND version = ? "
+                    "RETURNING id",
                     [*params, now(), example_id, expected_version],
-                )
+                ).fetchall()
+                if not hit:
+                    raise StaleVersion(example_id, expected_version, row["version"] + 1, row)
                 if any(k in changes for k in ("text", "prompt", "response")):
                     # SET expressions see the old row, so hash the new content in a second statement
                     cur.execute(f"UPDATE examples SET content_hash = {_CONTENT_HASH} WHERE id = ?", [example_id])
                 self._append_revision(cur, example_id, expected_version + 1, actor, action, before, changes, reason)
+                if also is not None:
+                    also(cur)
                 return self.get_example(example_id, cur)
         except duckdb.TransactionException:
             # Another thread committed a change to the same row first (DuckDB fails fast on
@@ -434,8 +457,8 @@ class Store:
             raise InvalidValue("--role", role, list(ROLES))
         if self.get_user(name) is not None:
             raise UserExists(name)
-        self.cursor().execute("INSERT INTO users (name, role, password_hash, created_at) VALUES (?, ?, ?, ?)",
-                              [name, role, password_hash, now()])
+        self.write("INSERT INTO users (name, role, password_hash, created_at) VALUES (?, ?, ?, ?)",
+                   [name, role, password_hash, now()])
 
     def get_user(self, name: str) -> dict | None:
         rows = self._dicts("SELECT * FROM users WHERE name = ?", [name])
@@ -446,11 +469,10 @@ class Store:
 
     def record_login(self, name: str, *, ok: bool, lock_after: int, lock_s: float) -> None:
         """Count failed logins; lock the account for ``lock_s`` after ``lock_after`` failures in a row."""
-        cur = self.cursor()
         if ok:
-            cur.execute("UPDATE users SET failed_logins = 0, locked_until = NULL WHERE name = ?", [name])
+            self.write("UPDATE users SET failed_logins = 0, locked_until = NULL WHERE name = ?", [name])
             return
-        cur.execute(
+        self.write(
             """UPDATE users SET failed_logins = failed_logins + 1,
                locked_until = CASE WHEN failed_logins + 1 >= ? THEN ?::TIMESTAMP + to_microseconds(?::BIGINT)
                                    ELSE locked_until END
@@ -459,7 +481,7 @@ class Store:
         )
 
     def set_password_hash(self, name: str, password_hash: str) -> None:
-        self.cursor().execute("UPDATE users SET password_hash = ? WHERE name = ?", [password_hash, name])
+        self.write("UPDATE users SET password_hash = ? WHERE name = ?", [password_hash, name])
 
     # -- helpers ------------------------------------------------------------------------
     def _dicts(self, sql: str, params: list, cur: duckdb.DuckDBPyConnection | None = None) -> list[dict]:

@@ -1,0 +1,351 @@
+"""The review workflow as plain functions: what every page calls, tested without Streamlit.
+
+Each action takes the acting :class:`~review_app.auth.User`, checks the role here (not only in
+the UI), and changes an example only through a versioned update with a revision. A save names
+the version the user saw; when someone else changed the example meanwhile it raises
+:class:`~curation.errors.StaleVersion` carrying their row, and the page lets the user choose.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import tempfile
+from collections import Counter
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+import polars as pl
+
+from curation import BadInput, ColumnMap, ImportValidationError, LabelSchema, StaleVersion, Store, import_file, settings
+from curation import store_review as sr
+from curation.store import ROLES
+
+from .auth import User, add_user
+
+ANNOTATOR, REVIEWER, ADMIN = ROLES
+
+
+@dataclass
+class Item:
+    """Everything the queue page shows for one example."""
+
+    example: dict
+    dataset: str
+    task: str
+    schema: LabelSchema
+    guidelines: str
+    flags: list[dict] = field(default_factory=list)
+    prediction: dict | None = None
+    pii: list[dict] = field(default_factory=list)
+    neighbours: list[dict] = field(default_factory=list)
+    annotations: list[dict] = field(default_factory=list)
+    remaining: int = 0
+
+    @property
+    def id(self) -> int:
+        return self.example["id"]
+
+    @property
+    def version(self) -> int:
+        return self.example["version"]
+
+
+def default_stage(user: User) -> str:
+    return "review" if user.can(REVIEWER) else "annotate"
+
+
+def next_item(store: Store, user: User, dataset: str, flt: sr.QueueFilter | None = None) -> Item | None:
+    """Lease the next item of ``dataset`` to ``user`` and load what helps decide on it.
+
+    Annotators only get the ``annotate`` stage; reviewers default to ``review``. In a dataset that
+    needs several annotations per item, an annotator never gets an item they already annotated.
+    """
+    flt = flt or sr.QueueFilter(stage=default_stage(user))
+    if flt.stage != "annotate":
+        user.require(REVIEWER, f"work on the '{flt.stage}' queue")
+    ds = store.get_dataset(dataset)
+    if flt.stage == "annotate" and _required(ds.settings) > 1:
+        flt = sr.QueueFilter(**{**flt.__dict__, "exclude_annotated_by": user.name})
+    example_id = sr.claim_next(store, dataset, user.name, flt, settings().lease_s)
+    if example_id is None:
+        return None
+    return load_item(store, example_id, remaining=sr.queue_size(store, dataset, flt))
+
+
+def load_item(store: Store, example_id: int, remaining: int = 0) -> Item:
+    ex = store.get_example(example_id)
+    ds = store.get_dataset(ex["dataset"])
+    return Item(
+        example=ex, dataset=ds.name, task=ds.task, schema=ds.label_schema, guidelines=ds.guidelines,
+        flags=sr.open_flags(store, example_id), prediction=sr.latest_prediction(store, example_id),
+        pii=sr.pii_spans(store, example_id), neighbours=sr.group_members(store, example_id),
+        annotations=sr.annotations(store, example_id), remaining=remaining,
+    )
+
+
+def label_choices(store: Store, dataset: str) -> list[str]:
+    """Every allowed label, most frequent first (the first nine get the keys 1-9)."""
+    ds = store.get_dataset(dataset)
+    freq = [lab for lab, _ in sr.label_frequencies(store, dataset)]
+    allowed = list(ds.label_schema.labels)
+    if ds.label_schema.structured:
+        return freq
+    ordered = [lab for lab in freq if lab in allowed or ds.label_schema.open]
+    return ordered + [lab for lab in allowed if lab not in ordered]
+
+
+def _required(ds_settings: dict) -> int:
+    return max(int(ds_settings.get("required_annotations", 1) or 1), 1)
+
+
+def _check_label(store: Store, dataset: str, label: str) -> None:
+    problem = store.get_dataset(dataset).label_schema.check(label)
+    if problem:
+        raise BadInput(problem)
+
+
+# -- actions ---------------------------------------------------------------------------------
+def label(store: Store, user: User, example_id: int, version: int, new_label: str, note: str | None = None) -> dict:
+    """Label an item (annotator and up). With N required annotations the label is recorded as an
+    annotation; once N are in, the majority becomes the label and disagreements are flagged."""
+    user.require(ANNOTATOR, "label examples")
+    ex = store.get_example(example_id)
+    _check_label(store, ex["dataset"], new_label)
+    ds = store.get_dataset(ex["dataset"])
+    needed = _required(ds.settings)
+    others = [a for a in sr.annotations(store, example_id) if a["annotator"] != user.name and a["label"]]
+    changes: dict = {}
+    flag = None
+    if needed <= 1:
+        changes = {"label": new_label, "status": "needs_review"}
+    elif len(others) + 1 >= needed:
+        votes = Counter([a["label"] for a in others] + [new_label])
+        top, n = votes.most_common(1)[0]
+        changes = {"label": top, "status": "needs_review"}
+        if n < len(others) + 1:
+            flag = ("disagreement", ", ".join(f"{lab}: {c}" for lab, c in votes.most_common()))
+
+    def also(cur) -> None:
+        sr.upsert_annotation(cur, example_id, user.name, new_label, None, note)
+        if flag:
+            sr.add_flag(cur, example_id, ex["dataset"], flag[0], "warning", None,
+                        f"annotators disagree ({flag[1]}); a reviewer adjudicates", changes["label"])
+
+    row = store.update_example(example_id, version, changes, actor=user.name,
+                               action="label" if needed <= 1 else "annotate", reason=note, also=also)
+    sr.release(store, example_id, user.name)
+    return row
+
+
+def correct_response(store: Store, user: User, example_id: int, version: int, response: str) -> dict:
+    """Replace the response of a generation example (annotator and up)."""
+    user.require(ANNOTATOR, "correct responses")
+    if not response.strip():
+        raise BadInput("response: empty; write a response or skip the item")
+    row = store.update_example(example_id, version, {"response": response, "status": "needs_review"},
+                               actor=user.name, action="correct")
+    sr.release(store, example_id, user.name)
+    return row
+
+
+def approve(store: Store, user: User, example_id: int, version: int, new_label: str | None = None,
+            response: str | None = None) -> dict:
+    """Approve an example (reviewer and up), optionally with a corrected label or response."""
+    user.require(REVIEWER, "approve examples")
+    changes: dict = {"status": "approved"}
+    if new_label is not None:
+        _check_label(store, store.get_example(example_id)["dataset"], new_label)
+        changes["label"] = new_label
+    if response is not None:
+        changes["response"] = response
+    row = store.update_example(example_id, version, changes, actor=user.name, action="approve")
+    sr.release(store, example_id, user.name)
+    return row
+
+
+def reject(store: Store, user: User, example_id: int, version: int, reason: str | None = None) -> dict:
+    """Reject an example (reviewer and up); it never reaches a snapshot."""
+    user.require(REVIEWER, "reject examples")
+    row = store.update_example(example_id, version, {"status": "rejected"}, actor=user.name, action="reject",
+                               reason=reason)
+    sr.release(store, example_id, user.name)
+    return row
+
+
+def skip(store: Store, user: User, example_id: int) -> None:
+    """Give the item back to the queue; the page keeps it out of this user's queue for the session."""
+    user.require(ANNOTATOR, "skip items")
+    sr.release(store, example_id, user.name)
+
+
+def note(store: Store, user: User, example_id: int, version: int, text: str) -> dict:
+    """Attach a note to an example (a revision without field changes)."""
+    user.require(ANNOTATOR, "add notes")
+    if not text.strip():
+        raise BadInput("note: empty; write something or cancel")
+    return store.update_example(example_id, version, {}, actor=user.name, action="note", reason=text.strip())
+
+
+def undo_last(store: Store, user: User, dataset: str) -> dict | None:
+    """Undo the user's last change in ``dataset`` as a new revision (never a deletion).
+
+    Raises :class:`StaleVersion` when someone changed the example after that action.
+    Returns the example after the undo, or ``None`` when there is nothing to undo.
+    """
+    user.require(ANNOTATOR, "undo")
+    rev = sr.last_undoable(store, user.name, dataset)
+    if rev is None:
+        return None
+    before = json.loads(rev["before"]) if rev["before"] else {}
+    return store.update_example(rev["example_id"], rev["version"], before, actor=user.name, action="undo",
+                                reason=f"undo of revision {rev['id']}")
+
+
+def resolve_flag(store: Store, user: User, flag_id: int, resolution: str) -> dict:
+    """Close a flag with a resolution (reviewer and up), recorded in the example's history."""
+    user.require(REVIEWER, "resolve flags")
+    example_id = sr.flag_example(store, flag_id)
+    if example_id is None:
+        raise BadInput(f"flag {flag_id} does not exist")
+    ex = store.get_example(example_id)
+    return store.update_example(example_id, ex["version"], {}, actor=user.name, action="resolve_flag",
+                                reason=f"flag {flag_id}: {resolution}",
+                                also=lambda cur: sr.resolve_flag(cur, flag_id, resolution, user.name))
+
+
+@dataclass
+class BulkResult:
+    done: list[int]
+    stale: list[int]
+
+
+def bulk(store: Store, user: User, seen: dict[int, int], action: str, new_label: str | None = None) -> BulkResult:
+    """Approve or relabel a selection (reviewer and up). ``seen`` maps id -> the version shown to
+    the user; an example changed since is left alone and reported in ``stale``."""
+    user.require(REVIEWER, f"bulk {action}")
+    if action not in ("approve", "relabel"):
+        raise BadInput(f"bulk action {action!r} is not valid (choose one of: approve, relabel)")
+    if action == "relabel":
+        if not new_label:
+            raise BadInput("relabel: choose the new label")
+        _check_label(store, store.get_example(next(iter(seen)))["dataset"], new_label)
+    done, stale = [], []
+    for example_id, version in seen.items():
+        changes = {"status": "approved"} if action == "approve" else {"label": new_label}
+        try:
+            store.update_example(example_id, version, changes, actor=user.name, action=f"bulk_{action}")
+            done.append(example_id)
+        except StaleVersion:
+            stale.append(example_id)
+    return BulkResult(done, stale)
+
+
+def history(store: Store, example_id: int) -> list[dict]:
+    return store.revisions(example_id)
+
+
+# -- admin -----------------------------------------------------------------------------------
+def update_dataset_settings(store: Store, user: User, dataset: str, *, guidelines: str | None = None,
+                            label_schema: LabelSchema | None = None, required_annotations: int | None = None,
+                            extra: dict | None = None) -> None:
+    """Change guidelines, label schema, annotations per item and other settings (admin)."""
+    user.require(ADMIN, "change dataset settings")
+    ds = store.get_dataset(dataset)
+    new_settings = dict(ds.settings)
+    if required_annotations is not None:
+        if required_annotations < 1:
+            raise BadInput(f"required annotations: must be at least 1, got {required_annotations}")
+        new_settings["required_annotations"] = required_annotations
+    new_settings.update(extra or {})
+    store.update_dataset(dataset, guidelines=guidelines, label_schema=label_schema, settings=new_settings)
+
+
+def create_user(store: Store, user: User, name: str, role: str, password: str) -> User:
+    user.require(ADMIN, "manage users")
+    return add_user(store, name, role, password)
+
+
+def import_upload(store: Store, user: User, filename: str, data: bytes, dataset: str, *, task: str | None = None,
+                  columns: ColumnMap = ColumnMap(), status: str = "imported", progress=None):
+    """Import an uploaded file with the same validation and atomicity as the CLI (admin)."""
+    user.require(ADMIN, "import files")
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / Path(filename).name
+        path.write_bytes(data)
+        try:
+            return import_file(store, path, dataset, task=task, columns=columns, status=status, actor=user.name,
+                               progress=progress)
+        except ImportValidationError as exc:
+            # problems name the temporary path; show the name the user uploaded
+            raise ImportValidationError([replace(p, file=filename) for p in exc.problems], exc.total) from None
+
+
+CSV_RISKY = ("=", "+", "-", "@", "\t", "\r")
+
+
+def csv_safe(value: object) -> object:
+    """Neutralise spreadsheet formula injection: prefix risky leading characters with a quote."""
+    if isinstance(value, str) and value.startswith(CSV_RISKY):
+        return "'" + value
+    return value
+
+
+def export_csv(store: Store, user: User, dataset: str) -> bytes:
+    """Every example of ``dataset`` as CSV, formula-injection safe (admin)."""
+    user.require(ADMIN, "export datasets")
+    frame = sr.browse(store, dataset, limit=10**9)
+    buf = io.StringIO()
+    writer = csv.writer(buf)
+    writer.writerow(frame.columns)
+    for row in frame.iter_rows():
+        writer.writerow([csv_safe(v) for v in row])
+    return buf.getvalue().encode("utf-8")
+
+
+def export_jsonl(store: Store, user: User, dataset: str) -> bytes:
+    user.require(ADMIN, "export datasets")
+    with tempfile.TemporaryDirectory() as tmp:
+        out = Path(tmp) / "export.jsonl"
+        store.export_jsonl(dataset, out)
+        return out.read_bytes()
+
+
+# -- dashboard -------------------------------------------------------------------------------
+@dataclass
+class Dashboard:
+    by_status: pl.DataFrame
+    by_label: pl.DataFrame
+    activity: pl.DataFrame
+    agreement: dict
+
+
+def dashboard(store: Store, dataset: str) -> Dashboard:
+    return Dashboard(sr.counts_by(store, dataset, "status"), sr.counts_by(store, dataset, "label"),
+                     sr.activity(store, dataset), agreement(sr.annotation_matrix(store, dataset)))
+
+
+def agreement(long: pl.DataFrame) -> dict:
+    """Observed agreement and Krippendorff's alpha (nominal) over items with 2+ annotations."""
+    multi = long.filter(pl.len().over("example_id") >= 2)
+    if multi.height == 0:
+        return {"items": 0}
+    import krippendorff
+    import numpy as np
+
+    labels = sorted(multi["label"].unique().to_list())
+    code = {lab: i for i, lab in enumerate(labels)}
+    wide = multi.with_columns(pl.col("label").replace_strict(code, return_dtype=pl.Float64)).pivot(
+        on="annotator", index="example_id", values="label")
+    matrix = wide.drop("example_id").to_numpy().T.astype(float)
+    pairs_same = pairs = 0
+    for col in matrix.T:
+        vals = col[~np.isnan(col)]
+        for i in range(len(vals)):
+            for j in range(i + 1, len(vals)):
+                pairs += 1
+                pairs_same += vals[i] == vals[j]
+    alpha = float(krippendorff.alpha(reliability_data=matrix, level_of_measurement="nominal")) if len(labels) > 1 else 1.0
+    return {"items": int(wide.height), "annotators": int(matrix.shape[0]),
+            "observed_agreement": pairs_same / pairs if pairs else None, "krippendorff_alpha": alpha}
