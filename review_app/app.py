@@ -1,31 +1,40 @@
-"""Streamlit entry point of the review app: holds the store, routes pages.
+"""Streamlit entry point: holds the store for the process and routes pages by role.
 
-Start it with ``tuneloop app`` (which sets ``TUNELOOP_DB``), not by hand.
+Start it with ``tuneloop app`` (which sets ``TUNELOOP_DB``). Pages are scripts in ``views/``;
+their logic lives in :mod:`review_app.services`.
 """
 
 from __future__ import annotations
 
 import streamlit as st
 
-from curation import Store, settings
+from review_app.state import current_user, get_store
 
 st.set_page_config(page_title="Tuneloop review", layout="wide")
+get_store()  # open (and migrate) the store once per process, before any page runs
 
+user = current_user()
+if user is None:
+    pages = [st.Page("views/login.py", title="Log in", url_path="login")]
+else:
+    pages = {
+        "Review": [
+            st.Page("views/queue.py", title="Queue", url_path="queue", default=True),
+            st.Page("views/browse.py", title="Browse", url_path="browse"),
+            st.Page("views/history.py", title="History", url_path="history"),
+            st.Page("views/dashboard.py", title="Dashboard", url_path="dashboard"),
+        ],
+    }
+    if user.can("admin"):
+        pages["Admin"] = [
+            st.Page("views/import_export.py", title="Import / export", url_path="import"),
+            st.Page("views/users.py", title="Users", url_path="users"),
+            st.Page("views/settings.py", title="Settings", url_path="settings"),
+        ]
+    st.sidebar.caption(f"Signed in as **{user.name}** ({user.role})")
+    if st.sidebar.button("Log out", key="logout"):
+        for key in list(st.session_state):
+            del st.session_state[key]
+        st.rerun()
 
-@st.cache_resource
-def get_store() -> Store:
-    # One Store per app process: DuckDB allows one read-write process per file; sessions share
-    # it through per-thread cursors.
-    return Store(settings().db_path, lock_wait_s=settings().lock_wait_s)
-
-
-store = get_store()
-st.title("Tuneloop")
-counts = store.status_counts()
-if not counts:
-    st.info("No datasets yet. Run `tuneloop demo` or `tuneloop import FILE --dataset NAME`.")
-for name, row in counts.items():
-    st.subheader(name)
-    cols = st.columns(len(row))
-    for col, (status, n) in zip(cols, row.items()):
-        col.metric(status, n)
+st.navigation(pages).run()

@@ -1,0 +1,66 @@
+"""Per-process and per-session state of the app: the store, the logged-in user, the dataset."""
+
+from __future__ import annotations
+
+import re
+
+import streamlit as st
+
+from curation import Store, settings
+
+from .auth import User
+
+
+@st.cache_resource
+def get_store() -> Store:
+    """One Store per app process: DuckDB allows one read-write process per file; sessions share
+    it through per-thread cursors and the store's write lock."""
+    return Store(settings().db_path, lock_wait_s=settings().lock_wait_s)
+
+
+def current_user() -> User | None:
+    return st.session_state.get("user")
+
+
+def require_user() -> User:
+    user = current_user()
+    if user is None:
+        st.stop()
+    return user
+
+
+def dataset_picker(store: Store) -> str | None:
+    """The dataset chosen in the sidebar (remembered for the session)."""
+    names = store.list_datasets()
+    if not names:
+        st.info("No datasets yet: an admin can import one on the Import / export page, "
+                "or run `tuneloop demo` / `tuneloop import FILE --dataset NAME`.")
+        return None
+    current = st.session_state.get("dataset")
+    index = names.index(current) if current in names else 0
+    choice = st.sidebar.selectbox("Dataset", names, index=index, key="dataset_select")
+    if choice != current:
+        st.session_state["dataset"] = choice
+        st.session_state.pop("item_id", None)
+    return choice
+
+
+_MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~:$^=])")
+
+
+def md_escape(text: str) -> str:
+    """Escape Markdown so user text renders as text (st.markdown never renders raw HTML)."""
+    return _MD_SPECIAL.sub(r"\\\1", text).replace("\n", "  \n")
+
+
+def highlight(text: str, spans: list[dict]) -> str:
+    """User text as escaped Markdown with PII spans (``start``, ``end``, ``entity``) highlighted."""
+    out, pos = [], 0
+    for sp in sorted(spans, key=lambda s: s["start"]):
+        if sp["start"] < pos or sp["end"] > len(text):
+            continue
+        out.append(md_escape(text[pos:sp["start"]]))
+        out.append(f":orange-background[{md_escape(text[sp['start']:sp['end']])}]:gray[{sp['entity']}]")
+        pos = sp["end"]
+    out.append(md_escape(text[pos:]))
+    return "".join(out)

@@ -1,0 +1,174 @@
+"""AppTest: the main path of every page, without a browser."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import streamlit as st
+from streamlit.testing.v1 import AppTest
+
+from curation import LabelSchema, Store, import_file
+from review_app.auth import User, add_user
+
+APP = str(Path(__file__).resolve().parents[2] / "review_app" / "app.py")
+
+
+@pytest.fixture
+def db(tmp_path, write, monkeypatch):
+    path = tmp_path / "app.duckdb"
+    with Store(path) as s:
+        import_file(s, write("a.csv", "id,text,label\nt1,card charged twice,\nt2,cannot log in,\nt3,<script>alert(1)</script> **bold**,\n"),
+                    "d", label_schema=LabelSchema(labels=("billing", "login", "shipping")))
+        import_file(s, write("g.csv", "prompt,response\nhow do I reset?,Click reset.\n"), "gen")
+        add_user(s, "ana", "annotator", "ana-pass")
+        add_user(s, "rita", "reviewer", "rita-pass")
+        add_user(s, "adam", "admin", "adam-pass")
+    monkeypatch.setenv("TUNELOOP_DB", str(path))
+    st.cache_resource.clear()
+    yield path
+    st.cache_resource.clear()  # closes nothing by itself; drop the cached store before the file goes
+
+
+def app_as(user: User | None) -> AppTest:
+    at = AppTest.from_file(APP, default_timeout=30)
+    if user is not None:
+        at.session_state["user"] = user
+        at.session_state["dataset"] = "d"
+    return at.run()
+
+
+def test_login_page_logs_in_and_shows_the_queue(db):
+    at = app_as(None)
+    at.text_input(key="login_name").input("ana")
+    at.text_input(key="login_password").input("wrong")
+    at.button[0].click().run()
+    assert [e.value for e in at.error] == ["unknown user or wrong password"]
+    at.text_input(key="login_password").input("ana-pass")
+    at.button[0].click().run()
+    assert at.session_state["user"] == User("ana", "annotator")
+    assert at.title[0].value == "Queue · d"
+
+
+def test_queue_label_with_a_button_then_next_item(db):
+    at = app_as(User("ana", "annotator"))
+    assert "Example 1" in at.caption[0].value
+    at.button(key="lab_1").click().run()  # no labels used yet: first button is the first schema label
+    assert "Example 2" in at.caption[0].value
+    with _store(at) as s:
+        ex = s.get_example(1)
+    assert (ex["label"], ex["status"], ex["version"]) == ("billing", "needs_review", 2)
+
+
+def _store(at):
+    # the app's cached store (same process): use it rather than opening the file a second time
+    from review_app.state import get_store
+
+    class _Ctx:
+        def __enter__(self):
+            return get_store()
+
+        def __exit__(self, *exc):
+            return False
+
+    return _Ctx()
+
+
+def test_queue_search_box_label_and_undo(db):
+    at = app_as(User("ana", "annotator"))
+    at.selectbox(key="pick_1").select("shipping").run()
+    at.button(key="save_label").click().run()
+    with _store(at) as s:
+        assert s.get_example(1)["label"] == "shipping"
+    at.button(key="undo").click().run()
+    assert at.info[0].value == "Undid your last change to example 1."
+    with _store(at) as s:
+        assert (s.get_example(1)["label"], s.get_example(1)["status"]) == (None, "imported")
+
+
+def test_user_text_is_rendered_as_text_not_html(db):
+    at = app_as(User("ana", "annotator"))
+    at.button(key="skip").click().run()
+    at.button(key="skip").click().run()
+    body = at.markdown[0].value
+    assert "\\<script\\>" in body and "\\*\\*bold\\*\\*" in body
+
+
+def test_reviewer_approves_and_a_stale_save_shows_the_conflict(db):
+    at = app_as(User("ana", "annotator"))
+    at.button(key="lab_1").click().run()
+    rev = app_as(User("rita", "reviewer"))
+    assert "Example 1" in rev.caption[0].value
+    # meanwhile the annotator undoes her label: the reviewer's approve is now stale
+    at.button(key="undo").click().run()
+    rev.button(key="approve").click().run()
+    assert "changed example 1 while you were on it" in rev.warning[0].value
+    rev.button(key="conflict_keep").click().run()
+    with _store(rev) as s:
+        assert s.get_example(1)["status"] == "imported"
+
+
+def test_annotator_sees_no_approve_button_and_no_admin_pages(db):
+    at = app_as(User("ana", "annotator"))
+    assert [b.key for b in at.button if b.key in ("approve", "reject")] == []
+    with pytest.raises(ValueError):
+        at.switch_page("views/users.py")  # not registered for annotators
+
+
+def test_generation_item_response_can_be_corrected(db):
+    at = AppTest.from_file(APP, default_timeout=30)
+    at.session_state["user"] = User("ana", "annotator")
+    at.session_state["dataset"] = "gen"
+    at.run()
+    at.text_area(key="resp_4").input("Click 'Forgot password' on the sign-in page.").run()
+    at.button(key="save_resp").click().run()
+    with _store(at) as s:
+        ex = s.get_example(4)
+    assert (ex["response"], ex["status"]) == ("Click 'Forgot password' on the sign-in page.", "needs_review")
+
+
+def page_as(user: User, page: str) -> AppTest:
+    at = app_as(user)
+    return at.switch_page(f"views/{page}.py").run()
+
+
+def test_browse_page_filters_and_searches(db):
+    at = page_as(User("rita", "reviewer"), "browse")
+    assert at.title[0].value == "Browse · d"
+    at.text_input(key="b_search").input("log in").run()
+    assert at.caption[0].value == "1 examples shown (at most 500)"
+    assert at.dataframe[0].value["external_id"].tolist() == ["t2"]
+
+
+def test_dashboard_renders_counts_and_charts(db):
+    at = page_as(User("rita", "reviewer"), "dashboard")
+    assert not at.exception
+    assert [m.value for m in at.metric][:2] == ["3", "3"]
+
+
+def test_history_page_lists_revisions(db):
+    at = page_as(User("rita", "reviewer"), "history")
+    at.number_input(key="h_id").set_value(1).run()
+    assert at.dataframe[0].value["action"].tolist() == ["import"]
+
+
+def test_admin_imports_a_file_and_sees_row_errors(db, tmp_path):
+    at = page_as(User("adam", "admin"), "import_export")
+    assert at.title[0].value == "Import / export"
+    assert not at.exception
+
+
+def test_admin_users_and_settings_pages(db):
+    at = page_as(User("adam", "admin"), "users")
+    at.text_input(key="u_name").input("maria")
+    at.text_input(key="u_password").input("maria-pass")
+    at.button(key="FormSubmitter:add_user-Add user").click().run()
+    assert at.success[0].value == "User 'maria' added as annotator."
+    at = page_as(User("adam", "admin"), "settings")
+    at.text_area(key="s_guidelines").input("## Be kind")
+    at.number_input(key="s_required").set_value(2)
+    at.button(key="FormSubmitter:settings-Save settings").click().run()
+    assert at.success[0].value == "Settings saved."
+    with _store(at) as s:
+        ds = s.get_dataset("d")
+    assert (ds.guidelines, ds.settings["required_annotations"]) == ("## Be kind", 2)
