@@ -208,7 +208,8 @@ def app_cmd(
     sys.stdout.flush()
     env = dict(os.environ, TUNELOOP_DB=str(Path(c.db).resolve()))
     args = [sys.executable, "-m", "streamlit", "run", str(app_file), "--server.headless", "true",
-            "--server.address", "127.0.0.1", "--server.port", str(port), "--browser.gatherUsageStats", "false"]
+            "--server.address", "127.0.0.1", "--server.port", str(port), "--browser.gatherUsageStats", "false",
+            "--client.toolbarMode", "viewer"]
     os.execve(sys.executable, args, env)
 
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from curation import BadInput, StaleVersion, TuneloopError
+from curation import StaleVersion, TuneloopError
 from curation import store_review as sr
 
 from review_app import services as svc
@@ -164,14 +164,15 @@ def _item(store, user, item: svc.Item) -> None:
     _label_controls(store, item)
 
     st.text_input("Note (N to add; also the reason when you reject)", key=f"note_{ex['id']}")
-    cols = st.columns(5)
+    buttons = []
     if user.can("reviewer"):
-        cols[0].button("Approve", key="approve", type="primary", shortcut="A", on_click=_act,
-                       args=("approve", ex["id"], ex["version"], original_response))
-        cols[1].button("Reject", key="reject", shortcut="X", on_click=_act, args=("reject", ex["id"], ex["version"]))
-    cols[2].button("Skip", key="skip", shortcut="S", on_click=_act, args=("skip", ex["id"], ex["version"]))
-    cols[3].button("Undo", key="undo", shortcut="U", on_click=_act, args=("undo", ex["id"], ex["version"]))
-    cols[4].button("Add note", key="note", shortcut="N", on_click=_act, args=("note", ex["id"], ex["version"]))
+        buttons += [("Approve", "approve", "A", ("approve", ex["id"], ex["version"], original_response), "primary"),
+                    ("Reject", "reject", "X", ("reject", ex["id"], ex["version"]), "secondary")]
+    buttons += [("Skip", "skip", "S", ("skip", ex["id"], ex["version"]), "secondary"),
+                ("Undo", "undo", "U", ("undo", ex["id"], ex["version"]), "secondary"),
+                ("Add note", "note", "N", ("note", ex["id"], ex["version"]), "secondary")]
+    for col, (text, key, shortcut, args, kind) in zip(st.columns(len(buttons)), buttons):
+        col.button(text, key=key, shortcut=shortcut, on_click=_act, args=args, type=kind, use_container_width=True)
     st.caption(KEYS_HELP)
 
 

@@ -1,0 +1,119 @@
+"""End to end in a real browser: Debian's Chromium driven by Playwright against `streamlit run`.
+
+An annotator labels three items with the keyboard only, a reviewer approves them with the
+keyboard, then the store and the revisions are checked. Saves a screenshot for the README.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+from curation import LabelSchema, Store, import_file
+from review_app.auth import add_user
+
+ROOT = Path(__file__).resolve().parents[2]
+CHROMIUM = "/usr/bin/chromium"
+ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+        "--disable-sync"]
+
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture
+def server(tmp_path, write):
+    assert Path(CHROMIUM).exists(), "Debian's chromium is required: apt-get install -y chromium (.ci/run does)"
+    db = tmp_path / "e2e.duckdb"
+    with Store(db) as s:
+        rows = "".join(f"t{i},customer message number {i} about a card,\n" for i in range(1, 6))
+        import_file(s, write("a.csv", "id,text,label\n" + rows), "tickets",
+                    label_schema=LabelSchema(labels=("card_arrival", "card_linking", "exchange_rate")))
+        add_user(s, "ana", "annotator", "ana-demo")
+        add_user(s, "rita", "reviewer", "rita-demo")
+        s.update_dataset("tickets", guidelines="## What a good label looks like\n- Pick the **one intent** the "
+                         "customer needs resolved now.\n- *card_arrival*: a card not yet received.")
+    port = _free_port()
+    env = dict(os.environ, TUNELOOP_DB=str(db), HF_HUB_OFFLINE="1")
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "streamlit", "run", str(ROOT / "review_app" / "app.py"), "--server.headless", "true",
+         "--server.address", "127.0.0.1", "--server.port", str(port), "--browser.gatherUsageStats", "false",
+         "--client.toolbarMode", "viewer"],
+        env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, cwd=tmp_path,
+    )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                if urllib.request.urlopen(f"{url}/_stcore/health", timeout=2).read() == b"ok":
+                    break
+            except OSError:
+                if proc.poll() is not None or time.monotonic() > deadline:
+                    raise RuntimeError(proc.stdout.read().decode() if proc.stdout else "server did not start")
+                time.sleep(0.3)
+        yield url, db, proc
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+
+
+def _login(page, url: str, name: str, password: str) -> None:
+    page.goto(url)
+    page.get_by_label("User name").fill(name)
+    page.get_by_label("Password", exact=True).fill(password)
+    page.keyboard.press("Enter")
+    page.get_by_text("Example 1").wait_for(timeout=30_000)
+
+
+def _press_and_wait(page, key: str, next_caption: str) -> None:
+    page.keyboard.press(key)
+    page.get_by_text(next_caption).first.wait_for(timeout=30_000)
+
+
+def test_annotator_labels_and_reviewer_approves_with_the_keyboard(server):
+    from playwright.sync_api import sync_playwright
+
+    url, db, proc = server
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        try:
+            page = browser.new_page(viewport={"width": 1400, "height": 1000})
+            _login(page, url, "ana", "ana-demo")
+            _press_and_wait(page, "1", "Example 2")
+            _press_and_wait(page, "2", "Example 3")
+            _press_and_wait(page, "1", "Example 4")
+            page.screenshot(path=str(ROOT / "docs" / "queue.png"), full_page=True)
+            page.context.close()
+
+            page = browser.new_page(viewport={"width": 1400, "height": 1000})
+            _login(page, url, "rita", "rita-demo")
+            _press_and_wait(page, "a", "Example 2")
+            _press_and_wait(page, "a", "Example 3")
+            page.keyboard.press("a")
+            page.get_by_text("Nothing left in this queue").wait_for(timeout=30_000)
+        finally:
+            browser.close()
+    proc.terminate()
+    proc.wait(timeout=20)
+    with Store(db) as s:
+        got = [(s.get_example(i)["label"], s.get_example(i)["status"], s.get_example(i)["version"]) for i in range(1, 5)]
+        actions = [[(r["actor"], r["action"]) for r in s.revisions(i)][1:] for i in range(1, 4)]
+    assert got == [("card_arrival", "approved", 3), ("card_linking", "approved", 3), ("card_arrival", "approved", 3),
+                   (None, "imported", 1)]
+    assert actions == [[("ana", "label"), ("rita", "approve")]] * 3
