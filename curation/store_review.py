@@ -6,7 +6,8 @@ version nor its history. Every content change goes through :meth:`Store.update_e
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+import time
+from dataclasses import dataclass, field, replace
 from datetime import timedelta
 
 import duckdb
@@ -50,52 +51,79 @@ def _where(flt: QueueFilter) -> tuple[str, list]:
     return " AND ".join(clauses), params
 
 
-def claim_next(store: Store, dataset: str, user: str, flt: QueueFilter, lease_s: float, candidates: int = 8) -> int | None:
+_CANDIDATES = 256  # ids fetched per scan of the queue
+_CANDIDATE_TTL_S = 5.0  # how stale a cached candidate list may get (new high-priority items show up within it)
+
+
+def claim_next(store: Store, dataset: str, user: str, flt: QueueFilter, lease_s: float) -> int | None:
     """Lease the next free item to ``user`` and return its id (``None`` when the queue is empty).
 
     Order: priority (highest first), then age (oldest id first). An item already leased to
     ``user`` is served again first, so a reload shows the same item. Claiming is a
-    compare-and-set on the lease; when another session wins the race (or DuckDB reports a
-    write conflict) the next candidate is tried.
+    compare-and-set on the lease and the status, so a stale candidate is simply passed over.
+
+    Scanning a million-row queue costs ~20 ms, so one scan fetches the next 256 candidates into a
+    per-process cache (shared by all sessions of the app, refreshed every few seconds); most
+    claims then cost one UPDATE.
     """
     cur = store.cursor()
+    stages = list(QUEUE_STAGES[flt.stage])
     ts = now()
     mine = cur.execute(
         "SELECT id FROM examples WHERE dataset = ? AND assignee = ? AND lease_until > ? AND list_contains(?, status) "
         "ORDER BY priority DESC, id LIMIT 1",
-        [dataset, user, ts, list(QUEUE_STAGES[flt.stage])],
+        [dataset, user, ts, stages],
     ).fetchall()
     if mine and mine[0][0] not in flt.exclude_ids:
         return mine[0][0]
-    where, params = _where(flt)
-    params[0] = dataset
-    for _attempt in range(5):
-        ids = [r[0] for r in cur.execute(
-            f"""SELECT e.id FROM examples e WHERE {where}
-                AND (e.lease_until IS NULL OR e.lease_until < ? OR e.assignee = ?)
-                ORDER BY e.priority DESC, e.id LIMIT ?""",
-            [*params, ts, user, candidates],
-        ).fetchall()]
-        if not ids:
-            return None
-        for example_id in ids:
-            try:
-                got = store.write(
-                    """UPDATE examples SET assignee = ?, lease_until = ?
-                       WHERE id = ? AND (lease_until IS NULL OR lease_until < ? OR assignee = ?) RETURNING id""",
-                    [user, ts + timedelta(seconds=lease_s), example_id, ts, user],
-                )
-            except duckdb.TransactionException:  # another process-level writer; try the next one
-                continue
-            if got:
-                return example_id
-        ts = now()
+    key = (dataset, flt.stage, flt.label, flt.flag, flt.source_id, flt.exclude_annotated_by)
+    cache = store.__dict__.setdefault("_queue_cache", {})
+    for refreshed in (False, True):
+        with store.write_lock:
+            fetched_at, ids = cache.get(key, (0.0, []))
+            if refreshed or not ids or time.monotonic() - fetched_at > _CANDIDATE_TTL_S:
+                ids = _candidates(store, dataset, user, flt, ts)
+                cache[key] = (time.monotonic(), ids)
+                refreshed = True
+            skip = set(flt.exclude_ids)
+            for example_id in list(ids):
+                if example_id in skip:
+                    continue
+                ids.remove(example_id)
+                try:
+                    got = store.write(
+                        """UPDATE examples SET assignee = ?, lease_until = ?
+                           WHERE id = ? AND list_contains(?, status)
+                             AND (lease_until IS NULL OR lease_until < ? OR assignee = ?) RETURNING id""",
+                        [user, ts + timedelta(seconds=lease_s), example_id, stages, ts, user],
+                    )
+                except duckdb.TransactionException:  # another process-level writer; try the next one
+                    continue
+                if got:
+                    return example_id
+            if refreshed:
+                return None
     return None
 
 
-def release(store: Store, example_id: int, user: str) -> None:
-    """Give an item's lease back (only the holder can)."""
+def _candidates(store: Store, dataset: str, user: str, flt: QueueFilter, ts) -> list[int]:
+    where, params = _where(replace(flt, exclude_ids=()))
+    params[0] = dataset
+    return [r[0] for r in store.cursor().execute(
+        f"""SELECT e.id FROM examples e WHERE {where}
+            AND (e.lease_until IS NULL OR e.lease_until < ? OR e.assignee = ?)
+            ORDER BY e.priority DESC, e.id LIMIT ?""",
+        [*params, ts, user, _CANDIDATES + len(flt.exclude_ids)],
+    ).fetchall()]
+
+
+def release(store: Store, example_id: int, user: str, requeue: bool = False) -> None:
+    """Give an item's lease back (only the holder can). ``requeue`` (a skip) makes the item
+    available to others at once by dropping the cached candidate lists."""
     store.write("UPDATE examples SET lease_until = NULL, assignee = NULL WHERE id = ? AND assignee = ?", [example_id, user])
+    if requeue:
+        with store.write_lock:
+            store.__dict__.get("_queue_cache", {}).clear()
 
 
 def release_all(store: Store, user: str) -> None:

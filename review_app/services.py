@@ -177,7 +177,7 @@ def reject(store: Store, user: User, example_id: int, version: int, reason: str 
 def skip(store: Store, user: User, example_id: int) -> None:
     """Give the item back to the queue; the page keeps it out of this user's queue for the session."""
     user.require(ANNOTATOR, "skip items")
-    sr.release(store, example_id, user.name)
+    sr.release(store, example_id, user.name, requeue=True)
 
 
 def note(store: Store, user: User, example_id: int, version: int, text: str) -> dict:
