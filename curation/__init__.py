@@ -23,6 +23,7 @@ from .io import ColumnMap
 from .labels import LabelSchema
 from .pii import (
     ENTITIES as PII_ENTITIES,
+    AdminOnly,
     PiiConfig,
     Replacement,
     ScrubReport,
@@ -55,7 +56,7 @@ __all__ = [
     "Settings", "StaleVersion", "Store", "StoreBusy", "TASKS", "TuneloopError", "UserExists", "import_file",
     "settings",
     # PII scrubbing and review
-    "Finding", "FindingNotFound", "OriginalPurged", "PII_ENTITIES", "PiiConfig", "Replacement", "ScrubReport",
+    "AdminOnly", "Finding", "FindingNotFound", "OriginalPurged", "PII_ENTITIES", "PiiConfig", "Replacement", "ScrubReport",
     "ScrubResult", "Span", "add_missed_span", "confirm_finding", "detect", "example_findings", "get_pii_config",
     "open_review_flags", "purge_originals", "reject_finding", "replace_spans", "scrub_dataset", "scrub_frame",
     "scrub_records", "set_pii_config",

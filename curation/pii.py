@@ -21,7 +21,7 @@ from dataclasses import asdict, dataclass, field
 
 import polars as pl
 
-from .errors import InvalidValue
+from .errors import BadInput, InvalidValue
 
 ENTITIES = (
     "PERSON", "LOCATION", "EMAIL_ADDRESS", "PHONE_NUMBER", "CREDIT_CARD", "IBAN_CODE", "US_SSN", "IP_ADDRESS",
@@ -35,7 +35,21 @@ PLACEHOLDER_NAMES = {
 }
 PLACEHOLDER_RX = re.compile(r"<([A-Z][A-Z_]*?)_(\d+)>")
 _NER_ENTITIES = {"PERSON", "LOCATION"}
+# Words spaCy's small model tags as PERSON or LOCATION at the start of ticket phrases ("Email x@y").
+_NER_STOPWORDS = {
+    "email", "e-mail", "mail", "phone", "call", "order", "card", "iban", "ssn", "ip", "hi", "hello", "hey", "dear",
+    "thanks", "thank", "regards", "cheers", "please", "urgent", "asap", "contact", "address", "account", "ticket",
+    "tracking", "refund", "invoice", "username", "handle", "password", "login", "app", "support",
+}
 _DIGIT_ENTITIES = {"PHONE_NUMBER", "CREDIT_CARD", "US_SSN", "IBAN_CODE"}
+
+
+class AdminOnly(BadInput):
+    """A PII operation that may keep raw values was asked for by someone who is not an admin."""
+
+    def __init__(self, what: str, actor: str):
+        super().__init__(f"{what} is admin-only and user '{actor}' is not an admin; pass --user NAME of an admin "
+                         "(tuneloop user add NAME --role admin), or leave it out so raw PII is purged")
 
 
 @dataclass(frozen=True)
@@ -198,6 +212,8 @@ def _clean(text: str, results, config: PiiConfig, allow_rx, allow_set) -> list[S
             start -= 1
         if end <= start or any(a < end and start < b for a, b in guarded):
             continue
+        if r.entity_type in _NER_ENTITIES and text[start:end].casefold() in _NER_STOPWORDS:
+            continue
         s = Span(r.entity_type, start, end, float(r.score))
         if not _allowed(text, s, allow_rx, allow_set):
             spans.append(s)
@@ -234,6 +250,7 @@ def detect(texts: Sequence[str], config: PiiConfig | None = None,
     allow_rx = (re.compile("|".join(re.escape(a) for a in sorted(config.allow_list, key=len, reverse=True)), re.I)
                 if config.allow_list else None)
     texts = [t or "" for t in texts]
+    entities = [e for e in config.entities if e != "DENY_LIST" or config.deny_list]
     out: list[list[Span]] = []
     artifacts = analyzer.nlp_engine.process_batch(texts, "en", batch_size=config.batch_size,
                                                   n_process=config.workers)
@@ -241,7 +258,7 @@ def detect(texts: Sequence[str], config: PiiConfig | None = None,
         if not text.strip():
             out.append([])
         else:
-            results = analyzer.analyze(text, "en", entities=list(config.entities), nlp_artifacts=nlp_artifacts,
+            results = analyzer.analyze(text, "en", entities=entities, nlp_artifacts=nlp_artifacts,
                                        score_threshold=config.min_score)
             out.append(_clean(text, results, config, allow_rx, allow_set))
         if progress is not None and (i + 1) % 64 == 0:
