@@ -54,6 +54,13 @@ ADDRESS_PATTERNS = (
     r"\b\d{1,6}[A-Za-z]?,?\s+(?:" + _WORD + r"\s+){0,3}" + _SUFFIX + _UNIT + r"?" + _CITY_TAIL,
     # "Flat 5, Jones Lane, Newtown, AB1 2CD" / "Studio 3 Smith Road, ..."
     r"\b(?:Flat|Studio|Apartment|Unit)\s+\d+[A-Za-z]?,?\s+(?:" + _WORD + r"\s+){0,3}" + _SUFFIX + _CITY_TAIL,
+    # German: "Beckergasse 8, 63608 Zschopau", "Murat-Heinrich-Allee 7740, 24158 Ochsenfurt"
+    r"\b[A-ZÄÖÜ][\w\-äöüß]*(?i:straße|strasse|str\.|gasse|weg|allee|platz|ring|damm|ufer|steig|pfad|chaussee)"
+    r"\s+\d{1,4}(?:[a-z]|-\d{1,4})?(?:,\s*\d{5}\s+[A-ZÄÖÜ][\w'\-äöüß]*(?:\s[A-ZÄÖÜ][\w'\-äöüß]*){0,3})?",
+    # French: "5, avenue Samson, 57583 LacroixBourg", "avenue Julie Ledoux, 97310 Da Costa-sur-Mer"
+    r"(?:\b\d{1,4}(?:\s?(?:bis|ter))?,?\s+)?\b(?:rue|avenue|boulevard|bd|chemin|place|allée|impasse|quai|route|cours)"
+    r"\s+(?:(?:de la|de|du|des|la|le)\s+|[ld]')?[A-Z][\w\-']+(?:\s+[A-Z][\w\-']+){0,3}"
+    r"(?:,\s*\d{5}\s+[A-Z][\w'\-]*(?:\s[A-Z][\w'\-]*){0,3})?",
     # US military addresses as Faker writes them
     r"\b(?:PSC|Unit)\s+\d{4},?\s+Box\s+\d{4},?\s+[ADF]PO\s+A[AEP]\s+\d{5}\b",
     r"\b(?:USNS|USNV|USS|USCGC)\s+" + _WORD + r",?\s+FPO\s+A[AEP]\s+\d{5}\b",
@@ -75,7 +82,8 @@ STANDALONE_REFERENCES = (
     ("TRACKING_NUMBER", r"\b1Z[0-9A-Z]{16}\b"),
 )
 HANDLE_PATTERN = r"(?<![\w.@/])@[A-Za-z0-9_][A-Za-z0-9_.]{1,29}(?<![.])"
-USERNAME_PATTERN = r"\b(?:user\s?name|user|login|handle)\s*(?:is|:)?\s+@?([A-Za-z0-9_][A-Za-z0-9_.\-]{2,29})\b"
+USERNAME_PATTERN = (r"\b(?:user\s?name|user|login|handle)(?:\s+is|\s*:)?\s+@?(?!(?:is|my|the|a|an|and|or|to|was|from|at|on|in|as|with|for|via)\b)"
+                    r"([A-Za-z0-9_][A-Za-z0-9_.\-]{2,29})\b")
 _DATE = (
     r"(?:\d{1,2}[./-]\d{1,2}[./-]\d{2,4}|\d{4}-\d{2}-\d{2}"
     r"|\d{1,2}(?:st|nd|rd|th)?\s+(?:of\s+)?[A-Z][a-z]{2,8}\.?,?\s+\d{4}"
