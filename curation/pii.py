@@ -13,6 +13,7 @@ again and new numbers continue after the highest one present, so scrubbing twice
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import re
@@ -268,6 +269,13 @@ def detect(texts: Sequence[str], config: PiiConfig | None = None,
     return out
 
 
+@functools.lru_cache(maxsize=1)
+def _anonymizer():
+    from presidio_anonymizer import AnonymizerEngine
+
+    return AnonymizerEngine()
+
+
 def replace_spans(fields: dict[str, str | None], spans: dict[str, list[Span]],
                   config: PiiConfig | None = None) -> ScrubResult:
     """Replace the spans of one record's fields with consistent numbered placeholders.
@@ -276,7 +284,6 @@ def replace_spans(fields: dict[str, str | None], spans: dict[str, list[Span]],
     then position; a value seen before in the record reuses its placeholder; numbers continue
     after placeholders already in the record. Spans must not overlap (``detect`` guarantees it).
     """
-    from presidio_anonymizer import AnonymizerEngine
     from presidio_anonymizer.entities import OperatorConfig, RecognizerResult
 
     config = config or PiiConfig()
@@ -292,7 +299,7 @@ def replace_spans(fields: dict[str, str | None], spans: dict[str, list[Span]],
                 prefix = placeholder_name(s.entity)
                 counters[prefix] = counters.get(prefix, 0) + 1
                 assigned[key] = f"<{prefix}_{counters[prefix]}>"
-    engine = AnonymizerEngine()
+    engine = _anonymizer()
     out_fields: dict[str, str | None] = {}
     replacements: list[Replacement] = []
     for name, text in fields.items():
