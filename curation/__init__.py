@@ -21,11 +21,43 @@ from .errors import (
 from .imports import ImportResult, import_file
 from .io import ColumnMap
 from .labels import LabelSchema
+from .pii import (
+    ENTITIES as PII_ENTITIES,
+    AdminOnly,
+    PiiConfig,
+    Replacement,
+    ScrubReport,
+    ScrubResult,
+    Span,
+    detect,
+    get_pii_config,
+    replace_spans,
+    scrub_dataset,
+    scrub_frame,
+    scrub_records,
+    set_pii_config,
+)
 from .store import ROLES, STATUSES, TASKS, Dataset, Store
+from .store_pii import (
+    Finding,
+    FindingNotFound,
+    OriginalPurged,
+    add_missed_span,
+    confirm_finding,
+    example_findings,
+    open_review_flags,
+    purge_originals,
+    reject_finding,
+)
 
 __all__ = [
     "BadInput", "ColumnMap", "Dataset", "DatasetNotFound", "ExampleNotFound", "ImportResult",
     "ImportValidationError", "InvalidValue", "LabelSchema", "Problem", "ROLES", "STATUSES", "SchemaTooNew",
     "Settings", "StaleVersion", "Store", "StoreBusy", "TASKS", "TuneloopError", "UserExists", "import_file",
     "settings",
+    # PII scrubbing and review
+    "AdminOnly", "Finding", "FindingNotFound", "OriginalPurged", "PII_ENTITIES", "PiiConfig", "Replacement", "ScrubReport",
+    "ScrubResult", "Span", "add_missed_span", "confirm_finding", "detect", "example_findings", "get_pii_config",
+    "open_review_flags", "purge_originals", "reject_finding", "replace_spans", "scrub_dataset", "scrub_frame",
+    "scrub_records", "set_pii_config",
 ]

@@ -154,6 +154,36 @@ MIGRATIONS: list[tuple[int, str, list[str]]] = [
             )""",
         ],
     ),
+    (
+        3,
+        "pii scrubbing: finding ids and review columns, scrub state, originals vault",
+        [
+            "CREATE SEQUENCE pii_finding_id_seq START 1",
+            "ALTER TABLE pii_findings ADD COLUMN id BIGINT",
+            "ALTER TABLE pii_findings ADD COLUMN placeholder VARCHAR",
+            "ALTER TABLE pii_findings ADD COLUMN reviewed_by VARCHAR",
+            "ALTER TABLE pii_findings ADD COLUMN reviewed_at TIMESTAMP",
+            # One row per scrubbed example: the content hash after scrubbing and the detection settings,
+            # so a second run skips what is already scrubbed.
+            """CREATE TABLE pii_scrubbed (
+                example_id BIGINT PRIMARY KEY,
+                content_hash VARCHAR NOT NULL,
+                config_hash VARCHAR NOT NULL,
+                scrubbed_at TIMESTAMP NOT NULL
+            )""",
+            # Raw values of replaced spans. No export, snapshot or revision reads this table. Rows with
+            # reason 'review' (low-confidence findings) are deleted once a reviewer decides; rows with
+            # reason 'keep_original' exist only when an admin scrubbed with --keep-original.
+            """CREATE TABLE pii_originals (
+                finding_id BIGINT PRIMARY KEY,
+                example_id BIGINT NOT NULL,
+                field VARCHAR NOT NULL,
+                original VARCHAR NOT NULL,
+                reason VARCHAR NOT NULL,
+                created_at TIMESTAMP NOT NULL
+            )""",
+        ],
+    ),
 ]
 
 LATEST = MIGRATIONS[-1][0]

@@ -143,6 +143,52 @@ def export(
 
 
 @app.command()
+def scrub(
+    ctx: typer.Context,
+    dataset: str = typer.Option(..., "--dataset", help="Dataset to scrub."),
+    allow: Optional[str] = typer.Option(None, "--allow", help="Comma-separated terms that are never PII here (product, company names); saved with the dataset."),
+    deny: Optional[str] = typer.Option(None, "--deny", help="Comma-separated terms that are always PII here; saved with the dataset."),
+    review_below: Optional[float] = typer.Option(None, "--review-below", help="Flag findings scoring below this for review (default 0.4)."),
+    workers: Optional[int] = typer.Option(None, "--workers", help="spaCy worker processes (default 1)."),
+    force: bool = typer.Option(False, "--force", help="Scan examples already scrubbed with the same settings too."),
+    keep_original: bool = typer.Option(False, "--keep-original", help="Admin only: keep replaced values in a table no export reads."),
+    user: Optional[str] = typer.Option(None, "--user", help="Who scrubs (default: the OS user); --keep-original needs an admin."),
+) -> None:
+    """Detect PII with Presidio and replace it in the stored text with typed placeholders (<PERSON_1>).
+
+    Already scrubbed examples are skipped; raw values are purged from the revision history too.
+    Example: tuneloop scrub --dataset tickets --allow "Tuneloop,Acme Cloud"
+    """
+    from curation import get_pii_config, scrub_dataset
+    from curation.pii import AdminOnly, PiiConfig
+
+    c: Ctx = ctx.obj
+    actor = user or os.environ.get("USER") or "cli"
+    with c.store() as store:
+        if keep_original:
+            u = store.get_user(actor)
+            if u is None or u["role"] != "admin":
+                raise AdminOnly("--keep-original", actor)
+        cfg = get_pii_config(store, dataset).to_dict()
+        for key, raw in (("allow_list", allow), ("deny_list", deny)):
+            if raw is not None:
+                cfg[key] = [t.strip() for t in raw.split(",") if t.strip()]
+        if review_below is not None:
+            cfg["review_below"] = review_below
+        if workers is not None:
+            cfg["workers"] = workers
+        with _progress(c, f"scrubbing {dataset}") as tick:
+            rep = scrub_dataset(store, dataset, actor=actor, config=PiiConfig.from_dict(cfg), force=force,
+                                keep_original=keep_original, progress=tick)
+    kinds = ", ".join(f"{k} {v}" for k, v in rep.entities.items()) or "none"
+    human = (f"'{dataset}': scanned {rep.scanned} of {rep.examples} examples, {rep.changed} changed, "
+             f"{rep.findings} PII spans replaced ({kinds}); {rep.flagged} flagged pii_review")
+    if rep.stale:
+        human += f"; {rep.stale} changed meanwhile and were skipped: run scrub again"
+    c.emit(rep.to_dict(), human)
+
+
+@app.command()
 def status(ctx: typer.Context) -> None:
     """Per dataset, the number of examples in each status.
 
