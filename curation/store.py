@@ -327,23 +327,7 @@ class Store:
             raise InvalidValue("status", changes["status"], list(STATUSES))
         try:
             with self.transaction() as cur:
-                row = self.get_example(example_id, cur)
-                if row["version"] != expected_version:
-                    raise StaleVersion(example_id, expected_version, row["version"], row)
-                before = {k: row[k] for k in changes}
-                sets = "".join(f"{k} = ?, " for k in changes)
-                params = list(changes.values())
-                hit = cur.execute(
-                    f"UPDATE examples SET {sets}version = version + 1, updated_at = ? WHERE id = ? AND version = ? "
-                    "RETURNING id",
-                    [*params, now(), example_id, expected_version],
-                ).fetchall()
-                if not hit:
-                    raise StaleVersion(example_id, expected_version, row["version"] + 1, row)
-                if any(k in changes for k in ("text", "prompt", "response")):
-                    # SET expressions see the old row, so hash the new content in a second statement
-                    cur.execute(f"UPDATE examples SET content_hash = {_CONTENT_HASH} WHERE id = ?", [example_id])
-                self._append_revision(cur, example_id, expected_version + 1, actor, action, before, changes, reason)
+                self.apply_change(cur, example_id, expected_version, changes, actor=actor, action=action, reason=reason)
                 if also is not None:
                     also(cur)
                 return self.get_example(example_id, cur)
@@ -352,6 +336,43 @@ class Store:
             # write-write conflicts): report it as the stale version it is.
             current = self.get_example(example_id)
             raise StaleVersion(example_id, expected_version, current["version"], current) from None
+
+    def apply_change(
+        self,
+        cur: duckdb.DuckDBPyConnection,
+        example_id: int,
+        expected_version: int,
+        changes: dict,
+        *,
+        actor: str,
+        action: str,
+        reason: str | None = None,
+        before: dict | None = None,
+        after: dict | None = None,
+    ) -> int:
+        """The versioned update itself, inside the caller's transaction; returns the new version.
+
+        Checks the version, updates ``changes``, refreshes ``content_hash`` when content changed,
+        bumps ``version`` and appends the revision. ``before`` / ``after`` override what the
+        revision records (the PII scrubber records placeholders, never the raw values).
+        """
+        row = self.get_example(example_id, cur)
+        if row["version"] != expected_version:
+            raise StaleVersion(example_id, expected_version, row["version"], row)
+        sets = "".join(f"{k} = ?, " for k in changes)
+        hit = cur.execute(
+            f"UPDATE examples SET {sets}version = version + 1, updated_at = ? WHERE id = ? AND version = ? RETURNING id",
+            [*changes.values(), now(), example_id, expected_version],
+        ).fetchall()
+        if not hit:
+            raise StaleVersion(example_id, expected_version, row["version"] + 1, row)
+        if any(k in changes for k in ("text", "prompt", "response")):
+            # SET expressions see the old row, so hash the new content in a second statement
+            cur.execute(f"UPDATE examples SET content_hash = {_CONTENT_HASH} WHERE id = ?", [example_id])
+        self._append_revision(cur, example_id, expected_version + 1, actor, action,
+                              {k: row[k] for k in changes} if before is None else before,
+                              changes if after is None else after, reason)
+        return expected_version + 1
 
     def _append_revision(self, cur, example_id, version, actor, action, before, after, reason) -> None:
         cur.execute(

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 from .errors import BadInput, ExampleNotFound, InvalidValue, StaleVersion
 from .pii import PLACEHOLDER_RX, Replacement, ScrubResult, placeholder_name
-from .store import _CONTENT_HASH, Store, _json, now
+from .store import Store, _json, now
 
 TEXT_FIELDS = ("text", "prompt", "response")
 FINDING_COLUMNS = "id, example_id, field, entity, start_pos, end_pos, score, action, placeholder, reviewed_by, reviewed_at"
@@ -102,23 +102,6 @@ def _purge_revisions(cur, example_id: int, pairs: list[tuple[str, str]]) -> None
             cur.execute("UPDATE revisions SET before = ?, after = ? WHERE id = ?", [*new, rid])
 
 
-def _write(cur, example_id: int, expected_version: int, changes: dict, *, actor: str, action: str,
-           before: dict | None, after: dict | None, reason: str | None) -> int:
-    """Versioned update of text fields + revision; returns the new version. Raises StaleVersion."""
-    row = cur.execute("SELECT version FROM examples WHERE id = ?", [example_id]).fetchall()
-    if not row:
-        raise ExampleNotFound(example_id)
-    if row[0][0] != expected_version:
-        raise StaleVersion(example_id, expected_version, row[0][0])
-    sets = "".join(f"{k} = ?, " for k in changes)
-    cur.execute(
-        f"UPDATE examples SET {sets}content_hash = {_CONTENT_HASH}, version = version + 1, updated_at = ? "
-        "WHERE id = ? AND version = ?", [*changes.values(), now(), example_id, expected_version])
-    cur.execute("INSERT INTO revisions VALUES (nextval('revision_id_seq'), ?, ?, ?, ?, ?, ?, ?, ?)",
-                [example_id, expected_version + 1, actor, action, _json(before), _json(after), reason, now()])
-    return expected_version + 1
-
-
 def _mark_scrubbed(cur, example_id: int, config_hash: str) -> None:
     cur.execute("""INSERT OR REPLACE INTO pii_scrubbed
                    SELECT id, content_hash, ?, ? FROM examples WHERE id = ?""", [config_hash, now(), example_id])
@@ -176,7 +159,7 @@ def apply_scrub(store: Store, dataset: str, items: list[tuple[dict, ScrubResult]
                     before = _purge({f: row[f] for f in changes}, sorted(pairs, key=lambda p: -len(p[0])))
                     summary = {"pii": [{"field": r.field, "entity": r.entity, "placeholder": r.placeholder}
                                        for r in res.replacements]}
-                    _write(cur, row["id"], row["version"], changes, actor=actor, action="pii_scrub",
+                    store.apply_change(cur, row["id"], row["version"], changes, actor=actor, action="pii_scrub",
                            before=before, after=changes | summary,
                            reason=f"replaced {len(res.replacements)} PII span(s) with placeholders")
                     _purge_revisions(cur, row["id"], pairs)
@@ -233,9 +216,9 @@ def confirm_finding(store: Store, finding_id: int, *, actor: str, expected_versi
     with store.transaction() as cur:
         f = _finding(cur, finding_id)
         version = _version(cur, f.example_id, expected_version)
-        _write(cur, f.example_id, version, {}, actor=actor, action="pii_confirm",
-               before={"pii": {"id": f.id, "action": f.action}}, after={"pii": {"id": f.id, "action": "confirmed"}},
-               reason=f"{f.placeholder} in {f.field} confirmed as {f.entity}")
+        store.apply_change(cur, f.example_id, version, {}, actor=actor, action="pii_confirm",
+                               before={"pii": {"id": f.id, "action": f.action}}, after={"pii": {"id": f.id, "action": "confirmed"}},
+                               reason=f"{f.placeholder} in {f.field} confirmed as {f.entity}")
         cur.execute("UPDATE pii_findings SET action = 'confirmed', reviewed_by = ?, reviewed_at = ? WHERE id = ?",
                     [actor, now(), finding_id])
         cur.execute("DELETE FROM pii_originals WHERE finding_id = ? AND reason = 'review'", [finding_id])
@@ -268,9 +251,9 @@ def reject_finding(store: Store, finding_id: int, *, actor: str, expected_versio
             raise InvalidValue(f"finding {finding_id} span", f"{f.start}-{f.end}",
                                hint="the stored text no longer has the placeholder there; reload the example")
         restored = text[: f.start] + original + text[f.end:]
-        _write(cur, f.example_id, version, {f.field: restored}, actor=actor, action="pii_reject",
-               before={f.field: text}, after={f.field: restored},
-               reason=f"{f.placeholder} was not {f.entity}: original restored")
+        store.apply_change(cur, f.example_id, version, {f.field: restored}, actor=actor, action="pii_reject",
+                               before={f.field: text}, after={f.field: restored},
+                               reason=f"{f.placeholder} was not {f.entity}: original restored")
         cur.execute("DELETE FROM pii_findings WHERE id = ?", [finding_id])
         cur.execute("DELETE FROM pii_originals WHERE finding_id = ?", [finding_id])
         cur.execute("UPDATE pii_findings SET start_pos = start_pos + ?, end_pos = end_pos + ? "
@@ -332,11 +315,11 @@ def add_missed_span(store: Store, example_id: int, field: str, start: int, end: 
                 if k:
                     cur.execute("UPDATE pii_findings SET start_pos = start_pos + ?, end_pos = end_pos + ? WHERE id = ?",
                                 [k * delta, k * delta, f_id])
-        _write(cur, example_id, version, changes, actor=actor, action="pii_missed",
-               before={"pii_missed": {"field": field, "start": start, "end": end}},
+        store.apply_change(cur, example_id, version, changes, actor=actor, action="pii_missed",
+                               before={"pii_missed": {"field": field, "start": start, "end": end}},
                after=changes | {"pii": [{"field": r.field, "entity": entity, "placeholder": placeholder}
                                         for r in new_findings]},
-               reason=f"reviewer marked a missed {entity}: replaced by {placeholder}")
+                               reason=f"reviewer marked a missed {entity}: replaced by {placeholder}")
         _purge_revisions(cur, example_id, [(value, placeholder)])
         for r in new_findings:
             _insert_finding(cur, example_id, r, "keep_original" if keep_original else None)

@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-import json
 
 import streamlit as st
 
-from curation import ColumnMap, ImportValidationError, LabelSchema, TuneloopError
-from curation.store import ROLES
+from curation import ColumnMap, ImportValidationError, TuneloopError
 
 from review_app import services as svc
-from review_app.state import dataset_picker, get_store, require_user
+from review_app.state import get_store, require_user
 
 
 def import_export() -> None:

@@ -6,8 +6,7 @@ import json
 
 import streamlit as st
 
-from curation import ColumnMap, ImportValidationError, LabelSchema, TuneloopError
-from curation.store import ROLES
+from curation import LabelSchema, TuneloopError
 
 from review_app import services as svc
 from review_app.state import dataset_picker, get_store, require_user

@@ -81,7 +81,14 @@ def _login(page, url: str, name: str, password: str) -> None:
     page.get_by_text("Example 1").wait_for(timeout=30_000)
 
 
+def _settle(page) -> None:
+    """Wait until Streamlit has finished the current run (its "running" widget is gone)."""
+    page.wait_for_function("!document.querySelector('[data-testid=\"stStatusWidget\"]')", timeout=30_000)
+    page.wait_for_timeout(300)
+
+
 def _press_and_wait(page, key: str, next_caption: str) -> None:
+    _settle(page)
     page.keyboard.press(key)
     page.get_by_text(next_caption).first.wait_for(timeout=30_000)
 

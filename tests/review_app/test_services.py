@@ -8,7 +8,7 @@ from collections import Counter
 import polars as pl
 import pytest
 
-from curation import BadInput, ColumnMap, LabelSchema, StaleVersion, import_file
+from curation import BadInput, LabelSchema, StaleVersion, import_file
 from curation import store_review as sr
 from review_app import services as svc
 from review_app.auth import AccountLocked, LoginFailed, User, add_user, authenticate
