@@ -13,12 +13,13 @@ import io
 import json
 import tempfile
 from collections import Counter
-from dataclasses import dataclass, field, replace
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 
 import polars as pl
 
 from curation import BadInput, ColumnMap, ImportValidationError, LabelSchema, StaleVersion, Store, import_file, settings
+from curation import add_missed_span, confirm_finding, example_findings, reject_finding
 from curation import store_review as sr
 from curation.store import ROLES
 
@@ -80,7 +81,7 @@ def load_item(store: Store, example_id: int, remaining: int = 0) -> Item:
     return Item(
         example=ex, dataset=ds.name, task=ds.task, schema=ds.label_schema, guidelines=ds.guidelines,
         flags=sr.open_flags(store, example_id), prediction=sr.latest_prediction(store, example_id),
-        pii=sr.pii_spans(store, example_id), neighbours=sr.group_members(store, example_id),
+        pii=[asdict(f) for f in example_findings(store, example_id)], neighbours=sr.group_members(store, example_id),
         annotations=sr.annotations(store, example_id), remaining=remaining,
     )
 
@@ -240,6 +241,31 @@ def bulk(store: Store, user: User, seen: dict[int, int], action: str, new_label:
         except StaleVersion:
             stale.append(example_id)
     return BulkResult(done, stale)
+
+
+# -- personal data -----------------------------------------------------------------------------
+def pii_confirm(store: Store, user: User, finding_id: int, version: int | None = None) -> None:
+    """Keep a low-confidence replacement (reviewer and up)."""
+    user.require(REVIEWER, "confirm personal-data findings")
+    confirm_finding(store, finding_id, actor=user.name, expected_version=version)
+
+
+def pii_reject(store: Store, user: User, finding_id: int, version: int | None = None) -> dict:
+    """A false positive: restore the original text of the span (reviewer and up)."""
+    user.require(REVIEWER, "reject personal-data findings")
+    return reject_finding(store, finding_id, actor=user.name, expected_version=version)
+
+
+def pii_mark_missed(store: Store, user: User, example_id: int, version: int, field_name: str, value: str,
+                    entity: str) -> None:
+    """Replace personal data the scrubber missed: ``value`` as it appears in ``field_name`` (reviewer and up)."""
+    user.require(REVIEWER, "mark missed personal data")
+    text = store.get_example(example_id).get(field_name) or ""
+    start = text.find(value) if value else -1
+    if start < 0:
+        raise BadInput(f"{field_name}: {value!r} does not appear in the example; copy it exactly as shown")
+    add_missed_span(store, example_id, field_name, start, start + len(value), entity, actor=user.name,
+                    expected_version=version)
 
 
 def history(store: Store, example_id: int) -> list[dict]:

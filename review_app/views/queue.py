@@ -201,6 +201,47 @@ def _label_controls(store, item: svc.Item) -> None:
               args=("label_from_pick", ex["id"], ex["version"]))
 
 
+def _pii_act(action: str, *args) -> None:
+    store, user = get_store(), st.session_state["user"]
+    try:
+        if action == "confirm":
+            svc.pii_confirm(store, user, *args)
+        elif action == "reject":
+            svc.pii_reject(store, user, *args)
+        else:
+            example_id, version, field_name = args
+            svc.pii_mark_missed(store, user, example_id, version, field_name,
+                                st.session_state.get(f"pii_value_{example_id}", ""),
+                                st.session_state.get(f"pii_entity_{example_id}", "PERSON"))
+        st.session_state["flash"] = ("success", f"personal data: {action} saved.")
+    except TuneloopError as exc:
+        st.session_state["flash"] = ("error", str(exc))
+
+
+def _pii_panel(item: svc.Item) -> None:
+    user = st.session_state["user"]
+    with st.expander(f"Personal data ({len(item.pii)} found)", expanded=bool(item.pii)):
+        for f in item.pii:
+            line = (f"- `{md_escape(f['placeholder'] or f['entity'])}` {f['entity']} in {f['field']} · {f['action']}"
+                    + (f" · score {f['score']:.2f}" if f["score"] is not None else ""))
+            st.markdown(line)
+            if user.can("reviewer") and f["action"] in ("review", "replaced"):
+                c1, c2 = st.columns(2)
+                c1.button("Confirm", key=f"pii_ok_{f['id']}", on_click=_pii_act, args=("confirm", f["id"], item.version))
+                c2.button("Not personal data", key=f"pii_no_{f['id']}", disabled=not f["has_original"],
+                          on_click=_pii_act, args=("reject", f["id"], item.version),
+                          help=None if f["has_original"] else "the original was purged after scrubbing")
+        if user.can("reviewer"):
+            fields = ["text"] if item.task == "classification" else ["prompt", "response"]
+            field_name = st.selectbox("Missed personal data in", fields, key=f"pii_field_{item.id}")
+            st.text_input("Exact text to replace", key=f"pii_value_{item.id}")
+            st.selectbox("Type", ["PERSON", "EMAIL_ADDRESS", "PHONE_NUMBER", "CREDIT_CARD", "STREET_ADDRESS",
+                                  "ORDER_NUMBER", "USERNAME", "LOCATION", "IBAN_CODE", "US_SSN", "IP_ADDRESS", "URL"],
+                         key=f"pii_entity_{item.id}")
+            st.button("Replace it", key=f"pii_missed_{item.id}", on_click=_pii_act,
+                      args=("missed", item.id, item.version, field_name))
+
+
 def _context(item: svc.Item) -> None:
     if item.prediction:
         p = item.prediction
@@ -211,8 +252,8 @@ def _context(item: svc.Item) -> None:
         if f["suggestion"]:
             text += f"  \nSuggestion: {md_escape(f['suggestion'])}"
         st.markdown(text)
-    if item.pii:
-        st.caption("Personal data found: " + ", ".join(sorted({s["entity"] for s in item.pii})))
+    if item.pii or st.session_state["user"].can("reviewer"):
+        _pii_panel(item)
     if item.neighbours:
         with st.expander(f"Near-duplicates ({len(item.neighbours)})", expanded=True):
             for n in item.neighbours:

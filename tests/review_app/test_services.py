@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import threading
 from collections import Counter
 
@@ -276,3 +277,17 @@ def test_four_annotators_500_actions_no_lost_updates_no_double_serving(store, wr
     for example_id in range(1, 41):
         ex = store.get_example(example_id)
         assert ex["version"] == len(store.revisions(example_id))
+
+
+def test_pii_review_actions_need_a_reviewer_and_replace_missed_spans(store, write):
+    import_file(store, write("p.csv", "id,text\np1,Call Zorblax Quint about the refund\n"), "p")
+    with pytest.raises(PermissionDenied, match="may not mark missed personal data"):
+        svc.pii_mark_missed(store, ANA, 1, 1, "text", "Zorblax Quint", "PERSON")
+    with pytest.raises(BadInput, match="'Nobody' does not appear in the example"):
+        svc.pii_mark_missed(store, RITA, 1, 1, "text", "Nobody", "PERSON")
+    svc.pii_mark_missed(store, RITA, 1, 1, "text", "Zorblax Quint", "PERSON")
+    ex = store.get_example(1)
+    assert ex["text"] == "Call <PERSON_1> about the refund"
+    item = svc.load_item(store, 1)
+    assert [(f["entity"], f["field"], f["start"], f["end"]) for f in item.pii] == [("PERSON", "text", 5, 15)]
+    assert "Zorblax" not in json.dumps([r["before"] for r in store.revisions(1)] + [r["after"] for r in store.revisions(1)])
