@@ -39,8 +39,9 @@ run: demo
 test: install sysdeps
 	$(BIN)/python -m pytest
 
+# Every benchmark (slow: tens of minutes); each rewrites its section of bench/RESULTS.md.
 bench: install
-	$(BIN)/python bench/import_bench.py
+	@set -e; for f in bench/[a-z]*.py; do echo "== $$f"; $(BIN)/python $$f; done
 
 clean-db:
 	rm -f $(DB) $(DB).wal

@@ -45,7 +45,7 @@ class Ctx:
         if self.json:
             sys.stdout.write(json.dumps(data, default=str) + "\n")
         elif human is not None:
-            out.print(human, highlight=False, markup=False)
+            out.print(human, highlight=False, markup=False, soft_wrap=True)
 
 
 @app.callback()
@@ -249,7 +249,7 @@ def app_cmd(
     app_file = Path(__file__).resolve().parent / "app.py"
     out.print(f"Tuneloop review app: http://127.0.0.1:{port}", highlight=False)
     if demo_users:
-        out.print("demo logins: " + ", ".join(f"{n} / {p} ({r})" for n, r, p in demo_users), highlight=False)
+        out.print("demo logins: " + ", ".join(f"{n} / {p} ({r})" for n, r, p in demo_users), highlight=False, soft_wrap=True)
     out.print("stop it with Ctrl+C", highlight=False)
     sys.stdout.flush()
     env = dict(os.environ, TUNELOOP_DB=str(Path(c.db).resolve()))
