@@ -18,14 +18,43 @@ from .errors import (
     TuneloopError,
     UserExists,
 )
+from .errors import (
+    ExportTargetExists,
+    NothingToSnapshot,
+    SnapshotCorrupted,
+    SnapshotImmutable,
+    SnapshotNotFound,
+)
 from .imports import ImportResult, import_file
 from .io import ColumnMap
 from .labels import LabelSchema
 from .store import ROLES, STATUSES, TASKS, Dataset, Store
+from .exporters import EXPORTERS, escape_formulas, get_exporter, register_exporter, unescape_formulas
+from .snapshots import (
+    BLOCKING_CHECKS,
+    ExportResult,
+    SnapshotConfig,
+    SnapshotResult,
+    create_snapshot,
+    diff_snapshots,
+    export_snapshot,
+    export_snapshot_zip,
+    get_datasheet,
+    list_snapshots,
+    render_datasheet,
+    set_usage_notes,
+)
+from .splits import SPLITS, assign_splits, parse_split, snapshot_hash
 
 __all__ = [
     "BadInput", "ColumnMap", "Dataset", "DatasetNotFound", "ExampleNotFound", "ImportResult",
     "ImportValidationError", "InvalidValue", "LabelSchema", "Problem", "ROLES", "STATUSES", "SchemaTooNew",
     "Settings", "StaleVersion", "Store", "StoreBusy", "TASKS", "TuneloopError", "UserExists", "import_file",
     "settings",
+    # snapshots
+    "BLOCKING_CHECKS", "EXPORTERS", "ExportResult", "ExportTargetExists", "NothingToSnapshot", "SPLITS",
+    "SnapshotConfig", "SnapshotCorrupted", "SnapshotImmutable", "SnapshotNotFound", "SnapshotResult",
+    "assign_splits", "create_snapshot", "diff_snapshots", "escape_formulas", "export_snapshot",
+    "export_snapshot_zip", "get_datasheet", "get_exporter", "list_snapshots", "parse_split", "register_exporter",
+    "render_datasheet", "set_usage_notes", "snapshot_hash", "unescape_formulas",
 ]
