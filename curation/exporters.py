@@ -177,14 +177,20 @@ def export_hf(inp: ExportInput, out: Path) -> list[str]:
 
     (out / "data").mkdir()
     files, present = [], []
-    for split in SPLITS:
-        frame = inp.splits[split]
-        if frame.height == 0:
-            continue
-        name = f"data/{split}-00000-of-00001.parquet"
-        datasets.Dataset(frame.to_arrow()).to_parquet(str(out / name))
-        files.append(name)
-        present.append(split)
+    bars_were_on = not datasets.utils.are_progress_bars_disabled()
+    datasets.disable_progress_bars()  # the CLI shows its own progress
+    try:
+        for split in SPLITS:
+            frame = inp.splits[split]
+            if frame.height == 0:
+                continue
+            name = f"data/{split}-00000-of-00001.parquet"
+            datasets.Dataset(frame.to_arrow()).to_parquet(str(out / name))
+            files.append(name)
+            present.append(split)
+    finally:
+        if bars_were_on:
+            datasets.enable_progress_bars()
     yaml = ["---", "configs:", "- config_name: default", "  data_files:"]
     for split in present:
         yaml += [f"  - split: {split}", f"    path: data/{split}-*"]

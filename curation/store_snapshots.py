@@ -37,7 +37,7 @@ def candidates(store: Store, dataset: str) -> pl.DataFrame:
         WHERE e.dataset = $dataset AND e.status = 'approved'
         ORDER BY e.id
     """
-    frame = _frame(store.cursor().execute(sql, {"dataset": dataset}))
+    frame = _frame(store, sql, {"dataset": dataset})
     return frame.with_columns(
         pl.col("open_flags").cast(pl.List(pl.Struct({"check": pl.String, "severity": pl.String})))
     )
@@ -137,9 +137,9 @@ def snapshot_items(store: Store, snapshot_id: str, columns: tuple[str, ...] = IT
     bad = set(columns) - set(ITEM_COLUMNS)
     if bad:
         raise ValueError(f"unknown snapshot item columns: {sorted(bad)}")
-    return _frame(store.cursor().execute(
-        f"SELECT {', '.join(columns)} FROM snapshot_items WHERE snapshot_id = ? ORDER BY example_id", [snapshot_id]
-    ))
+    return _frame(
+        store, f"SELECT {', '.join(columns)} FROM snapshot_items WHERE snapshot_id = ? ORDER BY example_id", [snapshot_id]
+    )
 
 
 def pinned_test_ids(store: Store, ref: str) -> tuple[str, list[int]]:
@@ -193,7 +193,8 @@ def diff_items(store: Store, a: str, b: str) -> pl.DataFrame:
     Columns: example_id, external_id, in_a, in_b, split_a, split_b, label_a, label_b,
     version_a, version_b, edited (text, prompt or response differ).
     """
-    return _frame(store.cursor().execute(
+    return _frame(
+        store,
         """WITH a AS (SELECT * FROM snapshot_items WHERE snapshot_id = $a),
                 b AS (SELECT * FROM snapshot_items WHERE snapshot_id = $b)
            SELECT coalesce(a.example_id, b.example_id) AS example_id,
@@ -207,12 +208,14 @@ def diff_items(store: Store, a: str, b: str) -> pl.DataFrame:
            FROM a FULL OUTER JOIN b ON a.example_id = b.example_id
            ORDER BY 1""",
         {"a": a, "b": b},
-    ))
+    )
 
 
-def _frame(result) -> pl.DataFrame:
-    # DuckDB 2 has no .pl() on a cursor's result; Arrow is zero-copy into Polars anyway.
-    return pl.from_arrow(result.to_arrow_table())
+def _frame(store: Store, query: str, params: list | dict) -> pl.DataFrame:
+    # DuckDB 2: a relation's Arrow output avoids the extra copy of execute(...).to_arrow_table().
+    cur = store.cursor()
+    cur.complete()
+    return pl.from_arrow(cur.sql(query, params=params).to_arrow_table())
 
 
 # -- helpers for tests and fixtures -----------------------------------------------------------
