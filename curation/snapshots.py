@@ -262,7 +262,8 @@ def build_datasheet(*, snapshot: dict, items: pl.DataFrame, excluded: dict[str, 
                            + (" ..." if len(absent) > 20 else ""))
     no_test = sorted(lbl for lbl, row in labels.items() if row["test"] == 0)
     if no_test and split_n[2] > 0:
-        limitations.append(f"{len(no_test)} label(s) have no test example, so test metrics say nothing about them")
+        limitations.append(f"{len(no_test)} label(s) have no test example, so test metrics say nothing about them: "
+                           f"{', '.join(no_test[:20])}" + (" ..." if len(no_test) > 20 else ""))
     flagged_out = {k: v for k, v in excluded.items() if k.startswith("open_flag:")}
     if flagged_out:
         limitations.append("examples with open review flags were left out (" + ", ".join(
