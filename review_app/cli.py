@@ -316,7 +316,10 @@ def snapshot_show(
     c: Ctx = ctx.obj
     with c.store() as store:
         sheet, md = get_datasheet(store, snapshot_id)
-    c.emit(sheet, md)
+    if c.json:
+        c.emit(sheet)
+    else:
+        sys.stdout.write(md)  # raw, not through rich: the Markdown must not be re-wrapped
 
 
 @snapshot_app.command("usage")

@@ -57,3 +57,14 @@ def test_snapshot_errors_are_one_line_with_exit_code_2(tmp_path, write, capsys):
     assert code == 2 and "--split: '0.9,0.2,0' sums to 1.1" in err
     code, _, err = run(capsys, db, "snapshot", "export", "nope", "--format", "csv", "--out", str(tmp_path / "o"))
     assert code == 2 and err.startswith("snapshot 'nope' does not exist")
+
+
+def test_docs_list_every_snapshot_command():
+    from pathlib import Path
+
+    from review_app.cli import snapshot_app
+
+    doc = (Path(__file__).resolve().parents[2] / "docs" / "snapshots.md").read_text(encoding="utf-8")
+    names = sorted(c.name for c in snapshot_app.registered_commands)
+    assert names == ["create", "diff", "export", "list", "show", "usage"]
+    assert [n for n in names if f"`snapshot {n}" not in doc] == []
