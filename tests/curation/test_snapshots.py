@@ -222,3 +222,21 @@ def test_diff_reports_added_removed_relabelled_edited_and_label_shift(store, pla
             t[0], t[1], t[2] = t[0] + row["a"], t[1] + row["b"], t[2] + row["delta"]
     # a: ex12 relabelled away, ex06 added; b: ex11 (fixture) and ex12 relabelled in; c: ex23 removed
     assert totals == {"a": [7, 7, 0], "b": [11, 12, 1], "c": [1, 0, -1]}
+
+
+def test_select_items_gives_every_reason_of_each_excluded_example():
+    from curation.snapshots import exclusion_counts, select_items
+
+    flags = pl.List(pl.Struct({"check": pl.String, "severity": pl.String}))
+    f = pl.DataFrame({
+        "id": [1, 2, 3, 4], "text": ["a", None, "c", "d"], "prompt": [None] * 4, "response": [None] * 4,
+        "label": ["x", "x", None, "y"], "duplicate_of": [None, None, None, 1],
+        "open_flags": [[], [], [{"check": "pii_review", "severity": "info"}], [{"check": "style", "severity": "error"}]],
+    }, schema_overrides={"open_flags": flags, "duplicate_of": pl.Int64, "prompt": pl.String, "response": pl.String})
+    eligible, excluded = select_items(f, "classification")
+    assert eligible["id"].to_list() == [1]
+    assert excluded.rows() == [(2, ["missing_content"]), (3, ["open_flag:pii_review", "missing_label"]),
+                               (4, ["duplicate", "open_flag:style"])]
+    assert exclusion_counts(excluded) == {"duplicate": 1, "missing_content": 1, "missing_label": 1,
+                                          "open_flag:pii_review": 1, "open_flag:style": 1}
+    assert select_items(f, "classification", ("style", "pii_review"))[1]["reasons"].to_list()[2] == ["duplicate"]
