@@ -18,6 +18,13 @@ from .errors import (
     TuneloopError,
     UserExists,
 )
+from .errors import (
+    ExportTargetExists,
+    NothingToSnapshot,
+    SnapshotCorrupted,
+    SnapshotImmutable,
+    SnapshotNotFound,
+)
 from .imports import ImportResult, import_file
 from .io import ColumnMap
 from .labels import LabelSchema
@@ -49,6 +56,22 @@ from .store_pii import (
     purge_originals,
     reject_finding,
 )
+from .exporters import EXPORTERS, escape_formulas, get_exporter, register_exporter, unescape_formulas
+from .snapshots import (
+    BLOCKING_CHECKS,
+    ExportResult,
+    SnapshotConfig,
+    SnapshotResult,
+    create_snapshot,
+    diff_snapshots,
+    export_snapshot,
+    export_snapshot_zip,
+    get_datasheet,
+    list_snapshots,
+    render_datasheet,
+    set_usage_notes,
+)
+from .splits import SPLITS, assign_splits, parse_split, snapshot_hash
 
 __all__ = [
     "BadInput", "ColumnMap", "Dataset", "DatasetNotFound", "ExampleNotFound", "ImportResult",
@@ -60,4 +83,10 @@ __all__ = [
     "ScrubResult", "Span", "add_missed_span", "confirm_finding", "detect", "example_findings", "get_pii_config",
     "open_review_flags", "purge_originals", "reject_finding", "replace_spans", "scrub_dataset", "scrub_frame",
     "scrub_records", "set_pii_config",
+    # snapshots
+    "BLOCKING_CHECKS", "EXPORTERS", "ExportResult", "ExportTargetExists", "NothingToSnapshot", "SPLITS",
+    "SnapshotConfig", "SnapshotCorrupted", "SnapshotImmutable", "SnapshotNotFound", "SnapshotResult",
+    "assign_splits", "create_snapshot", "diff_snapshots", "escape_formulas", "export_snapshot",
+    "export_snapshot_zip", "get_datasheet", "get_exporter", "list_snapshots", "parse_split", "register_exporter",
+    "render_datasheet", "set_usage_notes", "snapshot_hash", "unescape_formulas",
 ]

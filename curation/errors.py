@@ -115,3 +115,46 @@ class InvalidValue(BadInput):
         if hint:
             msg += f"; {hint}"
         super().__init__(msg)
+
+
+# -- snapshots -------------------------------------------------------------------------------
+class SnapshotNotFound(BadInput):
+    def __init__(self, ref: str, known: list[str]):
+        listing = ", ".join(known[:10]) if known else "none yet"
+        more = f", ... ({len(known)} in all)" if len(known) > 10 else ""
+        super().__init__(
+            f"snapshot '{ref}' does not exist (give an id, a unique id prefix or a unique name; "
+            f"snapshots: {listing}{more}); list them with: tuneloop snapshot list"
+        )
+
+
+class SnapshotImmutable(TuneloopError):
+    """A snapshot never changes after it is created: refuse any attempt."""
+
+    def __init__(self, snapshot_id: str, attempted: str):
+        super().__init__(
+            f"snapshot {snapshot_id} is frozen and can never change (attempted: {attempted}); "
+            "create a new snapshot instead: tuneloop snapshot create --dataset NAME"
+        )
+
+
+class NothingToSnapshot(BadInput):
+    def __init__(self, dataset: str, approved: int, excluded: dict[str, int]):
+        why = ", ".join(f"{reason}: {n}" for reason, n in sorted(excluded.items())) or "none excluded"
+        super().__init__(
+            f"dataset '{dataset}': no example can go into a snapshot ({approved} approved; excluded {why}); "
+            "approve examples in the review app, resolve their flags, or let a check through with --allow-flags"
+        )
+
+
+class ExportTargetExists(BadInput):
+    def __init__(self, path: str):
+        super().__init__(f"--out {path}: already exists and is not empty; choose a new path or pass --overwrite")
+
+
+class SnapshotCorrupted(TuneloopError):
+    def __init__(self, snapshot_id: str):
+        super().__init__(
+            f"snapshot {snapshot_id}: its stored items no longer match its content hash (the database was "
+            "changed outside tuneloop); do not train on it: restore the store from a backup or create a new snapshot"
+        )

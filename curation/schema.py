@@ -184,6 +184,27 @@ MIGRATIONS: list[tuple[int, str, list[str]]] = [
             )""",
         ],
     ),
+    (
+        4,
+        "snapshots: frozen item content, creation settings, exclusion report",
+        [
+            # Items carry the content at the frozen version, so later edits of an example
+            # never change what a snapshot exports.
+            "ALTER TABLE snapshot_items ADD COLUMN external_id VARCHAR",
+            "ALTER TABLE snapshot_items ADD COLUMN text VARCHAR",
+            "ALTER TABLE snapshot_items ADD COLUMN prompt VARCHAR",
+            "ALTER TABLE snapshot_items ADD COLUMN response VARCHAR",
+            "ALTER TABLE snapshot_items ADD COLUMN label VARCHAR",
+            "ALTER TABLE snapshot_items ADD COLUMN source_id INTEGER",
+            "ALTER TABLE snapshot_items ADD COLUMN dup_group BIGINT",
+            "ALTER TABLE snapshots ADD COLUMN task VARCHAR",
+            "ALTER TABLE snapshots ADD COLUMN content_sha256 VARCHAR",  # full hash; id is its prefix
+            "ALTER TABLE snapshots ADD COLUMN items INTEGER",
+            "ALTER TABLE snapshots ADD COLUMN config VARCHAR",     # JSON: split, seed, allow_flags, pin_test
+            "ALTER TABLE snapshots ADD COLUMN excluded VARCHAR",   # JSON: counts per exclusion reason
+        ],
+    ),
 ]
 
+MIGRATIONS.sort(key=lambda m: m[0])  # branches append in any order; versions must apply in order
 LATEST = MIGRATIONS[-1][0]

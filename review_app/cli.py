@@ -29,6 +29,9 @@ app = typer.Typer(
 )
 user_app = typer.Typer(help="Manage review-app users.", no_args_is_help=True)
 app.add_typer(user_app, name="user")
+snapshot_app = typer.Typer(help="Freeze approved examples into snapshots with splits and a datasheet; diff; export.",
+                           no_args_is_help=True)
+app.add_typer(snapshot_app, name="snapshot")
 err = Console(stderr=True)
 out = Console()
 
@@ -230,6 +233,168 @@ def user_add(
     with c.store() as store:
         user = add_user(store, name, role, password)
     c.emit({"user": user.name, "role": user.role}, f"user '{user.name}' added as {user.role}")
+
+
+@snapshot_app.command("create")
+def snapshot_create(
+    ctx: typer.Context,
+    dataset: str = typer.Option(..., "--dataset", help="Dataset to freeze (its approved examples)."),
+    name: Optional[str] = typer.Option(None, "--name", help="A name for people, e.g. round-3 (not part of the id)."),
+    split: str = typer.Option("0.8,0.1,0.1", "--split", help="Train,validation,test fractions (sum to 1)."),
+    seed: int = typer.Option(0, "--seed", help="Seed of the split order; same store + seed gives the same snapshot."),
+    allow_flags: Optional[list[str]] = typer.Option(None, "--allow-flags", help="Check name whose open flags do not block (repeat or comma-separate)."),
+    pin_test: Optional[str] = typer.Option(None, "--pin-test", help="Snapshot (id or name) whose test examples stay in test."),
+    user: Optional[str] = typer.Option(None, "--user", help="Who creates it (default: the OS user)."),
+) -> None:
+    """Freeze the approved examples of a dataset into train/validation/test with a datasheet.
+
+    Non-canonical duplicates and open blocking flags (pii_review, label_conflict, severity error)
+    are left out; splits are stratified by label with duplicate groups on one side; the id is a
+    hash of (example id, version, split), so creating it again gives the same id.
+
+    Example: tuneloop snapshot create --dataset banking77 --name round-1 --seed 7
+    """
+    from curation import SnapshotConfig, create_snapshot
+
+    c: Ctx = ctx.obj
+    allowed = tuple(a.strip() for raw in (allow_flags or []) for a in raw.split(",") if a.strip())
+    config = SnapshotConfig(name=name, split=split, seed=seed, allow_flags=allowed, pin_test=pin_test)
+    with c.store() as store, err.status(f"creating a snapshot of {dataset}") if not c.json else _nullctx():
+        res = create_snapshot(store, dataset, config, actor=user)
+    verb = "created" if res.created else "already exists (same examples, versions and splits)"
+    human = [f"snapshot {res.id} of '{dataset}' {verb}: {res.items} examples "
+             + ", ".join(f"{k} {v}" for k, v in res.splits.items())]
+    if res.excluded:
+        human.append("left out: " + ", ".join(f"{k} {v}" for k, v in res.excluded.items()))
+    if res.pinned_test:
+        human.append(f"{res.pinned_test} test examples pinned from {pin_test}")
+    human.append(f"next: tuneloop snapshot export {res.id} --format parquet --out exports/{dataset}-{res.id}")
+    c.emit(res.to_dict(), "\n".join(human))
+
+
+@snapshot_app.command("export")
+def snapshot_export(
+    ctx: typer.Context,
+    snapshot_id: str = typer.Argument(..., metavar="ID", help="Snapshot id, unique id prefix or unique name."),
+    fmt: str = typer.Option(..., "--format", help="openai-jsonl | hf | parquet | csv | alpaca."),
+    out_path: Path = typer.Option(..., "--out", help="Output folder (written atomically; must not exist or be empty)."),
+    overwrite: bool = typer.Option(False, "--overwrite", help="Replace an existing, non-empty --out folder."),
+) -> None:
+    """Export a snapshot's splits in a training format, with its datasheet beside them.
+
+    Formats: openai-jsonl, hf (datasets.load_dataset(PATH)), parquet, csv (formula-safe), alpaca.
+
+    Example: tuneloop snapshot export round-1 --format hf --out exports/banking77-round-1
+    """
+    from curation import export_snapshot
+
+    c: Ctx = ctx.obj
+    with c.store() as store, err.status(f"exporting {snapshot_id} as {fmt}") if not c.json else _nullctx():
+        res = export_snapshot(store, snapshot_id, fmt, out_path, overwrite=overwrite)
+    c.emit(res.to_dict(), f"snapshot {res.snapshot} written to {res.out} as {fmt}: "
+           + ", ".join(f"{k} {v}" for k, v in res.rows.items()) + f" ({len(res.files)} files, datasheet included)")
+
+
+@snapshot_app.command("diff")
+def snapshot_diff(
+    ctx: typer.Context,
+    a: str = typer.Argument(..., help="The older snapshot (id, prefix or name)."),
+    b: str = typer.Argument(..., help="The newer snapshot (id, prefix or name)."),
+    limit: int = typer.Option(20, "--limit", help="Example ids listed per kind of change."),
+) -> None:
+    """Examples added, removed, relabelled, edited and moved between splits; label shift per split.
+
+    Example: tuneloop snapshot diff round-1 round-2
+    """
+    from curation import diff_snapshots
+
+    c: Ctx = ctx.obj
+    with c.store() as store:
+        d = diff_snapshots(store, a, b, limit=limit)
+    human = [f"{d['a']} -> {d['b']}: " + ", ".join(f"{k} {v}" for k, v in d["counts"].items())]
+    for kind, rows in d["examples"].items():
+        if rows:
+            human.append(f"  {kind}: " + ", ".join(str(r["external_id"] or r["example_id"]) for r in rows))
+    for split, labels in d["label_shift"].items():
+        moved = {k: v for k, v in labels.items() if v["delta"]}
+        if moved:
+            human.append(f"  {split} label shift: " + ", ".join(f"{k} {v['delta']:+d}" for k, v in moved.items()))
+    c.emit(d, "\n".join(human))
+
+
+@snapshot_app.command("list")
+def snapshot_list(
+    ctx: typer.Context,
+    dataset: Optional[str] = typer.Option(None, "--dataset", help="Only this dataset's snapshots."),
+) -> None:
+    """List snapshots, newest first.
+
+    Example: tuneloop snapshot list --dataset banking77
+    """
+    from curation import list_snapshots
+
+    c: Ctx = ctx.obj
+    with c.store() as store:
+        rows = list_snapshots(store, dataset)
+    if c.json:
+        c.emit({"snapshots": rows})
+        return
+    if not rows:
+        out.print("no snapshots yet: tuneloop snapshot create --dataset NAME", highlight=False)
+        return
+    table = Table("id", "name", "dataset", "items", "created", "by")
+    for r in rows:
+        table.add_row(r["id"], r["name"] or "", r["dataset"], str(r["items"]), str(r["created_at"])[:19], r["created_by"] or "")
+    out.print(table)
+
+
+@snapshot_app.command("show")
+def snapshot_show(
+    ctx: typer.Context,
+    snapshot_id: str = typer.Argument(..., metavar="ID", help="Snapshot id, unique id prefix or unique name."),
+) -> None:
+    """Print a snapshot's datasheet (Markdown; the JSON datasheet with --json).
+
+    Example: tuneloop snapshot show round-1
+    """
+    from curation import get_datasheet
+
+    c: Ctx = ctx.obj
+    with c.store() as store:
+        sheet, md = get_datasheet(store, snapshot_id)
+    if c.json:
+        c.emit(sheet)
+    else:
+        sys.stdout.write(md)  # raw, not through rich: the Markdown must not be re-wrapped
+
+
+@snapshot_app.command("usage")
+def snapshot_usage(
+    ctx: typer.Context,
+    dataset: str = typer.Option(..., "--dataset", help="Dataset whose datasheet notes to set."),
+    intended_use: Optional[str] = typer.Option(None, "--intended-use", help="What the data is for."),
+    out_of_scope_use: Optional[str] = typer.Option(None, "--out-of-scope-use", help="What it must not be used for."),
+    limitations: Optional[str] = typer.Option(None, "--limitations", help="Known limitations to state."),
+) -> None:
+    """Set the intended use, out-of-scope use and limitations that new datasheets quote (admin setting).
+
+    Example: tuneloop snapshot usage --dataset banking77 --intended-use "Intent routing for the support bot"
+    """
+    from curation import set_usage_notes
+
+    c: Ctx = ctx.obj
+    with c.store() as store:
+        notes = set_usage_notes(store, dataset, intended_use=intended_use, out_of_scope_use=out_of_scope_use,
+                                limitations=limitations)
+    c.emit({"dataset": dataset, **notes}, f"datasheet notes of '{dataset}' saved; new snapshots will quote them")
+
+
+class _nullctx:
+    def __enter__(self):
+        return None
+
+    def __exit__(self, *exc) -> None:
+        return None
 
 
 @app.command("app")

@@ -333,8 +333,10 @@ def test_pii_config_rejects_bad_values_with_a_clear_message(kwargs, message):
         PiiConfig(**kwargs)
 
 
-def test_store_has_schema_version_3_with_pii_tables(store):
-    assert store.schema_version() == 3
+def test_store_has_the_pii_migration_and_tables(store):
+    from curation.schema import LATEST
+
+    assert store.schema_version() == LATEST >= 3
     tables = {r[0] for r in store.cursor().execute("SELECT table_name FROM information_schema.tables").fetchall()}
     assert {"pii_scrubbed", "pii_originals", "pii_findings"} <= tables
 
