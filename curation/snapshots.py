@@ -430,6 +430,23 @@ def split_frames(store: Store, ref: str) -> tuple[dict, dict[str, pl.DataFrame]]
     return snap, {s: items.filter(pl.col("split") == s).drop("split") for s in SPLITS}
 
 
+def snapshot_frame(store: Store, ref: str) -> tuple[dict, pl.DataFrame]:
+    """What training reads: the snapshot row (with ``labels`` and ``datasheet``) and one frame of
+    its frozen items with columns example_id, split, text, prompt, response, label.
+
+    Raises :class:`SnapshotCorrupted` when the items no longer hash to the snapshot's id.
+    """
+    snap = sql.get_snapshot(store, ref)
+    items = sql.snapshot_items(store, snap["id"])
+    if snapshot_hash(items.rename({"example_id": "id"})) != snap["content_sha256"]:
+        raise SnapshotCorrupted(snap["id"])
+    frame = items.select("example_id", pl.col("split").cast(pl.String), "text", "prompt", "response", "label")
+    meta = dict(snap)
+    meta["labels"] = sorted(frame["label"].drop_nulls().unique().to_list())
+    meta["datasheet"] = json.loads(snap["datasheet"]) if isinstance(snap.get("datasheet"), str) else snap.get("datasheet")
+    return meta, frame
+
+
 @dataclass(frozen=True)
 class ExportResult:
     snapshot: str

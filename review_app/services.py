@@ -20,7 +20,9 @@ import polars as pl
 
 from curation import BadInput, ColumnMap, ImportValidationError, LabelSchema, StaleVersion, Store, import_file, settings
 from curation import add_missed_span, confirm_finding, example_findings, reject_finding
+from curation import snapshots
 from curation import store_review as sr
+from curation.snapshots import SnapshotConfig
 from curation.store import ROLES
 
 from .auth import User, add_user
@@ -336,6 +338,19 @@ def export_jsonl(store: Store, user: User, dataset: str) -> bytes:
         out = Path(tmp) / "export.jsonl"
         store.export_jsonl(dataset, out)
         return out.read_bytes()
+
+
+# -- snapshots -------------------------------------------------------------------------------
+def create_snapshot(store: Store, user: User, dataset: str, config: SnapshotConfig):
+    """Freeze approved examples into a snapshot (admin)."""
+    user.require(ADMIN, "create snapshots")
+    return snapshots.create_snapshot(store, dataset, config, actor=user.name)
+
+
+def snapshot_download(store: Store, user: User, ref: str, fmt: str) -> tuple[str, bytes]:
+    """A zip of the snapshot in ``fmt`` with its datasheet, for a download button (admin)."""
+    user.require(ADMIN, "export snapshots")
+    return snapshots.export_snapshot_zip(store, ref, fmt)
 
 
 # -- dashboard -------------------------------------------------------------------------------

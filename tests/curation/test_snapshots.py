@@ -240,3 +240,16 @@ def test_select_items_gives_every_reason_of_each_excluded_example():
     assert exclusion_counts(excluded) == {"duplicate": 1, "missing_content": 1, "missing_label": 1,
                                           "open_flag:pii_review": 1, "open_flag:style": 1}
     assert select_items(f, "classification", ("style", "pii_review"))[1]["reasons"].to_list()[2] == ["duplicate"]
+
+
+def test_snapshot_frame_is_what_training_reads(store, write):
+    from curation import import_file
+    from curation.snapshots import snapshot_frame
+
+    rows = "".join(f"r{i},text {i},{'a' if i % 2 else 'b'}\n" for i in range(20))
+    import_file(store, write("s.csv", "id,text,label\n" + rows), "ds", status="approved")
+    res = create_snapshot(store, "ds", SnapshotConfig(seed=1))
+    meta, frame = snapshot_frame(store, res.id)
+    assert meta["id"] == res.id and meta["labels"] == ["a", "b"]
+    assert frame.columns == ["example_id", "split", "text", "prompt", "response", "label"]
+    assert frame.height == 20 and set(frame["split"]) <= {"train", "validation", "test"}

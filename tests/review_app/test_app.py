@@ -60,18 +60,13 @@ def test_queue_label_with_a_button_then_next_item(db):
     assert (ex["label"], ex["status"], ex["version"]) == ("billing", "needs_review", 2)
 
 
-def _store(at):
-    # the app's cached store (same process): use it rather than opening the file a second time
+def _store(_at=None):
+    """The app's cached store (same process): use it rather than opening the file a second time."""
+    from contextlib import nullcontext
+
     from review_app.state import get_store
 
-    class _Ctx:
-        def __enter__(self):
-            return get_store()
-
-        def __exit__(self, *exc):
-            return False
-
-    return _Ctx()
+    return nullcontext(get_store())
 
 
 def test_queue_search_box_label_and_undo(db):
@@ -172,3 +167,19 @@ def test_admin_users_and_settings_pages(db):
     with _store(at) as s:
         ds = s.get_dataset("d")
     assert (ds.guidelines, ds.settings["required_annotations"]) == ("## Be kind", 2)
+
+
+def test_snapshots_page_creates_shows_and_exports(db):
+    with _store() as s:
+        for i in (1, 2, 3):
+            s.update_example(i, 1, {"label": "billing", "status": "approved"}, actor="t", action="approve")
+    at = page_as(User("adam", "admin"), "snapshots")
+    at.text_input(key="snap_name").input("round-1")
+    at.button(key="FormSubmitter:snap_create-Create snapshot").click().run()
+    assert at.success[0].value.endswith("created: 3 items.")
+    assert "round-1" in at.selectbox(key="snap_pick").options[0]
+    assert any("Datasheet" in m.value or "datasheet" in m.value.lower() for m in at.markdown)
+    at.selectbox(key="snap_fmt").select("parquet").run()
+    at.button(key="snap_prepare").click().run()
+    assert at.session_state["snap_zip"][0].endswith(".zip")
+
