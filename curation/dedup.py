@@ -34,7 +34,7 @@ from .dedup_algos import (
 )
 from .embeddings import DEFAULT_MODEL, Encoder, embed
 from .errors import ImportValidationError, InvalidValue, Problem
-from .minhash import BACKENDS, SHINGLES, candidate_pairs, estimated_jaccard, lsh_params, near_pairs, signatures, tokenize
+from .minhash import BACKENDS, SHINGLES, band_params, candidate_pairs, estimated_jaccard, near_pairs, signatures, tokenize
 from .store import Store
 
 METHODS = ("exact", "near", "semantic")
@@ -51,7 +51,7 @@ class DedupConfig:
 
     methods: tuple[str, ...] = field(default=METHODS, metadata={"help": "Methods to run: exact, near, semantic."})
     near_threshold: float = field(default=0.7, metadata={"help": "Estimated Jaccard similarity of shingle sets for a near duplicate, in (0, 1)."})
-    semantic_threshold: float = field(default=0.93, metadata={"help": "Cosine similarity of MiniLM embeddings for a semantic duplicate, in (0, 1]."})
+    semantic_threshold: float = field(default=0.9, metadata={"help": "Cosine similarity of MiniLM embeddings for a semantic duplicate, in (0, 1]."})
     shingle: str = field(default="word", metadata={"help": "Shingles for MinHash: word or char n-grams."})
     shingle_size: int = field(default=1, metadata={"help": "n of the shingle n-grams."})
     num_perm: int = field(default=128, metadata={"help": "MinHash permutations (signature length)."})
@@ -74,7 +74,7 @@ class DedupConfig:
                                hint="a Jaccard threshold must lie strictly between 0 and 1, e.g. 0.7")
         if not 0.0 < self.semantic_threshold <= 1.0:
             raise InvalidValue("semantic threshold", self.semantic_threshold,
-                               hint="a cosine threshold must lie in (0, 1], e.g. 0.93")
+                               hint="a cosine threshold must lie in (0, 1], e.g. 0.9")
         if self.shingle not in SHINGLES:
             raise InvalidValue("shingle", self.shingle, list(SHINGLES))
         if self.shingle_size < 1:
@@ -456,7 +456,7 @@ def check_contamination(
         sig = signatures(hashes, offsets, config.num_perm, config.seed, config.backend)
         n = members.height
         # candidates within the union, kept only across the two sides
-        a, b = candidate_pairs(sig, *lsh_params(config.near_threshold, config.num_perm), config.seed)
+        a, b = candidate_pairs(sig, *band_params(config.near_threshold, config.num_perm), config.seed)
         cross = (a < n) & (b >= n)
         a, b = a[cross], b[cross]
         score = estimated_jaccard(sig, a, b)
