@@ -74,6 +74,7 @@ def semantic_pairs(
     reference: np.ndarray | None = None,
     max_neighbors: int = 20,
     memory_mb: int = 128,
+    block_rows: int | None = None,
     progress=None,
 ) -> pl.DataFrame:
     """Pairs of rows whose cosine similarity is at least ``threshold``, found block by block.
@@ -90,6 +91,8 @@ def semantic_pairs(
         cluster of near-identical texts cannot produce n² edges.
     memory_mb
         Bound on the similarity block held at once; memory stays ``O(n)`` beyond it.
+    block_rows
+        Rows per block, overriding the bound derived from ``memory_mb`` (for tests).
     progress
         Optional ``callable(done, total)``.
 
@@ -100,7 +103,7 @@ def semantic_pairs(
     """
     ref = vectors if reference is None else reference
     n, m = len(vectors), len(ref)
-    block = int(max(1, min(n or 1, (memory_mb * 2**20) // max(4 * m, 1))))
+    block = block_rows or int(max(1, min(n or 1, (memory_mb * 2**20) // max(4 * m, 1))))
     out_i, out_j, out_s = [], [], []
     for s in range(0, n, block):
         e = min(s + block, n)
