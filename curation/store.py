@@ -315,12 +315,13 @@ class Store:
                 before = {k: row[k] for k in changes}
                 sets = ", ".join(f"{k} = ?" for k in changes)
                 params = list(changes.values())
-                if any(k in changes for k in ("text", "prompt", "response")):
-                    sets += f", content_hash = {_CONTENT_HASH}"
                 cur.execute(
                     f"UPDATE examples SET {sets}, version = version + 1, updated_at = ? WHERE id = ? AND version = ?",
                     [*params, now(), example_id, expected_version],
                 )
+                if any(k in changes for k in ("text", "prompt", "response")):
+                    # separately: in one UPDATE, SET expressions see the old text, not the new one
+                    cur.execute(f"UPDATE examples SET content_hash = {_CONTENT_HASH} WHERE id = ?", [example_id])
                 self._append_revision(cur, example_id, expected_version + 1, actor, action, before, changes, reason)
                 return self.get_example(example_id, cur)
         except duckdb.TransactionException:

@@ -220,6 +220,7 @@ def test_split_of_a_non_member_names_the_members(planted):
 _WORDS = ["card", "pin", "fee", "top", "up", "refund", "cash", "atm", "lost", "new"]
 
 
+@pytest.mark.slow
 @settings(max_examples=20, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(st.lists(st.tuples(st.lists(st.sampled_from(_WORDS), min_size=1, max_size=6), st.sampled_from(["a", "b"]),
                           st.sampled_from(["imported", "approved"])), min_size=1, max_size=12))
@@ -320,3 +321,15 @@ def test_cli_dedup_rejects_an_unknown_method_with_exit_code_2(planted, capsys):
     planted.close()
     assert main(["--db", db, "dedup", "--dataset", "d", "--method", "fuzzy"]) == 2
     assert "--method: 'fuzzy' is not valid (choose one of: exact, near, semantic, all)" in capsys.readouterr().err
+
+
+def test_editing_an_example_voids_its_stored_pairs_and_updates_its_content_hash(planted):
+    # regression: Store.update_example computed content_hash from the old text
+    from curation.embeddings import content_hash
+
+    ids = _ids(planted)
+    run_dedup(planted, "d", DedupConfig(methods=("exact",)))
+    planted.update_example(ids["e2"], 1, {"text": "A different question about fees"}, actor="ann", action="edit")
+    assert planted.get_example(ids["e2"])["content_hash"] == content_hash("A different question about fees")
+    run_dedup(planted, "d", DedupConfig(methods=("near",)))  # exact pairs are not recomputed, yet voided
+    assert _groups(planted) == {frozenset({"n1", "n2"})}
