@@ -198,6 +198,7 @@ def _table(rows: list[dict]) -> str:
             continue
         rates = " / ".join(f"{v:.2f}" for v in r["recall_by_rate"].values())
         label = r["method"] + (f" (embedding {r['embed_s']} s)" if "embed_s" in r else "")
+        label += " (from the previous run)" if r.get("reused") else ""
         head += (f"| {label} | {r['n']:,} | {r['seconds']:.1f} | {r['n'] / r['seconds']:,.0f} | {r['precision']:.3f} | "
                  f"{r['recall']:.3f} | {r['f1']:.3f} | {rates} | {r['peak_rss_mb']:,} |\n")
     return head
@@ -207,6 +208,8 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--one", nargs=2, metavar=("METHOD", "N"))
     ap.add_argument("--quick", action="store_true")
+    ap.add_argument("--reuse", default="", help="Comma-separated methods whose saved results (same data, "
+                    "same code) are reused instead of rerun, e.g. semantic; marked in the table.")
     ap.add_argument("--note", default="", help="Line added to RESULTS.md (e.g. other load on the machine).")
     args = ap.parse_args()
     if args.one:
@@ -217,9 +220,16 @@ def main() -> None:
         plan += [("datasketch", 100_000), ("numpy", 100_000), ("rensa", 100_000), ("numpy", 1_000_000),
                  ("rensa", 1_000_000), ("semantic", 100_000)]
     rows = []
+    reuse = set(filter(None, args.reuse.split(",")))
     for method, n in plan:
-        make_benchmark(n)  # built (and cached) outside the timed child
-        r = _child(method, n, timeout=1200)
+        saved = CACHE / f"result_{method}_{n}.json"
+        if method in reuse and saved.exists():
+            r = json.loads(saved.read_text()) | {"reused": True}
+        else:
+            make_benchmark(n)  # built (and cached) outside the timed child
+            r = _child(method, n, timeout=1200)
+            if "error" not in r:
+                saved.write_text(json.dumps(r))
         print(json.dumps(r), flush=True)
         rows.append(r)
     near = [r for r in rows if r["method"] != "semantic"]

@@ -55,7 +55,7 @@ class DedupConfig:
     shingle: str = field(default="word", metadata={"help": "Shingles for MinHash: word or char n-grams."})
     shingle_size: int = field(default=1, metadata={"help": "n of the shingle n-grams."})
     num_perm: int = field(default=128, metadata={"help": "MinHash permutations (signature length)."})
-    backend: str = field(default="rensa", metadata={"help": "MinHash backend: rensa (Rust) or numpy."})
+    backend: str = field(default="numpy", metadata={"help": "MinHash backend: numpy or rensa (Rust)."})
     seed: int = field(default=1, metadata={"help": "Seed of shingle hashing and MinHash (results are deterministic)."})
     max_neighbors: int = field(default=20, metadata={"help": "Semantic pairs kept per example (bounds edges in big clusters)."})
     memory_mb: int = field(default=128, metadata={"help": "Memory bound of one block of the semantic similarity search."})

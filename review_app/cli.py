@@ -152,7 +152,7 @@ def dedup(
     semantic_threshold: Optional[float] = typer.Option(None, "--semantic-threshold", help="Cosine threshold of semantic duplicates (default 0.9)."),
     against: Optional[Path] = typer.Option(None, "--against", help="Evaluation file (CSV/JSONL/Parquet): report examples that duplicate its rows; changes nothing."),
     text_col: str = typer.Option("text", "--text-col", help="Text column of the --against file."),
-    backend: str = typer.Option("rensa", "--backend", help="MinHash backend: rensa | numpy."),
+    backend: str = typer.Option("numpy", "--backend", help="MinHash backend: numpy | rensa."),
     user: Optional[str] = typer.Option(None, "--user", help="Who runs it (default: the OS user)."),
 ) -> None:
     """Group exact, near and semantic duplicates; keep one canonical per group (nothing is deleted).
