@@ -141,6 +141,13 @@ def _datasketch_pairs(norm: pl.Series, threshold: float) -> tuple[np.ndarray, np
 
 def run_one(method: str, n: int) -> dict:
     """One method on one size, in this process (called in a child for clean memory numbers)."""
+    if method == "search":  # the blocked cosine search alone, on random unit vectors of MiniLM's size
+        v = np.random.default_rng(0).standard_normal((n, 384)).astype(np.float32)
+        v /= np.linalg.norm(v, axis=1, keepdims=True)
+        t0 = time.perf_counter()
+        semantic_pairs(v, 0.9)
+        return {"method": method, "n": n, "seconds": round(time.perf_counter() - t0, 2),
+                "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)}
     data = make_benchmark(n)
     t0 = time.perf_counter()
     norm = data.select(normalize_for_shingles(pl.col("text"))).to_series()
@@ -210,6 +217,7 @@ def main() -> None:
     ap.add_argument("--quick", action="store_true")
     ap.add_argument("--reuse", default="", help="Comma-separated methods whose saved results (same data, "
                     "same code) are reused instead of rerun, e.g. semantic; marked in the table.")
+    ap.add_argument("--semantic-n", type=int, default=100_000, help="Texts for the semantic run (embedding included).")
     ap.add_argument("--note", default="", help="Line added to RESULTS.md (e.g. other load on the machine).")
     args = ap.parse_args()
     if args.one:
@@ -218,13 +226,16 @@ def main() -> None:
     plan = [("datasketch", 10_000), ("numpy", 10_000), ("rensa", 10_000)]
     if not args.quick:
         plan += [("datasketch", 100_000), ("numpy", 100_000), ("rensa", 100_000), ("numpy", 1_000_000),
-                 ("rensa", 1_000_000), ("semantic", 100_000)]
+                 ("rensa", 1_000_000), ("semantic", args.semantic_n)]
+        if args.semantic_n < 100_000:
+            plan.append(("search", 100_000))
     rows = []
     reuse = set(filter(None, args.reuse.split(",")))
+    rewrite_only = reuse == {"all"}  # rebuild the section from the last run's saved results
     for method, n in plan:
         saved = CACHE / f"result_{method}_{n}.json"
-        if method in reuse and saved.exists():
-            r = json.loads(saved.read_text()) | {"reused": True}
+        if (method in reuse or rewrite_only) and saved.exists():
+            r = json.loads(saved.read_text()) | ({} if rewrite_only else {"reused": True})
         else:
             make_benchmark(n)  # built (and cached) outside the timed child
             r = _child(method, n, timeout=1200)
@@ -234,6 +245,8 @@ def main() -> None:
         rows.append(r)
     near = [r for r in rows if r["method"] != "semantic"]
     sem = [r for r in rows if r["method"] == "semantic"]
+    search = [r for r in rows if r["method"] == "search" and "error" not in r]
+    near = [r for r in near if r["method"] != "search"]
     ds = {r["n"]: r for r in near if r["method"] == "datasketch" and "error" not in r}
     lines = ["## Deduplication (`bench/dedup_bench.py`)", "",
              f"Near duplicates: word shingles of the normalised text, {NUM_PERM} permutations, Jaccard threshold "
@@ -252,6 +265,15 @@ def main() -> None:
     if sem:
         lines += ["", "Semantic: MiniLM embeddings (batch 128, CPU) + blocked cosine search at 0.9, same benchmark:", "",
                   _table(sem)]
+    for r in search:
+        lines.append(f"- Blocked cosine search alone over {r['n']:,} random 384-d unit vectors: {r['seconds']:.0f} s, "
+                     f"peak RSS {r['peak_rss_mb']:,} MB.")
+        for o in sem:
+            if "embed_s" in o and o["n"] < r["n"]:
+                est = o["embed_s"] * r["n"] / o["n"] + r["seconds"]
+                lines.append(f"- Semantic dedup of {r['n']:,} texts, **extrapolated**: embedding at the "
+                             f"{o['n']:,}-text rate ({o['n'] / o['embed_s']:.0f} texts/s) × {r['n'] // o['n']} + the "
+                             f"measured search = ~{est / 60:.1f} min under this load.")
     if args.note:
         lines += ["", f"Note: {args.note}"]
     from bench._results import write_section
