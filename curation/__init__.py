@@ -5,6 +5,21 @@ functions that need them.
 """
 
 from .config import Settings, settings
+from .dedup import (
+    ContaminationReport,
+    DedupConfig,
+    DedupResult,
+    DupGroup,
+    GroupPage,
+    check_contamination,
+    list_groups,
+    merge_groups,
+    regroup,
+    run_dedup,
+    set_canonical,
+    split_group,
+)
+from .embeddings import embed
 from .errors import (
     BadInput,
     DatasetNotFound,
@@ -74,6 +89,8 @@ from .snapshots import (
 from .splits import SPLITS, assign_splits, parse_split, snapshot_hash
 
 __all__ = [
+    "ContaminationReport", "DedupConfig", "DedupResult", "DupGroup", "GroupPage", "check_contamination", "embed",
+    "list_groups", "merge_groups", "regroup", "run_dedup", "set_canonical", "split_group",
     "BadInput", "ColumnMap", "Dataset", "DatasetNotFound", "ExampleNotFound", "ImportResult",
     "ImportValidationError", "InvalidValue", "LabelSchema", "Problem", "ROLES", "STATUSES", "SchemaTooNew",
     "Settings", "StaleVersion", "Store", "StoreBusy", "TASKS", "TuneloopError", "UserExists", "import_file",

@@ -185,6 +185,54 @@ MIGRATIONS: list[tuple[int, str, list[str]]] = [
         ],
     ),
     (
+        2,
+        "deduplication: embedding cache, duplicate edges, reviewer decisions, runs",
+        [
+            """CREATE TABLE embeddings (
+                content_hash VARCHAR NOT NULL,    -- md5 as in examples.content_hash
+                model VARCHAR NOT NULL,
+                dim INTEGER NOT NULL,
+                vector FLOAT[] NOT NULL,          -- L2-normalised
+                created_at TIMESTAMP NOT NULL,
+                PRIMARY KEY (content_hash, model)
+            )""",
+            """CREATE TABLE dup_edges (
+                dataset VARCHAR NOT NULL,
+                a BIGINT NOT NULL,                -- example ids, a < b
+                b BIGINT NOT NULL,
+                method VARCHAR NOT NULL,          -- exact | near | semantic
+                score DOUBLE NOT NULL,
+                hash_a VARCHAR NOT NULL,          -- content hashes when found: an edit voids the edge
+                hash_b VARCHAR NOT NULL,
+                created_at TIMESTAMP NOT NULL
+            )""",
+            "CREATE SEQUENCE dedup_decision_id_seq START 1",
+            """CREATE TABLE dedup_decisions (
+                id BIGINT PRIMARY KEY,
+                dataset VARCHAR NOT NULL,
+                kind VARCHAR NOT NULL,            -- not_duplicate | duplicate | canonical
+                a BIGINT NOT NULL,                -- example (a < b for pairs; the canonical alone)
+                b BIGINT,
+                actor VARCHAR NOT NULL,
+                reason VARCHAR,
+                created_at TIMESTAMP NOT NULL
+            )""",
+            "CREATE SEQUENCE dedup_run_id_seq START 1",
+            """CREATE TABLE dedup_runs (
+                id BIGINT PRIMARY KEY,
+                dataset VARCHAR NOT NULL,
+                methods VARCHAR NOT NULL,
+                config VARCHAR NOT NULL,          -- JSON of the DedupConfig
+                groups INTEGER NOT NULL,
+                duplicates INTEGER NOT NULL,
+                by_method VARCHAR NOT NULL,       -- JSON
+                actor VARCHAR,
+                seconds DOUBLE,
+                created_at TIMESTAMP NOT NULL
+            )""",
+        ],
+    ),
+    (
         4,
         "snapshots: frozen item content, creation settings, exclusion report",
         [

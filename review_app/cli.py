@@ -189,6 +189,50 @@ def scrub(
     if rep.stale:
         human += f"; {rep.stale} changed meanwhile and were skipped: run scrub again"
     c.emit(rep.to_dict(), human)
+def dedup(
+    ctx: typer.Context,
+    dataset: str = typer.Option(..., "--dataset", help="Dataset to deduplicate."),
+    method: str = typer.Option("all", "--method", help="exact | near | semantic | all."),
+    threshold: Optional[float] = typer.Option(None, "--threshold", help="Threshold of the one --method named: Jaccard for near (default 0.7), cosine for semantic (default 0.9)."),
+    near_threshold: Optional[float] = typer.Option(None, "--near-threshold", help="Jaccard threshold of near duplicates (default 0.7)."),
+    semantic_threshold: Optional[float] = typer.Option(None, "--semantic-threshold", help="Cosine threshold of semantic duplicates (default 0.9)."),
+    against: Optional[Path] = typer.Option(None, "--against", help="Evaluation file (CSV/JSONL/Parquet): report examples that duplicate its rows; changes nothing."),
+    text_col: str = typer.Option("text", "--text-col", help="Text column of the --against file."),
+    backend: str = typer.Option("numpy", "--backend", help="MinHash backend: numpy | rensa."),
+    user: Optional[str] = typer.Option(None, "--user", help="Who runs it (default: the OS user)."),
+) -> None:
+    """Group exact, near and semantic duplicates; keep one canonical per group (nothing is deleted).
+
+    Reviewers' splits, merges and canonical choices are kept. With --against FILE, report which
+    examples duplicate rows of an evaluation file instead (a leakage check).
+
+    Example: tuneloop dedup --dataset banking77 --method near --threshold 0.8
+    """
+    from curation.dedup import DedupConfig, check_contamination, run_dedup
+
+    c: Ctx = ctx.obj
+    kw = {k: v for k, v in (("near_threshold", near_threshold), ("semantic_threshold", semantic_threshold)) if v is not None}
+    config = DedupConfig.for_method(method, threshold, backend=backend, **kw)
+    with c.store() as store, _stage_progress(c) as tick:
+        if against is not None:
+            rep = check_contamination(store, dataset, against, config, text_col=text_col, progress=tick)
+        else:
+            res = run_dedup(store, dataset, config, actor=user or _os_user(), progress=tick)
+    if against is not None:
+        by = ", ".join(f"{k} {v}" for k, v in rep.by_method.items())
+        lines = [f"{rep.contaminated} of {rep.examples_checked} examples of '{dataset}' duplicate rows of {against} "
+                 f"({rep.rows_checked} rows; by method: {by})"]
+        for m in rep.matches[:20]:
+            lines.append(f"  example {m['external_id'] or m['example_id']} ~ {against.name}:{m['against_row']} "
+                         f"({m['method']}, {m['score']:.3f})")
+        if len(rep.matches) > 20:
+            lines.append(f"  ... and {len(rep.matches) - 20} more matches (use --json for all)")
+        c.emit(rep.to_dict(), "\n".join(lines))
+        return
+    by = ", ".join(f"{k} {v}" for k, v in res.by_method.items())
+    human = (f"'{dataset}': {res.groups} duplicate groups, {res.duplicates} duplicates marked (by method: {by}); "
+             f"{res.label_conflicts} examples in groups with conflicting labels; {res.changed} examples changed")
+    c.emit(res.to_dict(), human)
 
 
 @app.command()
@@ -422,6 +466,41 @@ def app_cmd(
             "--server.address", "127.0.0.1", "--server.port", str(port), "--browser.gatherUsageStats", "false",
             "--client.toolbarMode", "viewer"]
     os.execve(sys.executable, args, env)
+
+
+def _os_user() -> str:
+    import getpass
+
+    try:
+        return getpass.getuser()
+    except Exception:  # noqa: BLE001 - no user name in some containers
+        return "unknown"
+
+
+class _stage_progress:
+    """A rich progress bar on stderr for work in stages; yields ``tick(stage, done, total)``."""
+
+    def __init__(self, c: Ctx):
+        self._bar = None if c.json or not err.is_terminal else Progress(
+            TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+            console=err, transient=True)
+
+    def __enter__(self):
+        if self._bar is None:
+            return lambda stage, done, total: None
+        self._bar.start()
+        tasks: dict[str, object] = {}
+
+        def tick(stage: str, done: int, total: int | None) -> None:
+            if stage not in tasks:
+                tasks[stage] = self._bar.add_task(stage, total=total or None)
+            self._bar.update(tasks[stage], completed=done, total=max(total or 0, done) or None)
+
+        return tick
+
+    def __exit__(self, *exc) -> None:
+        if self._bar is not None:
+            self._bar.stop()
 
 
 class _progress:
