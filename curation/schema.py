@@ -184,6 +184,16 @@ MIGRATIONS: list[tuple[int, str, list[str]]] = [
             )""",
         ],
     ),
+    (
+        6,
+        "training runs: dataset, base model, start / finish times, error of a failed run",
+        [
+            "ALTER TABLE runs ADD COLUMN dataset VARCHAR",
+            "ALTER TABLE runs ADD COLUMN base_model VARCHAR",
+            "ALTER TABLE runs ADD COLUMN finished_at TIMESTAMP",
+            "ALTER TABLE runs ADD COLUMN error VARCHAR",
+        ],
+    ),
 ]
 
 LATEST = MIGRATIONS[-1][0]
