@@ -30,6 +30,7 @@ from .runs import (
     run_detail,
     run_folder,
     train,
+    train_snapshot,
 )
 
 __all__ = [
@@ -37,5 +38,5 @@ __all__ = [
     "RunResult", "SnapshotData", "SnapshotNotUsable", "TrainConfig", "TrainingFailed", "check_snapshot", "curves_frame",
     "describe_fields", "fit", "generate", "generate_from_run", "get_run", "list_runs", "load_run", "load_run_folder",
     "load_snapshot", "macro_f1", "model_card", "run_curves", "run_detail", "run_folder", "set_card_section",
-    "split_frame", "train",
+    "split_frame", "train", "train_snapshot",
 ]

@@ -19,7 +19,7 @@ SNAPSHOT_TASK = {"classification": "classification", "generation": "sft"}
 # Per-task defaults; everything not listed uses the dataclass default.
 _TASK_DEFAULTS: dict[str, dict] = {
     "classification": dict(
-        epochs=8, learning_rate=2e-3, batch_size=32, max_length=64, lora_r=16, lora_alpha=32, lora_dropout=0.05,
+        epochs=4, learning_rate=2e-3, batch_size=32, max_length=64, lora_r=16, lora_alpha=32, lora_dropout=0.05,
         target_modules=("query", "key", "value", "dense"), patience=2,
     ),
     "sft": dict(
@@ -44,7 +44,7 @@ class TrainConfig:
     task: str = field(default="classification", metadata=_h("classification | sft"))
     base_model: str | None = field(default=None, metadata=_h(
         "Local model folder; None = bundled MiniLM (classification) or SmolLM2-135M-Instruct (sft)."))
-    epochs: int = field(default=8, metadata=_h("Maximum passes over the training split."))
+    epochs: int = field(default=4, metadata=_h("Maximum passes over the training split."))
     learning_rate: float = field(default=2e-3, metadata=_h("Peak AdamW learning rate (linear warm-up then decay)."))
     batch_size: int = field(default=32, metadata=_h("Examples per optimiser step."))
     max_length: int = field(default=64, metadata=_h("Tokens per example; longer ones are truncated."))

@@ -285,8 +285,24 @@ def load_run_folder(folder: Path, *, run_id: str | None = None, device: str | No
 
 def generate_from_run(store: Store, run_id: str, prompt: str, *, max_new_tokens: int | None = None) -> str:
     """The run's greedy answer to ``prompt`` (SFT runs only)."""
+    task = get_run(store, run_id)["task"]
+    if task != "sft":
+        raise RunNotUsable(f"run {run_id} is a {task} run; generate needs an sft run (tuneloop runs lists them)")
     run = load_run(store, run_id)
-    if run.task != "sft":
-        raise RunNotUsable(f"run {run_id} is a {run.task} run; generate needs an sft run (tuneloop runs lists them)")
     return generate(run.model, run.tokenizer, prompt, system_prompt=run.config.system_prompt,
                     max_new_tokens=max_new_tokens or run.config.max_new_tokens, device=run.device)
+
+
+def train_snapshot(store: Store, snapshot_id: str, *, task: str | None = None, runs_dir: Path | None = None,
+                   progress: Progress | None = None, on_epoch=None, **options) -> RunResult:
+    """Load snapshot ``snapshot_id`` and :func:`train` it (what ``tuneloop train`` calls).
+
+    ``task`` defaults to the snapshot's (classification -> classification, generation -> sft);
+    ``options`` are :class:`TrainConfig` fields (``None`` values keep the task's defaults).
+    """
+    from .config import SNAPSHOT_TASK
+    from .data import load_snapshot
+
+    snap = load_snapshot(store, snapshot_id)
+    config = TrainConfig.for_task(task or SNAPSHOT_TASK[snap.task], **options)
+    return train(store, snap, config, runs_dir=runs_dir, progress=progress, on_epoch=on_epoch)
