@@ -38,6 +38,8 @@ from .pii import (
     set_pii_config,
 )
 from .store import ROLES, STATUSES, TASKS, Dataset, Store
+from . import store_runs
+from .store_runs import RUN_STATUSES
 from .store_pii import (
     Finding,
     FindingNotFound,
@@ -60,4 +62,6 @@ __all__ = [
     "ScrubResult", "Span", "add_missed_span", "confirm_finding", "detect", "example_findings", "get_pii_config",
     "open_review_flags", "purge_originals", "reject_finding", "replace_spans", "scrub_dataset", "scrub_frame",
     "scrub_records", "set_pii_config",
+    # training run registry (SQL only; the registry logic is training.runs)
+    "RUN_STATUSES", "store_runs",
 ]

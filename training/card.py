@@ -65,7 +65,8 @@ def model_card(*, run_id: str, task: str, base_model: str, snapshot: dict, confi
             + " The weights of the best epoch are kept.", ""]
     val, test = metrics.get("validation", {}), metrics.get("test", {})
     keys = [k for k in ("accuracy", "macro_f1", "loss", "perplexity") if k in val or k in test]
-    out += [_table([{"split": s, **{k: m.get(k) for k in keys}} for s, m in (("validation", val), ("test", test)) if m]),
+    splits = (("validation, before training", metrics.get("validation_before") or {}), ("validation", val), ("test", test))
+    out += [_table([{"split": s, **{k: m.get(k) for k in keys}} for s, m in splits if m]),
             "Per epoch (train vs validation):", "", _table(metrics.get("history", []))]
     samples = metrics.get("samples") or []
     if samples:

@@ -43,6 +43,7 @@ class FitResult:
     device: str = "cpu"
     base_model: str = ""
     sizes: dict = field(default_factory=dict)
+    validation_before: dict = field(default_factory=dict)
 
     def metrics(self) -> dict:
         best = next(h for h in self.history if h["epoch"] == self.best_epoch)
@@ -50,7 +51,7 @@ class FitResult:
                 "validation": {k[4:]: v for k, v in best.items() if k.startswith("val_")}, "test": self.test,
                 "history": self.history, "samples": self.samples, "trainable_params": self.trainable_params,
                 "total_params": self.total_params, "seconds": round(self.seconds, 2), "device": self.device,
-                "sizes": self.sizes}
+                "sizes": self.sizes, "validation_before": self.validation_before}
 
 
 def set_seed(seed: int) -> None:
@@ -279,7 +280,10 @@ def fit(snap: SnapshotData, config: TrainConfig, out: Path, *, progress: Progres
     val = task.encode(_limit(snap.split("validation"), config.max_eval_examples, config.seed))
     test = task.encode(_limit(snap.split("test"), config.max_eval_examples, config.seed))
     sizes = {"train": len(train["ids"]), "validation": len(val["ids"]), "test": len(test["ids"])}
-    samples_before = task.samples(val if val["ids"] else train, device) if config.task == "sft" else []
+    samples_before, before = [], {}
+    if config.task == "sft":  # the base model's held-out loss and answers, for the model card
+        samples_before = task.samples(val if val["ids"] else train, device)
+        before = task.evaluate(val, device, config.batch_size)[0] if val["ids"] else {}
 
     params = [p for p in model.parameters() if p.requires_grad]
     opt = torch.optim.AdamW(params, lr=config.learning_rate, weight_decay=config.weight_decay)
@@ -349,4 +353,5 @@ def fit(snap: SnapshotData, config: TrainConfig, out: Path, *, progress: Progres
     trainable, total_params = count_parameters(model)
     return FitResult(history=history, best_epoch=best_epoch, stopped_early=stopped_early, test=test_metrics,
                      samples=samples, trainable_params=trainable, total_params=total_params,
-                     seconds=time.perf_counter() - t0, device=device, base_model=path, sizes=sizes)
+                     seconds=time.perf_counter() - t0, device=device, base_model=path, sizes=sizes,
+                     validation_before=before)

@@ -57,9 +57,9 @@ def smollm2_path(cache_dir: Path | None = None) -> str:
     model.hf_quantizer.remove_quantization_config(model)
     tmp = target.with_name(target.name + f".tmp{os.getpid()}")
     shutil.rmtree(tmp, ignore_errors=True)
+    tmp.parent.mkdir(parents=True, exist_ok=True)
     model.save_pretrained(tmp)
     tok.save_pretrained(tmp)
-    tmp.parent.mkdir(parents=True, exist_ok=True)
     os.replace(tmp, target)
     return str(target)
 

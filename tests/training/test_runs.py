@@ -107,6 +107,8 @@ def test_sft_run_end_to_end_with_samples_and_generation(store, tmp_path, sft_sna
     assert [s["example_id"] for s in m["samples"]] == sft_snapshot.splits["validation"]["example_id"].to_list()[:2]
     assert set(m["samples"][0]) == {"example_id", "prompt", "reference", "before", "after"}
     assert "## Sample generations (validation prompts, before and after training)" in res.card
+    assert set(m["validation_before"]) == {"loss", "perplexity", "tokens"}
+    assert "| validation, before training |" in res.card
     text = generate_from_run(store, res.id, "how do I cancel my order?", max_new_tokens=5)
     assert isinstance(text, str)
     curves = run_curves(store, res.id)
