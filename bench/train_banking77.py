@@ -103,6 +103,12 @@ def main() -> None:
         ap.add_argument(f"--{name.replace('_', '-')}", type=float if name == "learning_rate" else int, default=None)
     ap.add_argument("--target-modules", default=None)
     args = ap.parse_args()
+    import torch
+
+    from training.fit import default_threads
+
+    torch.set_num_threads(args.threads or default_threads())  # the baselines' encoders too
+    print("threads", torch.get_num_threads(), flush=True)
     snap = load(args.train_limit)
     print({k: v.height for k, v in snap.splits.items()}, flush=True)
     rows, frontier = [], []
@@ -128,7 +134,8 @@ def main() -> None:
         return
     md = ["## Training: BANKING77 (bench/train_banking77.py)", "",
           f"Official train set minus a seeded 10% validation slice ({snap.splits['train'].height} train, "
-          f"{snap.splits['validation'].height} validation), official test set ({snap.splits['test'].height}). CPU only.", "",
+          f"{snap.splits['validation'].height} validation), official test set ({snap.splits['test'].height}). "
+          f"CPU only, {torch.get_num_threads()} torch thread(s).", "",
           "| method | test accuracy | test macro-F1 | wall-clock minutes |", "|---|---|---|---|"]
     md += [f"| {r['method']} | {r['accuracy']:.3f} | {r['macro_f1']:.3f} | {r['minutes']:.1f} |" for r in rows]
     if frontier:

@@ -67,7 +67,8 @@ class TrainConfig:
     sample_prompts: int = field(default=3, metadata=_h("sft: validation prompts answered before and after training in the model card."))
     max_new_tokens: int = field(default=64, metadata=_h("sft: tokens generated per sample prompt."))
     device: str = field(default="auto", metadata=_h("auto (CUDA when present, else CPU) | cpu | cuda."))
-    threads: int | None = field(default=None, metadata=_h("CPU threads for torch; None = all cores."))
+    threads: int | None = field(default=None, metadata=_h(
+        "CPU threads for torch; None = the idle cores (all on a quiet machine, 1 on a busy one)."))
 
     def __post_init__(self) -> None:
         if isinstance(self.target_modules, (list, str)):
