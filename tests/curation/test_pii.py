@@ -334,7 +334,7 @@ def test_pii_config_rejects_bad_values_with_a_clear_message(kwargs, message):
 
 
 def test_store_has_schema_version_3_with_pii_tables(store):
-    assert store.schema_version() == 3
+    assert store.schema_version() >= 3  # later migrations (training: 6) come on top
     tables = {r[0] for r in store.cursor().execute("SELECT table_name FROM information_schema.tables").fetchall()}
     assert {"pii_scrubbed", "pii_originals", "pii_findings"} <= tables
 

@@ -190,3 +190,20 @@ def test_list_runs_and_run_detail_for_the_runs_page(store, tmp_path, cls_snapsho
 def test_unknown_run_lists_recent_ids(store):
     with pytest.raises(RunNotFound, match=r"run 'nope' does not exist \(recent runs: none yet\); list them with: tuneloop runs"):
         run_detail(store, "nope")
+
+
+def test_migration_6_adds_the_run_registry_columns(store):
+    cols = [r[0] for r in store.cursor().execute(
+        "SELECT column_name FROM information_schema.columns WHERE table_name = 'runs' ORDER BY ordinal_position").fetchall()]
+    assert cols == ["id", "snapshot_id", "task", "config", "metrics", "path", "status", "created_at",
+                    "dataset", "base_model", "finished_at", "error"]
+
+
+def test_finish_run_changes_a_run_only_once(store):
+    store_runs.insert_run(store, "r1", snapshot_id="s", dataset="d", task="sft", base_model="/m", config={"epochs": 1})
+    store_runs.finish_run(store, "r1", status="failed", error="interrupted")
+    store_runs.finish_run(store, "r1", status="completed", metrics={"x": 1}, path="/p")
+    row = store_runs.get_run(store, "r1")
+    assert (row["status"], row["error"], row["path"], row["metrics"]) == ("failed", "interrupted", None, {})
+    with pytest.raises(ValueError, match="finish_run: status must be completed or failed, got 'running'"):
+        store_runs.finish_run(store, "r1", status="running")
