@@ -207,3 +207,20 @@ def test_finish_run_changes_a_run_only_once(store):
     assert (row["status"], row["error"], row["path"], row["metrics"]) == ("failed", "interrupted", None, {})
     with pytest.raises(ValueError, match="finish_run: status must be completed or failed, got 'running'"):
         store_runs.finish_run(store, "r1", status="running")
+
+
+@pytest.mark.parametrize("lora_r", [16, 0])
+def test_loaded_run_reproduces_its_test_predictions(store, tmp_path, cls_snapshot, tiny_bert, lora_r):
+    import torch
+
+    res = train(store, cls_snapshot, _cls_config(tiny_bert, lora_r=lora_r, learning_rate=5e-3 if lora_r else 1e-3),
+                runs_dir=tmp_path / "runs")
+    assert (res.path / ("adapter" if lora_r else "model")).is_dir()
+    run = load_run(store, res.id)
+    preds = pl.read_parquet(res.path / "test_predictions.parquet").sort("example_id")
+    texts = cls_snapshot.splits["test"].sort("example_id")["text"].to_list()
+    enc = run.tokenizer(texts, padding=True, truncation=True, max_length=64, return_tensors="pt")
+    with torch.no_grad():
+        probs = torch.softmax(run.model(input_ids=enc["input_ids"], attention_mask=enc["attention_mask"]).logits, -1)
+    assert [run.labels[i] for i in probs.argmax(-1).tolist()] == preds["predicted"].to_list()
+    assert probs.max(-1).values.tolist() == pytest.approx(preds["confidence"].to_list(), abs=1e-5)
