@@ -60,6 +60,8 @@ from .pii import (
     set_pii_config,
 )
 from .store import ROLES, STATUSES, TASKS, Dataset, Store
+from . import store_runs
+from .store_runs import RUN_STATUSES
 from .store_pii import (
     Finding,
     FindingNotFound,
@@ -106,4 +108,6 @@ __all__ = [
     "assign_splits", "create_snapshot", "diff_snapshots", "escape_formulas", "export_snapshot",
     "export_snapshot_zip", "get_datasheet", "get_exporter", "list_snapshots", "parse_split", "register_exporter",
     "render_datasheet", "set_usage_notes", "snapshot_hash", "unescape_formulas",
+    # training run registry (SQL only; the registry logic is training.runs)
+    "RUN_STATUSES", "store_runs",
 ]

@@ -35,6 +35,17 @@ class Settings:
         default_factory=lambda: _env_float("TUNELOOP_LEASE_SECONDS", 300.0),
         metadata={"help": "How long an item served to a reviewer stays reserved (TUNELOOP_LEASE_SECONDS)."},
     )
+    runs_dir: Path | None = field(
+        default_factory=lambda: Path(os.environ["TUNELOOP_RUNS"]) if os.environ.get("TUNELOOP_RUNS") else None,
+        metadata={"help": "Folder of training runs (TUNELOOP_RUNS); None = runs/ beside the store file."},
+    )
+
+    def runs_path(self, db_path: str | os.PathLike | None = None) -> Path:
+        """The runs folder: ``TUNELOOP_RUNS``, else ``runs/`` beside ``db_path`` (or the store file)."""
+        if self.runs_dir is not None:
+            return self.runs_dir
+        db = str(db_path if db_path is not None else self.db_path)
+        return Path("runs") if db == ":memory:" else Path(db).parent / "runs"
 
 
 def settings() -> Settings:

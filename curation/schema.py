@@ -252,6 +252,16 @@ MIGRATIONS: list[tuple[int, str, list[str]]] = [
             "ALTER TABLE snapshots ADD COLUMN excluded VARCHAR",   # JSON: counts per exclusion reason
         ],
     ),
+    (
+        6,
+        "training runs: dataset, base model, start / finish times, error of a failed run",
+        [
+            "ALTER TABLE runs ADD COLUMN dataset VARCHAR",
+            "ALTER TABLE runs ADD COLUMN base_model VARCHAR",
+            "ALTER TABLE runs ADD COLUMN finished_at TIMESTAMP",
+            "ALTER TABLE runs ADD COLUMN error VARCHAR",
+        ],
+    ),
 ]
 
 MIGRATIONS.sort(key=lambda m: m[0])  # branches append in any order; versions must apply in order

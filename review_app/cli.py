@@ -259,6 +259,99 @@ def status(ctx: typer.Context) -> None:
     out.print(table)
 
 
+@app.command()
+def train(
+    ctx: typer.Context,
+    snapshot: str = typer.Option(..., "--snapshot", help="Snapshot id to train on (tuneloop snapshot create)."),
+    task: Optional[str] = typer.Option(None, "--task", help="classification | sft (default: from the snapshot's task)."),
+    base_model: Optional[str] = typer.Option(None, "--base-model", help="Local model folder (default: bundled MiniLM, or SmolLM2-135M-Instruct for sft)."),
+    epochs: Optional[int] = typer.Option(None, "--epochs", help="Maximum epochs (early stopping may end sooner)."),
+    learning_rate: Optional[float] = typer.Option(None, "--learning-rate", help="Peak learning rate."),
+    batch_size: Optional[int] = typer.Option(None, "--batch-size", help="Examples per step."),
+    max_length: Optional[int] = typer.Option(None, "--max-length", help="Tokens per example."),
+    lora_r: Optional[int] = typer.Option(None, "--lora-r", help="LoRA rank; 0 = full fine-tuning."),
+    lora_alpha: Optional[int] = typer.Option(None, "--lora-alpha", help="LoRA alpha."),
+    target_modules: Optional[str] = typer.Option(None, "--target-modules", help="Comma-separated module names, or all-linear."),
+    seed: Optional[int] = typer.Option(None, "--seed", help="Random seed (same seed, same metrics on CPU)."),
+    patience: Optional[int] = typer.Option(None, "--patience", help="Epochs without validation improvement before stopping; 0 = never."),
+    max_train_examples: Optional[int] = typer.Option(None, "--max-train-examples", help="Train on at most N examples (quick SFT demos)."),
+    device: Optional[str] = typer.Option(None, "--device", help="auto | cpu | cuda."),
+    threads: Optional[int] = typer.Option(None, "--threads", help="CPU threads (default: all cores)."),
+    runs_dir: Optional[Path] = typer.Option(None, "--runs-dir", help="Folder of run folders (default: $TUNELOOP_RUNS or runs/ beside the store)."),
+) -> None:
+    """Fine-tune a model with LoRA on a snapshot and register the run; prints the run id.
+
+    Example: tuneloop train --snapshot 3f2a9c --epochs 4
+    """
+    from training import train_snapshot
+
+    c: Ctx = ctx.obj
+    _quiet_transformers()
+    mods = tuple(t.strip() for t in target_modules.split(",") if t.strip()) if target_modules else None
+
+    def on_epoch(rec: dict) -> None:
+        if not c.json:
+            err.print("epoch " + ", ".join(f"{k} {v:.4g}" if isinstance(v, float) else f"{k} {v}" for k, v in rec.items()),
+                      highlight=False, markup=False)
+
+    with c.store() as store, _progress(c, "training (steps)") as tick:
+        res = train_snapshot(store, snapshot, task=task, runs_dir=runs_dir, progress=tick, on_epoch=on_epoch,
+                             base_model=base_model, epochs=epochs, learning_rate=learning_rate, batch_size=batch_size,
+                             max_length=max_length, lora_r=lora_r, lora_alpha=lora_alpha, target_modules=mods, seed=seed,
+                             patience=patience, max_train_examples=max_train_examples, device=device, threads=threads)
+    d = res.to_dict()
+    score = ", ".join(f"{k} {v:.4f}" for k, v in d["test"].items() if isinstance(v, float) and k != "perplexity")
+    c.emit(d, f"run {res.id}: best epoch {d['best_epoch']}, test {score or 'n/a'}; {d['minutes']:.1f} min; folder {res.path}")
+
+
+@app.command()
+def runs(
+    ctx: typer.Context,
+    snapshot: Optional[str] = typer.Option(None, "--snapshot", help="Only runs of this snapshot."),
+    status_: Optional[str] = typer.Option(None, "--status", help="running | completed | failed."),
+) -> None:
+    """List training runs, newest first.
+
+    Example: tuneloop runs --status completed
+    """
+    from training import list_runs
+
+    c: Ctx = ctx.obj
+    with c.store() as store:
+        frame = list_runs(store, snapshot_id=snapshot, status=status_)
+    if c.json:
+        c.emit({"runs": frame.to_dicts()})
+        return
+    if frame.height == 0:
+        out.print("no runs yet: tuneloop train --snapshot ID")
+        return
+    cols = ["id", "status", "task", "dataset", "snapshot_id", "base_model", "best_epoch", "val_score", "test_accuracy", "minutes"]
+    table = Table(*cols)
+    for row in frame.select(cols).iter_rows():
+        table.add_row(*("" if v is None else f"{v:.4f}" if isinstance(v, float) else str(v) for v in row))
+    out.print(table)
+
+
+@app.command()
+def generate(
+    ctx: typer.Context,
+    run: str = typer.Option(..., "--run", help="Id of a completed sft run."),
+    prompt: str = typer.Option(..., "--prompt", help="The user message to answer."),
+    max_new_tokens: Optional[int] = typer.Option(None, "--max-new-tokens", help="Tokens to generate (default: the run's)."),
+) -> None:
+    """Answer a prompt with a fine-tuned generation (sft) run, greedily, for a quick look.
+
+    Example: tuneloop generate --run 20250101-120000-ab12cd --prompt "How do I cancel my order?"
+    """
+    from training import generate_from_run
+
+    c: Ctx = ctx.obj
+    _quiet_transformers()
+    with c.store() as store:
+        text = generate_from_run(store, run, prompt, max_new_tokens=max_new_tokens)
+    c.emit({"run": run, "prompt": prompt, "response": text}, text)
+
+
 @user_app.command("add")
 def user_add(
     ctx: typer.Context,
@@ -504,6 +597,12 @@ class _stage_progress:
     def __exit__(self, *exc) -> None:
         if self._bar is not None:
             self._bar.stop()
+def _quiet_transformers() -> None:
+    """Our own progress bar and messages replace transformers' loading bars and load reports."""
+    from transformers.utils import logging as hf_logging
+
+    hf_logging.set_verbosity_error()
+    hf_logging.disable_progress_bar()
 
 
 class _progress:

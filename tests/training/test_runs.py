@@ -1,0 +1,226 @@
+"""End-to-end runs from a snapshot: registry rows, run folders, model cards, reproducibility."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import polars as pl
+import pytest
+
+from curation import store_runs
+from training import (
+    RunNotFound,
+    RunNotUsable,
+    SnapshotNotUsable,
+    TrainConfig,
+    TrainingFailed,
+    fit,
+    generate_from_run,
+    list_runs,
+    load_run,
+    run_curves,
+    run_detail,
+    set_card_section,
+    train,
+)
+
+CLS_FILES = {"adapter", "tokenizer", "labels.json", "config.json", "metrics.json", "environment.json", "snapshot.json",
+             "model_card.md", "test_predictions.parquet"}
+
+
+def _cls_config(base: str, **kw) -> TrainConfig:
+    opts = dict(base_model=base, epochs=3, batch_size=8, learning_rate=5e-3, threads=1)
+    return TrainConfig.for_task("classification", **{**opts, **kw})
+
+
+def _sft_config(base: str, **kw) -> TrainConfig:
+    opts = dict(base_model=base, epochs=2, batch_size=8, max_length=96, threads=1, sample_prompts=2, max_new_tokens=8)
+    return TrainConfig.for_task("sft", **{**opts, **kw})
+
+
+def test_classification_run_registers_completed_row_and_writes_folder(store, tmp_path, cls_snapshot, tiny_bert):
+    res = train(store, cls_snapshot, _cls_config(tiny_bert), runs_dir=tmp_path / "runs")
+
+    assert {p.name for p in res.path.iterdir()} == CLS_FILES
+    assert sorted(p.name for p in (tmp_path / "runs").iterdir()) == [res.id]
+    row = store_runs.get_run(store, res.id)
+    assert (row["status"], row["snapshot_id"], row["dataset"], row["task"]) == ("completed", "snap-cls", "banking77", "classification")
+    assert row["path"] == str(res.path.resolve())
+    assert row["base_model"] == str(Path(tiny_bert).resolve())
+    assert row["config"]["epochs"] == 3 and row["error"] is None and row["finished_at"] is not None
+    m = row["metrics"]
+    assert [h["epoch"] for h in m["history"]] == [1, 2, 3]
+    assert set(m["history"][0]) == {"epoch", "train_loss", "val_loss", "val_accuracy", "val_macro_f1", "seconds"}
+    assert m["sizes"] == {"train": 80, "validation": 10, "test": 10}
+    assert set(m["test"]) == {"loss", "accuracy", "macro_f1"}
+    assert json.loads((res.path / "labels.json").read_text()) == cls_snapshot.labels
+    preds = pl.read_parquet(res.path / "test_predictions.parquet")
+    assert preds.columns == ["example_id", "label", "predicted", "confidence"]
+    assert sorted(preds["example_id"].to_list()) == sorted(cls_snapshot.splits["test"]["example_id"].to_list())
+    env = json.loads((res.path / "environment.json").read_text())
+    assert {"python", "torch", "transformers", "peft", "git_commit", "device"} <= set(env)
+
+
+def test_model_card_names_base_model_snapshot_metrics_and_uses(store, tmp_path, cls_snapshot, tiny_bert):
+    res = train(store, cls_snapshot, _cls_config(tiny_bert), runs_dir=tmp_path / "runs")
+    card = (res.path / "model_card.md").read_text()
+    assert card == res.card
+    assert card.startswith(f"# Model card: run `{res.id}`\n")
+    for heading in ("## Model details", "## Training data", "## Training configuration", "## Metrics",
+                    "## Intended use", "## Out-of-scope use", "## Limitations and known failure cases"):
+        assert heading in card
+    assert "snapshot `snap-cls` of dataset `banking77`" in card
+    assert "| licence | CC BY 4.0 |" in card  # datasheet summary
+    assert "80 train, 10 validation, 10 test examples. 4 labels." in card
+    set_card_section(res.path / "model_card.md", "evaluation", "Confuses card_arrival with lost_or_stolen_card.")
+    updated = (res.path / "model_card.md").read_text()
+    assert "<!-- evaluation:start -->\nConfuses card_arrival with lost_or_stolen_card.\n<!-- evaluation:end -->" in updated
+    assert "Not evaluated beyond" not in updated
+
+
+def test_same_seed_gives_same_metrics_on_cpu(tmp_path, cls_snapshot, tiny_bert):
+    cfg = _cls_config(tiny_bert, seed=7)
+    a = fit(cls_snapshot, cfg, tmp_path / "a")
+    b = fit(cls_snapshot, cfg, tmp_path / "b")
+    strip = lambda hs: [{k: v for k, v in h.items() if k != "seconds"} for h in hs]  # noqa: E731
+    assert strip(a.history) == strip(b.history)
+    assert a.test == b.test
+    c = fit(cls_snapshot, cfg.replace(seed=8), tmp_path / "c")
+    assert strip(c.history) != strip(a.history)
+
+
+def test_early_stopping_keeps_best_epoch_when_validation_stops_improving(tmp_path, cls_snapshot, tiny_bert):
+    # A vanishing learning rate never changes a prediction: macro-F1 stays flat, so epoch 1 stays best.
+    res = fit(cls_snapshot, _cls_config(tiny_bert, learning_rate=1e-12, patience=1, epochs=5), tmp_path / "o")
+    assert (len(res.history), res.best_epoch, res.stopped_early) == (2, 1, True)
+
+
+def test_sft_run_end_to_end_with_samples_and_generation(store, tmp_path, sft_snapshot, tiny_llama):
+    res = train(store, sft_snapshot, _sft_config(tiny_llama), runs_dir=tmp_path / "runs")
+
+    assert {p.name for p in res.path.iterdir()} == {"adapter", "tokenizer", "config.json", "metrics.json",
+                                                    "environment.json", "snapshot.json", "model_card.md"}
+    m = res.metrics
+    assert set(m["validation"]) == {"loss", "perplexity", "tokens"}
+    assert m["history"][-1]["train_loss"] < m["history"][0]["train_loss"] + 1.0
+    assert [s["example_id"] for s in m["samples"]] == sft_snapshot.splits["validation"]["example_id"].to_list()[:2]
+    assert set(m["samples"][0]) == {"example_id", "prompt", "reference", "before", "after"}
+    assert "## Sample generations (validation prompts, before and after training)" in res.card
+    assert set(m["validation_before"]) == {"loss", "perplexity", "tokens"}
+    assert "| validation, before training |" in res.card
+    text = generate_from_run(store, res.id, "how do I cancel my order?", max_new_tokens=5)
+    assert isinstance(text, str)
+    curves = run_curves(store, res.id)
+    assert sorted(set(zip(curves["metric"], curves["split"]))) == [
+        ("loss", "train"), ("loss", "validation"), ("perplexity", "validation")]
+
+
+def test_sft_loss_counts_only_response_tokens(sft_snapshot, tiny_llama):
+    from training.fit import _SFT
+
+    task = _SFT(sft_snapshot, TrainConfig.for_task("sft", base_model=tiny_llama, max_length=512), tiny_llama)
+    ids, labels = task._one("where is my parcel?", "It ships tomorrow.")
+    prompt = task.tok("<|im_start|>user\nwhere is my parcel?<|im_end|>\n<|im_start|>assistant\n", add_special_tokens=False)["input_ids"]
+    response = task.tok("It ships tomorrow.", add_special_tokens=False)["input_ids"] + [task.tok.eos_token_id]
+    assert ids == prompt + response
+    assert labels == [-100] * len(prompt) + response
+
+
+def test_sft_truncation_keeps_the_assistant_header(sft_snapshot, tiny_llama):
+    from training.fit import _SFT
+
+    task = _SFT(sft_snapshot, TrainConfig.for_task("sft", base_model=tiny_llama, max_length=16), tiny_llama)
+    ids, labels = task._one("word " * 50, "answer " * 50)
+    header = task.tok("<|im_start|>assistant\n", add_special_tokens=False)["input_ids"]
+    n_prompt = labels.count(-100)
+    assert len(ids) == 16 and n_prompt == 8
+    assert ids[n_prompt - len(header):n_prompt] == header
+
+
+def test_interrupted_run_is_marked_failed_not_half_registered(store, tmp_path, cls_snapshot, tiny_bert, monkeypatch):
+    def interrupt(snap, config, out, **kw):
+        out.mkdir(parents=True)
+        (out / "metrics.json").write_text("{}")
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr("training.runs.fit", interrupt)
+    with pytest.raises(KeyboardInterrupt):
+        train(store, cls_snapshot, _cls_config(tiny_bert), runs_dir=tmp_path / "runs")
+    (row,) = store_runs.list_runs(store)
+    assert (row["status"], row["path"], row["error"]) == ("failed", None, "interrupted (KeyboardInterrupt)")
+    assert [p.name for p in (tmp_path / "runs").iterdir()] == [f"{row['id']}.failed"]
+    with pytest.raises(RunNotUsable, match=rf"run {row['id']} is failed: interrupted \(KeyboardInterrupt\); only completed runs"):
+        load_run(store, row["id"])
+
+
+def test_crashing_run_raises_training_failed_and_is_marked_failed(store, tmp_path, cls_snapshot, tiny_bert, monkeypatch):
+    def boom(*a, **kw):
+        raise RuntimeError("out of memory")
+
+    monkeypatch.setattr("training.runs.fit", boom)
+    with pytest.raises(TrainingFailed, match=r"run \S+ failed: RuntimeError: out of memory; it is marked failed"):
+        train(store, cls_snapshot, _cls_config(tiny_bert), runs_dir=tmp_path / "runs")
+    frame = list_runs(store)
+    assert frame.select("status", "error").rows() == [("failed", "RuntimeError: out of memory")]
+
+
+def test_wrong_task_snapshot_registers_nothing(store, tmp_path, sft_snapshot, tiny_bert):
+    with pytest.raises(SnapshotNotUsable, match="snapshot snap-sft \\(dataset 'support'\\) is a generation snapshot "
+                                                "and cannot train classification; use --task sft"):
+        train(store, sft_snapshot, _cls_config(tiny_bert), runs_dir=tmp_path / "runs")
+    assert store_runs.list_runs(store) == []
+    assert not (tmp_path / "runs").exists()
+
+
+def test_list_runs_and_run_detail_for_the_runs_page(store, tmp_path, cls_snapshot, tiny_bert):
+    res = train(store, cls_snapshot, _cls_config(tiny_bert, epochs=2), runs_dir=tmp_path / "runs")
+    frame = list_runs(store)
+    assert frame.columns == ["id", "created_at", "status", "task", "dataset", "snapshot_id", "base_model", "best_epoch",
+                             "val_score", "test_accuracy", "test_loss", "minutes", "error"]
+    assert frame.select("id", "status", "task", "snapshot_id").rows() == [(res.id, "completed", "classification", "snap-cls")]
+    detail = run_detail(store, res.id)
+    assert detail.card == res.card and detail.config["epochs"] == 2
+    assert detail.curves.columns == ["epoch", "metric", "split", "value"]
+    assert detail.curves.height == 2 * 4  # per epoch: train loss + validation loss, accuracy, macro-F1
+    assert detail.environment["device"] == "cpu"
+    assert list_runs(store, status="failed").height == 0
+
+
+def test_unknown_run_lists_recent_ids(store):
+    with pytest.raises(RunNotFound, match=r"run 'nope' does not exist \(recent runs: none yet\); list them with: tuneloop runs"):
+        run_detail(store, "nope")
+
+
+def test_migration_6_adds_the_run_registry_columns(store):
+    cols = [r[0] for r in store.cursor().execute(
+        "SELECT column_name FROM information_schema.columns WHERE table_name = 'runs' ORDER BY ordinal_position").fetchall()]
+    assert cols == ["id", "snapshot_id", "task", "config", "metrics", "path", "status", "created_at",
+                    "dataset", "base_model", "finished_at", "error"]
+
+
+def test_finish_run_changes_a_run_only_once(store):
+    store_runs.insert_run(store, "r1", snapshot_id="s", dataset="d", task="sft", base_model="/m", config={"epochs": 1})
+    store_runs.finish_run(store, "r1", status="failed", error="interrupted")
+    store_runs.finish_run(store, "r1", status="completed", metrics={"x": 1}, path="/p")
+    row = store_runs.get_run(store, "r1")
+    assert (row["status"], row["error"], row["path"], row["metrics"]) == ("failed", "interrupted", None, {})
+    with pytest.raises(ValueError, match="finish_run: status must be completed or failed, got 'running'"):
+        store_runs.finish_run(store, "r1", status="running")
+
+
+@pytest.mark.parametrize("lora_r", [16, 0])
+def test_loaded_run_reproduces_its_test_predictions(store, tmp_path, cls_snapshot, tiny_bert, lora_r):
+    import torch
+
+    res = train(store, cls_snapshot, _cls_config(tiny_bert, lora_r=lora_r, learning_rate=5e-3 if lora_r else 1e-3),
+                runs_dir=tmp_path / "runs")
+    assert (res.path / ("adapter" if lora_r else "model")).is_dir()
+    run = load_run(store, res.id)
+    preds = pl.read_parquet(res.path / "test_predictions.parquet").sort("example_id")
+    texts = cls_snapshot.splits["test"].sort("example_id")["text"].to_list()
+    enc = run.tokenizer(texts, padding=True, truncation=True, max_length=64, return_tensors="pt")
+    with torch.no_grad():
+        probs = torch.softmax(run.model(input_ids=enc["input_ids"], attention_mask=enc["attention_mask"]).logits, -1)
+    assert [run.labels[i] for i in probs.argmax(-1).tolist()] == preds["predicted"].to_list()
+    assert probs.max(-1).values.tolist() == pytest.approx(preds["confidence"].to_list(), abs=1e-5)
