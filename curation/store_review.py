@@ -30,18 +30,25 @@ class QueueFilter:
     exclude_annotated_by: str | None = None
 
 
-def _where(flt: QueueFilter) -> tuple[str, list]:
-    clauses = ["e.dataset = ?", "list_contains(?, e.status)"]
-    params: list = [None, list(QUEUE_STAGES[flt.stage])]
-    if flt.label is not None:
+def _common(dataset: str, label: str | None, flag: str | None, source_id: int | None) -> tuple[list[str], list]:
+    """WHERE clauses shared by the queue and the browse page (table alias ``e``)."""
+    clauses, params = ["e.dataset = ?"], [dataset]
+    if label is not None:
         clauses.append("e.label = ?")
-        params.append(flt.label)
-    if flt.source_id is not None:
+        params.append(label)
+    if source_id is not None:
         clauses.append("e.source_id = ?")
-        params.append(flt.source_id)
-    if flt.flag is not None:
+        params.append(source_id)
+    if flag is not None:
         clauses.append("EXISTS (SELECT 1 FROM flags f WHERE f.example_id = e.id AND f.resolution IS NULL AND f.check_name = ?)")
-        params.append(flt.flag)
+        params.append(flag)
+    return clauses, params
+
+
+def _where(dataset: str, flt: QueueFilter) -> tuple[str, list]:
+    clauses, params = _common(dataset, flt.label, flt.flag, flt.source_id)
+    clauses.append("list_contains(?, e.status)")
+    params.append(list(QUEUE_STAGES[flt.stage]))
     if flt.exclude_ids:
         clauses.append("NOT list_contains(?, e.id)")
         params.append(list(flt.exclude_ids))
@@ -107,8 +114,7 @@ def claim_next(store: Store, dataset: str, user: str, flt: QueueFilter, lease_s:
 
 
 def _candidates(store: Store, dataset: str, user: str, flt: QueueFilter, ts) -> list[int]:
-    where, params = _where(replace(flt, exclude_ids=()))
-    params[0] = dataset
+    where, params = _where(dataset, replace(flt, exclude_ids=()))
     return [r[0] for r in store.cursor().execute(
         f"""SELECT e.id FROM examples e WHERE {where}
             AND (e.lease_until IS NULL OR e.lease_until < ? OR e.assignee = ?)
@@ -138,8 +144,7 @@ def lease_holder(store: Store, example_id: int) -> str | None:
 
 
 def queue_size(store: Store, dataset: str, flt: QueueFilter) -> int:
-    where, params = _where(flt)
-    params[0] = dataset
+    where, params = _where(dataset, flt)
     return store.cursor().execute(f"SELECT count(*) FROM examples e WHERE {where}", params).fetchall()[0][0]
 
 
@@ -246,19 +251,10 @@ def last_undoable(store: Store, user: str, dataset: str) -> dict | None:
 def browse(store: Store, dataset: str, *, status: str | None = None, label: str | None = None, flag: str | None = None,
            source_id: int | None = None, annotator: str | None = None, search: str | None = None,
            limit: int = 200, offset: int = 0) -> pl.DataFrame:
-    clauses, params = ["e.dataset = ?"], [dataset]
+    clauses, params = _common(dataset, label or None, flag or None, source_id)
     if status:
         clauses.append("e.status = ?")
         params.append(status)
-    if label:
-        clauses.append("e.label = ?")
-        params.append(label)
-    if source_id is not None:
-        clauses.append("e.source_id = ?")
-        params.append(source_id)
-    if flag:
-        clauses.append("EXISTS (SELECT 1 FROM flags f WHERE f.example_id = e.id AND f.resolution IS NULL AND f.check_name = ?)")
-        params.append(flag)
     if annotator:
         clauses.append("EXISTS (SELECT 1 FROM revisions r WHERE r.example_id = e.id AND r.actor = ? AND r.action <> 'import')")
         params.append(annotator)
