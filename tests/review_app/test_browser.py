@@ -7,6 +7,7 @@ keyboard, then the store and the revisions are checked. Saves a screenshot for t
 from __future__ import annotations
 
 import os
+import re
 import socket
 import subprocess
 import sys
@@ -87,10 +88,16 @@ def _settle(page) -> None:
     page.wait_for_timeout(300)
 
 
-def _press_and_wait(page, key: str, next_caption: str) -> None:
+def _press_and_wait(page, key: str, next_caption: str, button: str) -> None:
+    """Press ``key`` once the button it triggers is on the page, then wait for the next item.
+
+    Shortcut listeners exist only once their button has rendered, and the caption of the item
+    renders before the buttons: waiting for the caption alone lost key presses on a busy machine.
+    """
+    page.get_by_role("button", name=button).first.wait_for(state="visible", timeout=60_000)
     _settle(page)
     page.keyboard.press(key)
-    page.get_by_text(next_caption).first.wait_for(timeout=30_000)
+    page.get_by_text(next_caption).first.wait_for(timeout=60_000)
 
 
 def test_annotator_labels_and_reviewer_approves_with_the_keyboard(server):
@@ -102,16 +109,18 @@ def test_annotator_labels_and_reviewer_approves_with_the_keyboard(server):
         try:
             page = browser.new_page(viewport={"width": 1400, "height": 1000})
             _login(page, url, "ana", "ana-demo")
-            _press_and_wait(page, "1", "Example 2")
-            _press_and_wait(page, "2", "Example 3")
-            _press_and_wait(page, "1", "Example 4")
+            _press_and_wait(page, "1", "Example 2", re.compile(r"^1 · card_arrival"))
+            _press_and_wait(page, "2", "Example 3", re.compile(r"^2 · card_linking"))
+            _press_and_wait(page, "1", "Example 4", re.compile(r"^1 · card_arrival"))
             page.screenshot(path=str(ROOT / "docs" / "queue.png"), full_page=True)
             page.context.close()
 
             page = browser.new_page(viewport={"width": 1400, "height": 1000})
             _login(page, url, "rita", "rita-demo")
-            _press_and_wait(page, "a", "Example 2")
-            _press_and_wait(page, "a", "Example 3")
+            _press_and_wait(page, "a", "Example 2", re.compile(r"^Approve"))
+            _press_and_wait(page, "a", "Example 3", re.compile(r"^Approve"))
+            page.get_by_role("button", name=re.compile(r"^Approve")).first.wait_for(state="visible", timeout=60_000)
+            _settle(page)
             page.keyboard.press("a")
             page.get_by_text("Nothing left in this queue").wait_for(timeout=30_000)
         finally:
