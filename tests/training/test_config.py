@@ -116,3 +116,24 @@ def test_curves_frame_is_long_form_train_vs_validation():
     assert curves_frame(hist).rows() == [(1, "loss", "train", 2.0), (1, "loss", "validation", 1.5), (1, "macro_f1", "validation", 0.4),
                                          (2, "loss", "train", 1.0), (2, "loss", "validation", 1.2), (2, "macro_f1", "validation", 0.6)]
     assert curves_frame([]).columns == ["epoch", "metric", "split", "value"]
+
+
+def test_runs_folder_defaults_beside_the_store_and_follows_tuneloop_runs(monkeypatch, tmp_path):
+    from curation import settings
+
+    monkeypatch.delenv("TUNELOOP_RUNS", raising=False)
+    assert settings().runs_path(tmp_path / "db" / "t.duckdb") == tmp_path / "db" / "runs"
+    monkeypatch.setenv("TUNELOOP_RUNS", str(tmp_path / "elsewhere"))
+    assert settings().runs_path(tmp_path / "db" / "t.duckdb") == tmp_path / "elsewhere"
+
+
+def test_default_threads_leave_busy_cores_alone(monkeypatch):
+    from training.fit import default_threads
+
+    monkeypatch.setattr("os.sched_getaffinity", lambda pid: {0, 1})
+    monkeypatch.setattr("os.getloadavg", lambda: (0.2, 0.0, 0.0))
+    assert default_threads() == 2
+    monkeypatch.setattr("os.getloadavg", lambda: (1.2, 0.0, 0.0))
+    assert default_threads() == 1
+    monkeypatch.setattr("os.getloadavg", lambda: (6.0, 0.0, 0.0))
+    assert default_threads() == 1
