@@ -99,6 +99,8 @@ def main() -> None:
     ap.add_argument("--train-limit", type=int, default=None, help="explore on the first N training examples")
     ap.add_argument("--note", default="")
     ap.add_argument("--write", action="store_true", help="write bench/RESULTS.md (full runs only)")
+    ap.add_argument("--append", default=None, help="Markdown file appended to the section (earlier exploration runs)")
+    ap.add_argument("--pooling", default=None, help="auto | mean | cls")
     for name in ("epochs", "learning_rate", "lora_r", "batch_size", "threads"):
         ap.add_argument(f"--{name.replace('_', '-')}", type=float if name == "learning_rate" else int, default=None)
     ap.add_argument("--target-modules", default=None)
@@ -122,12 +124,12 @@ def main() -> None:
         rows.append({"method": "(b) frozen MiniLM embeddings, logistic regression", **r})
         print(rows[-1], flush=True)
     if "c" in only:
-        over = {k: getattr(args, k) for k in ("epochs", "learning_rate", "lora_r", "batch_size", "threads")}
+        over = {k: getattr(args, k) for k in ("epochs", "learning_rate", "lora_r", "batch_size", "threads", "pooling")}
         if args.target_modules:
             over["target_modules"] = tuple(args.target_modules.split(","))
         cfg = TrainConfig.for_task("classification", **over)
         r, frontier = lora(snap, cfg)
-        desc = f"r={cfg.lora_r} on {','.join(cfg.target_modules)}" if cfg.lora_r else "full fine-tuning"
+        desc = (f"r={cfg.lora_r} on {','.join(cfg.target_modules)}" if cfg.lora_r else "full fine-tuning") + f", pooling {cfg.pooling}"
         rows.append({"method": f"(c) Tuneloop LoRA, MiniLM ({desc}, lr {cfg.learning_rate:g}, {len(frontier)} epochs)", **r})
         print(rows[-1], flush=True)
     if not args.write:
@@ -142,6 +144,8 @@ def main() -> None:
         md += ["", "LoRA run, validation accuracy against elapsed minutes (the accuracy-versus-time frontier of the default run):", "",
                "| epoch | minutes | validation accuracy | validation macro-F1 |", "|---|---|---|---|"]
         md += [f"| {f['epoch']} | {f['minutes']:.1f} | {f['val_accuracy']:.3f} | {f['val_macro_f1']:.3f} |" for f in frontier]
+    if args.append:
+        md += ["", Path(args.append).read_text(encoding="utf-8").strip()]
     if args.note:
         md += ["", f"Note: {args.note}"]
     write_section("train_banking77", "\n".join(md))

@@ -272,6 +272,7 @@ def train(
     lora_r: Optional[int] = typer.Option(None, "--lora-r", help="LoRA rank; 0 = full fine-tuning."),
     lora_alpha: Optional[int] = typer.Option(None, "--lora-alpha", help="LoRA alpha."),
     target_modules: Optional[str] = typer.Option(None, "--target-modules", help="Comma-separated module names, or all-linear."),
+    pooling: Optional[str] = typer.Option(None, "--pooling", help="classification: auto | mean | cls (auto = mean for sentence encoders)."),
     seed: Optional[int] = typer.Option(None, "--seed", help="Random seed (same seed, same metrics on CPU)."),
     patience: Optional[int] = typer.Option(None, "--patience", help="Epochs without validation improvement before stopping; 0 = never."),
     max_train_examples: Optional[int] = typer.Option(None, "--max-train-examples", help="Train on at most N examples (quick SFT demos)."),
@@ -297,7 +298,7 @@ def train(
     with c.store() as store, _progress(c, "training (steps)") as tick:
         res = train_snapshot(store, snapshot, task=task, runs_dir=runs_dir, progress=tick, on_epoch=on_epoch,
                              base_model=base_model, epochs=epochs, learning_rate=learning_rate, batch_size=batch_size,
-                             max_length=max_length, lora_r=lora_r, lora_alpha=lora_alpha, target_modules=mods, seed=seed,
+                             max_length=max_length, lora_r=lora_r, lora_alpha=lora_alpha, target_modules=mods, pooling=pooling, seed=seed,
                              patience=patience, max_train_examples=max_train_examples, device=device, threads=threads)
     d = res.to_dict()
     score = ", ".join(f"{k} {v:.4f}" for k, v in d["test"].items() if isinstance(v, float) and k != "perplexity")

@@ -58,7 +58,7 @@ def model_card(*, run_id: str, task: str, base_model: str, snapshot: dict, confi
     summary = snapshot.get("datasheet_summary") or {}
     if summary:
         out += ["Datasheet summary:", "", _table([{"field": k, "value": v} for k, v in summary.items()])]
-    out += ["## Training configuration", "", _table([{"option": k, "value": v} for k, v in sorted(config.items())]),
+    out += ["## Training configuration", "", _table([{"option": k, "value": f"{v:g}" if isinstance(v, float) else v} for k, v in sorted(config.items())]),
             "## Metrics", "",
             f"Best epoch {metrics.get('best_epoch')} of {metrics.get('epochs_run')} run"
             + (" (stopped early: validation stopped improving)." if metrics.get("stopped_early") else ".")

@@ -13,6 +13,7 @@ from .errors import InvalidTrainingConfig
 
 TASKS = ("classification", "sft")
 DEVICES = ("auto", "cpu", "cuda")
+POOLINGS = ("auto", "mean", "cls")
 # Snapshot task -> training task
 SNAPSHOT_TASK = {"classification": "classification", "generation": "sft"}
 
@@ -53,6 +54,9 @@ class TrainConfig:
     lora_dropout: float = field(default=0.05, metadata=_h("Dropout on the LoRA input, in [0, 1)."))
     target_modules: tuple[str, ...] = field(default=("query", "key", "value", "dense"), metadata=_h(
         "Module names that get LoRA adapters; ('all-linear',) for every linear layer."))
+    pooling: str = field(default="auto", metadata=_h(
+        "classification: how the text vector is read: auto (mean for sentence-transformers models with mean "
+        "pooling, else cls) | mean | cls (the model's own sequence-classification head)."))
     seed: int = field(default=0, metadata=_h("Seed of initialisation, shuffling and dropout."))
     patience: int = field(default=2, metadata=_h(
         "Stop after this many epochs without a better validation score; 0 = never stop early."))
@@ -76,6 +80,8 @@ class TrainConfig:
             object.__setattr__(self, "target_modules", mods)
         if self.task not in TASKS:
             raise InvalidTrainingConfig("task", self.task, f"must be one of {', '.join(TASKS)}")
+        if self.pooling not in POOLINGS:
+            raise InvalidTrainingConfig("pooling", self.pooling, f"must be one of {', '.join(POOLINGS)}")
         if self.device not in DEVICES:
             raise InvalidTrainingConfig("device", self.device, f"must be one of {', '.join(DEVICES)}")
         for name in ("epochs", "batch_size", "max_length"):

@@ -96,23 +96,42 @@ def _check_targets(model, config) -> None:
 
 
 def load_classifier(path: str, labels: list[str], config):
-    """Tokenizer and a sequence classifier over ``labels`` from ``path``, LoRA-wrapped unless ``lora_r == 0``."""
-    from transformers import AutoModelForSequenceClassification, AutoTokenizer
+    """Tokenizer and a classifier over ``labels`` from ``path``, LoRA-wrapped unless ``lora_r == 0``.
+
+    ``config.pooling`` "mean" (or "auto" on a mean-pooling sentence-transformers folder) gives a
+    :class:`~training.pooling.MeanPoolClassifier`; "cls" gives ``AutoModelForSequenceClassification``.
+    """
+    from transformers import AutoModel, AutoModelForSequenceClassification, AutoTokenizer
+
+    from .pooling import MeanPoolClassifier, trained_pooling
 
     tok = AutoTokenizer.from_pretrained(path)
-    model = AutoModelForSequenceClassification.from_pretrained(
-        path, num_labels=len(labels), id2label=dict(enumerate(labels)), label2id={l: i for i, l in enumerate(labels)})
-    if model.config.pad_token_id is None and tok.pad_token_id is not None:
-        model.config.pad_token_id = tok.pad_token_id
+    pooling = trained_pooling(path) if config.pooling == "auto" else config.pooling
+    if pooling == "mean":
+        model = MeanPoolClassifier(AutoModel.from_pretrained(path), len(labels))
+    else:
+        model = AutoModelForSequenceClassification.from_pretrained(
+            path, num_labels=len(labels), id2label=dict(enumerate(labels)), label2id={l: i for i, l in enumerate(labels)})
+        if model.config.pad_token_id is None and tok.pad_token_id is not None:
+            model.config.pad_token_id = tok.pad_token_id
     if config.lora_r == 0:
         return tok, model
     from peft import get_peft_model
 
     _check_targets(model, config)
+    if pooling == "mean":  # a custom module: generic LoRA, the head trained in full
+        return tok, get_peft_model(model, _lora(config, None, ["classifier"]))
     # The BERT pooler is a dense layer on [CLS] that sentence-transformers never trained: train it with the head.
     base = getattr(model, model.base_model_prefix, None)
     extra = ["pooler"] if getattr(base, "pooler", None) is not None else None
     return tok, get_peft_model(model, _lora(config, "SEQ_CLS", extra))
+
+
+def classifier_pooling(path: str, config) -> str:
+    """The pooling :func:`load_classifier` uses for ``path`` under ``config``."""
+    from .pooling import trained_pooling
+
+    return trained_pooling(path) if config.pooling == "auto" else config.pooling
 
 
 def load_causal_lm(path: str, config):

@@ -267,8 +267,14 @@ def load_run_folder(folder: Path, *, run_id: str | None = None, device: str | No
     tok = AutoTokenizer.from_pretrained(folder / "tokenizer")
     labels = json.loads((folder / "labels.json").read_text()) if (folder / "labels.json").exists() else []
     if config.task == "classification":
+        from .models import classifier_pooling
+        from .pooling import MeanPoolClassifier
+
         kw = dict(num_labels=len(labels), id2label=dict(enumerate(labels)), label2id={l: i for i, l in enumerate(labels)})
-        load = lambda p: AutoModelForSequenceClassification.from_pretrained(p, **kw)  # noqa: E731
+        if classifier_pooling(config.base_model, config) == "mean":
+            load = lambda p: MeanPoolClassifier.from_folder(p, len(labels))  # noqa: E731
+        else:
+            load = lambda p: AutoModelForSequenceClassification.from_pretrained(p, **kw)  # noqa: E731
     else:
         load = AutoModelForCausalLM.from_pretrained
     if (folder / "adapter").exists():

@@ -24,6 +24,7 @@ from training.fit import length_batches
     ({"patience": -1}, r"training config: `patience` must be >= 0 \(0 = no early stopping\), got -1"),
     ({"target_modules": ()}, r"training config: `target_modules` must name at least one module \(or 'all-linear'\), got \(\)"),
     ({"device": "tpu"}, "training config: `device` must be one of auto, cpu, cuda, got 'tpu'"),
+    ({"pooling": "max"}, "training config: `pooling` must be one of auto, mean, cls, got 'max'"),
     ({"max_train_examples": 0}, "training config: `max_train_examples` must be positive or None, got 0"),
 ])
 def test_invalid_options_name_field_rule_and_value(options, message):
@@ -54,6 +55,13 @@ def test_bad_target_module_lists_the_models_linear_layers(tmp_path, cls_snapshot
     with pytest.raises(InvalidTrainingConfig, match=r"`target_modules` names modules this model lacks \(q_proj\); its linear layers are: "
                                                     r"classifier, dense, key, query, value, got \['q_proj'\]"):
         fit(cls_snapshot, cfg, tmp_path / "o")
+
+
+def test_auto_pooling_is_mean_for_the_bundled_sentence_encoder_only(tiny_bert):
+    from training.models import minilm_path
+    from training.pooling import trained_pooling
+
+    assert (trained_pooling(minilm_path()), trained_pooling(tiny_bert)) == ("mean", "cls")
 
 
 def test_missing_base_model_says_what_to_pass(tmp_path, cls_snapshot):
@@ -116,3 +124,24 @@ def test_curves_frame_is_long_form_train_vs_validation():
     assert curves_frame(hist).rows() == [(1, "loss", "train", 2.0), (1, "loss", "validation", 1.5), (1, "macro_f1", "validation", 0.4),
                                          (2, "loss", "train", 1.0), (2, "loss", "validation", 1.2), (2, "macro_f1", "validation", 0.6)]
     assert curves_frame([]).columns == ["epoch", "metric", "split", "value"]
+
+
+def test_runs_folder_defaults_beside_the_store_and_follows_tuneloop_runs(monkeypatch, tmp_path):
+    from curation import settings
+
+    monkeypatch.delenv("TUNELOOP_RUNS", raising=False)
+    assert settings().runs_path(tmp_path / "db" / "t.duckdb") == tmp_path / "db" / "runs"
+    monkeypatch.setenv("TUNELOOP_RUNS", str(tmp_path / "elsewhere"))
+    assert settings().runs_path(tmp_path / "db" / "t.duckdb") == tmp_path / "elsewhere"
+
+
+def test_default_threads_leave_busy_cores_alone(monkeypatch):
+    from training.fit import default_threads
+
+    monkeypatch.setattr("os.sched_getaffinity", lambda pid: {0, 1})
+    monkeypatch.setattr("os.getloadavg", lambda: (0.2, 0.0, 0.0))
+    assert default_threads() == 2
+    monkeypatch.setattr("os.getloadavg", lambda: (1.2, 0.0, 0.0))
+    assert default_threads() == 1
+    monkeypatch.setattr("os.getloadavg", lambda: (6.0, 0.0, 0.0))
+    assert default_threads() == 1

@@ -209,12 +209,12 @@ def test_finish_run_changes_a_run_only_once(store):
         store_runs.finish_run(store, "r1", status="running")
 
 
-@pytest.mark.parametrize("lora_r", [16, 0])
-def test_loaded_run_reproduces_its_test_predictions(store, tmp_path, cls_snapshot, tiny_bert, lora_r):
+@pytest.mark.parametrize(("lora_r", "pooling"), [(16, "cls"), (0, "cls"), (16, "mean"), (0, "mean")])
+def test_loaded_run_reproduces_its_test_predictions(store, tmp_path, cls_snapshot, tiny_bert, lora_r, pooling):
     import torch
 
-    res = train(store, cls_snapshot, _cls_config(tiny_bert, lora_r=lora_r, learning_rate=5e-3 if lora_r else 1e-3),
-                runs_dir=tmp_path / "runs")
+    res = train(store, cls_snapshot, _cls_config(tiny_bert, lora_r=lora_r, learning_rate=5e-3 if lora_r else 1e-3,
+                                                 pooling=pooling), runs_dir=tmp_path / "runs")
     assert (res.path / ("adapter" if lora_r else "model")).is_dir()
     run = load_run(store, res.id)
     preds = pl.read_parquet(res.path / "test_predictions.parquet").sort("example_id")
