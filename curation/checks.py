@@ -56,8 +56,8 @@ class CheckConfig:
     label_method: str = field(default="ours", metadata={"help": "label_issue rule: ours | cleanlab | naive."})
     folds: int = field(default=5, metadata={"help": "Cross-validation folds for out-of-fold probabilities (>= 2)."})
     top_k: int = field(default=3, metadata={"help": "ours: flag only when the label is outside the model's top k."})
-    max_self_confidence: float = field(default=0.05, metadata={"help": "ours: and when its probability is below this, in (0, 1)."})
-    regularization: float = field(default=10.0, metadata={"help": "Inverse L2 strength C of the logistic regression (> 0)."})
+    relative_confidence: float = field(default=1.5, metadata={"help": "ours: and its probability is below this times 1 / number of classes (> 0)."})
+    regularization: float = field(default=3.0, metadata={"help": "Inverse L2 strength C of the logistic regression (> 0)."})
     min_class_size: int = field(default=2, metadata={"help": "label_issue: classes smaller than this are left out of the model."})
     outlier_k: int = field(default=5, metadata={"help": "outlier: neighbours averaged."})
     outlier_z: float = field(default=3.5, metadata={"help": "outlier: robust z-score (MADs under the median) to flag."})
@@ -77,10 +77,10 @@ class CheckConfig:
             raise InvalidValue("folds", self.folds, hint="cross-validation needs at least 2 folds (default 5)")
         if self.top_k < 1:
             raise InvalidValue("top_k", self.top_k, hint="it must be at least 1 (default 3)")
-        if not 0.0 < self.max_self_confidence < 1.0:
-            raise InvalidValue("max_self_confidence", self.max_self_confidence, hint="it must lie in (0, 1), e.g. 0.05")
+        if self.relative_confidence <= 0:
+            raise InvalidValue("relative_confidence", self.relative_confidence, hint="it must be positive (default 1.5)")
         if self.regularization <= 0:
-            raise InvalidValue("regularization", self.regularization, hint="it must be positive (default 10)")
+            raise InvalidValue("regularization", self.regularization, hint="it must be positive (default 3)")
         if self.min_class_size < 2 or self.outlier_k < 1 or self.min_chars < 0:
             raise InvalidValue("min_class_size / outlier_k / min_chars", (self.min_class_size, self.outlier_k,
                                self.min_chars), hint="min_class_size >= 2, outlier_k >= 1, min_chars >= 0")
@@ -209,7 +209,7 @@ def label_issue_mask(y: np.ndarray, probs: np.ndarray, config: CheckConfig) -> n
         from cleanlab.filter import find_label_issues
 
         return find_label_issues(y, probs)
-    return algos.rank_issues(y, probs, top_k=config.top_k, max_self_confidence=config.max_self_confidence)
+    return algos.rank_issues(y, probs, top_k=config.top_k, relative_confidence=config.relative_confidence)
 
 
 @register_check("schema")
@@ -338,6 +338,7 @@ def run_checks(store: Store, dataset: str, config: CheckConfig | None = None, *,
 
 # -- resolving flags -------------------------------------------------------------------------
 RESOLUTIONS = ("accept", "keep", "edit", "reject")
+LABEL_SUGGESTING = ("label_issue", "disagreement")
 
 
 def resolve_flag(store: Store, flag_id: int, action: str, *, actor: str, expected_version: int | None = None,
@@ -376,7 +377,9 @@ def resolve_flag(store: Store, flag_id: int, action: str, *, actor: str, expecte
     changes: dict = {}
     if action == "accept":
         sug = flag["suggestion"]
-        if sug is None or schema.check(sug) is not None:
+        # label checks suggest a label; other checks' suggestions are advice (accept only a known label)
+        is_label = sug is not None and (flag["check_name"] in LABEL_SUGGESTING or sug in schema.labels)
+        if not is_label or schema.check(sug) is not None:
             raise BadInput(f"flag {flag_id} ({flag['check_name']}) has no label to accept"
                            f"{f' (its suggestion: {sug!r})' if sug else ''}; keep, edit or reject instead")
         changes = {"label": sug}
