@@ -303,7 +303,7 @@ def run_checks(store: Store, dataset: str, config: CheckConfig | None = None, *,
     progress = progress or (lambda stage, done, total: None)
     ds = store.get_dataset(dataset)
     names = config.selected()
-    if "label_conflict" in names and not _sql.has_dedup_run(store, dataset):
+    if "label_conflict" in names and store.count_examples(dataset) > 1 and not _sql.has_dedup_run(store, dataset):
         from .dedup import DedupConfig, run_dedup
 
         progress("dedup (exact, near)", 0, 1)

@@ -376,3 +376,12 @@ def test_check_run_is_recorded(store, write):
 
     run = last_run(store, "x")
     assert (run["checks"], run["actor"], run["summary"]["schema"]["flagged"]) == (["schema"], "rita", 1)
+
+
+def test_checks_and_coverage_on_an_empty_dataset_raise_nothing(store):
+    store.create_dataset("e", "generation")
+    res = run_checks(store, "e")
+    assert (res.open_flags, res.prioritised) == ({}, 0)
+    from curation.coverage import coverage_report
+
+    assert coverage_report(store, "e").examples == 0
