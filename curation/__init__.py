@@ -4,7 +4,21 @@ Imports nothing of the other Tuneloop packages. Heavy libraries are imported ins
 functions that need them.
 """
 
+from .agreement import AgreementReport, agreement_report, cohen_kappa, fleiss_kappa, krippendorff_alpha
+from .checks import (
+    CHECKS,
+    Check,
+    CheckConfig,
+    CheckContext,
+    CheckOutput,
+    CheckRunResult,
+    get_check,
+    register_check,
+    resolve_flag,
+    run_checks,
+)
 from .config import Settings, settings
+from .coverage import CoverageConfig, CoverageReport, coverage_report
 from .dedup import (
     ContaminationReport,
     DedupConfig,
@@ -91,6 +105,10 @@ from .snapshots import (
 from .splits import SPLITS, assign_splits, parse_split, snapshot_hash
 
 __all__ = [
+    # checks
+    "AgreementReport", "CHECKS", "Check", "CheckConfig", "CheckContext", "CheckOutput", "CheckRunResult",
+    "CoverageConfig", "CoverageReport", "agreement_report", "cohen_kappa", "coverage_report", "fleiss_kappa",
+    "get_check", "krippendorff_alpha", "register_check", "resolve_flag", "run_checks",
     "ContaminationReport", "DedupConfig", "DedupResult", "DupGroup", "GroupPage", "check_contamination", "embed",
     "list_groups", "merge_groups", "regroup", "run_dedup", "set_canonical", "split_group",
     "BadInput", "ColumnMap", "Dataset", "DatasetNotFound", "ExampleNotFound", "ImportResult",

@@ -262,6 +262,26 @@ MIGRATIONS: list[tuple[int, str, list[str]]] = [
             "ALTER TABLE runs ADD COLUMN error VARCHAR",
         ],
     ),
+    (
+        7,
+        "checks: flag fingerprints (no re-raising what a reviewer kept), check runs",
+        [
+            # md5 of the example's content hash and label when the flag was raised: a check does not
+            # raise a flag again for an example whose same flag was resolved on unchanged content.
+            "ALTER TABLE flags ADD COLUMN fingerprint VARCHAR",
+            "CREATE SEQUENCE check_run_id_seq START 1",
+            """CREATE TABLE check_runs (
+                id BIGINT PRIMARY KEY,
+                dataset VARCHAR NOT NULL,
+                checks VARCHAR NOT NULL,          -- JSON list of check names
+                config VARCHAR NOT NULL,          -- JSON of the CheckConfig
+                summary VARCHAR NOT NULL,         -- JSON: per check, its summary
+                actor VARCHAR,
+                seconds DOUBLE,
+                created_at TIMESTAMP NOT NULL
+            )""",
+        ],
+    ),
 ]
 
 MIGRATIONS.sort(key=lambda m: m[0])  # branches append in any order; versions must apply in order

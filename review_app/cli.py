@@ -239,6 +239,53 @@ def dedup(
 
 
 @app.command()
+def check(
+    ctx: typer.Context,
+    dataset: str = typer.Option(..., "--dataset", help="Dataset to check."),
+    checks: Optional[str] = typer.Option(None, "--checks", help="Comma-separated checks (default: all): label_conflict, label_issue, schema, outlier, agreement."),
+    report: bool = typer.Option(False, "--report", help="Print the coverage report (Markdown) instead of running the checks."),
+    min_label_count: int = typer.Option(10, "--min-label-count", help="--report: labels with fewer examples are rare."),
+    difficult: bool = typer.Option(True, "--difficult/--no-difficult", help="--report: detect difficult cases (embeds every example)."),
+    label_method: str = typer.Option("ours", "--label-method", help="label_issue rule: ours | cleanlab | naive."),
+    user: Optional[str] = typer.Option(None, "--user", help="Who runs it (default: the OS user)."),
+) -> None:
+    """Consistency and label-quality checks; raises flags that feed the review queue (worst first).
+
+    Re-running updates open flags instead of adding new ones, resolves those no longer raised, and
+    does not raise again what a reviewer already kept. With --report, print the coverage report.
+
+    Example: tuneloop check --dataset banking77 --checks label_issue,schema
+    """
+    from curation import CheckConfig, CoverageConfig, coverage_report, run_checks
+
+    c: Ctx = ctx.obj
+    if report:
+        cfg = CoverageConfig(min_label_count=min_label_count, difficult=difficult)
+        with c.store() as store, _stage_progress(c) as tick:
+            rep = coverage_report(store, dataset, cfg, progress=tick)
+        if c.json:
+            c.emit(rep.to_dict())
+        else:
+            out.print(rep.to_markdown(), highlight=False, markup=False, soft_wrap=True)
+        return
+    names = tuple(n.strip() for n in checks.split(",") if n.strip()) if checks else ()
+    config = CheckConfig(checks=names, label_method=label_method)
+    with c.store() as store, _stage_progress(c) as tick:
+        res = run_checks(store, dataset, config, actor=user or _os_user(), progress=tick)
+    lines = [f"'{dataset}': ran {', '.join(res.checks)} in {res.seconds:.1f} s"]
+    for name, counts in res.flags.items():
+        extra = f", {counts['suppressed']} already resolved by a reviewer" if counts.get("suppressed") else ""
+        lines.append(f"  {name}: {counts['opened']} new, {counts['kept']} still open, {counts['resolved']} resolved{extra}")
+    ag = res.summaries.get("agreement", {})
+    if ag.get("items"):
+        lines.append(f"  agreement over {ag['items']} items: Fleiss' kappa {ag['fleiss_kappa']:.3f}, "
+                     f"Krippendorff's alpha {ag['krippendorff_alpha']:.3f}")
+    total = sum(sum(v.values()) for v in res.open_flags.values())
+    lines.append(f"{total} open flags; {res.prioritised} examples moved up the review queue")
+    c.emit(res.to_dict(), "\n".join(lines))
+
+
+@app.command()
 def status(ctx: typer.Context) -> None:
     """Per dataset, the number of examples in each status.
 

@@ -21,6 +21,9 @@ import polars as pl
 from curation import BadInput, ColumnMap, ImportValidationError, LabelSchema, StaleVersion, Store, import_file, settings
 from curation import add_missed_span, confirm_finding, example_findings, reject_finding
 from curation import dedup, snapshots
+from curation import checks as _checks
+from curation import store_checks as _store_checks
+from curation import CheckConfig, CoverageConfig, CoverageReport, agreement_report, coverage_report
 from curation import store_review as sr
 from curation.snapshots import SnapshotConfig
 from curation.store import ROLES
@@ -388,25 +391,51 @@ def dashboard(store: Store, dataset: str) -> Dashboard:
 
 
 def agreement(long: pl.DataFrame) -> dict:
-    """Observed agreement and Krippendorff's alpha (nominal) over items with 2+ annotations."""
-    multi = long.filter(pl.len().over("example_id") >= 2)
-    if multi.height == 0:
+    """Headline agreement of items with 2+ annotations (observed agreement, Krippendorff's alpha,
+    Fleiss' kappa, mean pairwise Cohen's kappa); computed by :func:`curation.agreement_report`."""
+    rep = agreement_report(long)
+    if rep.items == 0:
         return {"items": 0}
-    import krippendorff
-    import numpy as np
+    return {"items": rep.items, "annotators": rep.annotators, "observed_agreement": rep.observed_agreement,
+            "krippendorff_alpha": rep.krippendorff_alpha, "fleiss_kappa": rep.fleiss_kappa,
+            "cohen_kappa": rep.cohen_kappa}
 
-    labels = sorted(multi["label"].unique().to_list())
-    code = {lab: i for i, lab in enumerate(labels)}
-    wide = multi.with_columns(pl.col("label").replace_strict(code, return_dtype=pl.Float64)).pivot(
-        on="annotator", index="example_id", values="label")
-    matrix = wide.drop("example_id").to_numpy().T.astype(float)
-    pairs_same = pairs = 0
-    for col in matrix.T:
-        vals = col[~np.isnan(col)]
-        for i in range(len(vals)):
-            for j in range(i + 1, len(vals)):
-                pairs += 1
-                pairs_same += vals[i] == vals[j]
-    alpha = float(krippendorff.alpha(reliability_data=matrix, level_of_measurement="nominal")) if len(labels) > 1 else 1.0
-    return {"items": int(wide.height), "annotators": int(matrix.shape[0]),
-            "observed_agreement": pairs_same / pairs if pairs else None, "krippendorff_alpha": alpha}
+
+# -- checks and coverage (the Checks / Coverage page) ----------------------------------------
+def run_checks(store: Store, user: User, dataset: str, checks: list[str] | None = None, progress=None):
+    """Run consistency and label-quality checks on ``dataset`` (reviewer and up); returns a
+    :class:`curation.CheckRunResult`."""
+    user.require(REVIEWER, "run checks")
+    return _checks.run_checks(store, dataset, CheckConfig(checks=tuple(checks or ())), actor=user.name,
+                              progress=progress)
+
+
+def check_flags(store: Store, dataset: str, check: str | None = None, include_resolved: bool = False,
+                limit: int = 500) -> pl.DataFrame:
+    """Flags of ``dataset`` with their example (flag_id, example_id, external_id, text, label, version,
+    check_name, severity, score, detail, suggestion, resolution, resolved_by), worst first."""
+    return _store_checks.flag_table(store, dataset, check, include_resolved, limit)
+
+
+def resolve_check_flag(store: Store, user: User, flag_id: int, action: str, version: int | None = None, *,
+                       label: str | None = None, text: str | None = None, response: str | None = None,
+                       note: str | None = None) -> dict:
+    """Resolve a check's flag (reviewer and up): ``accept`` its suggested label, ``keep``, ``edit``
+    (``label`` / ``text`` / ``response``) or ``reject``; a revision by ``user`` in the example's history.
+    ``version`` is the example's version the reviewer saw (a stale one raises StaleVersion)."""
+    user.require(REVIEWER, "resolve flags")
+    row = _checks.resolve_flag(store, flag_id, action, actor=user.name, expected_version=version, label=label,
+                               text=text, response=response, note=note)
+    sr.release(store, row["id"], user.name)
+    return row
+
+
+def coverage(store: Store, dataset: str, min_label_count: int = 10, difficult: bool = True) -> CoverageReport:
+    """The coverage report: frames for Altair (label_balance, lengths, per_source, difficult, flags)
+    and ``to_markdown()``; see :class:`curation.CoverageReport`."""
+    return coverage_report(store, dataset, CoverageConfig(min_label_count=min_label_count, difficult=difficult))
+
+
+def last_check_run(store: Store, dataset: str) -> dict | None:
+    """The latest check run of ``dataset`` (checks, config, per-check summaries, seconds), or None."""
+    return _store_checks.last_run(store, dataset)

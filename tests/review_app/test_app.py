@@ -199,3 +199,17 @@ def test_duplicates_page_lists_groups_and_splits_one(db):
     assert at.success[0].value.startswith("Saved")
     with _store() as s:
         assert [s.get_example(i)["duplicate_of"] for i in (1, 2)] == [None, None]
+
+
+def test_checks_page_shows_coverage_and_resolves_a_flag(db):
+    from curation import store_review as sr
+
+    with _store() as s, s.transaction() as cur:
+        sr.add_flag(cur, 1, "d", "label_issue", "warning", 0.9, "looks like billing", "billing")
+    at = page_as(User("rita", "reviewer"), "checks")
+    assert not at.exception
+    assert at.metric[0].value == "3"
+    at.button(key=next(b.key for b in at.button if b.key and b.key.startswith("chk_acc_"))).click().run()
+    assert at.success[0].value.endswith("accept saved.")
+    with _store() as s:
+        assert s.get_example(1)["label"] == "billing"
