@@ -133,7 +133,8 @@ def _raise_review_flag(cur, dataset: str, example_id: int, replacements: list[Re
         return False
     kinds = ", ".join(sorted({f"{r.entity} in {r.field}" for r in review}))
     cur.execute(
-        "INSERT INTO flags VALUES (nextval('flag_id_seq'), ?, ?, 'pii_review', 'warning', ?, ?, ?, ?, NULL, NULL, NULL)",
+        "INSERT INTO flags (id, example_id, dataset, check_name, severity, score, detail, suggestion, created_at) "
+            "VALUES (nextval('flag_id_seq'), ?, ?, 'pii_review', 'warning', ?, ?, ?, ?)",
         [example_id, dataset, min(r.score for r in review),
          f"{len(review)} low-confidence PII finding(s): {kinds}",
          "check each highlighted placeholder: confirm it, or reject a false positive to restore the text", now()])
