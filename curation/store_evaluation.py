@@ -175,3 +175,24 @@ def rubric_reviews(store: Store, run_ids: list[str]) -> list[dict]:
     for r in rows:
         r["scores"] = json.loads(r["scores"]) if r["scores"] else {}
     return rows
+
+
+# -- rounds (Runs page) ----------------------------------------------------------------------
+def loop_counts(store: Store, run_id: str) -> dict:
+    """For a run's loop-back items: how many were sent, decided (approved / rejected again) and
+    relabelled (label changed by a later revision)."""
+    like = f"%(run {run_id})"
+    row = store.cursor().execute(
+        """WITH sent AS (SELECT example_id, min(created_at) AS at FROM flags WHERE check_name = ? AND detail LIKE ? GROUP BY example_id)
+           SELECT count(*),
+                  count(*) FILTER (WHERE e.status IN ('approved', 'rejected')),
+                  count(*) FILTER (WHERE EXISTS (SELECT 1 FROM revisions r WHERE r.example_id = s.example_id
+                                   AND r.created_at >= s.at AND r.after LIKE '%"label"%' AND r.action <> ?))
+           FROM sent s JOIN examples e ON e.id = s.example_id""", [LOOP_FLAG, like, LOOP_FLAG]).fetchall()[0]
+    return {"sent": row[0], "decided": row[1], "relabelled": row[2]}
+
+
+def next_snapshot(store: Store, dataset: str, after) -> str | None:
+    rows = store.cursor().execute("SELECT id FROM snapshots WHERE dataset = ? AND created_at > ? ORDER BY created_at LIMIT 1",
+                                  [dataset, after]).fetchall()
+    return rows[0][0] if rows else None
