@@ -39,6 +39,7 @@ class EvalConfig:
     text_col: str = "text"         # columns of a --data file
     label_col: str = "label"
     slice_col: str = "slice"       # optional column of a --data file to report per slice
+    drop_unknown: bool = False     # drop --data rows whose label the run does not know (else an error)
     seed: int = 0
 
     def __post_init__(self) -> None:
@@ -155,6 +156,10 @@ def evaluate_run(store: Store, run_id: str, *, data: str | Path | None = None, c
         data_name = f"snapshot {snap.id} test split"
     else:
         df = read_labelled_file(data, config.text_col, config.label_col)
+        if config.drop_unknown:
+            keep = pl.col(config.label_col).cast(pl.String).is_in(labels + [config.oos_label or ""])
+            dropped = df.height - df.filter(keep).height
+            df = df.filter(keep)
         texts = [str(t) for t in df[config.text_col].to_list()]
         expected = [None if v is None else str(v) for v in df[config.label_col].to_list()]
         bad = [(i, v) for i, v in enumerate(expected) if v not in known and v != config.oos_label]
@@ -165,7 +170,7 @@ def evaluate_run(store: Store, run_id: str, *, data: str | Path | None = None, c
                                       f" ({len(bad)} such rows){hint}")
         ids = list(range(1, len(texts) + 1))
         slice_values = df[config.slice_col].cast(pl.String).to_list() if config.slice_col in df.columns else None
-        data_name = str(data)
+        data_name = str(data) + (f" ({dropped} rows with labels unknown to the run dropped)" if config.drop_unknown and dropped else "")
     if not texts:
         raise EvaluationDataError(f"{data_name}: nothing to evaluate (0 examples)")
     probs = run_probabilities(run, texts, progress=lambda d, t: tick("evaluation data", d, t))

@@ -362,6 +362,7 @@ def evaluate(
     target_precision: float = typer.Option(0.9, "--target-precision", help="Precision the kept validation predictions must reach; sets the abstention threshold."),
     text_col: str = typer.Option("text", "--text-col", help="Text column of --data."),
     label_col: str = typer.Option("label", "--label-col", help="Label column of --data."),
+    drop_unknown: bool = typer.Option(False, "--drop-unknown-labels", help="Skip --data rows whose label the run does not know (default: refuse the file)."),
     bootstrap: int = typer.Option(1000, "--bootstrap", help="Bootstrap resamples for 95% intervals; 0 = none."),
     baseline: bool = typer.Option(True, "--baseline/--no-baseline", help="Also train and score the TF-IDF + logistic-regression baseline."),
     user: Optional[str] = typer.Option(None, "--user", help="Who sends items to review (default: the OS user)."),
@@ -376,7 +377,7 @@ def evaluate(
     c: Ctx = ctx.obj
     _quiet_transformers()
     config = EvalConfig(target_precision=target_precision, oos_label=oos_label, bootstrap=bootstrap, baseline=baseline,
-                        text_col=text_col, label_col=label_col)
+                        text_col=text_col, label_col=label_col, drop_unknown=drop_unknown)
     with c.store() as store:
         with _stage_progress(c) as tick:
             res = evaluate_run(store, run, data=data, config=config, progress=tick)

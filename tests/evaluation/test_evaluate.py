@@ -114,3 +114,25 @@ def test_confusion_cell_sends_exactly_that_cell(eval_store, trained):
     want = res.predictions.filter((pl.col("label") == cell["predicted"]) & (pl.col("expected") == cell["labelled"]))["example_id"]
     assert sorted(got.sent) == sorted(want.to_list()) and len(got.sent) == cell["count"]
     assert send_confusion_cell(eval_store, trained.run_id, predicted=cell["predicted"], labelled=cell["labelled"]).sent == []
+
+
+SUITE = Path(__file__).resolve().parents[2] / "data" / "difficult_cases" / "suite.csv"
+
+
+def test_difficult_cases_suite_is_complete_and_valid():
+    suite = pl.read_csv(SUITE)
+    labels = set(json.loads((SUITE.parents[1] / "banking77" / "categories.json").read_text())) | {"escalate"}
+    assert suite.height >= 150 and suite["text"].n_unique() == suite.height
+    assert set(suite["label"]) <= labels
+    assert dict(suite.group_by("slice").len().iter_rows()) == {"vague": 31, "emotional": 35, "incomplete": 32, "hostile": 31,
+                                                               "out_of_scope": 35}
+    assert set(suite.filter(pl.col("slice") == "out_of_scope")["label"]) == {"escalate"}
+
+
+def test_difficult_cases_are_reported_per_slice(eval_store, trained):
+    res = evaluate_run(eval_store, trained.run_id, data=SUITE,
+                       config=EvalConfig(bootstrap=0, baseline=False, oos_label="escalate", drop_unknown=True))
+    s = res.summary
+    assert s["oos"]["oos_examples"] == 66
+    assert {r["slice"] for r in s["slices"]["slice"]} == {"vague", "emotional", "incomplete", "hostile", "out_of_scope"}
+    assert "rows with labels unknown to the run dropped" in s["data"]
