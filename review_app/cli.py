@@ -379,6 +379,19 @@ def evaluate(
     config = EvalConfig(target_precision=target_precision, oos_label=oos_label, bootstrap=bootstrap, baseline=baseline,
                         text_col=text_col, label_col=label_col, drop_unknown=drop_unknown)
     with c.store() as store:
+        from training import get_run
+
+        if get_run(store, run)["task"] == "sft":
+            from evaluation import evaluate_generation
+
+            with _stage_progress(c) as tick:
+                g = evaluate_generation(store, run, data=data, oos_label=oos_label, progress=tick)
+            loop = send(store, run, actor=user or _os_user()) if send_errors_to_review and data is None else None
+            if loop is not None:
+                g["loop_back"] = loop.to_dict()
+            c.emit(g, f"run {run}: {g['outputs']} outputs generated, {g['passed']} passed the automatic checks "
+                      f"(failed: {', '.join(f'{k} {v}' for k, v in g['failed'].items())}); score them on the app's Rubric review page")
+            return
         with _stage_progress(c) as tick:
             res = evaluate_run(store, run, data=data, config=config, progress=tick)
         loop = send(store, run, actor=user or _os_user()) if send_errors_to_review else None
