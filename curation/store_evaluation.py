@@ -187,7 +187,9 @@ def loop_counts(store: Store, run_id: str) -> dict:
            SELECT count(*),
                   count(*) FILTER (WHERE e.status IN ('approved', 'rejected')),
                   count(*) FILTER (WHERE EXISTS (SELECT 1 FROM revisions r WHERE r.example_id = s.example_id
-                                   AND r.created_at >= s.at AND r.after LIKE '%"label"%' AND r.action <> ?))
+                                   AND r.created_at >= s.at AND r.action <> ?
+                                   AND json_extract_string(r.after, '$.label') IS NOT NULL
+                                   AND json_extract_string(r.after, '$.label') IS DISTINCT FROM json_extract_string(r.before, '$.label')))
            FROM sent s JOIN examples e ON e.id = s.example_id""", [LOOP_FLAG, like, LOOP_FLAG]).fetchall()[0]
     return {"sent": row[0], "decided": row[1], "relabelled": row[2]}
 
