@@ -103,6 +103,15 @@ def main() -> None:
     r2, _, s_r2 = fit_score(x_tr, fixed_tr, x_te, y_te, names, args.seed)
     print(f"round 2: macro-F1 {r2['macro_f1']:.4f} ({s_r2:.0f} s); {hits} of {len(surfaced)} surfaced were corrupted", flush=True)
 
+    # as the store does it: every disagreement is sent to review; approved items sent back to
+    # needs_review leave the next snapshot until reviewed, so the unreviewed rest is not trained on
+    sent_all = review_candidates(preds, thr, error_splits=("train", "validation"))["example_id"].to_numpy()
+    pending = np.array(sorted(set(sent_all[sent_all < n_tr].tolist()) - set(surfaced.tolist())), dtype=int)
+    keep = np.ones(n_tr, dtype=bool)
+    keep[pending] = False
+    r2s, _, _ = fit_score([x for x, k in zip(x_tr, keep) if k], fixed_tr[keep], x_te, y_te, names, args.seed)
+    print(f"round 2 (store semantics): macro-F1 {r2s['macro_f1']:.4f}; {len(pending)} unreviewed left out", flush=True)
+
     # a random-review control with the same budget
     rand = rng.choice(n_tr, min(args.budget, n_tr), replace=False)
     ctrl_tr = noisy_tr.copy()
@@ -111,10 +120,13 @@ def main() -> None:
 
     gap = clean["macro_f1"] - r1["macro_f1"]
     recovered = (r2["macro_f1"] - r1["macro_f1"]) / gap if gap > 0 else float("nan")
+    recovered_store = (r2s["macro_f1"] - r1["macro_f1"]) / gap if gap > 0 else float("nan")
     recovered_ctrl = (ctrl["macro_f1"] - r1["macro_f1"]) / gap if gap > 0 else float("nan")
     total = time.perf_counter() - t_all
     rows = [("clean labels (reference)", clean, "-"), ("round 1: 10% labels corrupted", r1, "-"),
             (f"round 2: {args.budget} loop-surfaced items corrected", r2, f"{recovered:.0%}"),
+            (f"round 2 as the store does it: {args.budget} corrected, the other {len(pending)} sent items wait in "
+             "needs_review and are left out of the snapshot", r2s, f"{recovered_store:.0%}"),
             (f"control: {args.budget} random items corrected", ctrl, f"{recovered_ctrl:.0%}")]
     md = ["## Loop benchmark (`bench/loop_bench.py`)", "",
           f"BANKING77: {n_tr} training and {len(x_val)} validation examples (seeded split of the official train set), "
@@ -129,8 +141,11 @@ def main() -> None:
     md += [f"| {name} | {m['accuracy']:.4f} | {m['macro_f1']:.4f} | {rec} |" for name, m, rec in rows]
     md += ["", f"- Surfaced {len(surfaced)} items; {hits} of them ({hits / max(len(surfaced), 1):.0%}) had a corrupted label "
                f"(random review would hit ~{args.noise:.0%}). Abstention threshold on validation: {thr:.3f}.",
-           f"- Target (recover >= 70% of the gap between round 1 and clean training): "
-           f"**{'met' if recovered >= 0.7 else 'not met'}** ({recovered:.0%}).",
+           f"- Sent to review in all: {len(sent_all)} (train + validation disagreements); of the {len(pending)} training items "
+           f"left unreviewed, {int(bad_tr[pending].sum())} had a corrupted label.",
+           f"- Target (recover >= 70% of the gap between round 1 and clean training): corrections alone "
+           f"**{'met' if recovered >= 0.7 else 'not met'}** ({recovered:.0%}); with the store's semantics "
+           f"**{'met' if recovered_store >= 0.7 else 'not met'}** ({recovered_store:.0%}).",
            f"- Times: one fit + test scoring {s_r1:.0f} s; out-of-fold predictions ({args.folds} folds) {s_oof:.0f} s; "
            f"whole benchmark {total / 60:.1f} min."]
     if args.note:

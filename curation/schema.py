@@ -269,8 +269,12 @@ MIGRATIONS: list[tuple[int, str, list[str]]] = [
             "ALTER TABLE predictions ADD COLUMN split VARCHAR",      # test | validation | unreviewed
             "ALTER TABLE predictions ADD COLUMN expected VARCHAR",   # the label at evaluation time
             "ALTER TABLE predictions ADD COLUMN abstained BOOLEAN",  # confidence below the run's threshold
-            "ALTER TABLE runs ADD COLUMN evaluation VARCHAR",        # JSON summary of the latest evaluation
-            "ALTER TABLE runs ADD COLUMN threshold DOUBLE",          # abstention threshold chosen on validation
+            """CREATE TABLE evaluations (
+                run_id VARCHAR PRIMARY KEY,       -- the latest test-split evaluation of a run
+                summary VARCHAR NOT NULL,         -- JSON: metrics, calibration, slices, comparison
+                threshold DOUBLE,                 -- abstention threshold chosen on validation
+                created_at TIMESTAMP NOT NULL
+            )""",
             """CREATE TABLE generations (
                 run_id VARCHAR NOT NULL,
                 example_id BIGINT NOT NULL,

@@ -67,34 +67,37 @@ def unreviewed_examples(store: Store, dataset: str, limit: int) -> pl.DataFrame:
 
 # -- evaluation summaries --------------------------------------------------------------------
 def set_evaluation(store: Store, run_id: str, summary: dict, threshold: float | None) -> None:
-    store.write("UPDATE runs SET evaluation = ?, threshold = ? WHERE id = ?",
-                [json.dumps(summary, default=str), threshold, run_id])
+    """Record (replace) the latest test-split evaluation of a run."""
+    with store.transaction() as cur:
+        cur.execute("DELETE FROM evaluations WHERE run_id = ?", [run_id]).fetchall()
+        cur.execute("INSERT INTO evaluations VALUES (?, ?, ?, ?)", [run_id, json.dumps(summary, default=str), threshold, now()])
 
 
 def get_evaluation(store: Store, run_id: str) -> tuple[dict | None, float | None]:
-    rows = store.cursor().execute("SELECT evaluation, threshold FROM runs WHERE id = ?", [run_id]).fetchall()
-    if not rows or rows[0][0] is None:
-        return None, rows[0][1] if rows else None
-    return json.loads(rows[0][0]), rows[0][1]
+    """The latest evaluation summary and threshold of a run, or ``(None, None)``."""
+    rows = store.cursor().execute("SELECT summary, threshold FROM evaluations WHERE run_id = ?", [run_id]).fetchall()
+    return (json.loads(rows[0][0]), rows[0][1]) if rows else (None, None)
 
 
 def previous_evaluated_run(store: Store, run_id: str, dataset: str) -> str | None:
-    """The newest other evaluated run of ``dataset`` created before ``run_id``."""
+    """The newest other evaluated classification run of ``dataset`` created before ``run_id``."""
     rows = store.cursor().execute(
-        "SELECT id FROM runs WHERE dataset = ? AND id <> ? AND evaluation IS NOT NULL AND task = 'classification' "
-        "AND created_at <= (SELECT created_at FROM runs WHERE id = ?) ORDER BY created_at DESC, id DESC LIMIT 1",
+        "SELECT r.id FROM runs r JOIN evaluations v ON v.run_id = r.id WHERE r.dataset = ? AND r.id <> ? "
+        "AND r.task = 'classification' AND r.created_at <= (SELECT created_at FROM runs WHERE id = ?) "
+        "ORDER BY r.created_at DESC, r.id DESC LIMIT 1",
         [dataset, run_id, run_id]).fetchall()
     return rows[0][0] if rows else None
 
 
 def evaluated_runs(store: Store, dataset: str | None = None) -> list[dict]:
     """Evaluated runs oldest first: id, snapshot_id, created_at, evaluation (decoded), threshold."""
-    sql = "SELECT id, snapshot_id, created_at, evaluation, threshold FROM runs WHERE evaluation IS NOT NULL"
+    sql = ("SELECT r.id, r.snapshot_id, r.created_at, v.summary AS evaluation, v.threshold FROM runs r "
+           "JOIN evaluations v ON v.run_id = r.id")
     params: list = []
     if dataset is not None:
-        sql += " AND dataset = ?"
+        sql += " WHERE r.dataset = ?"
         params.append(dataset)
-    out = store._dicts(sql + " ORDER BY created_at, id", params)
+    out = store._dicts(sql + " ORDER BY r.created_at, r.id", params)
     for r in out:
         r["evaluation"] = json.loads(r["evaluation"])
     return out
