@@ -26,9 +26,14 @@ import polars as pl
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench._results import write_section  # noqa: E402
-from evaluation import Baseline, classification_metrics, out_of_fold_probabilities, review_candidates  # noqa: E402
-from evaluation.metrics import choose_threshold  # noqa: E402
+from bench._results import write_section
+from evaluation import (
+    Baseline,
+    classification_metrics,
+    out_of_fold_probabilities,
+    review_candidates,
+)
+from evaluation.metrics import choose_threshold
 
 
 def corrupt(labels: np.ndarray, names: list[str], share: float, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:

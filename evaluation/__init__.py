@@ -5,7 +5,15 @@ Loads trained runs through :mod:`training`; all SQL is in :mod:`curation.store_e
 """
 
 from .errors import EvaluationDataError, InvalidEvaluationOption, NotEvaluated
-from .evaluate import ESCALATE, EvalConfig, EvaluationResult, evaluate_run, predict_file, read_labelled_file, run_threshold
+from .evaluate import (
+    ESCALATE,
+    EvalConfig,
+    EvaluationResult,
+    evaluate_run,
+    predict_file,
+    read_labelled_file,
+    run_threshold,
+)
 from .loopback import (
     DISAGREES,
     LOW_CONFIDENCE,
@@ -27,14 +35,53 @@ from .metrics import (
     reliability,
     slice_metrics,
 )
-from .rubric import CRITERIA, aggregate, blind_pair, check_output, check_outputs, evaluate_generation, save_review
+from .rubric import (
+    CRITERIA,
+    aggregate,
+    blind_pair,
+    check_output,
+    check_outputs,
+    evaluate_generation,
+    save_review,
+)
 from .scoring import Baseline, out_of_fold_probabilities, run_probabilities
 
 __all__ = [
-    "Baseline", "CRITERIA", "DISAGREES", "ESCALATE", "EvalConfig", "EvaluationDataError", "EvaluationResult",
-    "InvalidEvaluationOption", "LOW_CONFIDENCE", "LoopbackResult", "NotEvaluated", "RUBRIC_LOW", "aggregate", "blind_pair",
-    "bootstrap_ci", "check_output", "check_outputs", "choose_threshold", "classification_metrics", "compare_per_class",
-    "coverage_curve", "evaluate_generation", "evaluate_run", "expected_calibration_error", "frequency_band", "out_of_fold_probabilities",
-    "out_of_scope", "predict_file", "read_labelled_file", "reliability", "review_candidates", "run_probabilities",
-    "run_threshold", "save_review", "send_confusion_cell", "send_errors_to_review", "slice_metrics",
+    "CRITERIA",
+    "DISAGREES",
+    "ESCALATE",
+    "LOW_CONFIDENCE",
+    "RUBRIC_LOW",
+    "Baseline",
+    "EvalConfig",
+    "EvaluationDataError",
+    "EvaluationResult",
+    "InvalidEvaluationOption",
+    "LoopbackResult",
+    "NotEvaluated",
+    "aggregate",
+    "blind_pair",
+    "bootstrap_ci",
+    "check_output",
+    "check_outputs",
+    "choose_threshold",
+    "classification_metrics",
+    "compare_per_class",
+    "coverage_curve",
+    "evaluate_generation",
+    "evaluate_run",
+    "expected_calibration_error",
+    "frequency_band",
+    "out_of_fold_probabilities",
+    "out_of_scope",
+    "predict_file",
+    "read_labelled_file",
+    "reliability",
+    "review_candidates",
+    "run_probabilities",
+    "run_threshold",
+    "save_review",
+    "send_confusion_cell",
+    "send_errors_to_review",
+    "slice_metrics",
 ]

@@ -165,7 +165,7 @@ def evaluate_run(store: Store, run_id: str, *, data: str | Path | None = None, c
         bad = [(i, v) for i, v in enumerate(expected) if v not in known and v != config.oos_label]
         if bad:
             i, v = bad[0]
-            hint = f"; mark out-of-scope rows with --oos-label" if config.oos_label is None else ""
+            hint = "; mark out-of-scope rows with --oos-label" if config.oos_label is None else ""
             raise EvaluationDataError(f"{data}:{i + 2}:{config.label_col}: label {v!r} is not one of the run's {len(labels)} labels"
                                       f" ({len(bad)} such rows){hint}")
         ids = list(range(1, len(texts) + 1))

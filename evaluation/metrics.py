@@ -74,7 +74,7 @@ def classification_metrics(y_true, y_pred, labels: list[str] | None = None, *, t
     """
     t, p, names = _codes(y_true, y_pred, labels)
     cm = confusion(t, p, len(names))
-    out = {"n": int(len(t)), **_averages(cm)}
+    out = {"n": len(t), **_averages(cm)}
     s = _prf(cm)
     out["per_class"] = [{"label": n, "precision": float(s["precision"][i]), "recall": float(s["recall"][i]),
                          "f1": float(s["f1"][i]), "support": int(s["support"][i])} for i, n in enumerate(names)]

@@ -21,7 +21,7 @@ from .errors import InvalidEvaluationOption
 
 CRITERIA = ("correctness", "clarity", "tone", "safety", "usefulness")
 PLACEHOLDER = re.compile(r"\{\{[^}]*\}\}|\[[A-Z_]{3,}\]|<[A-Z_]{3,}>")
-ESCALATION = re.compile(r"\b(human|agent|representative|escalat\w*|colleague|specialist|can(?:'|no)t help|unable to help|outside)\b", re.I)
+ESCALATION = re.compile(r"\b(human|agent|representative|escalat\w*|colleague|specialist|can(?:'|no)t help|unable to help|outside)\b", re.IGNORECASE)
 
 
 def check_output(output: str, *, min_chars: int = 20, max_chars: int = 1200, out_of_scope: bool = False,

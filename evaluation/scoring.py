@@ -55,7 +55,7 @@ class Baseline:
         self.labels = list(labels)
         self.c, self.seed = c, seed
 
-    def fit(self, texts: list[str], y: list[str]) -> "Baseline":
+    def fit(self, texts: list[str], y: list[str]) -> Baseline:
         from sklearn.feature_extraction.text import TfidfVectorizer
         from sklearn.linear_model import LogisticRegression
         from sklearn.pipeline import FeatureUnion

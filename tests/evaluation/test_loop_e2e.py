@@ -11,7 +11,13 @@ from __future__ import annotations
 import polars as pl
 import pytest
 
-from curation import PiiConfig, SnapshotConfig, create_snapshot, import_file, scrub_dataset
+from curation import (
+    PiiConfig,
+    SnapshotConfig,
+    create_snapshot,
+    import_file,
+    scrub_dataset,
+)
 from curation import store_evaluation as se
 from curation import store_review as sr
 from curation.dedup import DedupConfig, run_dedup
