@@ -75,6 +75,7 @@ from .pii import (
 )
 from .store import ROLES, STATUSES, TASKS, Dataset, Store
 from . import store_runs
+from . import store_evaluation
 from .store_runs import RUN_STATUSES
 from .store_pii import (
     Finding,
@@ -127,5 +128,5 @@ __all__ = [
     "export_snapshot_zip", "get_datasheet", "get_exporter", "list_snapshots", "parse_split", "register_exporter",
     "render_datasheet", "set_usage_notes", "snapshot_hash", "unescape_formulas",
     # training run registry (SQL only; the registry logic is training.runs)
-    "RUN_STATUSES", "store_runs",
+    "RUN_STATUSES", "store_runs", "store_evaluation",
 ]

@@ -282,6 +282,31 @@ MIGRATIONS: list[tuple[int, str, list[str]]] = [
             )""",
         ],
     ),
+    (
+        9,
+        "evaluation: predictions per split with expected label and abstention, run evaluations, generations",
+        [
+            "ALTER TABLE predictions ADD COLUMN split VARCHAR",      # test | validation | unreviewed
+            "ALTER TABLE predictions ADD COLUMN expected VARCHAR",   # the label at evaluation time
+            "ALTER TABLE predictions ADD COLUMN abstained BOOLEAN",  # confidence below the run's threshold
+            """CREATE TABLE evaluations (
+                run_id VARCHAR PRIMARY KEY,       -- the latest test-split evaluation of a run
+                summary VARCHAR NOT NULL,         -- JSON: metrics, calibration, slices, comparison
+                threshold DOUBLE,                 -- abstention threshold chosen on validation
+                created_at TIMESTAMP NOT NULL
+            )""",
+            """CREATE TABLE generations (
+                run_id VARCHAR NOT NULL,
+                example_id BIGINT NOT NULL,
+                prompt VARCHAR NOT NULL,
+                reference VARCHAR,
+                output VARCHAR NOT NULL,
+                checks VARCHAR NOT NULL,          -- JSON: automatic check results
+                created_at TIMESTAMP NOT NULL,
+                PRIMARY KEY (run_id, example_id)
+            )""",
+        ],
+    ),
 ]
 
 MIGRATIONS.sort(key=lambda m: m[0])  # branches append in any order; versions must apply in order

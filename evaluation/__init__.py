@@ -1,4 +1,87 @@
-"""Evaluation layer: held-out metrics, calibration, slices, rubric review, loop-back into review.
+"""Evaluation layer: held-out metrics, calibration and abstention, slices, baseline comparison,
+generation checks and rubric review, and the loop back into the review queue.
 
-Built in the Evaluation issue; may load trained runs through :mod:`training`.
+Loads trained runs through :mod:`training`; all SQL is in :mod:`curation.store_evaluation`.
 """
+
+from .errors import EvaluationDataError, InvalidEvaluationOption, NotEvaluated
+from .evaluate import (
+    ESCALATE,
+    EvalConfig,
+    EvaluationResult,
+    evaluate_run,
+    predict_file,
+    read_labelled_file,
+    run_threshold,
+)
+from .loopback import (
+    DISAGREES,
+    LOW_CONFIDENCE,
+    RUBRIC_LOW,
+    LoopbackResult,
+    review_candidates,
+    send_confusion_cell,
+    send_errors_to_review,
+)
+from .metrics import (
+    bootstrap_ci,
+    choose_threshold,
+    classification_metrics,
+    compare_per_class,
+    coverage_curve,
+    expected_calibration_error,
+    frequency_band,
+    out_of_scope,
+    reliability,
+    slice_metrics,
+)
+from .rubric import (
+    CRITERIA,
+    aggregate,
+    blind_pair,
+    check_output,
+    check_outputs,
+    evaluate_generation,
+    save_review,
+)
+from .scoring import Baseline, out_of_fold_probabilities, run_probabilities
+
+__all__ = [
+    "CRITERIA",
+    "DISAGREES",
+    "ESCALATE",
+    "LOW_CONFIDENCE",
+    "RUBRIC_LOW",
+    "Baseline",
+    "EvalConfig",
+    "EvaluationDataError",
+    "EvaluationResult",
+    "InvalidEvaluationOption",
+    "LoopbackResult",
+    "NotEvaluated",
+    "aggregate",
+    "blind_pair",
+    "bootstrap_ci",
+    "check_output",
+    "check_outputs",
+    "choose_threshold",
+    "classification_metrics",
+    "compare_per_class",
+    "coverage_curve",
+    "evaluate_generation",
+    "evaluate_run",
+    "expected_calibration_error",
+    "frequency_band",
+    "out_of_fold_probabilities",
+    "out_of_scope",
+    "predict_file",
+    "read_labelled_file",
+    "reliability",
+    "review_candidates",
+    "run_probabilities",
+    "run_threshold",
+    "save_review",
+    "send_confusion_cell",
+    "send_errors_to_review",
+    "slice_metrics",
+]

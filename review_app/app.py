@@ -26,6 +26,8 @@ else:
             st.Page("views/duplicates.py", title="Duplicates", url_path="duplicates"),
             st.Page("views/checks.py", title="Checks & coverage", url_path="checks"),
             st.Page("views/snapshots.py", title="Snapshots", url_path="snapshots"),
+            st.Page("views/runs.py", title="Runs", url_path="runs"),
+            st.Page("views/rubric.py", title="Rubric review", url_path="rubric"),
         ],
     }
     if user.can("admin"):

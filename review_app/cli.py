@@ -400,6 +400,91 @@ def generate(
     c.emit({"run": run, "prompt": prompt, "response": text}, text)
 
 
+@app.command()
+def evaluate(
+    ctx: typer.Context,
+    run: str = typer.Option(..., "--run", help="Id of a completed classification run."),
+    data: Optional[Path] = typer.Option(None, "--data", help="Labelled CSV / JSONL / Parquet file (import format) instead of the snapshot's test split."),
+    oos_label: Optional[str] = typer.Option(None, "--oos-label", help="Label of out-of-scope rows in the data (e.g. oos, escalate): report out-of-scope recall."),
+    send_errors_to_review: bool = typer.Option(False, "--send-errors-to-review", help="Then send mistakes and low-confidence predictions to the review queue."),
+    target_precision: float = typer.Option(0.9, "--target-precision", help="Precision the kept validation predictions must reach; sets the abstention threshold."),
+    text_col: str = typer.Option("text", "--text-col", help="Text column of --data."),
+    label_col: str = typer.Option("label", "--label-col", help="Label column of --data."),
+    drop_unknown: bool = typer.Option(False, "--drop-unknown-labels", help="Skip --data rows whose label the run does not know (default: refuse the file)."),
+    bootstrap: int = typer.Option(1000, "--bootstrap", help="Bootstrap resamples for 95% intervals; 0 = none."),
+    baseline: bool = typer.Option(True, "--baseline/--no-baseline", help="Also train and score the TF-IDF + logistic-regression baseline."),
+    user: Optional[str] = typer.Option(None, "--user", help="Who sends items to review (default: the OS user)."),
+) -> None:
+    """Held-out metrics, calibration, abstention threshold, slices and baseline for a run.
+
+    Example: tuneloop evaluate --run 20250101-120000-ab12cd --send-errors-to-review
+    """
+    from evaluation import EvalConfig, evaluate_run
+    from evaluation import send_errors_to_review as send
+
+    c: Ctx = ctx.obj
+    _quiet_transformers()
+    config = EvalConfig(target_precision=target_precision, oos_label=oos_label, bootstrap=bootstrap, baseline=baseline,
+                        text_col=text_col, label_col=label_col, drop_unknown=drop_unknown)
+    with c.store() as store:
+        from training import get_run
+
+        if get_run(store, run)["task"] == "sft":
+            from evaluation import evaluate_generation
+
+            with _stage_progress(c) as tick:
+                g = evaluate_generation(store, run, data=data, oos_label=oos_label, progress=tick)
+            loop = send(store, run, actor=user or _os_user()) if send_errors_to_review and data is None else None
+            if loop is not None:
+                g["loop_back"] = loop.to_dict()
+            c.emit(g, f"run {run}: {g['outputs']} outputs generated, {g['passed']} passed the automatic checks "
+                      f"(failed: {', '.join(f'{k} {v}' for k, v in g['failed'].items())}); score them on the app's Rubric review page")
+            return
+        with _stage_progress(c) as tick:
+            res = evaluate_run(store, run, data=data, config=config, progress=tick)
+        loop = send(store, run, actor=user or _os_user()) if send_errors_to_review else None
+    d = res.to_dict()
+    s = res.summary
+    human = [f"run {run} on {s['data']}: accuracy {s['accuracy']:.4f}, macro-F1 {s['macro_f1']:.4f}, ECE {s['ece']:.4f}",
+             f"abstain below confidence {s['threshold']['threshold']:.3f} (kept {s['at_threshold']['coverage']:.1%})"]
+    if s.get("oos"):
+        human.append(f"out-of-scope recall {s['oos']['oos_recall']}, in-scope accuracy {s['oos']['in_scope_accuracy']}")
+    if s.get("baseline"):
+        human.append(f"baseline macro-F1 {s['baseline']['macro_f1']:.4f}")
+    if s.get("comparison"):
+        regs = [r["label"] for r in s["comparison"]["per_class"] if r["regression"]]
+        human.append(f"vs {s['comparison']['previous_run']}: macro-F1 {s['comparison']['macro_f1_delta']:+.4f}"
+                     + (f"; regressions: {', '.join(regs)}" if regs else ""))
+    if loop is not None:
+        d["loop_back"] = loop.to_dict()
+        human.append(f"sent {len(loop.sent)} examples to review ({', '.join(f'{k}: {v}' for k, v in loop.by_reason.items()) or 'nothing new'})")
+    human.append(f"report: {d['report']}")
+    c.emit(d, "\n".join(human))
+
+
+@app.command()
+def predict(
+    ctx: typer.Context,
+    file: Path = typer.Argument(..., help="CSV / JSONL / Parquet file with a text column."),
+    run: str = typer.Option(..., "--run", help="Id of a completed classification run."),
+    out_file: Path = typer.Option(..., "--out", help="Output file (.csv, .jsonl or .parquet)."),
+    text_col: str = typer.Option("text", "--text-col", help="Text column."),
+    threshold: Optional[float] = typer.Option(None, "--threshold", help="Abstain below this confidence (default: chosen on validation by tuneloop evaluate)."),
+) -> None:
+    """Predict a label with its confidence per row; below the threshold the decision is "escalate to a human".
+
+    Example: tuneloop predict --run 20250101-120000-ab12cd tickets.csv --out predictions.csv
+    """
+    from evaluation import predict_file
+
+    c: Ctx = ctx.obj
+    _quiet_transformers()
+    with c.store() as store, _progress(c, "predicting") as tick:
+        res = predict_file(store, run, file, out_file, text_col=text_col, threshold=threshold, progress=tick)
+    c.emit(res, f"{res['rows']} predictions in {res['out']}; {res['abstained']} escalated to a human "
+                f"(confidence below {res['threshold']:.3f})")
+
+
 @user_app.command("add")
 def user_add(
     ctx: typer.Context,

@@ -439,3 +439,127 @@ def coverage(store: Store, dataset: str, min_label_count: int = 10, difficult: b
 def last_check_run(store: Store, dataset: str) -> dict | None:
     """The latest check run of ``dataset`` (checks, config, per-check summaries, seconds), or None."""
     return _store_checks.last_run(store, dataset)
+    labels = sorted(multi["label"].unique().to_list())
+    code = {lab: i for i, lab in enumerate(labels)}
+    wide = multi.with_columns(pl.col("label").replace_strict(code, return_dtype=pl.Float64)).pivot(
+        on="annotator", index="example_id", values="label")
+    matrix = wide.drop("example_id").to_numpy().T.astype(float)
+    pairs_same = pairs = 0
+    for col in matrix.T:
+        vals = col[~np.isnan(col)]
+        for i in range(len(vals)):
+            for j in range(i + 1, len(vals)):
+                pairs += 1
+                pairs_same += vals[i] == vals[j]
+    alpha = float(krippendorff.alpha(reliability_data=matrix, level_of_measurement="nominal")) if len(labels) > 1 else 1.0
+    return {"items": int(wide.height), "annotators": int(matrix.shape[0]),
+            "observed_agreement": pairs_same / pairs if pairs else None, "krippendorff_alpha": alpha}
+
+
+# -- runs and evaluation (Runs page, rubric review page) --------------------------------------
+def runs_table(store: Store, dataset: str) -> pl.DataFrame:
+    """Completed and failed runs of ``dataset``, newest first, with test macro-F1 when evaluated."""
+    from curation import store_evaluation as se
+    from training import list_runs
+
+    frame = list_runs(store).filter(pl.col("dataset") == dataset)
+    f1 = {r["id"]: r["evaluation"].get("macro_f1") for r in se.evaluated_runs(store, dataset)}
+    return frame.with_columns(pl.col("id").replace_strict(f1, default=None, return_dtype=pl.Float64).alias("test_macro_f1"))
+
+
+def run_evaluation(store: Store, run_id: str) -> dict | None:
+    """The latest test-split evaluation summary of a run (``None`` before ``evaluate``)."""
+    from curation import store_evaluation as se
+
+    return se.get_evaluation(store, run_id)[0]
+
+
+def evaluate_run(store: Store, user: User, run_id: str, **options):
+    """Evaluate a run on its test split (reviewer; long: loads the model and trains the baseline)."""
+    from evaluation import EvalConfig
+    from evaluation import evaluate_run as _evaluate
+
+    user.require(REVIEWER, "evaluate runs")
+    return _evaluate(store, run_id, config=EvalConfig(**options))
+
+
+def send_run_errors(store: Store, user: User, run_id: str):
+    """Send the run's mistakes and low-confidence predictions to the review queue (reviewer)."""
+    from evaluation import send_errors_to_review
+
+    user.require(REVIEWER, "send model errors to review")
+    return send_errors_to_review(store, run_id, actor=user.name)
+
+
+def send_cell(store: Store, user: User, run_id: str, predicted: str, labelled: str):
+    """Send the test examples of one confusion-matrix cell to review (reviewer)."""
+    from evaluation import send_confusion_cell
+
+    user.require(REVIEWER, "send model errors to review")
+    return send_confusion_cell(store, run_id, predicted=predicted, labelled=labelled, actor=user.name)
+
+
+def rounds(store: Store, dataset: str) -> list[dict]:
+    """The loop as rounds: snapshot -> run -> metrics -> corrections -> next snapshot, oldest first."""
+    from curation import store_evaluation as se
+
+    out = []
+    for r in se.evaluated_runs(store, dataset):
+        ev = r["evaluation"]
+        out.append({"snapshot": r["snapshot_id"], "run": r["id"], "accuracy": ev.get("accuracy"), "macro_f1": ev.get("macro_f1"),
+                    "baseline_macro_f1": (ev.get("baseline") or {}).get("macro_f1"), **se.loop_counts(store, r["id"]),
+                    "next_snapshot": se.next_snapshot(store, dataset, r["created_at"])})
+    return out
+
+
+@dataclass
+class RubricItem:
+    """One prompt to score: outputs shown as "Output 1" / "Output 2" without their run ids."""
+
+    example_id: int
+    prompt: str
+    outputs: list[tuple[str, str]]  # (run_id, output) in display order; the page shows only the text
+    checks: list[dict]
+
+
+def rubric_items(store: Store, user: User, run_a: str, run_b: str | None = None) -> list[RubricItem]:
+    """Generated outputs to score, blind: with two runs each prompt shows both outputs in a
+    stable random order per example (reviewer)."""
+    from curation import store_evaluation as se
+    from evaluation.rubric import blind_pair
+
+    user.require(REVIEWER, "score generated outputs")
+    a = {r["example_id"]: r for r in se.generations(store, run_a).to_dicts()}
+    b = {r["example_id"]: r for r in se.generations(store, run_b).to_dicts()} if run_b else {}
+    items = []
+    for eid, ra in a.items():
+        if run_b and eid not in b:
+            continue
+        order = blind_pair(run_a, run_b, eid) if run_b else (run_a,)
+        rows = {run_a: ra, **({run_b: b[eid]} if run_b else {})}
+        items.append(RubricItem(eid, ra["prompt"], [(rid, rows[rid]["output"]) for rid in order],
+                                [json.loads(rows[rid]["checks"]) for rid in order]))
+    return items
+
+
+def submit_rubric(store: Store, user: User, run_id: str, example_id: int, scores: dict, comment: str = "") -> None:
+    """Store the user's 1-5 scores on every criterion for one output (reviewer)."""
+    from evaluation import save_review
+
+    user.require(REVIEWER, "score generated outputs")
+    save_review(store, run_id, example_id, user.name, scores, comment)
+
+
+def rubric_summary(store: Store, run_ids: list[str]) -> pl.DataFrame:
+    """Mean score per run and criterion with inter-reviewer agreement (Krippendorff's alpha)."""
+    from curation import store_evaluation as se
+    from evaluation import aggregate
+
+    return aggregate(se.rubric_reviews(store, run_ids))
+
+
+def run_card(store: Store, run_id: str) -> str:
+    """The run's model card (Markdown written by Tuneloop from metrics; user text is in tables)."""
+    from training import run_detail
+
+    return run_detail(store, run_id).card

@@ -1,0 +1,95 @@
+"""Class probabilities from a trained run and from the TF-IDF + logistic-regression baseline.
+
+Both return an ``(n, n_labels)`` probability matrix whose columns follow the label list, so
+every metric downstream runs the same code path whichever model produced the scores.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import numpy as np
+
+Progress = Callable[[int, int], None]
+
+
+def run_probabilities(run, texts: list[str], *, batch_size: int = 64, progress: Progress | None = None) -> np.ndarray:
+    """Softmax probabilities of a loaded classification run (:func:`training.load_run`) on ``texts``.
+
+    Texts are scored in length-sorted batches padded to their own longest text (short support
+    texts would otherwise spend most of the CPU on padding).
+    """
+    import torch
+
+    probs = np.zeros((len(texts), len(run.labels)), dtype=np.float32)
+    if not texts:
+        return probs
+    enc = run.tokenizer(list(texts), truncation=True, max_length=run.config.max_length)["input_ids"]
+    order = np.argsort([len(e) for e in enc], kind="stable")
+    pad = run.tokenizer.pad_token_id or 0
+    run.model.eval()
+    with torch.no_grad():
+        for start in range(0, len(order), batch_size):
+            idx = order[start:start + batch_size]
+            longest = max(len(enc[i]) for i in idx)
+            ids = torch.full((len(idx), longest), pad, dtype=torch.long)
+            mask = torch.zeros((len(idx), longest), dtype=torch.long)
+            for row, i in enumerate(idx):
+                ids[row, :len(enc[i])] = torch.tensor(enc[i])
+                mask[row, :len(enc[i])] = 1
+            logits = run.model(input_ids=ids.to(run.device), attention_mask=mask.to(run.device)).logits
+            probs[idx] = torch.softmax(logits.float(), -1).cpu().numpy()
+            if progress:
+                progress(min(start + batch_size, len(order)), len(order))
+    return probs
+
+
+class Baseline:
+    """TF-IDF word (1-2) and character (2-5, word-bounded) n-grams with logistic regression.
+
+    STACK_NOTES measured this family at 0.914 test accuracy on BANKING77 in about a minute, so
+    every fine-tuned run is compared with it: a run that does not beat it is not worth serving.
+    """
+
+    def __init__(self, labels: list[str], *, c: float = 10.0, seed: int = 0):
+        self.labels = list(labels)
+        self.c, self.seed = c, seed
+
+    def fit(self, texts: list[str], y: list[str]) -> Baseline:
+        from sklearn.feature_extraction.text import TfidfVectorizer
+        from sklearn.linear_model import LogisticRegression
+        from sklearn.pipeline import FeatureUnion
+
+        self.vec = FeatureUnion([
+            ("word", TfidfVectorizer(ngram_range=(1, 2), sublinear_tf=True, min_df=1)),
+            ("char", TfidfVectorizer(analyzer="char_wb", ngram_range=(2, 5), sublinear_tf=True, min_df=2)),
+        ])
+        x = self.vec.fit_transform(texts)
+        self.clf = LogisticRegression(C=self.c, max_iter=1000, random_state=self.seed).fit(x, y)
+        return self
+
+    def probabilities(self, texts: list[str]) -> np.ndarray:
+        """Probabilities in the order of ``labels`` (0 for labels absent from the training data)."""
+        got = self.clf.predict_proba(self.vec.transform(texts))
+        out = np.zeros((len(texts), len(self.labels)), dtype=np.float32)
+        col = {l: i for i, l in enumerate(self.labels)}
+        for j, lab in enumerate(self.clf.classes_):
+            if lab in col:
+                out[:, col[lab]] = got[:, j]
+        return out
+
+
+def out_of_fold_probabilities(texts: list[str], y: list[str], labels: list[str], *, folds: int = 5, seed: int = 0) -> np.ndarray:
+    """Baseline probabilities for each training example from a model that did not see it
+    (k-fold), the usual signal for label errors in the training data (as in cleanlab)."""
+    from sklearn.model_selection import StratifiedKFold
+
+    y_arr = np.asarray(y, dtype=object)
+    out = np.zeros((len(texts), len(labels)), dtype=np.float32)
+    texts_arr = np.asarray(texts, dtype=object)
+    counts = {lab: int((y_arr == lab).sum()) for lab in set(y)}
+    k = max(2, min(folds, min(counts.values())))
+    for train_idx, test_idx in StratifiedKFold(n_splits=k, shuffle=True, random_state=seed).split(texts_arr, y_arr):
+        m = Baseline(labels, seed=seed).fit(texts_arr[train_idx].tolist(), y_arr[train_idx].tolist())
+        out[test_idx] = m.probabilities(texts_arr[test_idx].tolist())
+    return out

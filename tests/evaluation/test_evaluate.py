@@ -1,0 +1,138 @@
+"""evaluate_run, predict_file and the loop back on a tiny trained run."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import polars as pl
+import pytest
+
+from curation import store_evaluation as se
+from evaluation import (
+    ESCALATE,
+    EvalConfig,
+    EvaluationDataError,
+    NotEvaluated,
+    evaluate_run,
+    predict_file,
+    send_confusion_cell,
+    send_errors_to_review,
+)
+from training import load_snapshot
+
+FAST = EvalConfig(bootstrap=50)
+
+
+def test_evaluate_stores_predictions_threshold_report_and_card(eval_store, trained):
+    res = evaluate_run(eval_store, trained.run_id, config=FAST)
+    snap = load_snapshot(eval_store, trained.snapshot_id)
+    s = res.summary
+    assert s["n"] == snap.split("test").height
+    assert 0 <= s["ci"]["accuracy"][0] <= s["accuracy"] <= s["ci"]["accuracy"][1] <= 1
+    preds = se.run_predictions(eval_store, trained.run_id)
+    counts = dict(preds.group_by("split").len().iter_rows())
+    assert counts == {"test": snap.split("test").height, "validation": snap.split("validation").height,
+                      "unreviewed": len(trained.unreviewed)}
+    _, threshold = se.get_evaluation(eval_store, trained.run_id)
+    assert threshold == s["threshold"]["threshold"]
+    assert preds.filter(pl.col("split") == "test")["abstained"].to_list() == (res.predictions["confidence"] < threshold).to_list()
+    assert set(s["slices"]) == {"label_frequency", "source"}
+    assert s["slices"]["source"][0]["slice"] == "b.parquet"
+    assert 0 <= s["baseline"]["macro_f1"] <= 1
+    card = (res.folder / "model_card.md").read_text()
+    assert "Evaluation on held-out data" in card and "Not evaluated beyond" not in card
+    assert json.loads((res.folder / "evaluation.json").read_text())["run"] == trained.run_id
+    # a second evaluation replaces the stored predictions instead of adding to them
+    evaluate_run(eval_store, trained.run_id, config=EvalConfig(bootstrap=0, baseline=False))
+    assert se.run_predictions(eval_store, trained.run_id).height == preds.height
+
+
+def test_evaluate_on_a_labelled_file_with_out_of_scope_rows(eval_store, trained, write):
+    f = write("hard.csv", "text,label,slice\nwhere is my new card,card_arrival,vague\n"
+                          "what is the weather tomorrow,escalate,oos\nmy top up failed again,top_up_failed,emotional\n")
+    res = evaluate_run(eval_store, trained.run_id, data=f, config=EvalConfig(bootstrap=0, baseline=False, oos_label="escalate"))
+    s = res.summary
+    assert (s["n"], s["oos"]["oos_examples"], s["oos"]["in_scope_examples"]) == (2, 1, 2)
+    assert [r["slice"] for r in s["slices"]["slice"]] == ["emotional", "oos", "vague"]
+    assert se.get_evaluation(eval_store, trained.run_id)[0] is None
+    assert (res.folder / "evaluation.md").read_text().startswith(f"# Evaluation of run {trained.run_id}")
+
+
+def test_evaluate_rejects_unknown_labels_naming_file_row_and_option(eval_store, trained, write):
+    f = write("bad.csv", "text,label\nhello,card_arrival\nwhat is this,nonsense\n")
+    with pytest.raises(EvaluationDataError, match=r"bad.csv:3:label: label 'nonsense' is not one of the run's 4 labels \(1 such rows\); mark out-of-scope rows with --oos-label"):
+        evaluate_run(eval_store, trained.run_id, data=f, config=FAST)
+    with pytest.raises(EvaluationDataError, match=r"bad.csv:1:category: column missing \(columns: text, label\)"):
+        evaluate_run(eval_store, trained.run_id, data=f, config=EvalConfig(label_col="category"))
+
+
+def test_predict_abstains_below_the_threshold(eval_store, trained, write, tmp_path):
+    f = write("in.csv", "id,text\n1,my card still has not arrived\n2,exchange rate please\n")
+    res = predict_file(eval_store, trained.run_id, f, tmp_path / "out.jsonl", threshold=1.01)
+    rows = [json.loads(l) for l in (tmp_path / "out.jsonl").read_text().splitlines()]
+    assert res["abstained"] == 2 and [r["decision"] for r in rows] == [ESCALATE, ESCALATE]
+    predict_file(eval_store, trained.run_id, f, tmp_path / "out.csv", threshold=0.0)
+    out = pl.read_csv(tmp_path / "out.csv")
+    assert out.columns == ["id", "text", "predicted", "confidence", "abstained", "decision"]
+    assert out["decision"].to_list() == out["predicted"].to_list()
+    with pytest.raises(EvaluationDataError, match=r"out.txt: unknown output extension '.txt'"):
+        predict_file(eval_store, trained.run_id, f, tmp_path / "out.txt")
+
+
+def test_loop_back_sends_exactly_the_mistakes_and_doubts_once(eval_store, trained):
+    with pytest.raises(NotEvaluated, match="has no evaluation yet: run `tuneloop evaluate --run"):
+        send_errors_to_review(eval_store, trained.run_id)
+    evaluate_run(eval_store, trained.run_id, config=EvalConfig(bootstrap=0, baseline=False, target_precision=0.99))
+    preds = se.run_predictions(eval_store, trained.run_id)
+    _, thr = se.get_evaluation(eval_store, trained.run_id)
+    wrong = set(preds.filter(pl.col("split").is_in(["test", "validation"]) & (pl.col("label") != pl.col("expected")))["example_id"])
+    doubt = set(preds.filter((pl.col("split") == "unreviewed") & (pl.col("confidence") < thr))["example_id"])
+    res = send_errors_to_review(eval_store, trained.run_id, actor="rita")
+    assert set(res.sent) == wrong | doubt and len(res.sent) == len(wrong) + len(doubt)
+    for eid in wrong:
+        ex = eval_store.get_example(eid)
+        assert ex["status"] == "needs_review" and ex["priority"] >= 100
+        flag = [f for f in eval_store._dicts("SELECT * FROM flags WHERE example_id = ?", [eid])]
+        assert [(f["check_name"], f["severity"], f["detail"]) for f in flag] == [
+            ("model_error", "warning", f"model disagrees with label (run {trained.run_id})")]
+        assert flag[0]["suggestion"] == preds.filter(pl.col("example_id") == eid)["label"][0]
+        assert eval_store.revisions(eid)[-1]["action"] == "model_error"
+    for eid in doubt:
+        assert eval_store.get_example(eid)["status"] == "imported"
+    again = send_errors_to_review(eval_store, trained.run_id, actor="rita")
+    assert again.sent == []
+    assert eval_store.cursor().execute("SELECT count(*) FROM flags").fetchall()[0][0] == len(res.sent)
+
+
+def test_confusion_cell_sends_exactly_that_cell(eval_store, trained):
+    res = evaluate_run(eval_store, trained.run_id, config=EvalConfig(bootstrap=0, baseline=False))
+    pairs = res.summary["top_confused"]
+    assert pairs, "the tiny model makes mistakes on the test split"
+    cell = pairs[0]
+    got = send_confusion_cell(eval_store, trained.run_id, predicted=cell["predicted"], labelled=cell["labelled"], actor="rita")
+    want = res.predictions.filter((pl.col("label") == cell["predicted"]) & (pl.col("expected") == cell["labelled"]))["example_id"]
+    assert sorted(got.sent) == sorted(want.to_list()) and len(got.sent) == cell["count"]
+    assert send_confusion_cell(eval_store, trained.run_id, predicted=cell["predicted"], labelled=cell["labelled"]).sent == []
+
+
+SUITE = Path(__file__).resolve().parents[2] / "data" / "difficult_cases" / "suite.csv"
+
+
+def test_difficult_cases_suite_is_complete_and_valid():
+    suite = pl.read_csv(SUITE)
+    labels = set(json.loads((SUITE.parents[1] / "banking77" / "categories.json").read_text())) | {"escalate"}
+    assert suite.height >= 150 and suite["text"].n_unique() == suite.height
+    assert set(suite["label"]) <= labels
+    assert dict(suite.group_by("slice").len().iter_rows()) == {"vague": 31, "emotional": 35, "incomplete": 32, "hostile": 31,
+                                                               "out_of_scope": 35}
+    assert set(suite.filter(pl.col("slice") == "out_of_scope")["label"]) == {"escalate"}
+
+
+def test_difficult_cases_are_reported_per_slice(eval_store, trained):
+    res = evaluate_run(eval_store, trained.run_id, data=SUITE,
+                       config=EvalConfig(bootstrap=0, baseline=False, oos_label="escalate", drop_unknown=True))
+    s = res.summary
+    assert s["oos"]["oos_examples"] == 66
+    assert {r["slice"] for r in s["slices"]["slice"]} == {"vague", "emotional", "incomplete", "hostile", "out_of_scope"}
+    assert "rows with labels unknown to the run dropped" in s["data"]

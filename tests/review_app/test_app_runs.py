@@ -1,0 +1,109 @@
+"""AppTest: the Runs page (evaluate, loop back, confusion cell, rounds) and the rubric review page."""
+
+from __future__ import annotations
+
+import json
+import shutil
+
+import polars as pl
+import pytest
+import streamlit as st
+from streamlit.testing.v1 import AppTest
+
+from curation import Store, store_runs
+from curation import store_evaluation as se
+from review_app.auth import User, add_user
+from tests.evaluation.conftest import tiny_bert, trained  # noqa: F401 - fixtures re-used
+
+from .test_app import APP
+
+
+@pytest.fixture
+def runs_db(trained, tmp_path, monkeypatch):  # noqa: F811
+    path = tmp_path / "app.duckdb"
+    shutil.copy(trained.db, path)
+    with Store(path) as s:
+        add_user(s, "rita", "reviewer", "rita-pass")
+        add_user(s, "ana", "annotator", "ana-pass")
+    monkeypatch.setenv("TUNELOOP_DB", str(path))
+    st.cache_resource.clear()
+    yield path
+    st.cache_resource.clear()
+
+
+def _page(user: User, page: str) -> AppTest:
+    at = AppTest.from_file(APP, default_timeout=120)
+    at.session_state["user"] = user
+    at.session_state["dataset"] = "banking77"
+    at.run()
+    return at.switch_page(f"views/{page}.py").run()
+
+
+def _store():
+    from review_app.state import get_store
+
+    return get_store()
+
+
+def test_runs_page_evaluates_then_sends_errors_and_a_confusion_cell(runs_db, trained):  # noqa: F811
+    at = _page(User("rita", "reviewer"), "runs")
+    assert at.title[0].value == "Runs · banking77"
+    assert at.selectbox(key="run_pick").value == trained.run_id
+    at.button(key="run_evaluate").click().run()
+    assert not at.exception
+    labels = [m.label for m in at.metric]
+    assert labels[:4] == ["accuracy", "macro-F1", "ECE", "abstain below"]
+    ev = se.get_evaluation(_store(), trained.run_id)[0]
+    cell = ev["top_confused"][0]
+    at.selectbox(key="run_cell").select(0).run()
+    at.button(key="run_send_cell").click().run()
+    assert at.success[0].value == f"{cell['count']} examples sent to review."
+    at.button(key="run_send_errors").click().run()
+    wrong = sum(r["count"] for r in ev["top_confused"])
+    assert at.success[0].value.endswith("examples sent to review.")
+    flagged = _store().cursor().execute("SELECT count(DISTINCT example_id) FROM flags WHERE check_name = 'model_error'").fetchall()[0][0]
+    assert flagged >= wrong  # every test mistake (plus validation mistakes and doubts)
+    at.run()  # the rounds table is drawn above the buttons: the next run shows the corrections
+    rounds = at.dataframe[1].value
+    assert rounds["run"].tolist() == [trained.run_id] and rounds["sent"].tolist() == [flagged]
+
+
+def test_runs_page_annotators_see_metrics_but_no_loop_back_buttons(runs_db, trained):  # noqa: F811
+    from evaluation import EvalConfig, evaluate_run
+
+    evaluate_run(_store(), trained.run_id, config=EvalConfig(bootstrap=0, baseline=False))
+    at = _page(User("ana", "annotator"), "runs")
+    assert not at.exception
+    assert [m.label for m in at.metric][:2] == ["accuracy", "macro-F1"]
+    assert not [b for b in at.button if b.key in ("run_send_errors", "run_send_cell")]
+
+
+def _gen_run(s: Store, run_id: str, outputs: list[str]) -> None:
+    store_runs.insert_run(s, run_id, snapshot_id="x", dataset="banking77", task="sft", base_model="m", config={})
+    store_runs.finish_run(s, run_id, status="completed", metrics={}, path="/nowhere")
+    se.replace_generations(s, run_id, pl.DataFrame({
+        "example_id": [1, 2], "prompt": ["how do I reset my card pin?", "what is the meaning of life?"],
+        "reference": ["r1", "r2"], "output": outputs, "checks": [json.dumps({"pii": []})] * 2}))
+
+
+def test_rubric_page_scores_blind_outputs_and_aggregates(runs_db):
+    s = _store()
+    _gen_run(s, "gen-a", ["Open the app and choose Reset PIN.", "I can only help with banking; let me pass you to a colleague."])
+    _gen_run(s, "gen-b", ["No idea.", "42."])
+    at = _page(User("rita", "reviewer"), "rubric")
+    assert at.title[0].value == "Rubric review · banking77"
+    at.selectbox(key="rub_a").select("gen-a").run()
+    at.selectbox(key="rub_b").select("gen-b").run()
+    subheaders = [h.value for h in at.subheader]
+    assert subheaders == ["Output 1", "Output 2"]
+    assert not any("gen-a" in m.value or "gen-b" in m.value for m in at.markdown)  # blind
+    for c in ("correctness", "clarity", "tone", "safety", "usefulness"):
+        at.slider(key=f"rub_1_{c}").set_value(2)
+    at.text_input(key="rub_1_comment").input("too vague")
+    at.button(key="rub_save_1").click().run()
+    assert at.success[0].value == "Scores for output 1 saved."
+    reviews = se.rubric_reviews(s, ["gen-a", "gen-b"])
+    assert len(reviews) == 1 and reviews[0]["scores"] == dict.fromkeys(("clarity", "correctness", "safety", "tone", "usefulness"), 2)
+    assert reviews[0]["comment"] == "too vague" and reviews[0]["example_id"] == 1
+    assert at.dataframe[-1].value["mean"].tolist() == [2.0] * 5
+
