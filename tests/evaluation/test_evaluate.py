@@ -136,3 +136,16 @@ def test_difficult_cases_are_reported_per_slice(eval_store, trained):
     assert s["oos"]["oos_examples"] == 66
     assert {r["slice"] for r in s["slices"]["slice"]} == {"vague", "emotional", "incomplete", "hostile", "out_of_scope"}
     assert "rows with labels unknown to the run dropped" in s["data"]
+
+
+def test_review_budget_sends_only_the_highest_priority_items(eval_store, trained):
+    from evaluation import review_candidates
+
+    evaluate_run(eval_store, trained.run_id, config=EvalConfig(bootstrap=0, baseline=False, target_precision=0.99))
+    preds = se.run_predictions(eval_store, trained.run_id)
+    _, thr = se.get_evaluation(eval_store, trained.run_id)
+    top2 = review_candidates(preds, thr)["example_id"].head(2).to_list()
+    res = send_errors_to_review(eval_store, trained.run_id, actor="rita", budget=2)
+    assert res.sent == top2
+    first = eval_store._dicts("SELECT id FROM examples ORDER BY priority DESC, id LIMIT 2", [])
+    assert sorted(r["id"] for r in first) == sorted(top2)
