@@ -25,6 +25,7 @@ from .dedup_algos import (
     METHOD_RANK,
     choose_canonical,
     content_expr,
+    dedup_keys,
     exact_pairs,
     group,
     label_conflicts,
@@ -124,16 +125,6 @@ class DedupResult:
 
 
 # -- running ----------------------------------------------------------------------------
-def _keys(members: pl.DataFrame, task: str) -> pl.DataFrame:
-    """``exact`` key (normalised content) and ``shingle`` text for every member."""
-    if task == "generation":
-        key = pl.concat_str([normalize(pl.col("prompt").fill_null("")), normalize(pl.col("response").fill_null(""))],
-                            separator="\x1f")
-    else:
-        key = normalize(pl.col("text").fill_null(""))
-    return members.with_columns(key=key, shingle_text=normalize_for_shingles(content_expr(task)))
-
-
 def _find_pairs(
     store: Store, frame: pl.DataFrame, method: str, config: DedupConfig, progress: Progress, encoder: Encoder | None
 ) -> pl.DataFrame:
@@ -202,7 +193,7 @@ def run_dedup(
     progress = progress or _no_progress
     ds = store.get_dataset(dataset)
     members = _sql.load_members(store, dataset)
-    frame = _keys(members, ds.task)
+    frame = dedup_keys(members, ds.task)
     pair_counts = {}
     for method in config.methods:
         pairs = _find_pairs(store, frame, method, config, progress, encoder)
@@ -443,8 +434,8 @@ def check_contamination(
     progress = progress or _no_progress
     ds = store.get_dataset(dataset)
     ext = read_against(against, text_col=text_col)
-    members = _keys(_sql.load_members(store, dataset), ds.task)
-    ext_keys = _keys(ext.with_columns(id=-pl.col("row")), ds.task)
+    members = dedup_keys(_sql.load_members(store, dataset), ds.task)
+    ext_keys = dedup_keys(ext.with_columns(id=-pl.col("row")), ds.task)
     found = []
     if "exact" in config.methods:
         m = members.select("id", "key").join(ext_keys.select("row", "key").filter(pl.col("key") != ""), on="key")
