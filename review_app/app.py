@@ -23,6 +23,7 @@ else:
             st.Page("views/browse.py", title="Browse", url_path="browse"),
             st.Page("views/history.py", title="History", url_path="history"),
             st.Page("views/dashboard.py", title="Dashboard", url_path="dashboard"),
+            st.Page("views/duplicates.py", title="Duplicates", url_path="duplicates"),
             st.Page("views/snapshots.py", title="Snapshots", url_path="snapshots"),
         ],
     }

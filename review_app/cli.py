@@ -189,6 +189,9 @@ def scrub(
     if rep.stale:
         human += f"; {rep.stale} changed meanwhile and were skipped: run scrub again"
     c.emit(rep.to_dict(), human)
+
+
+@app.command()
 def dedup(
     ctx: typer.Context,
     dataset: str = typer.Option(..., "--dataset", help="Dataset to deduplicate."),

@@ -20,7 +20,7 @@ import polars as pl
 
 from curation import BadInput, ColumnMap, ImportValidationError, LabelSchema, StaleVersion, Store, import_file, settings
 from curation import add_missed_span, confirm_finding, example_findings, reject_finding
-from curation import snapshots
+from curation import dedup, snapshots
 from curation import store_review as sr
 from curation.snapshots import SnapshotConfig
 from curation.store import ROLES
@@ -338,6 +338,26 @@ def export_jsonl(store: Store, user: User, dataset: str) -> bytes:
         out = Path(tmp) / "export.jsonl"
         store.export_jsonl(dataset, out)
         return out.read_bytes()
+
+
+# -- duplicate groups --------------------------------------------------------------------------
+def dup_split(store: Store, user: User, dataset: str, group_id: int, example_ids: list[int] | None = None,
+              reason: str | None = None):
+    """"Not duplicates": split members out of a group; later dedup runs keep the decision (reviewer)."""
+    user.require(REVIEWER, "split duplicate groups")
+    return dedup.split_group(store, dataset, group_id, actor=user.name, example_ids=example_ids, reason=reason)
+
+
+def dup_set_canonical(store: Store, user: User, dataset: str, example_id: int, reason: str | None = None):
+    """Make another member the canonical of its group (reviewer)."""
+    user.require(REVIEWER, "choose canonical examples")
+    return dedup.set_canonical(store, dataset, example_id, actor=user.name, reason=reason)
+
+
+def dup_merge(store: Store, user: User, dataset: str, example_ids: list[int], reason: str | None = None):
+    """Declare examples duplicates of each other (reviewer)."""
+    user.require(REVIEWER, "merge duplicate groups")
+    return dedup.merge_groups(store, dataset, example_ids, actor=user.name, reason=reason)
 
 
 # -- snapshots -------------------------------------------------------------------------------

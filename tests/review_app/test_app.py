@@ -183,3 +183,19 @@ def test_snapshots_page_creates_shows_and_exports(db):
     at.button(key="snap_prepare").click().run()
     assert at.session_state["snap_zip"][0].endswith(".zip")
 
+
+
+def test_duplicates_page_lists_groups_and_splits_one(db):
+    from curation.dedup import DedupConfig, run_dedup
+
+    with _store() as s:
+        s.update_example(1, 1, {"text": "cannot log in"}, actor="t", action="edit")  # exact twin of example 2
+        run_dedup(s, "d", DedupConfig(methods=("exact",)))
+    at = page_as(User("rita", "reviewer"), "duplicates")
+    assert at.caption[0].value.startswith("1 groups")
+    out = [b for b in at.button if b.key.startswith("out_")]
+    assert len(out) == 1
+    out[0].click().run()
+    assert at.success[0].value.startswith("Saved")
+    with _store() as s:
+        assert [s.get_example(i)["duplicate_of"] for i in (1, 2)] == [None, None]

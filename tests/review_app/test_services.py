@@ -291,3 +291,15 @@ def test_pii_review_actions_need_a_reviewer_and_replace_missed_spans(store, writ
     item = svc.load_item(store, 1)
     assert [(f["entity"], f["field"], f["start"], f["end"]) for f in item.pii] == [("PERSON", "text", 5, 15)]
     assert "Zorblax" not in json.dumps([r["before"] for r in store.revisions(1)] + [r["after"] for r in store.revisions(1)])
+
+
+def test_duplicate_decisions_need_a_reviewer(ds):
+    with pytest.raises(PermissionDenied, match="may not split duplicate groups"):
+        svc.dup_split(ds, ANA, "d", 1)
+    with pytest.raises(PermissionDenied, match="may not choose canonical examples"):
+        svc.dup_set_canonical(ds, ANA, "d", 1)
+    with pytest.raises(PermissionDenied, match="may not merge duplicate groups"):
+        svc.dup_merge(ds, ANA, "d", [1, 2])
+    res = svc.dup_merge(ds, RITA, "d", [1, 2], reason="same request")
+    assert res.duplicates == 1
+    assert ds.get_example(2)["duplicate_of"] == 1
