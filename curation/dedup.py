@@ -151,6 +151,28 @@ def _find_pairs(
     return pl.concat([star, pairs.cast({"a": pl.Int64, "b": pl.Int64})], how="vertical_relaxed")
 
 
+def find_pairs(frame: pl.DataFrame, method: str, config: DedupConfig | None = None,
+               progress: Progress | None = None) -> pl.DataFrame:
+    """Exact or near duplicate pairs of a keyed frame, without a store (the single-machine path).
+
+    Parameters
+    ----------
+    frame
+        Columns ``id`` (Int64), ``key`` and ``shingle_text`` (see
+        :func:`~curation.dedup_algos.dedup_keys`).
+    method
+        ``exact`` or ``near`` (``semantic`` needs the store's embedding cache: use :func:`run_dedup`).
+
+    Returns
+    -------
+    polars.DataFrame
+        Edges ``a``, ``b``, ``method``, ``score``; near edges include the exact star, as in a dedup run.
+    """
+    if method not in ("exact", "near"):
+        raise InvalidValue("method", method, ["exact", "near"], hint="semantic pairs need a store: use run_dedup")
+    return _find_pairs(None, frame, method, config or DedupConfig(), progress or _no_progress, None)
+
+
 def run_dedup(
     store: Store,
     dataset: str,
