@@ -468,3 +468,49 @@ def summary_of(out: str) -> dict:
     with fs.open(f"{path}/summary.json", "r") as fh:
         return json.load(fh)
 
+
+
+@dataclass(frozen=True)
+class LoadResult:
+    """What :func:`load_curated` put into the store."""
+
+    dataset: str
+    out: str
+    rows: int
+    inserted: int
+    linked: int
+    import_result: dict
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+def load_curated(store, out: str, dataset: str, *, sample: int | None = None, seed: int = 0,
+                 actor: str | None = None) -> LoadResult:
+    """Load a curated output (or a random ``sample`` of it) into a dataset of the store for review.
+
+    The rows go through :func:`curation.import_file` (one transaction, all or nothing, idempotent:
+    loading again adds nothing), with the scrubbed text; then, in a second transaction, examples
+    whose canonical was loaded too get their ``duplicate_of`` (:func:`curation.store_scale.apply_duplicates`).
+    The PII spans stay in the Parquet output; the loaded text already holds the placeholders.
+    """
+    import tempfile
+    from pathlib import Path
+
+    from .imports import import_file
+    from .io import ColumnMap
+    from .store_scale import apply_duplicates
+
+    summary = summary_of(out)
+    frame = read_curated(out, sample=sample, seed=seed)
+    task = summary["task"]
+    fields = list(fields_of(task))
+    with tempfile.TemporaryDirectory(prefix="tuneloop-load-") as tmp:
+        path = Path(tmp) / f"curated-{Path(str(out).rstrip('/')).name}.parquet"
+        frame.select("id", *fields, "label").write_parquet(path)
+        res = import_file(store, path, dataset, task=task, columns=ColumnMap(label="label", id="id"), actor=actor,
+                          note=f"tuneloop curate-at-scale output {out}" + (f", sample of {sample} (seed {seed})"
+                                                                            if sample else ""))
+    links = frame.filter(pl.col("duplicate_of").is_not_null()).select(external_id="id", canonical="duplicate_of")
+    linked = apply_duplicates(store, dataset, links, actor=actor or "cli") if links.height else 0
+    return LoadResult(dataset, out, frame.height, res.inserted, linked, res.to_dict())

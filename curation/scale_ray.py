@@ -33,6 +33,7 @@ import polars as pl
 
 from .dedup_algos import exact_pairs
 from .minhash import band_keys, band_params, bucket_pairs, estimated_jaccard, signatures, tokenize
+from .errors import TuneloopError
 from .pii import PiiConfig
 from .scale import (
     Part, Progress, ScaleConfig, _no_progress, assignment, attach, dedup_stats, empty_stats, finish_batch, keys_batch, read_part,
@@ -48,7 +49,11 @@ def ray_session(address: str | None = None, workers: int | None = None):
     must be installed on every node (see docs/scaling.md).
     """
     os.environ.setdefault("RAY_USAGE_STATS_ENABLED", "0")
-    import ray
+    try:
+        import ray
+    except ImportError:
+        raise TuneloopError("the ray engine needs Ray Data: pip install 'tuneloop[scale]' "
+                            "(or run with --engine local on one machine)") from None
 
     if ray.is_initialized():
         yield ray
