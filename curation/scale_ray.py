@@ -280,7 +280,7 @@ def run_ray(parts: list[Part], config: ScaleConfig, task: str, fs, staging: str,
         progress("write", 1, 1)
         sec["write" if "pii" not in config.steps else "pii+write"] = round(time.perf_counter() - t, 3)
         if "pii" in config.steps:
-            counts = ray.data.read_parquet(f"{staging}/data", columns=["pii"], filesystem=_arrow_fs(fs)).map_batches(
+            counts = ray.data.read_parquet(f"{staging}/data", filesystem=_arrow_fs(fs)).select_columns(["pii"]).map_batches(
                 _pii_counts, batch_size=None, batch_format="pyarrow").take_all()
             entities: dict[str, int] = {}
             for c in counts:
