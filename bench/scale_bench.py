@@ -209,27 +209,37 @@ def render(rows: list[dict], pii_rows: list[dict], notes: list[str]) -> str:
     return "\n".join(lines)
 
 
+def _rates(runs: list[dict], secs) -> list[float]:
+    return [r["n"] / secs(r) / r["workers"] for r in runs if secs(r) > 0]
+
+
 def extrapolate(rows: list[dict], pii_rows: list[dict]) -> str:
-    """Per-core throughput of the largest Ray run with 2 workers, scaled linearly to 1e9 texts."""
-    ray2 = [r for r in rows if r.get("engine") == "ray" and r.get("workers") == 2 and "error" not in r]
-    if not ray2:
+    """Per-core throughput of the largest Ray runs (1 and 2 workers), scaled linearly to 1e9 texts."""
+    ray = [r for r in rows if r.get("engine") == "ray" and "error" not in r]
+    if not ray:
         return ""
-    big = max(ray2, key=lambda r: r["n"])
-    dedup_s = big["seconds"]["total"] - big["seconds"].get("read", 0)
-    per_core = big["n"] / dedup_s / 2
-    pii = [r for r in pii_rows if r.get("engine") == "ray" and r.get("workers") == 2 and "error" not in r]
-    pii_core = (pii[0]["n"] / pii[0]["seconds"].get("pii+write", 1) / 2) if pii else None
-    out = [f"**Extrapolation method.** Per-core throughput = texts / (seconds excluding the read / cores) of the "
-           f"largest Ray run with 2 workers ({big['n']:,} texts: exact + near {per_core:,.0f} texts/s per core"
-           + (f"; PII {pii_core:,.0f} texts/s per core" if pii_core else "") + "). Hours for 1e9 texts on N nodes of "
-           "M cores = 1e9 / (per-core throughput x N x M x efficiency) / 3600, assuming the shuffles scale "
-           "linearly (efficiency 0.7 for network shuffles, an assumption, not a measurement here):"]
-    out += ["", "| nodes x cores | exact + near hours" + (" | PII hours |" if pii_core else " |"),
-            "|---|---:|" + ("---:|" if pii_core else "")]
+    n = max(r["n"] for r in ray)
+    dd = _rates([r for r in ray if r["n"] == n], lambda r: r["seconds"]["total"] - r["seconds"].get("read", 0))
+    pii = _rates([r for r in pii_rows if r.get("engine") == "ray" and "error" not in r],
+                 lambda r: r["seconds"].get("pii+write", 0))
+    lo, hi = min(dd), max(dd)
+    out = [f"**Extrapolation method.** Per-core throughput = texts / (seconds excluding the read) / workers, of the "
+           f"Ray runs at {n:,} texts with 1 and 2 workers: exact + near {lo:,.0f}-{hi:,.0f} texts/s per core"
+           + (f"; PII {min(pii):,.0f}-{max(pii):,.0f} texts/s per core (including each actor's model load, so "
+              "conservative)" if pii else "")
+           + ". The range is the spread between the runs (the 2-worker runs competed with other work for this "
+           "machine's 2 cores). Hours for 1e9 texts on N nodes of M cores = 1e9 / (rate x N x M x 0.7) / 3600, "
+           "assuming linear scaling with an efficiency of 0.7 for shuffles over a network (an assumption, not "
+           "measured here; driver-side steps are excluded, see docs/scaling.md):"]
+
+    def hours(rate: float, nodes: int, cores: int) -> float:
+        return 1e9 / (rate * nodes * cores * 0.7) / 3600
+
+    out += ["", "| nodes x cores | exact + near hours" + (" | PII hours |" if pii else " |"),
+            "|---|---:|" + ("---:|" if pii else "")]
     for nodes, cores in ((10, 16), (50, 32), (100, 64)):
-        h = 1e9 / (per_core * nodes * cores * 0.7) / 3600
-        cell = f" {1e9 / (pii_core * nodes * cores * 0.7) / 3600:,.1f} |" if pii_core else ""
-        out.append(f"| {nodes} x {cores} | {h:,.2f} |{cell}")
+        cell = f" {hours(max(pii), nodes, cores):,.1f}-{hours(min(pii), nodes, cores):,.1f} |" if pii else ""
+        out.append(f"| {nodes} x {cores} | {hours(hi, nodes, cores):,.2f}-{hours(lo, nodes, cores):,.2f} |{cell}")
     return "\n".join(out)
 
 
