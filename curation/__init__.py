@@ -87,6 +87,17 @@ from .snapshots import (
     set_usage_notes,
 )
 from .splits import SPLITS, assign_splits, parse_split, snapshot_hash
+from .scale import (
+    LoadResult,
+    ScaleConfig,
+    ScaleOutputExists,
+    ScaleOutputIncomplete,
+    ScaleResult,
+    curate_at_scale,
+    load_curated,
+    read_curated,
+    summary_of,
+)
 
 __all__ = [
     "ContaminationReport", "DedupConfig", "DedupResult", "DupGroup", "GroupPage", "check_contamination", "embed",
@@ -106,4 +117,7 @@ __all__ = [
     "assign_splits", "create_snapshot", "diff_snapshots", "escape_formulas", "export_snapshot",
     "export_snapshot_zip", "get_datasheet", "get_exporter", "list_snapshots", "parse_split", "register_exporter",
     "render_datasheet", "set_usage_notes", "snapshot_hash", "unescape_formulas",
+    # curation at scale
+    "LoadResult", "ScaleConfig", "ScaleOutputExists", "ScaleOutputIncomplete", "ScaleResult", "curate_at_scale",
+    "load_curated", "read_curated", "summary_of",
 ]
