@@ -230,7 +230,8 @@ def extrapolate(rows: list[dict], pii_rows: list[dict]) -> str:
            + ". The range is the spread between the runs (the 2-worker runs competed with other work for this "
            "machine's 2 cores). Hours for 1e9 texts on N nodes of M cores = 1e9 / (rate x N x M x 0.7) / 3600, "
            "assuming linear scaling with an efficiency of 0.7 for shuffles over a network (an assumption, not "
-           "measured here; driver-side steps are excluded, see docs/scaling.md):"]
+           "measured here). The driver-side part (the groups column, and the verify inside near) does not shrink with more "
+           "nodes: see docs/scaling.md for its own estimate:"]
 
     def hours(rate: float, nodes: int, cores: int) -> float:
         return 1e9 / (rate * nodes * cores * 0.7) / 3600

@@ -200,6 +200,7 @@ def run_ray(parts: list[Part], config: ScaleConfig, task: str, fs, staging: str,
 
     with ray_session(config.address, config.workers) as ray:
         import ray.data
+        from ray.data.expressions import col
 
         ctx = ray.data.DataContext.get_current()
         ctx.enable_progress_bars = progress is not _no_progress
@@ -227,7 +228,7 @@ def run_ray(parts: list[Part], config: ScaleConfig, task: str, fs, staging: str,
                                      batch_format="pyarrow").select_columns(
                 ["row", "key", "shingle_text"]).repartition(partitions, keys=["key"]).map_batches(
                 _exact, batch_size=None, batch_format="pyarrow").materialize()
-            heads = _collect(keyed.filter(expr="row != head").select_columns(["row", "head"]), ["row", "head"])
+            heads = _collect(keyed.filter(expr=col("row") != col("head")).select_columns(["row", "head"]), ["row", "head"])
             edges = [heads.select(a=pl.col("head"), b=pl.col("row"))]
             stats["pairs"]["exact"] = heads.height
             progress("exact duplicates", 1, 1)
@@ -235,7 +236,7 @@ def run_ray(parts: list[Part], config: ScaleConfig, task: str, fs, staging: str,
             if "near" in config.steps:
                 t = time.perf_counter()
                 progress("near duplicates", 0, 3)
-                reps = keyed.filter(expr="row == head").select_columns(["row", "shingle_text"]).materialize()
+                reps = keyed.filter(expr=col("row") == col("head")).select_columns(["row", "shingle_text"]).materialize()
                 cand = _collect(reps.map_batches(_bands, fn_kwargs={"dedup": dedup}, batch_size=config.batch_rows,
                                                  batch_format="pyarrow")
                                 .repartition(partitions, keys=["band", "bkey"])
