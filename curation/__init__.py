@@ -104,6 +104,17 @@ from .snapshots import (
     set_usage_notes,
 )
 from .splits import SPLITS, assign_splits, parse_split, snapshot_hash
+from .scale import (
+    LoadResult,
+    ScaleConfig,
+    ScaleOutputExists,
+    ScaleOutputIncomplete,
+    ScaleResult,
+    curate_at_scale,
+    load_curated,
+    read_curated,
+    summary_of,
+)
 
 __all__ = [
     # checks
@@ -129,4 +140,7 @@ __all__ = [
     "render_datasheet", "set_usage_notes", "snapshot_hash", "unescape_formulas",
     # training run registry (SQL only; the registry logic is training.runs)
     "RUN_STATUSES", "store_runs", "store_evaluation",
+    # curation at scale
+    "LoadResult", "ScaleConfig", "ScaleOutputExists", "ScaleOutputIncomplete", "ScaleResult", "curate_at_scale",
+    "load_curated", "read_curated", "summary_of",
 ]

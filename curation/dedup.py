@@ -25,6 +25,7 @@ from .dedup_algos import (
     METHOD_RANK,
     choose_canonical,
     content_expr,
+    dedup_keys,
     exact_pairs,
     group,
     label_conflicts,
@@ -124,16 +125,6 @@ class DedupResult:
 
 
 # -- running ----------------------------------------------------------------------------
-def _keys(members: pl.DataFrame, task: str) -> pl.DataFrame:
-    """``exact`` key (normalised content) and ``shingle`` text for every member."""
-    if task == "generation":
-        key = pl.concat_str([normalize(pl.col("prompt").fill_null("")), normalize(pl.col("response").fill_null(""))],
-                            separator="\x1f")
-    else:
-        key = normalize(pl.col("text").fill_null(""))
-    return members.with_columns(key=key, shingle_text=normalize_for_shingles(content_expr(task)))
-
-
 def _find_pairs(
     store: Store, frame: pl.DataFrame, method: str, config: DedupConfig, progress: Progress, encoder: Encoder | None
 ) -> pl.DataFrame:
@@ -158,6 +149,28 @@ def _find_pairs(
                          b=pl.Series(ids)[found["j"]] if found.height else pl.Series([], dtype=pl.Int64),
                          method=pl.lit(method), score=pl.col("score"))
     return pl.concat([star, pairs.cast({"a": pl.Int64, "b": pl.Int64})], how="vertical_relaxed")
+
+
+def find_pairs(frame: pl.DataFrame, method: str, config: DedupConfig | None = None,
+               progress: Progress | None = None) -> pl.DataFrame:
+    """Exact or near duplicate pairs of a keyed frame, without a store (the single-machine path).
+
+    Parameters
+    ----------
+    frame
+        Columns ``id`` (Int64), ``key`` and ``shingle_text`` (see
+        :func:`~curation.dedup_algos.dedup_keys`).
+    method
+        ``exact`` or ``near`` (``semantic`` needs the store's embedding cache: use :func:`run_dedup`).
+
+    Returns
+    -------
+    polars.DataFrame
+        Edges ``a``, ``b``, ``method``, ``score``; near edges include the exact star, as in a dedup run.
+    """
+    if method not in ("exact", "near"):
+        raise InvalidValue("method", method, ["exact", "near"], hint="semantic pairs need a store: use run_dedup")
+    return _find_pairs(None, frame, method, config or DedupConfig(), progress or _no_progress, None)
 
 
 def run_dedup(
@@ -202,7 +215,7 @@ def run_dedup(
     progress = progress or _no_progress
     ds = store.get_dataset(dataset)
     members = _sql.load_members(store, dataset)
-    frame = _keys(members, ds.task)
+    frame = dedup_keys(members, ds.task)
     pair_counts = {}
     for method in config.methods:
         pairs = _find_pairs(store, frame, method, config, progress, encoder)
@@ -443,8 +456,8 @@ def check_contamination(
     progress = progress or _no_progress
     ds = store.get_dataset(dataset)
     ext = read_against(against, text_col=text_col)
-    members = _keys(_sql.load_members(store, dataset), ds.task)
-    ext_keys = _keys(ext.with_columns(id=-pl.col("row")), ds.task)
+    members = dedup_keys(_sql.load_members(store, dataset), ds.task)
+    ext_keys = dedup_keys(ext.with_columns(id=-pl.col("row")), ds.task)
     found = []
     if "exact" in config.methods:
         m = members.select("id", "key").join(ext_keys.select("row", "key").filter(pl.col("key") != ""), on="key")

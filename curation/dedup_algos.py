@@ -51,6 +51,20 @@ def content_expr(task: str) -> pl.Expr:
     return pl.col("text").fill_null("")
 
 
+def dedup_keys(members: pl.DataFrame, task: str) -> pl.DataFrame:
+    """Add the ``key`` (normalised content, for exact duplicates) and ``shingle_text`` (for MinHash) columns.
+
+    For generation, prompt and response are normalised separately and joined with ``\\x1f``,
+    so the boundary between them counts.
+    """
+    if task == "generation":
+        key = pl.concat_str([normalize(pl.col("prompt").fill_null("")), normalize(pl.col("response").fill_null(""))],
+                            separator="\x1f")
+    else:
+        key = normalize(pl.col("text").fill_null(""))
+    return members.with_columns(key=key, shingle_text=normalize_for_shingles(content_expr(task)))
+
+
 def exact_pairs(frame: pl.DataFrame, key: str = "key") -> pl.DataFrame:
     """Edges linking every example to the smallest id with the same exact ``key`` (a star per key).
 

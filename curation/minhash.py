@@ -182,34 +182,83 @@ def band_params(threshold: float, num_perm: int) -> tuple[int, int]:
     return lsh_params(threshold, num_perm, 0.3, 0.7)
 
 
-def candidate_pairs(sig: np.ndarray, bands: int, rows: int, seed: int = 1) -> tuple[np.ndarray, np.ndarray]:
-    """Pairs ``(i, j)``, ``i < j``, that agree on at least one whole band (each pair once).
+def band_keys(sig: np.ndarray, bands: int, rows: int, seed: int = 1) -> np.ndarray:
+    """One 64-bit bucket key per text and band, shape ``(n, bands)`` (uint64).
 
-    Within a bucket every member is paired with the bucket's first member only (a star), so
-    the number of candidates grows linearly with bucket size; connectivity is what grouping
-    needs, and a member missed by the star is usually caught by another band.
+    Row ``i`` of the result depends only on row ``i`` of ``sig``, so keys can be computed batch
+    by batch (see :mod:`curation.scale`) and agree with a single pass over all texts.
     """
     n, p = sig.shape
     if bands * rows > p:
         raise InvalidValue("bands x rows", bands * rows, hint=f"it must not exceed num_perm = {p}")
     mult = np.random.default_rng(seed + 7).integers(1, 2**63, rows, dtype=np.uint64) | np.uint64(1)
-    left, right = [], []
+    out = np.empty((n, bands), dtype=np.uint64)
     for band in range(bands):
         cols = sig[:, band * rows:(band + 1) * rows].astype(np.uint64)
-        key = (cols * mult).sum(axis=1, dtype=np.uint64) ^ (cols[:, 0] << np.uint64(32))
-        order = np.argsort(key, kind="stable")
-        k = key[order]
-        head_mask = np.r_[True, k[1:] != k[:-1]]
-        heads = order[np.maximum.accumulate(np.where(head_mask, np.arange(n), 0))]
-        keep = ~head_mask
-        left.append(heads[keep])
-        right.append(order[keep])
+        out[:, band] = (cols * mult).sum(axis=1, dtype=np.uint64) ^ (cols[:, 0] << np.uint64(32))
+    return out
+
+
+def _star(key: np.ndarray, ids: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Within one band: (head, member) for every non-head member; ``ids`` ascending."""
+    order = np.argsort(key, kind="stable")  # stable: within a bucket, ids stay ascending
+    k = key[order]
+    head_mask = np.r_[True, k[1:] != k[:-1]]
+    heads = order[np.maximum.accumulate(np.where(head_mask, np.arange(len(k)), 0))]
+    keep = ~head_mask
+    return ids[heads[keep]], ids[order[keep]]
+
+
+def _unique_pairs(left: list[np.ndarray], right: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
     if not left:
         return np.zeros(0, np.int64), np.zeros(0, np.int64)
     a, b = np.concatenate(left).astype(np.int64), np.concatenate(right).astype(np.int64)
+    if len(a) == 0:
+        return a, b
     lo_, hi_ = np.minimum(a, b), np.maximum(a, b)
-    code = np.unique(lo_ * n + hi_)
-    return code // n, code % n
+    base = int(hi_.max()) + 1
+    code = np.unique(lo_ * base + hi_)
+    return code // base, code % base
+
+
+def bucket_pairs(band: np.ndarray, key: np.ndarray, ids: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Star pairs ``(head, member)`` within each bucket ``(band, key)``; the head is the smallest id.
+
+    Every bucket member other than the head is paired with the head only, so candidates grow
+    linearly with bucket size. Pairs are unique, ordered (``a < b``) and sorted by ``(a, b)``.
+    Buckets may arrive in any order and be spread over calls, as long as each bucket is whole
+    in one call (a shuffle by bucket key guarantees it); ``ids`` are non-negative.
+    """
+    band, key, ids = np.asarray(band), np.asarray(key, dtype=np.uint64), np.asarray(ids, dtype=np.int64)
+    if len(ids) and not (ids[1:] >= ids[:-1]).all():
+        order = np.argsort(ids, kind="stable")
+        band, key, ids = band[order], key[order], ids[order]
+    left, right = [], []
+    for b in np.unique(band):
+        sel = band == b
+        h, m = _star(key[sel], ids[sel])
+        left.append(h)
+        right.append(m)
+    return _unique_pairs(left, right)
+
+
+def candidate_pairs(sig: np.ndarray, bands: int, rows: int, seed: int = 1) -> tuple[np.ndarray, np.ndarray]:
+    """Pairs ``(i, j)``, ``i < j``, that agree on at least one whole band (each pair once).
+
+    Within a bucket every member is paired with the bucket's first member only (a star), so
+    the number of candidates grows linearly with bucket size; connectivity is what grouping
+    needs, and a member missed by the star is usually caught by another band. The same
+    pieces as the distributed path: :func:`band_keys`, then :func:`bucket_pairs`'s star.
+    """
+    n = sig.shape[0]
+    keys = band_keys(sig, bands, rows, seed)
+    ids = np.arange(n, dtype=np.int64)
+    left, right = [], []
+    for band in range(bands if n else 0):
+        h, m = _star(keys[:, band], ids)
+        left.append(h)
+        right.append(m)
+    return _unique_pairs(left, right)
 
 
 def estimated_jaccard(sig: np.ndarray, a: np.ndarray, b: np.ndarray, chunk: int = 100_000) -> np.ndarray:

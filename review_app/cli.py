@@ -238,6 +238,60 @@ def dedup(
     c.emit(res.to_dict(), human)
 
 
+@app.command("curate-at-scale")
+def curate_at_scale_cmd(
+    ctx: typer.Context,
+    input_glob: str = typer.Option(..., "--input", help="Parquet glob, folder or file; local or any fsspec URL (s3://bucket/corpus/*.parquet)."),
+    out_dir: str = typer.Option(..., "--out", help="Output folder: data/*.parquet, summary.json, _SUCCESS."),
+    steps: str = typer.Option("exact,near,pii", "--steps", help="Comma-separated: exact, near, pii, embed."),
+    address: Optional[str] = typer.Option(None, "--address", help="Ray cluster address (ray://HOST:10001 or auto); default: a local Ray instance."),
+    engine: str = typer.Option("ray", "--engine", help="ray | local (this process only: the single-machine path)."),
+    workers: Optional[int] = typer.Option(None, "--workers", help="Local Ray CPUs and PII / embedding actors (default: all CPUs)."),
+    near_threshold: float = typer.Option(0.7, "--near-threshold", help="Jaccard threshold of near duplicates."),
+    text_col: str = typer.Option("text", "--text-col", help="Column with the text (classification)."),
+    prompt_col: str = typer.Option("prompt", "--prompt-col", help="Column with the prompt (generation)."),
+    response_col: str = typer.Option("response", "--response-col", help="Column with the response (generation)."),
+    label_col: str = typer.Option("label", "--label-col", help="Label column (kept as is)."),
+    id_col: str = typer.Option("id", "--id-col", help="Column with your ids (default: 'id' if present, else the row number)."),
+    overwrite: bool = typer.Option(False, "--overwrite", help="Replace a complete output already in --out."),
+    load_into: Optional[str] = typer.Option(None, "--load-into", help="Also import the curated rows into this dataset of the store, for review."),
+    sample: Optional[int] = typer.Option(None, "--sample", help="With --load-into: import a random sample of N rows only."),
+    user: Optional[str] = typer.Option(None, "--user", help="Who loads (default: the OS user)."),
+) -> None:
+    """Curate partitioned Parquet with Ray Data: exact and near duplicates, PII scrubbing, embeddings.
+
+    Writes Parquet with the export record's columns (duplicate_of, pii, scrubbed text) and summary.json;
+    a rerun never mixes partial results. Example:
+    tuneloop curate-at-scale --input 'corpus/*.parquet' --out curated/ --steps exact,near,pii --load-into tickets --sample 5000
+    """
+    from curation.dedup import DedupConfig
+    from curation.scale import ScaleConfig, curate_at_scale, load_curated
+
+    c: Ctx = ctx.obj
+    if sample is not None and load_into is None:
+        from curation import BadInput
+
+        raise BadInput("--sample: only used with --load-into DATASET; add --load-into or drop --sample")
+    config = ScaleConfig(steps=tuple(steps.split(",")), engine=engine, address=address, workers=workers,
+                         text_col=text_col, prompt_col=prompt_col, response_col=response_col, label_col=label_col,
+                         id_col=id_col, dedup=DedupConfig(methods=("exact", "near"), near_threshold=near_threshold),
+                         overwrite=overwrite)
+    with _stage_progress(c) as tick:
+        res = curate_at_scale(input_glob, out_dir, config, progress=tick)
+    data = res.to_dict()
+    secs = ", ".join(f"{k} {v:.1f}s" for k, v in res.seconds.items())
+    human = [f"{res.rows} rows from {res.files} files curated into {out_dir} ({res.engine}; steps {','.join(res.steps)}): "
+             f"{res.groups} duplicate groups, {res.duplicates} duplicates marked; "
+             f"{res.pii.get('findings', 0)} PII spans replaced in {res.pii.get('changed', 0)} rows; {secs}"]
+    if load_into:
+        with c.store() as store:
+            loaded = load_curated(store, out_dir, load_into, sample=sample, actor=user or _os_user())
+        data["loaded"] = loaded.to_dict()
+        human.append(f"loaded {loaded.inserted} new of {loaded.rows} rows into '{load_into}'; "
+                     f"{loaded.linked} examples marked as duplicates")
+    c.emit(data, "\n".join(human))
+
+
 @app.command()
 def check(
     ctx: typer.Context,
