@@ -24,13 +24,10 @@ from . import store_dedup as _sql
 from .dedup_algos import (
     METHOD_RANK,
     choose_canonical,
-    content_expr,
     dedup_keys,
     exact_pairs,
     group,
     label_conflicts,
-    normalize,
-    normalize_for_shingles,
     semantic_pairs,
 )
 from .embeddings import DEFAULT_MODEL, Encoder, embed

@@ -225,7 +225,7 @@ def sync_conflict_flags(cur: duckdb.DuckDBPyConnection, dataset: str, conflicts:
     with _registered(cur, "_conf", frame):
         open_ids = "SELECT example_id FROM flags WHERE check_name = ? AND resolution IS NULL AND dataset = ?"
         kept = cur.execute(
-            f"""UPDATE flags SET score = c.score, detail = c.detail FROM _conf c
+            """UPDATE flags SET score = c.score, detail = c.detail FROM _conf c
                 WHERE flags.example_id = c.id AND flags.check_name = ? AND flags.resolution IS NULL""",
             [CONFLICT_CHECK],
         ).fetchall()

@@ -60,7 +60,7 @@ def insert_snapshot(store: Store, record: dict, items: pl.DataFrame) -> None:
         if exists:
             raise SnapshotImmutable(record["id"], "writing its items again")
         cur.execute(
-            f"""INSERT INTO snapshots (id, dataset, name, created_at, created_by, datasheet, task, content_sha256,
+            """INSERT INTO snapshots (id, dataset, name, created_at, created_by, datasheet, task, content_sha256,
                     items, config, excluded) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
             [record["id"], record["dataset"], record["name"], record.get("created_at") or now(),
              record["created_by"], json.dumps(record["datasheet"], ensure_ascii=False, default=str),

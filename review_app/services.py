@@ -439,21 +439,6 @@ def coverage(store: Store, dataset: str, min_label_count: int = 10, difficult: b
 def last_check_run(store: Store, dataset: str) -> dict | None:
     """The latest check run of ``dataset`` (checks, config, per-check summaries, seconds), or None."""
     return _store_checks.last_run(store, dataset)
-    labels = sorted(multi["label"].unique().to_list())
-    code = {lab: i for i, lab in enumerate(labels)}
-    wide = multi.with_columns(pl.col("label").replace_strict(code, return_dtype=pl.Float64)).pivot(
-        on="annotator", index="example_id", values="label")
-    matrix = wide.drop("example_id").to_numpy().T.astype(float)
-    pairs_same = pairs = 0
-    for col in matrix.T:
-        vals = col[~np.isnan(col)]
-        for i in range(len(vals)):
-            for j in range(i + 1, len(vals)):
-                pairs += 1
-                pairs_same += vals[i] == vals[j]
-    alpha = float(krippendorff.alpha(reliability_data=matrix, level_of_measurement="nominal")) if len(labels) > 1 else 1.0
-    return {"items": int(wide.height), "annotators": int(matrix.shape[0]),
-            "observed_agreement": pairs_same / pairs if pairs else None, "krippendorff_alpha": alpha}
 
 
 # -- runs and evaluation (Runs page, rubric review page) --------------------------------------

@@ -64,3 +64,21 @@ def highlight(text: str, spans: list[dict]) -> str:
         pos = sp["end"]
     out.append(md_escape(text[pos:]))
     return "".join(out)
+
+
+def run_action(flash_key: str, ok_message: str, fn, *args) -> None:
+    """Button callback: ``fn(store, user, *args)``; remember a success or error message to show."""
+    from curation import TuneloopError
+
+    try:
+        fn(get_store(), st.session_state["user"], *args)
+        st.session_state[flash_key] = ("success", ok_message)
+    except TuneloopError as exc:
+        st.session_state[flash_key] = ("error", str(exc))
+
+
+def show_flash(flash_key: str) -> None:
+    """Show (once) the message a callback left under ``flash_key``."""
+    flash = st.session_state.pop(flash_key, None)
+    if flash:
+        getattr(st, flash[0])(flash[1])

@@ -8,15 +8,11 @@ import streamlit as st
 
 from curation import TuneloopError
 from review_app import services as svc
-from review_app.state import dataset_picker, get_store, md_escape, require_user
+from review_app.state import dataset_picker, get_store, md_escape, require_user, run_action, show_flash
 
 
 def _resolve(flag_id: int, action: str, version: int) -> None:
-    try:
-        svc.resolve_check_flag(get_store(), st.session_state["user"], flag_id, action, version)
-        st.session_state["chk_flash"] = ("success", f"flag {flag_id}: {action} saved.")
-    except TuneloopError as exc:
-        st.session_state["chk_flash"] = ("error", str(exc))
+    run_action("chk_flash", f"flag {flag_id}: {action} saved.", svc.resolve_check_flag, flag_id, action, version)
 
 
 def render() -> None:
@@ -25,9 +21,7 @@ def render() -> None:
     if not dataset:
         return
     st.title(f"Checks & coverage · {dataset}")
-    flash = st.session_state.pop("chk_flash", None)
-    if flash:
-        getattr(st, flash[0])(flash[1])
+    show_flash("chk_flash")
     last = svc.last_check_run(store, dataset)
     st.caption(f"Last check run: {last['created_at']:%Y-%m-%d %H:%M} by {last['actor']}" if last
                else "No check run yet.")

@@ -4,20 +4,15 @@ from __future__ import annotations
 
 import streamlit as st
 
-from curation import TuneloopError
 from curation.dedup import list_groups
 from review_app import services as svc
-from review_app.state import dataset_picker, get_store, md_escape, require_user
+from review_app.state import dataset_picker, get_store, md_escape, require_user, run_action, show_flash
 
 PAGE = 10
 
 
 def _do(fn, *args) -> None:
-    try:
-        fn(get_store(), st.session_state["user"], *args)
-        st.session_state["dup_flash"] = ("success", "Saved; later dedup runs keep this decision.")
-    except TuneloopError as exc:
-        st.session_state["dup_flash"] = ("error", str(exc))
+    run_action("dup_flash", "Saved; later dedup runs keep this decision.", fn, *args)
 
 
 def render() -> None:
@@ -26,9 +21,7 @@ def render() -> None:
     if not dataset:
         return
     st.title(f"Duplicates · {dataset}")
-    flash = st.session_state.pop("dup_flash", None)
-    if flash:
-        getattr(st, flash[0])(flash[1])
+    show_flash("dup_flash")
     page = st.session_state.setdefault("dup_page", 0)
     result = list_groups(store, dataset, limit=PAGE, offset=page * PAGE)
     if result.total == 0:
