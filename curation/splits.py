@@ -12,9 +12,12 @@ How a split is made
    split in the requested proportions.
 3. Within a stratum the units are ordered by a 64-bit mix of (unit key, seed): stable across
    runs, machines and library versions, and adding examples does not reshuffle the others.
-   Units pinned to test (a previous snapshot's test set) are placed at the end.
 4. A unit goes to the split in which the midpoint of its span along that order falls, with the
-   cut points at the cumulative fractions. Pinned units therefore use up test's share first.
+   cut points at the cumulative fractions.
+5. A pinned test set (a previous snapshot's test examples) is frozen: pinned units, whole, are
+   the test split, and every other unit goes to train or validation in their relative
+   proportions. Examples added or returned from review between rounds therefore never change
+   the test set, so the runs of two rounds are scored on the same examples.
 """
 
 from __future__ import annotations
@@ -85,8 +88,9 @@ def assign_splits(
     seed
         Changes the order within each label; the same frame and seed always give the same split.
     pinned_test
-        Example ids that must be in test (e.g. the previous snapshot's test set); their whole
-        duplicate group goes to test with them. Ids not in ``frame`` are ignored.
+        Example ids that make up the test split (e.g. the previous snapshot's test set); their
+        whole duplicate group goes to test with them, and no other unit does. Ids not in
+        ``frame`` are ignored; when none is in ``frame`` the split is made as without a pin.
 
     Returns
     -------
@@ -123,11 +127,15 @@ def assign_splits(
     keys = units["unit"].to_numpy().astype(np.int64).view(np.uint64)
     units = units.with_columns(order=pl.Series(_mix64(keys ^ seed_mix), dtype=pl.UInt64))
     f_train, f_val, _ = fractions
+    frozen = bool(units["pinned"].any())
+    if frozen:  # the test set is the pinned one: the others share train and validation
+        f_train, f_val = f_train / (f_train + f_val), f_val / (f_train + f_val)
+    free = pl.when(pl.col("pinned")).then(0).otherwise(pl.col("size"))
     units = (
         units.sort(["stratum", "pinned", "order", "unit"])
         .with_columns(
-            before=(pl.col("size").cum_sum() - pl.col("size")).over("stratum"),
-            total=pl.col("size").sum().over("stratum"),
+            before=(free.cum_sum() - free).over("stratum"),
+            total=free.sum().over("stratum"),
         )
         .with_columns(mid=(pl.col("before") + pl.col("size") / 2) / pl.col("total"))
         .with_columns(
@@ -135,7 +143,7 @@ def assign_splits(
             .then(pl.lit("test"))
             .when(pl.col("mid") < f_train)
             .then(pl.lit("train"))
-            .when(pl.col("mid") < f_train + f_val)
+            .when((pl.col("mid") < f_train + f_val) | pl.lit(frozen))
             .then(pl.lit("validation"))
             .otherwise(pl.lit("test"))
             .cast(pl.Enum(SPLITS))

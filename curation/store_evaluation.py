@@ -104,16 +104,29 @@ def evaluated_runs(store: Store, dataset: str | None = None) -> list[dict]:
 
 
 # -- loop-back -------------------------------------------------------------------------------
-def open_loop_flags(store: Store, ids: list[int]) -> set[int]:
-    """Examples among ``ids`` that already carry an open loop-back flag."""
+def open_check_flags(store: Store, dataset: str, checks: list[str]) -> pl.DataFrame:
+    """Open flags of ``checks`` in ``dataset``: ``example_id, check_name, score, suggestion``."""
     rows = store.cursor().execute(
-        "SELECT DISTINCT example_id FROM flags WHERE check_name = ? AND resolution IS NULL AND list_contains(?, example_id)",
-        [LOOP_FLAG, list(ids)]).fetchall()
+        """SELECT f.example_id, f.check_name, f.score, f.suggestion FROM flags f JOIN examples e ON e.id = f.example_id
+           WHERE f.dataset = ? AND f.resolution IS NULL AND list_contains(?, f.check_name) AND e.status <> 'rejected'
+           ORDER BY f.example_id""", [dataset, list(checks)]).fetchall()
+    return pl.DataFrame(rows, schema={"example_id": pl.Int64, "check_name": pl.String, "score": pl.Float64,
+                                      "suggestion": pl.String}, orient="row")
+
+
+def open_loop_flags(store: Store, ids: list[int], run_id: str | None = None) -> set[int]:
+    """Examples among ``ids`` that carry an open loop-back flag, or (``run_id``) any loop-back
+    flag of that run: a reviewer's decision on a run's item is not asked for again."""
+    rows = store.cursor().execute(
+        """SELECT DISTINCT example_id FROM flags WHERE check_name = ? AND list_contains(?, example_id)
+           AND (resolution IS NULL OR (CAST(? AS VARCHAR) IS NOT NULL AND detail LIKE ?))""",
+        [LOOP_FLAG, list(ids), run_id, f"%(run {run_id})"]).fetchall()
     return {r[0] for r in rows}
 
 
-def send_to_review(store: Store, items: pl.DataFrame, *, actor: str) -> list[int]:
-    """Turn candidate rows into review items, skipping examples with an open loop-back flag.
+def send_to_review(store: Store, items: pl.DataFrame, *, actor: str, run_id: str | None = None) -> list[int]:
+    """Turn candidate rows into review items, skipping examples with an open loop-back flag
+    (or, given ``run_id``, any loop-back flag of that run).
 
     ``items`` has ``example_id, reason, suggestion, confidence, priority``. For each new one, in
     one transaction: an approved example goes back to ``needs_review`` (a versioned change with
@@ -123,7 +136,7 @@ def send_to_review(store: Store, items: pl.DataFrame, *, actor: str) -> list[int
     """
     if items.height == 0:
         return []
-    already = open_loop_flags(store, items.get_column("example_id").to_list())
+    already = open_loop_flags(store, items.get_column("example_id").to_list(), run_id)
     sent = []
     with store.transaction() as cur:
         for row in items.iter_rows(named=True):

@@ -195,6 +195,20 @@ def resolve_flag(cur: duckdb.DuckDBPyConnection, flag_id: int, resolution: str, 
     return got[0][0] if got else -1
 
 
+# Flags about an item's label that a reviewer's approve / reject in the queue decides (the
+# queue shows them beside the item). Others (PII, duplicate-group conflicts) need their own action.
+DECIDED_BY_REVIEW = ("label_issue", "disagreement", "model_error")
+
+
+def resolve_label_flags(cur: duckdb.DuckDBPyConnection, example_id: int, resolution: str, user: str) -> int:
+    """Resolve the example's open :data:`DECIDED_BY_REVIEW` flags with ``resolution``; returns how many."""
+    return cur.execute(
+        "UPDATE flags SET resolution = ?, resolved_by = ?, resolved_at = ? "
+        "WHERE example_id = ? AND resolution IS NULL AND list_contains(?, check_name)",
+        [resolution, user, now(), example_id, list(DECIDED_BY_REVIEW)],
+    ).fetchall()[0][0]
+
+
 def flag_example(store: Store, flag_id: int) -> int | None:
     rows = store.cursor().execute("SELECT example_id FROM flags WHERE id = ?", [flag_id]).fetchall()
     return rows[0][0] if rows else None

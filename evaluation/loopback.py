@@ -9,6 +9,15 @@ versioned change with a revision naming the reason), because the review queue se
 ``imported`` / ``needs_review`` items and an approved item nobody sees would never be fixed.
 They drop out of the next snapshot until a reviewer approves them again (with the corrected
 label or the same one), which is exactly "what reviewers decide flows into the next snapshot".
+
+Training examples: a run's own predictions on its training split say little (it fitted those
+labels), so the loop takes the training side from the ``label_issue`` check (``tuneloop check``:
+confident learning on out-of-fold probabilities). Both kinds share one scale (100 + 10 x how sure
+the label is wrong), so a budget takes the likeliest label errors first, whichever signal found
+them. ``bench/loop_bench.py`` measured the ranking: sorting by the probability of the given label
+(lowest first) hit 499-500 corrupted labels in 500 reviews and recovered about twice the share of
+the gap that "most confident disagreement first" did. Flagged examples nobody reviewed yet stay
+out of the next snapshot (``label_issue`` blocks, :data:`curation.snapshots.BLOCKING_CHECKS`).
 """
 
 from __future__ import annotations
@@ -19,10 +28,13 @@ import polars as pl
 
 from curation import Store
 from curation import store_evaluation as se
+from curation.store_runs import get_run
 
 from .errors import InvalidEvaluationOption, NotEvaluated
 
 DISAGREES = "model disagrees with label"
+LIKELY_LABEL_ERROR = "likely label error (label_issue check)"
+LABEL_CHECKS = ("label_issue",)  # checks whose open flags the loop sends with the run's mistakes
 LOW_CONFIDENCE = "low confidence"
 RUBRIC_LOW = "rubric score < 3"
 # Queue order is priority DESC: loop-back items lead (demo and checks use priorities < 10).
@@ -34,7 +46,8 @@ CAND_SCHEMA = {"example_id": pl.Int64, "reason": pl.String, "suggestion": pl.Str
 
 
 def review_candidates(preds: pl.DataFrame, threshold: float, *, error_splits: tuple[str, ...] = ("test", "validation"),
-                      low_confidence_splits: tuple[str, ...] = ("unreviewed",), budget: int | None = None) -> pl.DataFrame:
+                      low_confidence_splits: tuple[str, ...] = ("unreviewed",), budget: int | None = None,
+                      label_flags: pl.DataFrame | None = None) -> pl.DataFrame:
     """Which predictions become review items, with reason, suggestion and priority.
 
     Parameters
@@ -49,6 +62,9 @@ def review_candidates(preds: pl.DataFrame, threshold: float, *, error_splits: tu
         (also ``train`` when out-of-fold predictions are given, as the benchmark does).
     budget
         At most this many items, highest priority first (``None``: all).
+    label_flags
+        Open ``label_issue`` flags (``example_id, score, suggestion``; score = 1 - probability of
+        the given label): sent as "likely label error" with priority 100 + 10 x score.
 
     Returns
     -------
@@ -63,7 +79,12 @@ def review_candidates(preds: pl.DataFrame, threshold: float, *, error_splits: tu
     doubt = preds.filter(pl.col("split").is_in(list(low_confidence_splits)) & (pl.col("confidence") < threshold))
     doubt = doubt.select("example_id", pl.lit(LOW_CONFIDENCE).alias("reason"), pl.col("label").alias("suggestion"),
                          "confidence", (PRIORITY_LOW_CONF + 10 * (1 - pl.col("confidence"))).alias("priority"))
-    out = pl.concat([wrong.cast(CAND_SCHEMA), doubt.cast(CAND_SCHEMA)])
+    parts = [wrong.cast(CAND_SCHEMA), doubt.cast(CAND_SCHEMA)]
+    if label_flags is not None and label_flags.height:
+        parts.append(label_flags.select("example_id", pl.lit(LIKELY_LABEL_ERROR).alias("reason"), "suggestion",
+                                        pl.col("score").alias("confidence"),
+                                        (PRIORITY_DISAGREE + 10 * pl.col("score")).alias("priority")).cast(CAND_SCHEMA))
+    out = pl.concat(parts)
     out = out.sort(["priority", "example_id"], descending=[True, False]).unique("example_id", keep="first", maintain_order=True)
     return out.head(budget) if budget is not None else out
 
@@ -82,17 +103,21 @@ class LoopbackResult:
 
 def _apply(store: Store, run_id: str, cands: pl.DataFrame, actor: str) -> LoopbackResult:
     cands = cands.with_columns((pl.col("reason") + f" (run {run_id})").alias("reason"))
-    sent = se.send_to_review(store, cands, actor=actor)
+    sent = se.send_to_review(store, cands, actor=actor, run_id=run_id)
     chosen = cands.filter(pl.col("example_id").is_in(sent))
     by_reason = {r.split(" (run")[0]: n for r, n in chosen.group_by("reason").len().iter_rows()}
     return LoopbackResult(run_id, cands.height, sent, by_reason)
 
 
-def send_errors_to_review(store: Store, run_id: str, *, actor: str = "tuneloop", budget: int | None = None) -> LoopbackResult:
+def send_errors_to_review(store: Store, run_id: str, *, actor: str = "tuneloop", budget: int | None = None,
+                          label_checks: bool = True) -> LoopbackResult:
     """Send a run's test / validation mistakes, its low-confidence predictions on not-yet-reviewed
-    examples and (generation runs) outputs with a rubric criterion averaging below 3 to review.
+    examples, (``label_checks``) the dataset's open ``label_issue`` flags and (generation runs)
+    outputs with a rubric criterion averaging below 3 to review.
 
-    Idempotent: an example that already carries an open ``model_error`` flag is not sent again.
+    Idempotent: an example that carries an open ``model_error`` flag, or any flag of this run
+    (a reviewer already decided it), is not sent again. ``budget`` counts new items only, so
+    repeated calls with a budget send the next ones.
 
     Raises
     ------
@@ -101,13 +126,20 @@ def send_errors_to_review(store: Store, run_id: str, *, actor: str = "tuneloop",
     """
     summary, threshold = se.get_evaluation(store, run_id)
     preds = se.run_predictions(store, run_id)
-    cands = pl.DataFrame(schema=CAND_SCHEMA)
-    if preds.height:
-        cands = review_candidates(preds, threshold or 0.0, budget=budget)
     rubric = rubric_candidates(store, run_id)
     if summary is None and preds.height == 0 and rubric.height == 0:
         raise NotEvaluated(f"run {run_id} has no evaluation yet: run `tuneloop evaluate --run {run_id}` first")
+    flags = None
+    if label_checks:
+        run = get_run(store, run_id)
+        flags = se.open_check_flags(store, run["dataset"], list(LABEL_CHECKS)) if run else None
+    cands = pl.DataFrame(schema=CAND_SCHEMA)
+    if preds.height or (flags is not None and flags.height):
+        cands = review_candidates(preds, threshold or 0.0, label_flags=flags)
     cands = pl.concat([cands, rubric]).unique("example_id", keep="first", maintain_order=True)
+    if budget is not None:  # the budget counts new items: a second call sends the next ones
+        done = se.open_loop_flags(store, cands["example_id"].to_list(), run_id)
+        cands = cands.filter(~pl.col("example_id").is_in(list(done))).head(budget)
     return _apply(store, run_id, cands, actor)
 
 

@@ -571,7 +571,7 @@ def snapshot_create(
     split: str = typer.Option("0.8,0.1,0.1", "--split", help="Train,validation,test fractions (sum to 1)."),
     seed: int = typer.Option(0, "--seed", help="Seed of the split order; same store + seed gives the same snapshot."),
     allow_flags: Optional[list[str]] = typer.Option(None, "--allow-flags", help="Check name whose open flags do not block (repeat or comma-separate)."),
-    pin_test: Optional[str] = typer.Option(None, "--pin-test", help="Snapshot (id or name) whose test examples stay in test."),
+    pin_test: Optional[str] = typer.Option(None, "--pin-test", help="Snapshot (id or name) whose test set is kept, frozen, as the test set (new examples go to train/validation)."),
     user: Optional[str] = typer.Option(None, "--user", help="Who creates it (default: the OS user)."),
 ) -> None:
     """Freeze the approved examples of a dataset into train/validation/test with a datasheet.

@@ -158,15 +158,23 @@ def correct_response(store: Store, user: User, example_id: int, version: int, re
 
 def approve(store: Store, user: User, example_id: int, version: int, new_label: str | None = None,
             response: str | None = None) -> dict:
-    """Approve an example (reviewer and up), optionally with a corrected label or response."""
+    """Approve an example (reviewer and up), optionally with a corrected label or response.
+
+    The reviewer decided the item's open label flags (``label_issue``, ``disagreement``,
+    ``model_error``, shown beside it): they are resolved in the same transaction, so the item
+    is not held out of the next snapshot for a question already answered.
+    """
     user.require(REVIEWER, "approve examples")
     changes: dict = {"status": "approved"}
+    ex = store.get_example(example_id)
     if new_label is not None:
-        _check_label(store, store.get_example(example_id)["dataset"], new_label)
+        _check_label(store, ex["dataset"], new_label)
         changes["label"] = new_label
     if response is not None:
         changes["response"] = response
-    row = store.update_example(example_id, version, changes, actor=user.name, action="approve")
+    decided = f"reviewed: approved as {changes.get('label', ex['label'])!r}"
+    row = store.update_example(example_id, version, changes, actor=user.name, action="approve",
+                               also=lambda cur: sr.resolve_label_flags(cur, example_id, decided, user.name))
     sr.release(store, example_id, user.name)
     return row
 
@@ -175,7 +183,8 @@ def reject(store: Store, user: User, example_id: int, version: int, reason: str 
     """Reject an example (reviewer and up); it never reaches a snapshot."""
     user.require(REVIEWER, "reject examples")
     row = store.update_example(example_id, version, {"status": "rejected"}, actor=user.name, action="reject",
-                               reason=reason)
+                               reason=reason,
+                               also=lambda cur: sr.resolve_label_flags(cur, example_id, "reviewed: rejected", user.name))
     sr.release(store, example_id, user.name)
     return row
 

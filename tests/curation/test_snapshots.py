@@ -38,7 +38,7 @@ def planted(store, write):
     sql.set_duplicate(store, ids["ex04"], 200)
     sql.add_flag(store, ids["ex05"], "pii_review")
     sql.add_flag(store, ids["ex06"], "label_conflict")
-    sql.add_flag(store, ids["ex07"], "label_issue", "warning")
+    sql.add_flag(store, ids["ex07"], "outlier", "warning")
     sql.add_flag(store, ids["ex08"], "pii_review", resolution="scrubbed")
     sql.add_flag(store, ids["ex09"], "encoding", "error")
     sql.add_pii_finding(store, ids["ex10"], "EMAIL_ADDRESS", 0, 7)
@@ -63,6 +63,15 @@ def test_snapshot_excludes_duplicates_blocking_flags_and_unapproved_with_reasons
     got = set(items(store, res.id)["external_id"].to_list())
     assert {"ex02", "ex05", "ex06", "ex09", "ex24"}.isdisjoint(got)
     assert {"ex01", "ex07", "ex08"} <= got  # canonical, non-blocking open flag, resolved flag
+
+
+def test_an_open_label_issue_holds_the_example_out_until_a_reviewer_decides(store, planted):
+    sql.add_flag(store, planted["ex13"], "label_issue", "warning")
+    res = create_snapshot(store, "d", SnapshotConfig(seed=1))
+    assert res.excluded["open_flag:label_issue"] == 1
+    assert "ex13" not in items(store, res.id)["external_id"].to_list()
+    allowed = create_snapshot(store, "d", SnapshotConfig(seed=1, allow_flags=("label_issue",)))
+    assert "ex13" in items(store, allowed.id)["external_id"].to_list()
 
 
 def test_allow_flags_lets_named_checks_through(store, planted):
@@ -132,7 +141,7 @@ def test_pin_test_keeps_the_previous_test_set(store, planted):
     test_ids = set(items(store, first.id).filter(pl.col("split") == "test")["example_id"].to_list())
     second = create_snapshot(store, "d", SnapshotConfig(seed=2, split=(0.5, 0.2, 0.3), pin_test=first.id[:6]))
     got = items(store, second.id)
-    assert test_ids <= set(got.filter(pl.col("split") == "test")["example_id"].to_list())
+    assert test_ids == set(got.filter(pl.col("split") == "test")["example_id"].to_list())  # frozen: none added
     assert second.pinned_test == len(test_ids)
 
 
@@ -176,7 +185,7 @@ def test_datasheet_reports_sources_cleaning_review_and_usage(store, planted):
     assert cl["duplicates_in_dataset"] == 1
     assert cl["pii_replaced"] == {"EMAIL_ADDRESS": 1, "PERSON": 1}
     assert cl["flags_resolved"] == {"pii_review": {"scrubbed": 1}}
-    assert cl["flags_open_allowed"] == {"label_issue": 1}
+    assert cl["flags_open_allowed"] == {"outlier": 1}
     assert sheet["review"][0]["reviewer"] == "rita" and sheet["review"][0]["actions"] == 1  # ex11 relabel only
     assert sheet["intended_use"] == "Routing tickets" and sheet["out_of_scope_use"] == "Credit decisions"
     assert sheet["known_limitations"] == [
@@ -184,7 +193,7 @@ def test_datasheet_reports_sources_cleaning_review_and_usage(store, planted):
         "1 label(s) have no test example, so test metrics say nothing about them: c",
         "examples with open review flags were left out (encoding: 1, label_conflict: 1, pii_review: 1): "
         "the difficult cases they stand for are under-represented",
-        "open flags let through into this snapshot: label_issue: 1",
+        "open flags let through into this snapshot: outlier: 1",
     ]
     assert "## Intended use\n\nRouting tickets" in md
     assert "| d.csv |" in md and "| c | " in md

@@ -64,9 +64,13 @@ def test_pinned_examples_go_to_test_with_their_whole_group():
     assert out.filter(pl.col("id").is_in([2, 3, 4]))["split"].cast(pl.String).to_list() == ["test"] * 3
 
 
-def test_pinned_units_use_up_the_test_share_first():
-    out = assign_splits(frame(["a"] * 10), (0.8, 0.1, 0.1), seed=0, pinned_test=[7])
-    assert out.filter(pl.col("split") == "test")["id"].to_list() == [7]
+def test_a_pinned_test_set_is_frozen_and_the_rest_shares_train_and_validation():
+    out = assign_splits(frame(["a"] * 10 + ["b"] * 10), (0.6, 0.2, 0.2), seed=0, pinned_test=[7])
+    assert out.filter(pl.col("split") == "test")["id"].to_list() == [7]  # no new example joins it
+    counts = dict(out.filter(pl.col("id") != 7).group_by("split").len().iter_rows())
+    assert counts == {"train": 14, "validation": 5}  # 3:1 as 0.6:0.2 (per label, up to one unit at each cut)
+    assert assign_splits(frame(["a"] * 10), (0.8, 0.1, 0.1), seed=0, pinned_test=[999]).equals(
+        assign_splits(frame(["a"] * 10), (0.8, 0.1, 0.1), seed=0))  # a pin that matches nothing changes nothing
 
 
 def test_empty_frame_gets_an_empty_split_column():

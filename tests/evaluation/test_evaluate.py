@@ -149,3 +149,57 @@ def test_review_budget_sends_only_the_highest_priority_items(eval_store, trained
     assert res.sent == top2
     first = eval_store._dicts("SELECT id FROM examples ORDER BY priority DESC, id LIMIT 2", [])
     assert sorted(r["id"] for r in first) == sorted(top2)
+
+
+def test_a_second_budgeted_call_sends_the_next_items_and_never_re_asks_a_decided_one(eval_store, trained):
+    from review_app import services as svc
+    from review_app.auth import User
+
+    evaluate_run(eval_store, trained.run_id, config=EvalConfig(bootstrap=0, baseline=False, target_precision=0.99))
+    from evaluation import review_candidates
+
+    preds = se.run_predictions(eval_store, trained.run_id)
+    _, thr = se.get_evaluation(eval_store, trained.run_id)
+    order = review_candidates(preds, thr)["example_id"].to_list()
+    assert len(order) >= 4, "the tiny model leaves enough mistakes and doubts"
+    first = send_errors_to_review(eval_store, trained.run_id, actor="rita", budget=2)
+    assert first.sent == order[:2]
+    rita = User("rita", "reviewer")
+    for eid in first.sent:  # the reviewer keeps the label: the model_error flag is resolved by the approval
+        ex = eval_store.get_example(eid)
+        svc.approve(eval_store, rita, eid, ex["version"])
+    second = send_errors_to_review(eval_store, trained.run_id, actor="rita", budget=2)
+    assert second.sent == order[2:4]  # not the two already decided, although the model still disagrees
+
+
+def test_loop_back_sends_open_label_issue_flags_ranked_with_the_mistakes(eval_store, trained):
+    from curation import store_review as sr
+
+    evaluate_run(eval_store, trained.run_id, config=EvalConfig(bootstrap=0, baseline=False, target_precision=0.99))
+    train_ids = load_snapshot(eval_store, trained.snapshot_id).split("train")["example_id"].to_list()
+    sure, unsure = train_ids[0], train_ids[1]
+    with eval_store.transaction() as cur:  # as `tuneloop check` raises them: score = 1 - p(given label)
+        sr.add_flag(cur, sure, "banking77", "label_issue", "warning", 0.99, "likely mislabelled", "card_arrival")
+        sr.add_flag(cur, unsure, "banking77", "label_issue", "warning", 0.2, "likely mislabelled", "exchange_rate")
+    res = send_errors_to_review(eval_store, trained.run_id, actor="rita")
+    assert {sure, unsure} <= set(res.sent) and res.by_reason["likely label error (label_issue check)"] == 2
+    assert res.sent[0] == sure  # 100 + 10 x 0.99 beats every disagreement below 0.99 confidence
+    ex = eval_store.get_example(sure)
+    assert ex["status"] == "needs_review" and ex["priority"] == pytest.approx(109.9)
+    loop = [f for f in sr.open_flags(eval_store, sure) if f["check_name"] == "model_error"][0]
+    assert loop["suggestion"] == "card_arrival" and loop["detail"].startswith("likely label error")
+    without = send_errors_to_review(eval_store, trained.run_id, actor="rita", label_checks=False)
+    assert without.sent == []  # idempotent, and nothing new without label checks
+
+
+def test_review_candidates_put_the_likeliest_label_errors_first_whatever_found_them():
+    from evaluation import review_candidates
+
+    preds = pl.DataFrame({"example_id": [1, 2, 3], "split": ["test", "validation", "unreviewed"],
+                          "expected": ["a", "b", None], "label": ["b", "b", "a"], "confidence": [0.95, 0.99, 0.3]})
+    flags = pl.DataFrame({"example_id": [7, 8, 1], "score": [0.99, 0.5, 0.2], "suggestion": ["c", "a", "b"]})
+    got = review_candidates(preds, 0.5, label_flags=flags)
+    assert got["example_id"].to_list() == [7, 1, 8, 3]  # 109.9, 109.5 (1 as a disagreement), 105, 97
+    assert got["reason"].to_list() == ["likely label error (label_issue check)", "model disagrees with label",
+                                       "likely label error (label_issue check)", "low confidence"]
+    assert review_candidates(preds, 0.5, label_flags=flags, budget=2)["example_id"].to_list() == [7, 1]

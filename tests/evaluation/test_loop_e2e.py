@@ -1,9 +1,9 @@
 """The whole loop on a small slice of the demo data:
-import -> dedup -> scrub -> approve -> snapshot -> train (tiny) -> evaluate -> errors in the queue
--> correct -> new snapshot (test split pinned) -> retrain -> evaluate and compare.
+import -> dedup -> scrub -> check -> approve -> snapshot -> train (tiny) -> evaluate -> errors in
+the queue -> correct -> new snapshot (test split pinned) -> retrain -> evaluate and compare.
 
-(The consistency checks of `tuneloop check` are built in a parallel branch; that step joins here
-when it lands.)
+The check runs on the real MiniLM embeddings; its likely label errors stay out of the first
+snapshot and reach the reviewer through the loop-back together with the model's mistakes.
 """
 
 from __future__ import annotations
@@ -12,10 +12,12 @@ import polars as pl
 import pytest
 
 from curation import (
+    CheckConfig,
     PiiConfig,
     SnapshotConfig,
     create_snapshot,
     import_file,
+    run_checks,
     scrub_dataset,
 )
 from curation import store_evaluation as se
@@ -43,19 +45,30 @@ def test_the_whole_loop_from_import_to_a_corrected_retrained_round(store, tmp_pa
     assert run_dedup(store, "banking77", DedupConfig(methods=("exact",))).duplicates == 1
     scrub_dataset(store, "banking77", actor="adam", config=PiiConfig(entities=("EMAIL_ADDRESS",)))
     assert "<EMAIL_1>" in store._dicts("SELECT text FROM examples WHERE external_id = 'e5'", [])[0]["text"]
+    corrupted = {"e1", "e17", "e33", "e49"} - {i for i, lb in zip(truth["id"], truth["label"]) if lb == "exchange_rate"}
+    checked = run_checks(store, "banking77", CheckConfig(checks=("label_issue", "schema")), actor="rita")
+    ext_of = dict(store.cursor().execute("SELECT id, external_id FROM examples").fetchall())
+    suspects = {ext_of[r[0]] for r in store.cursor().execute(
+        "SELECT example_id FROM flags WHERE check_name = 'label_issue' AND resolution IS NULL").fetchall()}
+    assert checked.summaries["label_issue"]["flagged"] == len(suspects) and suspects & corrupted, suspects
     canon = [r[0] for r in store.cursor().execute(
         "SELECT external_id FROM examples WHERE duplicate_of IS NULL AND external_id <> 'e-dup'").fetchall()]
     store.approve_where_external_ids("banking77", canon, actor="rita", reason="first pass")
     snap1 = create_snapshot(store, "banking77", SnapshotConfig(name="round-1", seed=1))
+    assert snap1.excluded.get("open_flag:label_issue") == len(suspects)  # held out until a reviewer decides
     cfg = TrainConfig.for_task("classification", base_model=tiny_bert, epochs=3, batch_size=8, learning_rate=5e-3, threads=1)
     run1 = train(store, load_snapshot(store, snap1.id), cfg, runs_dir=tmp_path / "runs")
     ev1 = evaluate_run(store, run1.id, config=EvalConfig(bootstrap=0, baseline=False))
 
     sent = send_errors_to_review(store, run1.id, actor="rita")
-    assert sent.sent
+    assert sent.sent and sent.by_reason["likely label error (label_issue check)"] == len(suspects)
     first = svc.next_item(store, RITA, "banking77", sr.QueueFilter(stage="review"))
     assert first is not None and first.id in sent.sent  # loop-back items lead the queue
-    assert first.flags[0]["check_name"] == "model_error" and first.prediction["run_id"] == run1.id
+    loop_flag = [f for f in first.flags if f["check_name"] == "model_error"]
+    assert loop_flag and loop_flag[0]["suggestion"] in truth["label"].to_list()
+    for eid in sent.sent:  # the model's own mistakes carry its prediction; held-out suspects carry the check's
+        if ext_of[eid] not in suspects:
+            assert sr.latest_prediction(store, eid)["run_id"] == run1.id
     true_label = dict(zip(truth["id"], truth["label"]))
     corrected = 0
     item = first

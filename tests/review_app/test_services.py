@@ -146,6 +146,27 @@ def test_resolve_flag_is_recorded(ds):
     assert svc.history(ds, 1)[-1]["reason"] == f"flag {item.flags[0]['id']}: kept label"
 
 
+def test_approving_or_rejecting_decides_the_label_flags_but_not_pii_or_group_flags(ds):
+    with ds.transaction() as cur:
+        for check in ("label_issue", "model_error", "pii_review", "label_conflict"):
+            sr.add_flag(cur, 1, "d", check, "warning", 0.9, f"{check} here", "login")
+        sr.add_flag(cur, 2, "d", "label_issue", "warning", 0.9, "looks like login", "login")
+    svc.approve(ds, RITA, 1, 1, new_label="login")
+    left = {f["check_name"] for f in sr.open_flags(ds, 1)}
+    assert left == {"pii_review", "label_conflict"}  # they need their own decision
+    done = ds._dicts("SELECT check_name, resolution, resolved_by FROM flags WHERE example_id = 1 AND resolution IS NOT NULL "
+                     "ORDER BY check_name", [])
+    assert done == [{"check_name": c, "resolution": "reviewed: approved as 'login'", "resolved_by": "rita"}
+                    for c in ("label_issue", "model_error")]
+    svc.reject(ds, RITA, 2, 1)
+    assert sr.open_flags(ds, 2) == []
+    with pytest.raises(StaleVersion):  # a stale approval resolves nothing
+        with ds.transaction() as cur:
+            sr.add_flag(cur, 3, "d", "label_issue", "warning", 0.9, "x", "login")
+        svc.approve(ds, RITA, 3, 99)
+    assert [f["check_name"] for f in sr.open_flags(ds, 3)] == ["label_issue"]
+
+
 def test_multi_annotator_dataset_collects_n_annotations_then_flags_disagreement(ds):
     svc.update_dataset_settings(ds, ADAM, "d", required_annotations=2)
     a = svc.next_item(ds, ANA, "d")
