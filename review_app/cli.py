@@ -460,11 +460,12 @@ def evaluate(
     run: str = typer.Option(..., "--run", help="Id of a completed classification run."),
     data: Optional[Path] = typer.Option(None, "--data", help="Labelled CSV / JSONL / Parquet file (import format) instead of the snapshot's test split."),
     oos_label: Optional[str] = typer.Option(None, "--oos-label", help="Label of out-of-scope rows in the data (e.g. oos, escalate): report out-of-scope recall."),
-    send_errors_to_review: bool = typer.Option(False, "--send-errors-to-review", help="Then send mistakes and low-confidence predictions to the review queue."),
+    send_errors_to_review: bool = typer.Option(False, "--send-errors-to-review", help="Then send mistakes, low-confidence predictions and open label_issue flags (tuneloop check) to the review queue, likeliest label errors first."),
     target_precision: float = typer.Option(0.9, "--target-precision", help="Precision the kept validation predictions must reach; sets the abstention threshold."),
     text_col: str = typer.Option("text", "--text-col", help="Text column of --data."),
     label_col: str = typer.Option("label", "--label-col", help="Label column of --data."),
-    review_budget: Optional[int] = typer.Option(None, "--review-budget", help="Send at most N items to review, highest priority first (default: all)."),
+    review_budget: Optional[int] = typer.Option(None, "--review-budget", help="Send at most N new items to review, highest priority first (default: all); run again for the next N."),
+    label_checks: bool = typer.Option(True, "--label-checks/--no-label-checks", help="Include the dataset's open label_issue flags in what --send-errors-to-review sends."),
     drop_unknown: bool = typer.Option(False, "--drop-unknown-labels", help="Skip --data rows whose label the run does not know (default: refuse the file)."),
     bootstrap: int = typer.Option(1000, "--bootstrap", help="Bootstrap resamples for 95% intervals; 0 = none."),
     baseline: bool = typer.Option(True, "--baseline/--no-baseline", help="Also train and score the TF-IDF + logistic-regression baseline."),
@@ -489,7 +490,8 @@ def evaluate(
 
             with _stage_progress(c) as tick:
                 g = evaluate_generation(store, run, data=data, oos_label=oos_label, progress=tick)
-            loop = send(store, run, actor=user or _os_user(), budget=review_budget) if send_errors_to_review and data is None else None
+            loop = (send(store, run, actor=user or _os_user(), budget=review_budget, label_checks=label_checks)
+                    if send_errors_to_review and data is None else None)
             if loop is not None:
                 g["loop_back"] = loop.to_dict()
             c.emit(g, f"run {run}: {g['outputs']} outputs generated, {g['passed']} passed the automatic checks "
@@ -497,7 +499,8 @@ def evaluate(
             return
         with _stage_progress(c) as tick:
             res = evaluate_run(store, run, data=data, config=config, progress=tick)
-        loop = send(store, run, actor=user or _os_user(), budget=review_budget) if send_errors_to_review else None
+        loop = (send(store, run, actor=user or _os_user(), budget=review_budget, label_checks=label_checks)
+                if send_errors_to_review else None)
     d = res.to_dict()
     s = res.summary
     human = [f"run {run} on {s['data']}: accuracy {s['accuracy']:.4f}, macro-F1 {s['macro_f1']:.4f}, ECE {s['ece']:.4f}",

@@ -477,12 +477,13 @@ def evaluate_run(store: Store, user: User, run_id: str, **options):
     return _evaluate(store, run_id, config=EvalConfig(**options))
 
 
-def send_run_errors(store: Store, user: User, run_id: str):
-    """Send the run's mistakes and low-confidence predictions to the review queue (reviewer)."""
+def send_run_errors(store: Store, user: User, run_id: str, *, budget: int | None = None, label_checks: bool = True):
+    """Send the run's mistakes, low-confidence predictions and (``label_checks``) the dataset's
+    open label_issue flags to the review queue, at most ``budget`` new items (reviewer)."""
     from evaluation import send_errors_to_review
 
     user.require(REVIEWER, "send model errors to review")
-    return send_errors_to_review(store, run_id, actor=user.name)
+    return send_errors_to_review(store, run_id, actor=user.name, budget=budget, label_checks=label_checks)
 
 
 def send_cell(store: Store, user: User, run_id: str, predicted: str, labelled: str):

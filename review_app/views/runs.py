@@ -89,13 +89,19 @@ def render() -> None:
         if not user.can("reviewer"):
             st.caption("Reviewers can send model errors to the review queue.")
         else:
+            c1, c2 = st.columns([1, 2])
+            budget = c1.number_input("Review budget (0 = all)", min_value=0, value=0, step=50, key="run_budget",
+                                     help="At most this many new items, likeliest label errors first; send again for the next ones.")
+            with_checks = c2.checkbox("Include likely label errors found by the checks (label_issue flags)", value=True,
+                                      key="run_label_checks")
             if st.button("Send mistakes and low-confidence predictions to review", key="run_send_errors"):
                 try:
-                    res = svc.send_run_errors(store, user, run_id)
+                    res = svc.send_run_errors(store, user, run_id, budget=int(budget) or None, label_checks=with_checks)
                 except TuneloopError as exc:
                     st.error(str(exc))
                 else:
-                    st.success(f"{len(res.sent)} examples sent to review.")
+                    why = ", ".join(f"{k}: {v}" for k, v in res.by_reason.items()) or "nothing new"
+                    st.success(f"{len(res.sent)} examples sent to review ({why}).")
             pairs = ev["top_confused"]
             if pairs:
                 label = {i: f"predicted {p['predicted']}, labelled {p['labelled']} ({p['count']})" for i, p in enumerate(pairs)}

@@ -58,9 +58,13 @@ def test_runs_page_evaluates_then_sends_errors_and_a_confusion_cell(runs_db, tra
     at.selectbox(key="run_cell").select(0).run()
     at.button(key="run_send_cell").click().run()
     assert at.success[0].value == f"{cell['count']} examples sent to review."
+    at.number_input(key="run_budget").set_value(5).run()
+    at.button(key="run_send_errors").click().run()
+    assert at.success[0].value.startswith("5 examples sent to review (")  # the budget counts new items
+    at.number_input(key="run_budget").set_value(0).run()
     at.button(key="run_send_errors").click().run()
     wrong = sum(r["count"] for r in ev["top_confused"])
-    assert at.success[0].value.endswith("examples sent to review.")
+    assert "model disagrees with label" in at.success[0].value
     flagged = _store().cursor().execute("SELECT count(DISTINCT example_id) FROM flags WHERE check_name = 'model_error'").fetchall()[0][0]
     assert flagged >= wrong  # every test mistake (plus validation mistakes and doubts)
     at.run()  # the rounds table is drawn above the buttons: the next run shows the corrections
