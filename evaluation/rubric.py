@@ -167,8 +167,9 @@ def evaluate_generation(store: Store, run_id: str, *, data=None, limit: int = 50
 
 def summarize_checks(run_id: str, checks: list[dict], oos: list[bool]) -> dict:
     n = len(checks)
-    failed = {k: sum(bool(c[k]) for c in checks) for k in ("placeholders", "too_short", "too_long", "pii")}
+    failed = {k: sum(bool(c.get(k)) for c in checks) for k in ("placeholders", "too_short", "too_long", "pii")}
     n_oos = sum(oos)
-    return {"run": run_id, "outputs": n, "passed": sum(c["passed"] for c in checks), "pass_rate": (sum(c["passed"] for c in checks) / n) if n else None,
+    passed = sum(bool(c.get("passed")) for c in checks)
+    return {"run": run_id, "outputs": n, "passed": passed, "pass_rate": (passed / n) if n else None,
             "failed": failed, "oos_prompts": n_oos,
-            "oos_escalated": (sum(c["escalates"] for c, o in zip(checks, oos) if o) / n_oos) if n_oos else None}
+            "oos_escalated": (sum(bool(c.get("escalates")) for c, o in zip(checks, oos) if o) / n_oos) if n_oos else None}

@@ -477,6 +477,28 @@ def evaluate_run(store: Store, user: User, run_id: str, **options):
     return _evaluate(store, run_id, config=EvalConfig(**options))
 
 
+def generate_outputs(store: Store, user: User, run_id: str, *, limit: int = 50, progress=None) -> dict:
+    """Generate a generation (sft) run's answers to its snapshot's test prompts, run the automatic
+    checks and store the outputs for rubric review (reviewer; long: greedy generation runs at
+    about 30 tokens/s for SmolLM2 on CPU). Returns the checks' summary."""
+    from evaluation import evaluate_generation
+
+    user.require(REVIEWER, "generate outputs")
+    return evaluate_generation(store, run_id, limit=limit, progress=progress)
+
+
+def generation_summary(store: Store, run_id: str) -> dict | None:
+    """The automatic checks' summary of a run's stored outputs (``None`` before any were generated)."""
+    from curation import store_evaluation as se
+    from evaluation.rubric import summarize_checks
+
+    gens = se.generations(store, run_id)
+    if gens.height == 0:
+        return None
+    checks = [json.loads(c) for c in gens["checks"].to_list()]
+    return summarize_checks(run_id, checks, [False] * len(checks))
+
+
 def send_run_errors(store: Store, user: User, run_id: str, *, budget: int | None = None, label_checks: bool = True):
     """Send the run's mistakes, low-confidence predictions and (``label_checks``) the dataset's
     open label_issue flags to the review queue, at most ``budget`` new items (reviewer)."""

@@ -8,7 +8,7 @@ import streamlit as st
 
 from curation import TuneloopError
 from review_app import services as svc
-from review_app.state import dataset_picker, get_store, require_user
+from review_app.state import dataset_picker, get_store, require_user, show_flash
 
 
 def _charts(ev: dict) -> None:
@@ -36,6 +36,42 @@ def _charts(ev: dict) -> None:
                                                             tooltip=["labelled", "predicted", "count"]), width="stretch")
 
 
+def _generation(store, user, run_id: str) -> None:
+    """A generation (sft) run: its outputs' automatic checks, and generating them from the app."""
+    show_flash("gen_flash")
+    summ = svc.generation_summary(store, run_id)
+    if summ is None:
+        st.info("No outputs generated for this run yet.")
+    else:
+        cols = st.columns(3)
+        cols[0].metric("outputs", summ["outputs"])
+        cols[1].metric("passed the automatic checks", f"{summ['pass_rate']:.0%}")
+        cols[2].metric("failed", summ["outputs"] - summ["passed"])
+        failed = pl.DataFrame({"check": list(summ["failed"]), "outputs": list(summ["failed"].values())})
+        st.altair_chart(alt.Chart(failed).mark_bar().encode(x=alt.X("outputs:Q", title="outputs failing"),
+                                                            y=alt.Y("check:N", title=None), tooltip=["check", "outputs"]),
+                        width="stretch")
+        st.caption("Score the outputs (blind, side by side with another run) on the Rubric review page.")
+    if not user.can("reviewer"):
+        return
+    limit = st.number_input("Test prompts to answer", min_value=1, max_value=1000, value=50, step=10, key="gen_limit",
+                            help="Greedy generation, about 30 tokens/s for SmolLM2 on CPU.")
+    if st.button("Generate outputs for the test prompts", key="run_generate"):
+        bar = st.progress(0.0, text="loading the model")
+
+        def tick(stage: str, done: int, total: int) -> None:
+            bar.progress(done / max(total, 1), text=f"{stage}: {done} of {total}")
+
+        try:
+            res = svc.generate_outputs(store, user, run_id, limit=int(limit), progress=tick)
+        except TuneloopError as exc:
+            st.error(str(exc))
+        else:
+            st.session_state["gen_flash"] = ("success", f"{res['outputs']} outputs generated, {res['passed']} passed the "
+                                                        "automatic checks.")
+            st.rerun()
+
+
 def render() -> None:
     store, user = get_store(), require_user()
     dataset = dataset_picker(store)
@@ -56,6 +92,9 @@ def render() -> None:
     if not done:
         return
     run_id = st.selectbox("Run", done, key="run_pick")
+    if runs.filter(pl.col("id") == run_id)["task"][0] == "sft":
+        _generation(store, user, run_id)
+        return
     ev = svc.run_evaluation(store, run_id)
     if ev is None:
         st.info("This run has not been evaluated yet.")

@@ -111,3 +111,35 @@ def test_rubric_page_scores_blind_outputs_and_aggregates(runs_db):
     assert reviews[0]["comment"] == "too vague" and reviews[0]["example_id"] == 1
     assert at.dataframe[-1].value["mean"].tolist() == [2.0] * 5
 
+
+
+def test_runs_page_generates_outputs_of_a_generation_run_with_progress(runs_db, monkeypatch):
+    import evaluation
+
+    s = _store()
+    store_runs.insert_run(s, "gen-x", snapshot_id="x", dataset="banking77", task="sft", base_model="m", config={})
+    store_runs.finish_run(s, "gen-x", status="completed", metrics={}, path="/nowhere")
+    calls = []
+
+    def fake_generation(store, run_id, *, limit, progress):  # the generation itself is tested in test_rubric
+        calls.append((run_id, limit))
+        for i in range(limit):
+            progress("generating", i + 1, limit)
+        checks = [{"passed": True, "pii": []}, {"passed": False, "placeholders": ["{{Order Number}}"], "pii": []}]
+        se.replace_generations(store, run_id, pl.DataFrame({
+            "example_id": [1, 2], "prompt": ["p1", "p2"], "reference": ["r1", "r2"], "output": ["o1", "Your {{Order Number}}"],
+            "checks": [json.dumps(c) for c in checks]}))
+        return {"outputs": 2, "passed": 1}
+
+    monkeypatch.setattr(evaluation, "evaluate_generation", fake_generation)
+    at = _page(User("ana", "annotator"), "runs")
+    at.selectbox(key="run_pick").select("gen-x").run()
+    assert not at.exception and not [b for b in at.button if b.key == "run_generate"]  # reviewers generate
+    at = _page(User("rita", "reviewer"), "runs")
+    at.selectbox(key="run_pick").select("gen-x").run()
+    assert "No outputs generated" in at.info[0].value
+    at.number_input(key="gen_limit").set_value(2).run()
+    at.button(key="run_generate").click().run()
+    assert not at.exception and calls == [("gen-x", 2)]
+    assert at.success[0].value == "2 outputs generated, 1 passed the automatic checks."
+    assert [(m.label, m.value) for m in at.metric] == [("outputs", "2"), ("passed the automatic checks", "50%"), ("failed", "1")]
