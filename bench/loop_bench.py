@@ -22,6 +22,7 @@ Two models train each round: the evaluation layer's TF-IDF + logistic-regression
 logistic regression on frozen MiniLM embeddings (a LoRA round takes 7-13 minutes on 2 cores).
 
     python bench/loop_bench.py [--budget 500] [--noise 0.1] [--seeds 0,1,2]
+    python bench/loop_bench.py --seeds 0 --skip-previous --lora   # + LoRA rounds (~25 min, own section)
 """
 
 from __future__ import annotations
@@ -162,6 +163,11 @@ def one_seed(seed: int, args, train: pl.DataFrame, test: pl.DataFrame, names: li
         keep[eligible["id"].to_numpy()] = True
         res["held_out"], res["held_out_bad"] = int((~keep).sum()), int(bad_tr[~keep].sum())
         res["loop"], _, _ = fit_score(model_cls, keep, fixed[:n_tr])
+        if key == "tfidf":  # what the LoRA rounds reuse: texts, labels of each round, the held-out set
+            still = np.zeros(n_tr + n_val, dtype=bool)
+            still[list(still_open)] = True
+            out["_rounds"] = {"x_tr": x_tr, "x_val": x_val, "x_te": x_te, "y_te": y_te, "true": true_all, "noisy": noisy_all,
+                              "fixed": fixed, "held": still, "n_tr": n_tr}
         res["corrections_only"], _, _ = fit_score(model_cls, every, fixed[:n_tr])
         hold = np.ones(n_tr, dtype=bool)
         hold[flagged[flagged < n_tr]] = False
@@ -240,8 +246,8 @@ def report(results: list[dict], args, total_s: float) -> str:
                f"{', '.join(str(r[key]['held_out']) for r in results)}, of which corrupted "
                f"{', '.join(str(r[key]['held_out_bad']) for r in results)}.", ""]
     prev_bad = [r["tfidf"]["previous_bad"] for r in results if "previous_bad" in r["tfidf"]]
-    md += [f"- The check flagged {', '.join(str(r['flagged']) for r in results)} of the "
-           f"{r0['bad_tr'] + r0['bad_val']} corrupted (train + validation) examples' set; truly corrupted among the "
+    md += [f"- The check flagged {', '.join(str(r['flagged']) for r in results)} of the {r0['n_tr'] + r0['n_val']} "
+           f"training and validation examples ({r0['bad_tr'] + r0['bad_val']} corrupted); truly corrupted among the "
            f"flags: {', '.join(str(r['flagged_bad']) for r in results)}. Check time (out-of-fold on cached embeddings): "
            f"{np.mean([r['check_s'] for r in results]):.1f} s.",
            "- Why the previous selection recovered little: ranking the model's disagreements by its confidence in "
@@ -257,12 +263,66 @@ def report(results: list[dict], args, total_s: float) -> str:
     return "\n".join(md)
 
 
+def lora_rounds(rounds: dict, names: list[str], epochs: int) -> dict:
+    """Clean, round 1 and the loop's round 2 with the Tuneloop LoRA recipe (training.fit), using
+    the TF-IDF loop's surfaced items and held-out set of the same seed; validation (for early
+    stopping) carries the same labels as train in each round."""
+    import tempfile
+
+    from training import SnapshotData, TrainConfig
+    from training.fit import fit
+
+    n_tr = rounds["n_tr"]
+    ids = np.arange(len(rounds["true"]))
+    texts = rounds["x_tr"] + rounds["x_val"]
+    test = pl.DataFrame({"example_id": 10_000_000 + np.arange(len(rounds["x_te"])), "text": rounds["x_te"], "label": rounds["y_te"]})
+    cfg = TrainConfig.for_task("classification", epochs=epochs)
+    out = {}
+    for name, labels, held in (("clean", rounds["true"], None), ("round1", rounds["noisy"], None),
+                               ("loop", rounds["fixed"], rounds["held"])):
+        keep = np.ones(len(ids), dtype=bool) if held is None else ~held
+        frame = pl.DataFrame({"example_id": ids, "text": texts, "label": labels.tolist()})
+        tr = frame.filter(pl.Series(keep & (ids < n_tr)))
+        val = frame.filter(pl.Series(keep & (ids >= n_tr)))
+        snap = SnapshotData(f"loop-{name}", "banking77", "classification", names, {"train": tr, "validation": val, "test": test})
+        t0 = time.perf_counter()
+        with tempfile.TemporaryDirectory() as d:
+            res = fit(snap, cfg, Path(d) / "run")
+        out[name] = {"accuracy": res.test["accuracy"], "macro_f1": res.test["macro_f1"], "minutes": (time.perf_counter() - t0) / 60,
+                     "best_epoch": res.best_epoch, "train": tr.height}
+        print(f"LoRA {name}: {out[name]}", flush=True)
+    gap = out["clean"]["macro_f1"] - out["round1"]["macro_f1"]
+    out["loop_recovered"] = (out["loop"]["macro_f1"] - out["round1"]["macro_f1"]) / gap if gap > 0 else float("nan")
+    return out
+
+
+def lora_report(lo: dict, seed: int, epochs: int, args) -> str:
+    md = ["## Loop benchmark with LoRA rounds (`bench/loop_bench.py --lora`)", "",
+          f"Same data, noise and loop as the loop benchmark (seed {seed}: the TF-IDF row's 500 surfaced items and held-out "
+          f"set); each round trains the Tuneloop classification recipe (LoRA on MiniLM, {epochs} epochs, early stopping on "
+          "validation, which carries the round's labels).", "",
+          "| round | training examples | best epoch | test accuracy | test macro-F1 | minutes | share of the gap recovered |",
+          "|---|---|---|---|---|---|---|"]
+    for key, name in (("clean", "clean labels (reference)"), ("round1", "round 1: labels corrupted"),
+                      ("loop", "round 2: the loop")):
+        r = lo[key]
+        rec = f"{lo['loop_recovered']:.0%}" if key == "loop" else "-"
+        md.append(f"| {name} | {r['train']} | {r['best_epoch']} | {r['accuracy']:.4f} | {r['macro_f1']:.4f} | {r['minutes']:.1f} | {rec} |")
+    md += ["", f"- Target (>= 70% of the gap): **{'met' if lo['loop_recovered'] >= 0.7 else 'not met'}** "
+               f"({lo['loop_recovered']:.0%}); gap {lo['clean']['macro_f1'] - lo['round1']['macro_f1']:.4f} macro-F1."]
+    if args.note:
+        md.append(f"- {args.note}")
+    return "\n".join(md)
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--budget", type=int, default=500)
     ap.add_argument("--noise", type=float, default=0.1)
     ap.add_argument("--seeds", default="0,1,2")
     ap.add_argument("--skip-previous", action="store_true", help="Skip the previous selection (5 extra TF-IDF fits).")
+    ap.add_argument("--lora", action="store_true", help="Also train LoRA rounds (clean, round 1, loop) on the first seed.")
+    ap.add_argument("--lora-epochs", type=int, default=4)
     ap.add_argument("--note", default="", help="Appended to RESULTS.md (e.g. other jobs running).")
     args = ap.parse_args()
     t_all = time.perf_counter()
@@ -274,8 +334,14 @@ def main() -> None:
     print(f"embeddings: {len(vectors)} texts in {time.perf_counter() - t0:.0f} s", flush=True)
     results = [one_seed(int(s), args, train, test, names, vectors) for s in args.seeds.split(",")]
     md = report(results, args, time.perf_counter() - t_all)
-    write_section("loop_bench", md)
+    if not args.lora or len(results) > 1:  # a one-seed LoRA run leaves the three-seed table alone
+        write_section("loop_bench", md)
     print(md)
+    if args.lora:
+        lo = lora_rounds(results[0]["_rounds"], names, args.lora_epochs)
+        md = lora_report(lo, results[0]["seed"], args.lora_epochs, args)
+        write_section("loop_bench_lora", md)
+        print(md)
 
 
 if __name__ == "__main__":

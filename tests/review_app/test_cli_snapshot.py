@@ -30,7 +30,8 @@ def test_snapshot_create_export_diff_list_show(tmp_path, write, capsys):
     code, out, _ = run(capsys, db, "--json", "snapshot", "create", "--dataset", "d", "--name", "r2", "--seed", "3",
                        "--split", "0.5,0.25,0.25", "--pin-test", "r1", "--allow-flags", "pii_review,encoding")
     second = json.loads(out)
-    assert code == 0 and second["pinned_test"] == 4 and second["splits"]["test"] == 10
+    # the pinned test set is frozen; the rest is split 2:1 between train and validation (0.5 : 0.25)
+    assert code == 0 and second["pinned_test"] == 4 and second["splits"] == {"train": 24, "validation": 12, "test": 4}
 
     code, out, _ = run(capsys, db, "--json", "snapshot", "diff", "r1", "r2")
     diff = json.loads(out)
