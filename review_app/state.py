@@ -45,6 +45,18 @@ def dataset_picker(store: Store) -> str | None:
     return choice
 
 
+def open_page(title: str):
+    """The common top of a dataset page: store, signed-in user, the sidebar's dataset and the
+    title ``"<title> · <dataset>"``. Returns ``(store, user, dataset)``, or ``None`` when there
+    is no dataset yet (the picker has said so)."""
+    store, user = get_store(), require_user()
+    dataset = dataset_picker(store)
+    if not dataset:
+        return None
+    st.title(f"{title} · {dataset}")
+    return store, user, dataset
+
+
 _MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~:$^=])")
 
 

@@ -8,15 +8,14 @@ from curation import TuneloopError
 from curation import store_review as sr
 
 from review_app import services as svc
-from review_app.state import dataset_picker, get_store, require_user
+from review_app.state import get_store, open_page
 
 
 def render() -> None:
-    store, user = get_store(), require_user()
-    dataset = dataset_picker(store)
-    if not dataset:
+    page = open_page("Browse")
+    if page is None:
         return
-    st.title(f"Browse · {dataset}")
+    store, user, dataset = page
     c1, c2, c3 = st.columns(3)
     status = c1.selectbox("Status", ["(any)", "imported", "needs_review", "approved", "rejected"], key="b_status")
     labels = [lab for lab, _ in sr.label_frequencies(store, dataset)]

@@ -8,7 +8,7 @@ import streamlit as st
 
 from curation import TuneloopError
 from review_app import services as svc
-from review_app.state import dataset_picker, get_store, md_escape, require_user, run_action, show_flash
+from review_app.state import md_escape, open_page, run_action, show_flash
 
 
 def _resolve(flag_id: int, action: str, version: int) -> None:
@@ -16,11 +16,10 @@ def _resolve(flag_id: int, action: str, version: int) -> None:
 
 
 def render() -> None:
-    store, user = get_store(), require_user()
-    dataset = dataset_picker(store)
-    if not dataset:
+    page = open_page("Checks & coverage")
+    if page is None:
         return
-    st.title(f"Checks & coverage · {dataset}")
+    store, user, dataset = page
     show_flash("chk_flash")
     last = svc.last_check_run(store, dataset)
     st.caption(f"Last check run: {last['created_at']:%Y-%m-%d %H:%M} by {last['actor']}" if last

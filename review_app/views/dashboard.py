@@ -7,16 +7,14 @@ import polars as pl
 import streamlit as st
 
 from review_app import services as svc
-from review_app.state import dataset_picker, get_store, require_user
+from review_app.state import open_page
 
 
 def render() -> None:
-    store = get_store()
-    require_user()
-    dataset = dataset_picker(store)
-    if not dataset:
+    page = open_page("Dashboard")
+    if page is None:
         return
-    st.title(f"Dashboard · {dataset}")
+    store, _, dataset = page
     d = svc.dashboard(store, dataset)
     total = int(d.by_status["n"].sum()) if d.by_status.height else 0
     counts = dict(zip(d.by_status["key"].to_list(), d.by_status["n"].to_list()))

@@ -6,7 +6,7 @@ import streamlit as st
 
 from curation.dedup import list_groups
 from review_app import services as svc
-from review_app.state import dataset_picker, get_store, md_escape, require_user, run_action, show_flash
+from review_app.state import md_escape, open_page, run_action, show_flash
 
 PAGE = 10
 
@@ -16,11 +16,10 @@ def _do(fn, *args) -> None:
 
 
 def render() -> None:
-    store, user = get_store(), require_user()
-    dataset = dataset_picker(store)
-    if not dataset:
+    page = open_page("Duplicates")
+    if page is None:
         return
-    st.title(f"Duplicates · {dataset}")
+    store, user, dataset = page
     show_flash("dup_flash")
     page = st.session_state.setdefault("dup_page", 0)
     result = list_groups(store, dataset, limit=PAGE, offset=page * PAGE)

@@ -7,15 +7,14 @@ import streamlit as st
 from curation import TuneloopError
 from evaluation import CRITERIA
 from review_app import services as svc
-from review_app.state import dataset_picker, get_store, md_escape, require_user
+from review_app.state import md_escape, open_page
 
 
 def render() -> None:
-    store, user = get_store(), require_user()
-    dataset = dataset_picker(store)
-    if not dataset:
+    page = open_page("Rubric review")
+    if page is None:
         return
-    st.title(f"Rubric review · {dataset}")
+    store, user, dataset = page
     if not user.can("reviewer"):
         st.info("Rubric review is for reviewers.")
         return

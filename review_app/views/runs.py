@@ -8,7 +8,7 @@ import streamlit as st
 
 from curation import TuneloopError
 from review_app import services as svc
-from review_app.state import dataset_picker, get_store, require_user, show_flash
+from review_app.state import open_page, show_flash
 
 
 def _charts(ev: dict) -> None:
@@ -73,11 +73,10 @@ def _generation(store, user, run_id: str) -> None:
 
 
 def render() -> None:
-    store, user = get_store(), require_user()
-    dataset = dataset_picker(store)
-    if not dataset:
+    page = open_page("Runs")
+    if page is None:
         return
-    st.title(f"Runs · {dataset}")
+    store, user, dataset = page
     runs = svc.runs_table(store, dataset)
     if runs.height == 0:
         st.info("No runs yet: snapshot the approved examples, then `tuneloop train --snapshot ID`.")

@@ -6,15 +6,14 @@ import streamlit as st
 
 from curation import EXPORTERS, SnapshotConfig, TuneloopError, diff_snapshots, get_datasheet, list_snapshots, parse_split
 from review_app import services as svc
-from review_app.state import dataset_picker, get_store, require_user
+from review_app.state import open_page
 
 
 def render() -> None:
-    store, user = get_store(), require_user()
-    dataset = dataset_picker(store)
-    if not dataset:
+    page = open_page("Snapshots")
+    if page is None:
         return
-    st.title(f"Snapshots · {dataset}")
+    store, user, dataset = page
     if user.can("admin"):
         with st.expander("Create a snapshot of the approved examples", expanded=False):
             with st.form("snap_create"):
