@@ -56,6 +56,8 @@ def render() -> None:
 def _confirm(selected: dict[int, int], action: str, new_label: str | None) -> None:
     what = "approve" if action == "approve" else f"relabel as '{new_label}'"
     st.write(f"{what.capitalize()} {len(selected)} examples? Each change is recorded in their history.")
+    st.caption("Open flags stay open: an example with an open label_issue, label_conflict or pii_review flag stays "
+               "out of snapshots until the flag is decided in the queue or on the Checks page.")
     if st.button("Yes, do it", type="primary"):
         try:
             st.session_state["bulk_result"] = svc.bulk(get_store(), st.session_state["user"], selected, action, new_label)
