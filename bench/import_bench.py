@@ -53,8 +53,9 @@ def case(name: str, path: Path, db: Path, out: Path) -> dict:
     from curation import ColumnMap, Store, import_file
 
     t0 = time.perf_counter()
-    if name == "tuneloop":
-        with Store(db) as s:
+    if name.startswith("tuneloop"):
+        limit = name.partition("@")[2] or None  # "tuneloop@512MB": with TUNELOOP_MEMORY_LIMIT=512MB
+        with Store(db, memory_limit=limit) as s:
             res = import_file(s, path, "bench", columns=ColumnMap(label="label"), actor="bench")
             t1 = time.perf_counter()
             s.export_jsonl("bench", out)
@@ -117,8 +118,8 @@ def main() -> None:
         csv_path, pq_path = folder / "rows.csv", folder / "rows.parquet"
         size_mb = {"csv": csv_path.stat().st_size / 2**20, "parquet": pq_path.stat().st_size / 2**20}
         results = []
-        plan = [("tuneloop", csv_path), ("tuneloop", pq_path), ("duckdb-raw", csv_path), ("duckdb-raw", pq_path),
-                ("python-loop", csv_path)]
+        plan = [("tuneloop", csv_path), ("tuneloop", pq_path), ("tuneloop@512MB", csv_path), ("tuneloop@512MB", pq_path),
+                ("duckdb-raw", csv_path), ("duckdb-raw", pq_path), ("python-loop", csv_path)]
         for i, (name, path) in enumerate(plan):
             db, out = folder / f"s{i}.duckdb", folder / f"o{i}.jsonl"
             proc = subprocess.run([sys.executable, __file__, "--case", name, "--path", str(path), "--db", str(db),
@@ -131,6 +132,7 @@ def main() -> None:
                   f"peak {r['peak_rss_mb']:6.0f} MB", flush=True)
 
     label = {"tuneloop": "Tuneloop `import_file` + `export_jsonl`",
+             "tuneloop@512MB": "the same with `TUNELOOP_MEMORY_LIMIT=512MB` (DuckDB spills to disk)",
              "duckdb-raw": "DuckDB `read_csv`/`read_parquet` + COPY (no checks)",
              "python-loop": "Python `csv` + `executemany` (20k rows)"}
     lines = [

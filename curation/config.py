@@ -31,6 +31,11 @@ class Settings:
         default_factory=lambda: int(_env_float("TUNELOOP_CHUNK_ROWS", 250_000)),
         metadata={"help": "Rows per chunk when importing (bounds memory) (TUNELOOP_CHUNK_ROWS)."},
     )
+    memory_limit: str | None = field(
+        default_factory=lambda: os.environ.get("TUNELOOP_MEMORY_LIMIT") or None,
+        metadata={"help": "DuckDB memory limit, e.g. 2GB (TUNELOOP_MEMORY_LIMIT); beyond it DuckDB spills to disk. "
+                          "None = DuckDB's default (80% of RAM)."},
+    )
     lease_s: float = field(
         default_factory=lambda: _env_float("TUNELOOP_LEASE_SECONDS", 300.0),
         metadata={"help": "How long an item served to a reviewer stays reserved (TUNELOOP_LEASE_SECONDS)."},

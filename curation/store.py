@@ -101,6 +101,9 @@ class Store:
         Seconds to keep retrying while another process holds the file.
     read_only
         Open without write access (still refused while another process writes).
+    memory_limit
+        DuckDB's ``memory_limit`` (``"2GB"``); past it DuckDB spills to a temporary folder
+        beside the file. ``None``: DuckDB's default, 80% of RAM.
 
     Examples
     --------
@@ -109,11 +112,12 @@ class Store:
     []
     """
 
-    def __init__(self, path: str | os.PathLike = ":memory:", *, lock_wait_s: float = 3.0, read_only: bool = False):
+    def __init__(self, path: str | os.PathLike = ":memory:", *, lock_wait_s: float = 3.0, read_only: bool = False,
+                 memory_limit: str | None = None):
         self.path = str(path)
         if self.path != ":memory:":
             Path(self.path).parent.mkdir(parents=True, exist_ok=True)
-        self._con = self._connect(lock_wait_s, read_only)
+        self._con = self._connect(lock_wait_s, read_only, memory_limit)
         self._local = threading.local()
         # DuckDB's optimistic concurrency misses some write-write conflicts between threads
         # (measured: versioned updates interleaved with lease updates on the same row lost
@@ -124,11 +128,17 @@ class Store:
         else:
             self._check_version(self.schema_version())
 
-    def _connect(self, lock_wait_s: float, read_only: bool) -> duckdb.DuckDBPyConnection:
+    def _connect(self, lock_wait_s: float, read_only: bool, memory_limit: str | None) -> duckdb.DuckDBPyConnection:
         deadline = time.monotonic() + max(lock_wait_s, 0.0)
+        config = {"memory_limit": memory_limit} if memory_limit else {}
         while True:
             try:
-                return duckdb.connect(self.path, read_only=read_only)
+                return duckdb.connect(self.path, read_only=read_only, config=config)
+            except (duckdb.InvalidInputException, duckdb.ParserException, duckdb.ConversionException) as exc:
+                if memory_limit and "memory" in str(exc).lower():
+                    raise InvalidValue("memory limit (TUNELOOP_MEMORY_LIMIT)", memory_limit,
+                                       hint="give a size such as 2GB or 512MB") from None
+                raise
             except duckdb.IOException as exc:
                 msg = str(exc)
                 if "lock" not in msg.lower():

@@ -42,7 +42,7 @@ class Ctx:
     json: bool
 
     def store(self) -> Store:
-        return Store(self.db, lock_wait_s=settings().lock_wait_s)
+        return Store(self.db, lock_wait_s=settings().lock_wait_s, memory_limit=settings().memory_limit)
 
     def emit(self, data: dict, human: str | None = None) -> None:
         if self.json:

@@ -15,7 +15,7 @@ from .auth import User
 def get_store() -> Store:
     """One Store per app process: DuckDB allows one read-write process per file; sessions share
     it through per-thread cursors and the store's write lock."""
-    return Store(settings().db_path, lock_wait_s=settings().lock_wait_s)
+    return Store(settings().db_path, lock_wait_s=settings().lock_wait_s, memory_limit=settings().memory_limit)
 
 
 def current_user() -> User | None:

@@ -165,3 +165,14 @@ def test_import_then_export_returns_the_same_ids_texts_and_labels(tmp_path_facto
         s.export_jsonl("d", d / "out.jsonl")
     got = [json.loads(line) for line in (d / "out.jsonl").read_text(encoding="utf-8").splitlines()]
     assert [(g["id"], g["text"], g["label"]) for g in got] == list(zip(ids, [t for t, _ in rows], [lab for _, lab in rows]))
+
+
+def test_memory_limit_is_applied_and_a_bad_one_is_named(tmp_path, monkeypatch):
+    from curation import settings
+    from curation.errors import InvalidValue
+
+    with Store(tmp_path / "m.duckdb", memory_limit="256MB") as s:
+        assert s.cursor().execute("SELECT current_setting('memory_limit')").fetchall()[0][0] == "244.1 MiB"
+    monkeypatch.setenv("TUNELOOP_MEMORY_LIMIT", "lots")
+    with pytest.raises(InvalidValue, match=r"memory limit \(TUNELOOP_MEMORY_LIMIT\): 'lots' is not valid; give a size"):
+        Store(tmp_path / "m.duckdb", memory_limit=settings().memory_limit)
