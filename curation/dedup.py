@@ -4,7 +4,8 @@
 (``dup_edges``), and regroups: groups are connected components of all stored pairs plus
 reviewers' merges, minus their "not duplicates" splits. Each group keeps one canonical
 example; the others get ``duplicate_of``. Nothing is deleted. A group whose members carry
-different labels raises an open ``label_conflict`` flag (severity ``error``) per member.
+different labels raises an open ``label_conflict`` flag per member (severity ``error`` when exact
+duplicates disagree, ``warning`` when only near or semantic ones do).
 
 Reviewer decisions (:func:`split_group`, :func:`set_canonical`, :func:`merge_groups`) are
 kept in ``dedup_decisions`` and applied by every later run, so a run never undoes them.

@@ -35,7 +35,9 @@ from .store import Store, now
 # label_issue: likely mislabelled examples are held out rather than trained on (what cleanlab
 # calls pruning); bench/loop_bench.py measured it: with 500 reviews, holding out the flagged
 # rest recovered ~80% of the noise gap versus ~50% for the corrections alone.
-BLOCKING_CHECKS = ("pii_review", "label_conflict", "label_issue")
+# label_conflict blocks through its severity: ``error`` for exact duplicates with different
+# labels (certain), ``warning`` for near / semantic ones (often different intents on short texts).
+BLOCKING_CHECKS = ("pii_review", "label_issue")
 USAGE_KEYS = ("intended_use", "out_of_scope_use", "limitations")
 EXAMPLES_SHOWN = 20
 
@@ -114,7 +116,8 @@ def select_items(
     -------
     (eligible, excluded)
         ``excluded`` has columns id and reasons (list of str): ``duplicate`` (a non-canonical
-        member of a duplicate group), ``open_flag:<check>`` (an open blocking flag),
+        member of a duplicate group carrying its canonical's label; one labelled otherwise is
+        kept, its ``label_conflict`` flag decides), ``open_flag:<check>`` (an open blocking flag),
         ``missing_label`` / ``missing_content``.
     """
     allow = pl.Series(list(allow_flags), dtype=pl.String).implode()
@@ -137,14 +140,20 @@ def select_items(
     else:
         missing = pl.when(pl.col("label").is_null() | (pl.col("label") == "")).then(pl.lit(["missing_label"]))
         missing = missing.when(pl.col("text").is_null()).then(pl.lit(["missing_content"]))
+    dup = pl.col("duplicate_of").is_not_null()
+    if task != "generation" and "canonical_label" in frame.columns:
+        # a near / semantic "duplicate" labelled differently from its canonical is another
+        # example, not a copy (its group stays on one side of the split, so nothing leaks)
+        dup = dup & (pl.col("canonical_label").is_null() | pl.col("label").is_null()
+                     | (pl.col("label") == pl.col("canonical_label")))
     reasons = pl.concat_list(
-        pl.when(pl.col("duplicate_of").is_not_null()).then(pl.lit(["duplicate"])).otherwise(pl.lit([], pl.List(pl.String))),
+        pl.when(dup).then(pl.lit(["duplicate"])).otherwise(pl.lit([], pl.List(pl.String))),
         blocking,
         missing.otherwise(pl.lit([], pl.List(pl.String))),
     )
     marked = frame.with_columns(reasons=reasons)
     excluded = marked.filter(pl.col("reasons").list.len() > 0).select("id", "reasons")
-    eligible = marked.filter(pl.col("reasons").list.len() == 0).drop("reasons", "open_flags")
+    eligible = marked.filter(pl.col("reasons").list.len() == 0).drop("reasons", "open_flags", "canonical_label", strict=False)
     return eligible, excluded
 
 

@@ -210,29 +210,60 @@ _CONFLICT_SUGGESTION = (
 )
 
 
+def conflict_severity(cur: duckdb.DuckDBPyConnection, dataset: str, ids: list[int]) -> pl.DataFrame:
+    """``id, severity`` for conflicting examples: ``error`` when an *exact* duplicate (same
+    normalised text, through valid exact edges) carries another label — a certain conflict,
+    which blocks snapshots; ``warning`` when the conflict is only with near or semantic
+    duplicates. On short template-like texts (BANKING77: "How long does it take for a card /
+    transfer to arrive?") near groups join different intents, and 879 blocking flags there held
+    valid examples out of every snapshot.
+    """
+    from .dedup_algos import components
+
+    if not ids:
+        return pl.DataFrame(schema={"id": pl.Int64, "severity": pl.String})
+    with _registered(cur, "_sev_ids", pl.DataFrame({"id": ids}, schema={"id": pl.Int64})):
+        rows = cur.execute(
+            """SELECT d.a, d.b FROM dup_edges d
+               JOIN _sev_ids ia ON ia.id = d.a JOIN _sev_ids ib ON ib.id = d.b
+               JOIN examples ea ON ea.id = d.a AND ea.content_hash = d.hash_a
+               JOIN examples eb ON eb.id = d.b AND eb.content_hash = d.hash_b
+               WHERE d.dataset = ? AND d.method = 'exact'""", [dataset]).fetchall()
+        labels = dict(cur.execute("SELECT e.id, e.label FROM examples e JOIN _sev_ids i ON i.id = e.id").fetchall())
+    arr = np.asarray(ids, dtype=np.int64)
+    a = np.asarray([r[0] for r in rows], dtype=np.int64)
+    b = np.asarray([r[1] for r in rows], dtype=np.int64)
+    frame = pl.DataFrame({"id": arr, "twin": components(arr, a, b), "label": [labels.get(i) for i in ids]},
+                         schema={"id": pl.Int64, "twin": pl.Int64, "label": pl.String})
+    return frame.with_columns(
+        severity=pl.when(pl.col("label").n_unique().over("twin") > 1).then(pl.lit("error")).otherwise(pl.lit("warning"))
+    ).select("id", "severity")
+
+
 def sync_conflict_flags(cur: duckdb.DuckDBPyConnection, dataset: str, conflicts: pl.DataFrame) -> dict[str, int]:
     """Keep one open ``label_conflict`` flag per conflicting example; resolve those no longer in conflict.
 
-    ``conflicts`` has ``id``, ``group``, ``score``, ``detail``. Returns counts ``opened``,
-    ``kept`` and ``resolved``.
+    ``conflicts`` has ``id``, ``group``, ``score``, ``detail``. Severity per example from
+    :func:`conflict_severity`. Returns counts ``opened``, ``kept`` and ``resolved``.
     """
     frame = conflicts.select(
         id=pl.col("id").cast(pl.Int64), score=pl.col("score").cast(pl.Float64),
         detail=pl.concat_str([pl.lit("duplicate group "), pl.col("group").cast(pl.Utf8),
                               pl.lit(" has different labels: "), pl.col("detail")]),
     )
+    frame = frame.join(conflict_severity(cur, dataset, frame["id"].to_list()), on="id", how="left")
     ts = now()
     with _registered(cur, "_conf", frame):
         open_ids = "SELECT example_id FROM flags WHERE check_name = ? AND resolution IS NULL AND dataset = ?"
         kept = cur.execute(
-            """UPDATE flags SET score = c.score, detail = c.detail FROM _conf c
+            """UPDATE flags SET score = c.score, detail = c.detail, severity = c.severity FROM _conf c
                 WHERE flags.example_id = c.id AND flags.check_name = ? AND flags.resolution IS NULL""",
             [CONFLICT_CHECK],
         ).fetchall()
         kept_n = kept[0][0] if kept else 0
         opened = cur.execute(
             f"""INSERT INTO flags (id, example_id, dataset, check_name, severity, score, detail, suggestion, created_at)
-                SELECT nextval('flag_id_seq'), c.id, ?, ?, 'error', c.score, c.detail, ?, ?
+                SELECT nextval('flag_id_seq'), c.id, ?, ?, c.severity, c.score, c.detail, ?, ?
                 FROM _conf c WHERE c.id NOT IN ({open_ids}) ORDER BY c.id""",
             [dataset, CONFLICT_CHECK, _CONFLICT_SUGGESTION, ts, CONFLICT_CHECK, dataset],
         ).fetchall()

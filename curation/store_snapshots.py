@@ -24,7 +24,8 @@ def candidates(store: Store, dataset: str) -> pl.DataFrame:
     """Approved examples of ``dataset`` with their open flags, one row per example (sorted by id).
 
     Columns: id, external_id, version, text, prompt, response, label, source_id, dup_group,
-    duplicate_of, open_flags (list of ``{check, severity}`` structs of unresolved flags).
+    duplicate_of, canonical_label (the label of its canonical, for duplicates), open_flags (list
+    of ``{check, severity}`` structs of unresolved flags).
     """
     sql = """
         WITH f AS (
@@ -32,8 +33,8 @@ def candidates(store: Store, dataset: str) -> pl.DataFrame:
             FROM flags WHERE resolution IS NULL AND dataset = $dataset GROUP BY example_id
         )
         SELECT e.id, e.external_id, e.version, e.text, e.prompt, e.response, e.label, e.source_id,
-               e.dup_group, e.duplicate_of, coalesce(f.open_flags, []) AS open_flags
-        FROM examples e LEFT JOIN f ON f.example_id = e.id
+               e.dup_group, e.duplicate_of, c.label AS canonical_label, coalesce(f.open_flags, []) AS open_flags
+        FROM examples e LEFT JOIN f ON f.example_id = e.id LEFT JOIN examples c ON c.id = e.duplicate_of
         WHERE e.dataset = $dataset AND e.status = 'approved'
         ORDER BY e.id
     """

@@ -142,11 +142,22 @@ def test_label_conflict_flag_is_raised_once_per_member_and_resolved_when_the_gro
         "ORDER BY example_id").fetchall()
     group = planted.get_example(ids["n1"])["dup_group"]
     detail = f"duplicate group {group} has different labels: card_arrival ×1, card_delivery ×1"
-    assert flags == [(ids["n1"], "error", detail), (ids["n2"], "error", detail)]
+    assert flags == [(ids["n1"], "warning", detail), (ids["n2"], "warning", detail)]  # near duplicates only
     split_group(planted, "d", group, actor="rev", reason="different cards")
     open_ = planted.cursor().execute(
         "SELECT count(*) FROM flags WHERE check_name = 'label_conflict' AND resolution IS NULL").fetchall()[0][0]
     assert open_ == 0
+
+
+def test_exact_duplicates_with_different_labels_are_errors_near_ones_warnings(store, tmp_path):
+    rows = [("x1", EXACT[0], "card_arrival"), ("x2", EXACT[1], "card_delivery"),  # same text, two labels: certain
+            ("x3", EXACT[1] + " please help", "card_arrival")]                     # near the pair, its label agrees with x1
+    import_file(store, _write_csv(tmp_path / "x.csv", rows), "x", columns=ColumnMap(label="label"))
+    run_dedup(store, "x", DedupConfig(methods=("exact", "near"), near_threshold=0.5))
+    got = dict(store.cursor().execute(
+        "SELECT e.external_id, f.severity FROM flags f JOIN examples e ON e.id = f.example_id "
+        "WHERE f.check_name = 'label_conflict' AND f.resolution IS NULL").fetchall())
+    assert got == {"x1": "error", "x2": "error", "x3": "warning"}
 
 
 def test_export_gives_duplicate_of_as_the_canonicals_external_id(planted, tmp_path):

@@ -37,7 +37,7 @@ def planted(store, write):
     sql.set_duplicate(store, ids["ex03"], 200)  # a semantic group whose members both stay
     sql.set_duplicate(store, ids["ex04"], 200)
     sql.add_flag(store, ids["ex05"], "pii_review")
-    sql.add_flag(store, ids["ex06"], "label_conflict")
+    sql.add_flag(store, ids["ex06"], "label_conflict", "error")  # exact twins disagree
     sql.add_flag(store, ids["ex07"], "outlier", "warning")
     sql.add_flag(store, ids["ex08"], "pii_review", resolution="scrubbed")
     sql.add_flag(store, ids["ex09"], "encoding", "error")
@@ -262,3 +262,14 @@ def test_snapshot_frame_is_what_training_reads(store, write):
     assert meta["id"] == res.id and meta["labels"] == ["a", "b"]
     assert frame.columns == ["example_id", "split", "text", "prompt", "response", "label"]
     assert frame.height == 20 and set(frame["split"]) <= {"train", "validation", "test"}
+
+
+def test_a_duplicate_labelled_otherwise_than_its_canonical_is_kept_on_the_same_side(store, planted):
+    # ex13 (label b) joins ex01's group (label a) as a near duplicate: another example, not a copy
+    sql.set_duplicate(store, planted["ex13"], 100, duplicate_of=planted["ex01"])
+    res = create_snapshot(store, "d", SnapshotConfig(seed=1))
+    got = items(store, res.id)
+    assert "ex13" in got["external_id"].to_list() and "ex02" not in got["external_id"].to_list()
+    assert res.excluded["duplicate"] == 1  # ex02 carries ex01's label: still a copy
+    sides = got.filter(pl.col("external_id").is_in(["ex01", "ex13"]))["split"].unique().to_list()
+    assert len(sides) == 1  # the group stays on one side of the split
