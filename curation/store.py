@@ -638,6 +638,13 @@ class ImportSession:
         self._store.update_dataset(name, label_schema=schema, cur=self._cur)
 
 
+def equal_clauses(columns: dict[str, object]) -> tuple[list[str], list]:
+    """``col = ?`` clauses and their parameters for the ``columns`` whose value is not ``None``
+    (optional equality filters of list queries)."""
+    given = {c: v for c, v in columns.items() if v is not None}
+    return [f"{c} = ?" for c in given], list(given.values())
+
+
 def _json(value: dict | None) -> str | None:
     return None if value is None else json.dumps(value, ensure_ascii=False, default=str)
 

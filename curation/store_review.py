@@ -13,7 +13,7 @@ from datetime import timedelta
 import duckdb
 import polars as pl
 
-from .store import Store, now
+from .store import Store, equal_clauses, now
 
 QUEUE_STAGES = {"annotate": ("imported",), "review": ("needs_review",), "all": ("imported", "needs_review")}
 
@@ -32,13 +32,7 @@ class QueueFilter:
 
 def _common(dataset: str, label: str | None, flag: str | None, source_id: int | None) -> tuple[list[str], list]:
     """WHERE clauses shared by the queue and the browse page (table alias ``e``)."""
-    clauses, params = ["e.dataset = ?"], [dataset]
-    if label is not None:
-        clauses.append("e.label = ?")
-        params.append(label)
-    if source_id is not None:
-        clauses.append("e.source_id = ?")
-        params.append(source_id)
+    clauses, params = equal_clauses({"e.dataset": dataset, "e.label": label, "e.source_id": source_id})
     if flag is not None:
         clauses.append("EXISTS (SELECT 1 FROM flags f WHERE f.example_id = e.id AND f.resolution IS NULL AND f.check_name = ?)")
         params.append(flag)

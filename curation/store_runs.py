@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 
-from .store import Store, now
+from .store import Store, equal_clauses, now
 
 RUN_STATUSES = ("running", "completed", "failed")
 _COLS = "id, snapshot_id, dataset, task, base_model, status, config, metrics, path, error, created_at, finished_at"
@@ -50,13 +50,7 @@ def get_run(store: Store, run_id: str) -> dict | None:
 
 def list_runs(store: Store, *, snapshot_id: str | None = None, status: str | None = None, limit: int | None = None) -> list[dict]:
     """Runs, newest first, optionally of one snapshot and / or status (config and metrics decoded)."""
-    where, params = [], []
-    if snapshot_id is not None:
-        where.append("snapshot_id = ?")
-        params.append(snapshot_id)
-    if status is not None:
-        where.append("status = ?")
-        params.append(status)
+    where, params = equal_clauses({"snapshot_id": snapshot_id, "status": status})
     sql = f"SELECT {_COLS} FROM runs" + (" WHERE " + " AND ".join(where) if where else "") + " ORDER BY created_at DESC, id DESC"
     if limit is not None:
         sql += f" LIMIT {int(limit)}"
