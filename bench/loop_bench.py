@@ -48,6 +48,7 @@ from curation.checks import CheckConfig, label_issue_mask  # noqa: E402
 from curation.snapshots import select_items  # noqa: E402
 from evaluation import Baseline, classification_metrics, out_of_fold_probabilities, review_candidates  # noqa: E402
 from evaluation.metrics import choose_threshold  # noqa: E402
+from evaluation.scoring import in_label_order  # noqa: E402
 
 CACHE = Path(os.environ.get("TMPDIR", "/tmp")) / "tuneloop_loop_bench"
 
@@ -79,11 +80,7 @@ class Frozen:
 
     def probabilities(self, texts: list[str]) -> np.ndarray:
         got = self.clf.predict_proba(np.stack([self.vectors[t] for t in texts]))
-        out = np.zeros((len(texts), len(self.labels)), dtype=np.float32)
-        col = {lab: i for i, lab in enumerate(self.labels)}
-        for j, lab in enumerate(self.clf.classes_):
-            out[:, col[lab]] = got[:, j]
-        return out
+        return in_label_order(got, self.clf.classes_, self.labels)
 
 
 def embeddings(texts: list[str]) -> dict[str, np.ndarray]:

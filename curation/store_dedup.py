@@ -84,7 +84,7 @@ def replace_edges(store: Store, dataset: str, methods: list[str], edges: pl.Data
             )
 
 
-def load_edges(store: Store, dataset: str, cur: duckdb.DuckDBPyConnection | None = None) -> pl.DataFrame:
+def load_edges(store: Store | None, dataset: str, cur: duckdb.DuckDBPyConnection | None = None) -> pl.DataFrame:
     """Stored edges still valid: both examples exist with the content the edge was found on."""
     c = cur or store.cursor()
     return _frame(c, 
@@ -222,18 +222,13 @@ def conflict_severity(cur: duckdb.DuckDBPyConnection, dataset: str, ids: list[in
 
     if not ids:
         return pl.DataFrame(schema={"id": pl.Int64, "severity": pl.String})
+    exact = load_edges(None, dataset, cur).filter(
+        (pl.col("method") == "exact") & pl.col("a").is_in(ids) & pl.col("b").is_in(ids))
     with _registered(cur, "_sev_ids", pl.DataFrame({"id": ids}, schema={"id": pl.Int64})):
-        rows = cur.execute(
-            """SELECT d.a, d.b FROM dup_edges d
-               JOIN _sev_ids ia ON ia.id = d.a JOIN _sev_ids ib ON ib.id = d.b
-               JOIN examples ea ON ea.id = d.a AND ea.content_hash = d.hash_a
-               JOIN examples eb ON eb.id = d.b AND eb.content_hash = d.hash_b
-               WHERE d.dataset = ? AND d.method = 'exact'""", [dataset]).fetchall()
         labels = dict(cur.execute("SELECT e.id, e.label FROM examples e JOIN _sev_ids i ON i.id = e.id").fetchall())
     arr = np.asarray(ids, dtype=np.int64)
-    a = np.asarray([r[0] for r in rows], dtype=np.int64)
-    b = np.asarray([r[1] for r in rows], dtype=np.int64)
-    frame = pl.DataFrame({"id": arr, "twin": components(arr, a, b), "label": [labels.get(i) for i in ids]},
+    twin = components(arr, exact["a"].to_numpy(), exact["b"].to_numpy())
+    frame = pl.DataFrame({"id": arr, "twin": twin, "label": [labels.get(i) for i in ids]},
                          schema={"id": pl.Int64, "twin": pl.Int64, "label": pl.String})
     return frame.with_columns(
         severity=pl.when(pl.col("label").n_unique().over("twin") > 1).then(pl.lit("error")).otherwise(pl.lit("warning"))

@@ -70,13 +70,18 @@ class Baseline:
 
     def probabilities(self, texts: list[str]) -> np.ndarray:
         """Probabilities in the order of ``labels`` (0 for labels absent from the training data)."""
-        got = self.clf.predict_proba(self.vec.transform(texts))
-        out = np.zeros((len(texts), len(self.labels)), dtype=np.float32)
-        col = {l: i for i, l in enumerate(self.labels)}
-        for j, lab in enumerate(self.clf.classes_):
-            if lab in col:
-                out[:, col[lab]] = got[:, j]
-        return out
+        return in_label_order(self.clf.predict_proba(self.vec.transform(texts)), self.clf.classes_, self.labels)
+
+
+def in_label_order(probs: np.ndarray, classes, labels: list[str]) -> np.ndarray:
+    """A classifier's ``predict_proba`` columns (in ``classes`` order) rearranged to ``labels``;
+    labels the classifier never saw get probability 0, classes outside ``labels`` are dropped."""
+    out = np.zeros((probs.shape[0], len(labels)), dtype=np.float32)
+    col = {lab: i for i, lab in enumerate(labels)}
+    for j, lab in enumerate(classes):
+        if lab in col:
+            out[:, col[lab]] = probs[:, j]
+    return out
 
 
 def out_of_fold_probabilities(texts: list[str], y: list[str], labels: list[str], *, folds: int = 5, seed: int = 0) -> np.ndarray:
