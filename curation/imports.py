@@ -101,7 +101,9 @@ def import_file(
         raise BadInput("--dataset: give a dataset name")
     info = inspect_file(path)
     actor = actor or _os_user()
-    chunk_rows = chunk_rows or settings().chunk_rows
+    chunk_rows = settings().chunk_rows if chunk_rows is None else chunk_rows
+    if chunk_rows < 1:
+        raise InvalidValue("chunk_rows", chunk_rows, hint="give a whole number of rows of at least 1")
     file = str(path)
 
     with import_session(store) as session:
