@@ -78,6 +78,35 @@ class StoreBusy(TuneloopError):
         )
 
 
+class StoreNotFound(BadInput):
+    """``--db`` names no store, and the command only reads (it must not create one)."""
+
+    def __init__(self, path: str):
+        super().__init__(
+            f"{path}: no store here; check --db (or TUNELOOP_DB), or create one with: tuneloop --db {path} init"
+        )
+
+
+class NotAStore(BadInput):
+    """``--db`` names something that is not a DuckDB store file (a folder, a SQLite file, a zip, ...)."""
+
+    def __init__(self, path: str, what: str):
+        super().__init__(
+            f"{path}: {what}, not a Tuneloop store; give the path of a .duckdb store file with --db "
+            "(or create a new one with: tuneloop --db NEW_FILE init)"
+        )
+
+
+class StoreDamaged(TuneloopError):
+    """The store file is a DuckDB file that cannot be read (truncated or corrupt)."""
+
+    def __init__(self, path: str, detail: str):
+        super().__init__(
+            f"{path}: the store file is damaged ({detail}); nothing was changed: restore it from a backup, "
+            "or point --db at another file"
+        )
+
+
 class SchemaTooNew(TuneloopError):
     def __init__(self, path: str, found: int, known: int):
         super().__init__(
