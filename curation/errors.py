@@ -181,6 +181,13 @@ class ExportTargetExists(BadInput):
         super().__init__(f"--out {path}: already exists and is not empty; choose a new path or pass --overwrite")
 
 
+class UnsafeOutput(BadInput):
+    """An ``--out`` target that Tuneloop will not write over (see :mod:`curation.outputs`)."""
+
+    def __init__(self, path: object, why: str, todo: str):
+        super().__init__(f"--out {path}: {why}; {todo} (nothing was written or replaced)")
+
+
 class SnapshotCorrupted(TuneloopError):
     def __init__(self, snapshot_id: str):
         super().__init__(

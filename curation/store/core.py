@@ -157,13 +157,14 @@ class Store(ExportSql, UserSql):
         # updates), so every write in this process is serialised. Writes take milliseconds.
         self.write_lock = threading.RLock()
         try:
-            if not read_only:
-                self.migrate()
-            else:
-                self._check_version(self.schema_version())
+            current = self.schema_version()
         except duckdb.Error as exc:  # a file that opens but whose catalogue cannot be read
             self._con.close()
             raise StoreDamaged(self.path, _first_line(str(exc))) from None
+        if not read_only:
+            self.migrate()
+        else:
+            self._check_version(current)
 
     def _connect(self, lock_wait_s: float, read_only: bool, memory_limit: str | None) -> duckdb.DuckDBPyConnection:
         deadline = time.monotonic() + max(lock_wait_s, 0.0)
