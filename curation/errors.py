@@ -62,6 +62,19 @@ class DatasetNotFound(BadInput):
         )
 
 
+class InvalidName(BadInput):
+    """A dataset name that could not be used safely (in a path, a file name, a terminal)."""
+
+    def __init__(self, name: str, why: str):
+        super().__init__(
+            f"dataset name {name!r}: {why}; use at most {MAX_NAME_LENGTH} printable characters, without slashes "
+            "or backslashes, e.g. support-tickets"
+        )
+
+
+MAX_NAME_LENGTH = 64
+
+
 class ExampleNotFound(BadInput):
     def __init__(self, example_id: object):
         super().__init__(f"example {example_id} does not exist")

@@ -24,8 +24,10 @@ from pathlib import Path
 import duckdb
 
 from ..errors import (
+    MAX_NAME_LENGTH,
     DatasetNotFound,
     ExampleNotFound,
+    InvalidName,
     InvalidValue,
     NotAStore,
     SchemaTooNew,
@@ -101,6 +103,26 @@ def _check_store_file(path: Path, *, create: bool) -> None:
     if what is None:
         what = "an empty file" if not head else "another kind of file (no DuckDB header)"
     raise NotAStore(str(path), f"is {what}")
+
+
+def check_dataset_name(name: str) -> str:
+    """Refuse a dataset name that is unsafe where names end up: file and folder names, terminals.
+
+    Rules: 1 to ``MAX_NAME_LENGTH`` characters, all printable (no control characters, no NUL),
+    no ``/`` or ``\\``, not ``.`` or ``..``, no leading or trailing spaces. Raises
+    :class:`~curation.errors.InvalidName`; returns the name unchanged when it is fine.
+    """
+    if not isinstance(name, str) or not name.strip():
+        raise InvalidName(str(name), "is empty")
+    if len(name) > MAX_NAME_LENGTH:
+        raise InvalidName(name[:MAX_NAME_LENGTH] + "...", f"is {len(name)} characters long")
+    if not name.isprintable():
+        raise InvalidName(name, "holds a control or non-printable character")
+    if "/" in name or "\\" in name:
+        raise InvalidName(name, "holds a path separator")
+    if name in (".", "..") or name != name.strip():
+        raise InvalidName(name, "is '.' or '..' or starts or ends with a space")
+    return name
 
 
 @dataclass(frozen=True)
@@ -282,6 +304,8 @@ class Store(ExportSql, UserSql):
     def create_dataset(
         self, name: str, task: str, label_schema: LabelSchema | None = None, cur: duckdb.DuckDBPyConnection | None = None
     ) -> Dataset:
+        """Create a dataset; ``name`` must pass :func:`check_dataset_name`."""
+        check_dataset_name(name)
         if task not in TASKS:
             raise InvalidValue("--task", task, list(TASKS))
         schema = label_schema or LabelSchema(open=True)

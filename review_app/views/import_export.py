@@ -6,6 +6,7 @@ from __future__ import annotations
 import streamlit as st
 
 from curation import ColumnMap, ImportValidationError, TuneloopError
+from curation.outputs import safe_name
 
 from review_app import services as svc
 from review_app.state import get_store, require_user
@@ -54,10 +55,10 @@ def import_export() -> None:
     if names:
         name = st.selectbox("Dataset to export", names, key="exp_dataset")
         c1, c2 = st.columns(2)
-        c1.download_button("Download JSONL", svc.export_jsonl(store, user, name), file_name=f"{name}.jsonl",
+        c1.download_button("Download JSONL", svc.export_jsonl(store, user, name), file_name=f"{safe_name(name)}.jsonl",
                            mime="application/jsonl", key="exp_jsonl")
         c2.download_button("Download CSV (spreadsheet-safe)", svc.export_csv(store, user, name),
-                           file_name=f"{name}.csv", mime="text/csv", key="exp_csv")
+                           file_name=f"{safe_name(name)}.csv", mime="text/csv", key="exp_csv")
 
 
 import_export()
