@@ -9,6 +9,7 @@ from pathlib import Path
 
 from .config import settings
 from .errors import BadInput, ImportValidationError, InvalidValue, Problem
+from .io_types import check_value_types
 from .io import ColumnMap, RowChecker, inspect_file, iter_chunks, resolve_columns
 from .labels import LabelSchema
 from .store.core import TASKS, Store
@@ -130,6 +131,7 @@ def import_file(
             session.create_dataset(dataset, task, schema)
 
         mapping = resolve_columns(info, columns, task, schema)
+        check_value_types(info.path, info.fmt, file, mapping)
         checker = RowChecker(file, task, schema, mapping)
         done = 0
         for chunk in iter_chunks(info, chunk_rows):
