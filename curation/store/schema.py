@@ -309,5 +309,15 @@ MIGRATIONS: list[tuple[int, str, list[str]]] = [
     ),
 ]
 
+MIGRATIONS.append((
+    10,
+    "training runs: the process that runs them (pid, host) and its heartbeat, to fail runs whose process died",
+    [
+        "ALTER TABLE runs ADD COLUMN pid INTEGER",
+        "ALTER TABLE runs ADD COLUMN host VARCHAR",
+        "ALTER TABLE runs ADD COLUMN heartbeat_at TIMESTAMP",
+    ],
+))
+
 MIGRATIONS.sort(key=lambda m: m[0])  # branches append in any order; versions must apply in order
 LATEST = MIGRATIONS[-1][0]

@@ -154,6 +154,24 @@ def test_interrupted_run_is_marked_failed_not_half_registered(store, tmp_path, c
         load_run(store, row["id"])
 
 
+def test_sigterm_during_training_marks_the_run_failed(store, tmp_path, cls_snapshot, tiny_bert, monkeypatch):
+    import os
+    import signal
+
+    from training.runs import Terminated
+
+    def terminate(snap, config, out, **kw):
+        os.kill(os.getpid(), signal.SIGTERM)
+
+    monkeypatch.setattr("training.runs.fit", terminate)
+    before = signal.getsignal(signal.SIGTERM)
+    with pytest.raises(Terminated):
+        train(store, cls_snapshot, _cls_config(tiny_bert), runs_dir=tmp_path / "runs")
+    (row,) = store_runs.list_runs(store)
+    assert (row["status"], row["error"]) == ("failed", "terminated (SIGTERM)")
+    assert signal.getsignal(signal.SIGTERM) is before  # the handler is only there while training
+
+
 def test_crashing_run_raises_training_failed_and_is_marked_failed(store, tmp_path, cls_snapshot, tiny_bert, monkeypatch):
     def boom(*a, **kw):
         raise RuntimeError("out of memory")
@@ -196,7 +214,7 @@ def test_migration_6_adds_the_run_registry_columns(store):
     cols = [r[0] for r in store.cursor().execute(
         "SELECT column_name FROM information_schema.columns WHERE table_name = 'runs' ORDER BY ordinal_position").fetchall()]
     assert cols == ["id", "snapshot_id", "task", "config", "metrics", "path", "status", "created_at",
-                    "dataset", "base_model", "finished_at", "error"]
+                    "dataset", "base_model", "finished_at", "error", "pid", "host", "heartbeat_at"]
 
 
 def test_finish_run_changes_a_run_only_once(store):
