@@ -167,8 +167,9 @@ def _scan(p: Path, fmt: str, columns: list[str] | None = None) -> pl.LazyFrame:
     if fmt == "jsonl":
         # read as text: a column mixing whole numbers and booleans (a label 0 / true) is fine once
         # io_types has refused the values that are not text, whole numbers or booleans
-        overrides = {c: pl.String for c in columns} if columns else None
-        return pl.scan_ndjson(p, infer_schema_length=None, schema_overrides=overrides)
+        if columns:
+            return pl.scan_ndjson(p, schema={c: pl.String for c in columns})
+        return pl.scan_ndjson(p, infer_schema_length=None)
     return pl.scan_parquet(p)
 
 
@@ -177,12 +178,31 @@ def _columns(p: Path, fmt: str, name: str, newlines: int) -> tuple[list[str], in
         lf = _scan(p, fmt)
         cols = list(lf.collect_schema().names())
     except Exception as exc:  # noqa: BLE001 - turn any parser error into row-level problems
-        _fail_with_diagnosis(p, fmt, name, exc)
+        cols = _jsonl_keys(p) if fmt == "jsonl" else None
+        if cols is None:  # a column mixing objects, lists and numbers is fine here: io_types names the values
+            _fail_with_diagnosis(p, fmt, name, exc)
     if fmt == "parquet":
         approx = pl.scan_parquet(p).select(pl.len()).collect().item()
     else:
         approx = max(newlines - (1 if fmt == "csv" else 0), 0)
     return cols, approx
+
+
+def _jsonl_keys(p: Path) -> list[str] | None:
+    """The keys of a JSONL file in order of appearance, or None when a line is not a JSON object."""
+    keys: dict[str, None] = {}
+    with p.open(encoding="utf-8") as fh:
+        for line in fh:
+            if not line.strip():
+                continue
+            try:
+                rec = json.loads(line)
+            except json.JSONDecodeError:
+                return None
+            if not isinstance(rec, dict):
+                return None
+            keys.update(dict.fromkeys(rec))
+    return list(keys) or None
 
 
 def iter_chunks(info: FileInfo, chunk_rows: int) -> Iterator[pl.DataFrame]:
