@@ -116,6 +116,14 @@ class PiiConfig:
                 data[k] = tuple(data[k])
         return cls(**data)
 
+    def with_overrides(self, **changes) -> "PiiConfig":
+        """This config with the given fields replaced; ``None`` values keep the current setting.
+
+        >>> PiiConfig().with_overrides(allow_list=["Tuneloop"], workers=None).allow_list
+        ('Tuneloop',)
+        """
+        return PiiConfig.from_dict({**self.to_dict(), **{k: v for k, v in changes.items() if v is not None}})
+
     def detection_hash(self) -> str:
         """Hash of the settings that change what is detected (not speed settings)."""
         d = self.to_dict()
@@ -381,6 +389,13 @@ def fields_of(task: str) -> tuple[str, ...]:
     return ("prompt", "response") if task == "generation" else ("text",)
 
 
+def _require_admin(store, actor: str, what: str) -> None:
+    # TODO(#15): replace with curation.permissions.require(...) once the lead's `layout:` commit lands.
+    user = store.get_user(actor)
+    if user is None or user["role"] != "admin":
+        raise AdminOnly(what, actor)
+
+
 def get_pii_config(store, dataset: str) -> PiiConfig:
     """The dataset's scrubbing settings (``settings["pii"]``), defaults where unset."""
     return PiiConfig.from_dict(store.get_dataset(dataset).settings.get("pii"))
@@ -395,8 +410,8 @@ def set_pii_config(store, dataset: str, config: PiiConfig) -> PiiConfig:
 
 
 def scrub_dataset(store, dataset: str, *, actor: str, config: PiiConfig | None = None, keep_original: bool = False,
-                  force: bool = False, chunk: int = 512,
-                  progress: Callable[[int, int], None] | None = None) -> ScrubReport:
+                  force: bool = False, chunk: int = 512, progress: Callable[[int, int], None] | None = None,
+                  overrides: dict | None = None) -> ScrubReport:
     """Detect PII in every example of ``dataset`` and replace it in the stored text.
 
     Parameters
@@ -410,7 +425,7 @@ def scrub_dataset(store, dataset: str, *, actor: str, config: PiiConfig | None =
     config
         Settings to use and save with the dataset; default: the dataset's saved settings.
     keep_original
-        Keep every replaced value in ``pii_originals`` (admin only; the CLI checks the role).
+        Keep every replaced value in ``pii_originals``; ``actor`` must be an admin (else :class:`AdminOnly`).
         Without it, only the values of findings awaiting review are kept, until reviewed.
     force
         Scan examples already scrubbed with the same settings too (normally skipped by content hash).
@@ -418,6 +433,9 @@ def scrub_dataset(store, dataset: str, *, actor: str, config: PiiConfig | None =
         Examples detected and written per step (bounds memory).
     progress
         ``progress(done, total)`` in examples.
+    overrides
+        Settings changed on top of ``config`` (or the saved settings) by :meth:`PiiConfig.with_overrides`;
+        the result is saved with the dataset. ``None`` values change nothing.
 
     Warnings
     --------
@@ -426,7 +444,11 @@ def scrub_dataset(store, dataset: str, *, actor: str, config: PiiConfig | None =
     """
     from . import store_pii
 
+    if keep_original:
+        _require_admin(store, actor, "--keep-original")
     ds = store.get_dataset(dataset)
+    if overrides is not None:
+        config = (config or get_pii_config(store, dataset)).with_overrides(**overrides)
     if config is None:
         config = get_pii_config(store, dataset)
     else:

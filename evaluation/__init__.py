@@ -4,6 +4,7 @@ generation checks and rubric review, and the loop back into the review queue.
 Loads trained runs through :mod:`training`; all SQL is in :mod:`curation.store_evaluation`.
 """
 
+from .by_task import ReviewRequest, TaskEvaluation, evaluate_by_task
 from .errors import EvaluationDataError, InvalidEvaluationOption, NotEvaluated
 from .evaluate import (
     ESCALATE,
@@ -47,6 +48,7 @@ from .rubric import (
 from .scoring import Baseline, out_of_fold_probabilities, run_probabilities
 
 __all__ = [
+    "evaluate_by_task",
     "CRITERIA",
     "DISAGREES",
     "ESCALATE",
@@ -59,6 +61,8 @@ __all__ = [
     "InvalidEvaluationOption",
     "LoopbackResult",
     "NotEvaluated",
+    "ReviewRequest",
+    "TaskEvaluation",
     "aggregate",
     "blind_pair",
     "bootstrap_ci",
