@@ -42,9 +42,9 @@ from . import store_review as _review_sql
 from .agreement import agreement_report
 from .embeddings import DEFAULT_MODEL, Encoder, embed
 from .errors import BadInput, InvalidValue
+from .progress import Progress
 from .store import Dataset, Store
 
-Progress = Callable[[str, int, int], None]
 LABEL_METHODS = ("ours", "cleanlab", "naive")
 
 

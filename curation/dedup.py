@@ -15,7 +15,6 @@ kept in ``dedup_decisions`` and applied by every later run, so a run never undoe
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
@@ -33,11 +32,20 @@ from .dedup_algos import (
 )
 from .embeddings import DEFAULT_MODEL, Encoder, embed
 from .errors import ImportValidationError, InvalidValue, Problem
-from .minhash import BACKENDS, SHINGLES, band_params, candidate_pairs, estimated_jaccard, near_pairs, signatures, tokenize
+from .minhash import (
+    BACKENDS,
+    SHINGLES,
+    band_params,
+    candidate_pairs,
+    estimated_jaccard,
+    near_pairs,
+    signatures,
+    tokenize,
+)
+from .progress import Progress
 from .store import Store
 
 METHODS = ("exact", "near", "semantic")
-Progress = Callable[[str, int, int], None]
 
 
 def _no_progress(stage: str, done: int, total: int) -> None:
@@ -86,7 +94,7 @@ class DedupConfig:
             raise InvalidValue("max_neighbors / memory_mb", (self.max_neighbors, self.memory_mb), hint="both must be positive")
 
     @classmethod
-    def for_method(cls, method: str = "all", threshold: float | None = None, **kw) -> "DedupConfig":
+    def for_method(cls, method: str = "all", threshold: float | None = None, **kw) -> DedupConfig:
         """The CLI's ``--method`` and ``--threshold``: the threshold applies to the one method named.
 
         ``--threshold`` with ``all`` is refused: use ``near_threshold`` / ``semantic_threshold``.

@@ -14,7 +14,9 @@ from .store import TASKS, ImportCounts, SourceInfo, Store
 
 IMPORT_STATUSES = ("imported", "needs_review", "approved")
 
-Progress = Callable[[int, int | None], None]
+# TODO(#15): move to curation.progress.Progress (stage, done, total) together with its one other caller,
+# review_app/views/import_export.py (being split by another helper), which passes a (done, total) callback.
+RowsProgress = Callable[[int, int | None], None]
 
 
 @dataclass(frozen=True)
@@ -46,7 +48,7 @@ def import_file(
     actor: str | None = None,
     licence: str | None = None,
     note: str | None = None,
-    progress: Progress | None = None,
+    progress: RowsProgress | None = None,
     chunk_rows: int | None = None,
     _fail_after_insert: bool = False,
 ) -> ImportResult:

@@ -23,6 +23,7 @@ from dataclasses import asdict, dataclass, field
 import polars as pl
 
 from .errors import BadInput, InvalidValue
+from .progress import Progress
 
 ENTITIES = (
     "PERSON", "LOCATION", "EMAIL_ADDRESS", "PHONE_NUMBER", "CREDIT_CARD", "IBAN_CODE", "US_SSN", "IP_ADDRESS",
@@ -106,7 +107,7 @@ class PiiConfig:
         return {k: list(v) if isinstance(v, tuple) else v for k, v in asdict(self).items()}
 
     @classmethod
-    def from_dict(cls, data: dict | None) -> "PiiConfig":
+    def from_dict(cls, data: dict | None) -> PiiConfig:
         data = dict(data or {})
         unknown = sorted(set(data) - set(cls.__dataclass_fields__))
         if unknown:
@@ -116,7 +117,7 @@ class PiiConfig:
                 data[k] = tuple(data[k])
         return cls(**data)
 
-    def with_overrides(self, **changes) -> "PiiConfig":
+    def with_overrides(self, **changes) -> PiiConfig:
         """This config with the given fields replaced; ``None`` values keep the current setting.
 
         >>> PiiConfig().with_overrides(allow_list=["Tuneloop"], workers=None).allow_list
@@ -410,7 +411,7 @@ def set_pii_config(store, dataset: str, config: PiiConfig) -> PiiConfig:
 
 
 def scrub_dataset(store, dataset: str, *, actor: str, config: PiiConfig | None = None, keep_original: bool = False,
-                  force: bool = False, chunk: int = 512, progress: Callable[[int, int], None] | None = None,
+                  force: bool = False, chunk: int = 512, progress: Progress | None = None,
                   overrides: dict | None = None) -> ScrubReport:
     """Detect PII in every example of ``dataset`` and replace it in the stored text.
 
@@ -432,7 +433,7 @@ def scrub_dataset(store, dataset: str, *, actor: str, config: PiiConfig | None =
     chunk
         Examples detected and written per step (bounds memory).
     progress
-        ``progress(done, total)`` in examples.
+        ``progress("scrubbing", done, total)`` in examples.
     overrides
         Settings changed on top of ``config`` (or the saved settings) by :meth:`PiiConfig.with_overrides`;
         the result is saved with the dataset. ``None`` values change nothing.
@@ -469,6 +470,6 @@ def scrub_dataset(store, dataset: str, *, actor: str, config: PiiConfig | None =
             for r in res.replacements:
                 entities[r.entity] = entities.get(r.entity, 0) + 1
         if progress is not None:
-            progress(min(i + chunk, len(todo)), len(todo))
+            progress("scrubbing", min(i + chunk, len(todo)), len(todo))
     return ScrubReport(dataset, store.count_examples(dataset), len(todo), total.changed, total.findings,
                        total.flagged, total.stale, dict(sorted(entities.items())), config.to_dict())

@@ -7,7 +7,8 @@ unknown. Callers that only show one bar may ignore ``stage``.
 
 from __future__ import annotations
 
-from typing import Callable, Protocol
+from collections.abc import Callable
+from typing import Protocol
 
 
 class Progress(Protocol):
@@ -27,6 +28,11 @@ def in_stage(progress: Progress | None, stage: str) -> Callable[[int, int | None
     return lambda done, total: progress(stage, done, total)
 
 
+def relabel(progress: Progress, stage: str) -> Progress:
+    """``progress`` with every report shown under ``stage`` (a callee's step named as the caller's)."""
+    return lambda _stage, done, total: progress(stage, done, total)
+
+
 class RichProgress:
     """A rich progress bar on ``console`` (one bar per stage), used as ``with RichProgress(...) as tick``.
 
@@ -39,7 +45,12 @@ class RichProgress:
         self._label = label
         self._bar = None
         if enabled and console.is_terminal:
-            from rich.progress import BarColumn, MofNCompleteColumn, TextColumn, TimeElapsedColumn
+            from rich.progress import (
+                BarColumn,
+                MofNCompleteColumn,
+                TextColumn,
+                TimeElapsedColumn,
+            )
             from rich.progress import Progress as _Bar
 
             self._bar = _Bar(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),

@@ -23,7 +23,6 @@ from __future__ import annotations
 import json
 import resource
 import time
-from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 
 import numpy as np
@@ -33,11 +32,11 @@ from .dedup import DedupConfig, find_pairs
 from .dedup_algos import choose_canonical, dedup_keys, group
 from .errors import BadInput, ImportValidationError, InvalidValue, Problem
 from .pii import PiiConfig, fields_of, scrub_frame
+from .progress import Progress
 
 STEPS = ("exact", "near", "pii", "embed")
 ENGINES = ("local", "ray")
 SUCCESS = "_SUCCESS"
-Progress = Callable[[str, int, int], None]
 PII_DTYPE = pl.List(pl.Struct({"entity": pl.String, "field": pl.String, "start": pl.Int64, "end": pl.Int64}))
 
 

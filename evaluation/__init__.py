@@ -48,7 +48,6 @@ from .rubric import (
 from .scoring import Baseline, out_of_fold_probabilities, run_probabilities
 
 __all__ = [
-    "evaluate_by_task",
     "CRITERIA",
     "DISAGREES",
     "ESCALATE",
@@ -72,6 +71,7 @@ __all__ = [
     "classification_metrics",
     "compare_per_class",
     "coverage_curve",
+    "evaluate_by_task",
     "evaluate_generation",
     "evaluate_run",
     "expected_calibration_error",

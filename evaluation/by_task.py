@@ -31,7 +31,7 @@ class TaskEvaluation:
     loop: LoopbackResult | None = None
 
 
-def evaluate_by_task(store: Store, run_id: str, *, data: str | Path | None = None, config: EvalConfig = EvalConfig(),
+def evaluate_by_task(store: Store, run_id: str, *, data: str | Path | None = None, config: EvalConfig | None = None,
                      review: ReviewRequest | None = None, progress=None) -> TaskEvaluation:
     """Evaluate ``run_id`` the way its task needs, then (with ``review``) send errors to review.
 
@@ -49,6 +49,7 @@ def evaluate_by_task(store: Store, run_id: str, *, data: str | Path | None = Non
     """
     from training import get_run
 
+    config = config or EvalConfig()
     if get_run(store, run_id)["task"] == "sft":
         from .rubric import evaluate_generation
 

@@ -7,8 +7,15 @@ import typer
 
 from curation.config import os_user
 
-from .options import DatasetOpt, PromptColOpt, ResponseColOpt, TextColOpt, UserOpt, csv_list
-from .output import Ctx, joined, rows_progress, say
+from .options import (
+    DatasetOpt,
+    PromptColOpt,
+    ResponseColOpt,
+    TextColOpt,
+    UserOpt,
+    csv_list,
+)
+from .output import Ctx, joined, say
 
 
 def scrub(
@@ -33,7 +40,7 @@ def scrub(
     overrides = dict(allow_list=csv_list(allow), deny_list=csv_list(deny), review_below=review_below, workers=workers)
     with c.store() as store, c.progress(f"scrubbing {dataset}") as tick:
         rep = scrub_dataset(store, dataset, actor=user or os_user(), overrides=overrides, force=force,
-                            keep_original=keep_original, progress=rows_progress(tick))
+                            keep_original=keep_original, progress=tick)
     human = (f"'{dataset}': scanned {rep.scanned} of {rep.examples} examples, {rep.changed} changed, "
              f"{rep.findings} PII spans replaced ({joined(rep.entities) or 'none'}); {rep.flagged} flagged pii_review")
     if rep.stale:

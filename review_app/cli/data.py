@@ -7,7 +7,14 @@ import typer
 
 from curation import ColumnMap, LabelSchema, import_file
 
-from .options import DatasetOpt, OutPathOpt, PromptColOpt, ResponseColOpt, TextColOpt, UserOpt
+from .options import (
+    DatasetOpt,
+    OutPathOpt,
+    PromptColOpt,
+    ResponseColOpt,
+    TextColOpt,
+    UserOpt,
+)
 from .output import Ctx, rows_progress
 
 

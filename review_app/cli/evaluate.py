@@ -8,7 +8,7 @@ import typer
 from curation.config import os_user
 
 from .options import RunOpt, TextColOpt, UserOpt
-from .output import Ctx, quiet_transformers, rows_progress
+from .output import Ctx, quiet_transformers
 
 
 def evaluate(
@@ -89,7 +89,7 @@ def predict(
     c: Ctx = ctx.obj
     quiet_transformers()
     with c.store() as store, c.progress("predicting") as tick:
-        res = predict_file(store, run, file, out_file, text_col=text_col, threshold=threshold, progress=rows_progress(tick))
+        res = predict_file(store, run, file, out_file, text_col=text_col, threshold=threshold, progress=tick)
     c.emit(res, f"{res['rows']} predictions in {res['out']}; {res['abstained']} escalated to a human "
                 f"(confidence below {res['threshold']:.3f})")
 

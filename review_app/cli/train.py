@@ -12,7 +12,7 @@ from typing import Annotated, Optional
 
 import typer
 
-from .output import Ctx, err, quiet_transformers, rows_progress
+from .output import Ctx, err, quiet_transformers
 
 
 def _config_options() -> list[inspect.Parameter]:
@@ -52,7 +52,7 @@ def train(ctx: typer.Context, snapshot: str, runs_dir: Optional[Path], **options
                       highlight=False, markup=False)
 
     with c.store() as store, c.progress("training (steps)") as tick:
-        res = train_snapshot(store, snapshot, runs_dir=runs_dir, progress=rows_progress(tick), on_epoch=on_epoch,
+        res = train_snapshot(store, snapshot, runs_dir=runs_dir, progress=tick, on_epoch=on_epoch,
                              **options)
     d = res.to_dict()
     score = ", ".join(f"{k} {v:.4f}" for k, v in d["test"].items() if isinstance(v, float) and k != "perplexity")
