@@ -6,7 +6,7 @@ from pathlib import Path
 
 import typer
 
-from .output import Ctx, say
+from .output import Ctx, err, say
 
 
 def init(ctx: typer.Context) -> None:
@@ -26,7 +26,6 @@ def demo(ctx: typer.Context) -> None:
     Running it again adds nothing twice. Example: tuneloop demo
     """
     from ..demo import load_demo
-    from .output import err
 
     c: Ctx = ctx.obj
     with c.store() as store:

@@ -266,6 +266,7 @@ def test_rejecting_a_purged_high_confidence_finding_says_what_to_do(review_store
 def test_keep_original_keeps_values_in_the_vault_only(store, write, tmp_path):
     path = write("t.csv", "id,text,label\nt1,Write to dana@example.com please,x\n")
     import_file(store, path, "tk", task="classification")
+    store.add_user("adam", "admin", "not-a-real-hash")  # keep_original is admin-only in the library too
     scrub_dataset(store, "tk", actor="adam", keep_original=True)
     assert store._dicts("SELECT original, reason FROM pii_originals", []) == [
         {"original": "dana@example.com", "reason": "keep_original"}]
