@@ -22,8 +22,8 @@ from pathlib import Path
 import polars as pl
 
 from curation import Store, settings
-from curation import store_runs as sr
 from curation.progress import Progress
+from curation.store import runs as sr
 
 from .card import model_card
 from .config import TrainConfig

@@ -1,10 +1,10 @@
-"""Scrubbing options on top of the saved settings, and the admin-only --keep-original, in the library."""
+"""Scrubbing options on top of the saved settings (``overrides``), and the role check before anything is read."""
 
 from __future__ import annotations
 
 import pytest
 
-from curation import AdminOnly, PiiConfig, Store, get_pii_config, import_file, scrub_dataset
+from curation import PermissionDenied, PiiConfig, Store, get_pii_config, import_file, scrub_dataset
 
 
 def test_with_overrides_replaces_given_fields_and_keeps_the_rest():
@@ -27,6 +27,6 @@ def test_scrub_saves_overrides_on_top_of_the_saved_settings(tmp_path):
 def test_keep_original_is_refused_for_non_admins_before_anything_is_read(tmp_path):
     with Store(tmp_path / "s.duckdb") as store:
         store.add_user("ana", "reviewer", "not-a-real-hash")
-        for actor in ("ana", "nobody"):
-            with pytest.raises(AdminOnly, match=f"--keep-original is admin-only and user '{actor}' is not an admin"):
+        for actor, role in (("ana", "reviewer"), ("nobody", "unknown user")):
+            with pytest.raises(PermissionDenied, match=rf"user '{actor}' \({role}\) may not keep raw personal data"):
                 scrub_dataset(store, "no-such-dataset", actor=actor, keep_original=True)
