@@ -30,8 +30,10 @@ class Ctx:
     db: Path
     json: bool
 
-    def store(self) -> Store:
-        return Store(self.db, lock_wait_s=settings().lock_wait_s, memory_limit=settings().memory_limit)
+    def store(self, *, create: bool = False) -> Store:
+        """Open ``--db``. Only commands that create a store (init, demo, import) pass ``create``:
+        for any other, a mistyped path is "no store here", never a new empty store."""
+        return Store(self.db, lock_wait_s=settings().lock_wait_s, memory_limit=settings().memory_limit, create=create)
 
     def emit(self, data: dict, human: str | list[str] | None = None) -> None:
         """Print ``data`` as one JSON line with ``--json``, else ``human`` (lines joined by newlines)."""
