@@ -94,7 +94,7 @@ def crash_and_rerun(db: Path, args: list[str], queries: dict[str, str], rng: ran
     assert done.returncode == 0, done.stderr
     after = counts(copy, queries)
     copy.unlink()
-    at = rng.uniform(0.3, 1.0) * duration
+    at = rng.uniform(0.5, 1.0) * duration  # start-up (imports) takes the first part
     killed(db, args, at)
     now = counts(db, queries)
     if between_ok is None:
@@ -111,7 +111,9 @@ def test_killed_commands_leave_the_store_before_or_after_and_a_rerun_succeeds(tm
     db = tmp_path / "store.duckdb"
     assert cli(db, "init").returncode == 0
     data = tmp_path / "d.jsonl"
-    data.write_text(_rows(3000))
+    data.write_text(_rows(1500))
+    pii = tmp_path / "p.jsonl"
+    pii.write_text(_rows(120, start=5000))
 
     # import: all rows or none; the rerun adds nothing twice
     q_import = {"examples": "SELECT count(*) FROM examples", "revisions": "SELECT count(*) FROM revisions",
@@ -127,13 +129,14 @@ def test_killed_commands_leave_the_store_before_or_after_and_a_rerun_succeeds(tm
     assert {k: rerun[k] for k in ("edges", "assigned", "flags")} == {k: after[k] for k in ("edges", "assigned", "flags")}
 
     # scrub: one transaction per example, so per example: as before or as after
-    q_scrub = {"texts": "SELECT id, text FROM examples WHERE dataset = 'd' ORDER BY id"}
+    assert cli(db, "import", str(pii), "--dataset", "p").returncode == 0
+    q_scrub = {"texts": "SELECT id, text FROM examples WHERE dataset = 'p' ORDER BY id"}
 
     def per_example(before, now, after):
         for b, n, a in zip(before["texts"], now["texts"], after["texts"]):
             assert n in (b, a), f"example {n[0]} half scrubbed (seed {SEED}): {n[1]!r}"
 
-    after, rerun = crash_and_rerun(db, ["scrub", "--dataset", "d", "--user", "tester"], q_scrub, rng, per_example)
+    after, rerun = crash_and_rerun(db, ["scrub", "--dataset", "p", "--user", "tester"], q_scrub, rng, per_example)
     assert rerun == after
 
     # snapshot create: the snapshot and all its items, or nothing

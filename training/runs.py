@@ -111,12 +111,12 @@ def _beating(store: Store, run_id: str, progress: Progress | None) -> Progress:
     """Wrap ``progress`` so the run's heartbeat is refreshed at most every ``HEARTBEAT_S`` seconds."""
     last = [time.monotonic()]
 
-    def tick(done: int, total: int | None) -> None:
+    def tick(stage: str, done: int, total: int | None) -> None:
         if time.monotonic() - last[0] >= sr.HEARTBEAT_S:
             last[0] = time.monotonic()
             sr.heartbeat(store, run_id)
         if progress is not None:
-            progress(done, total)
+            progress(stage, done, total)
 
     return tick
 

@@ -78,3 +78,4 @@ def test_an_unknown_run_status_is_refused(store):
 
     with pytest.raises(InvalidValue, match=r"^--status: 'banana' is not valid \(choose one of: running, completed, failed\)$"):
         sr.list_runs(store, status="banana")
+

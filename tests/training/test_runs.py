@@ -242,3 +242,23 @@ def test_loaded_run_reproduces_its_test_predictions(store, tmp_path, cls_snapsho
         probs = torch.softmax(run.model(input_ids=enc["input_ids"], attention_mask=enc["attention_mask"]).logits, -1)
     assert [run.labels[i] for i in probs.argmax(-1).tolist()] == preds["predicted"].to_list()
     assert probs.max(-1).values.tolist() == pytest.approx(preds["confidence"].to_list(), abs=1e-5)
+
+
+def test_training_progress_refreshes_the_heartbeat_and_passes_reports_on(store, monkeypatch):
+    from datetime import timedelta
+
+    from curation.store.core import now
+    from training.runs import _beating
+
+    sr = store_runs
+
+    sr.insert_run(store, "r", snapshot_id="s", dataset="d", task="sft", base_model="/m", config={})
+    old = now() - timedelta(hours=2)
+    store.write("UPDATE runs SET heartbeat_at = ?", [old])
+    seen = []
+    monkeypatch.setattr(sr, "HEARTBEAT_S", 0.0)
+    tick = _beating(store, "r", lambda stage, done, total: seen.append((stage, done, total)))
+    tick("training (steps)", 1, 10)
+    assert seen == [("training (steps)", 1, 10)]
+    beat = store.cursor().execute("SELECT heartbeat_at FROM runs").fetchall()[0][0]
+    assert beat > old
