@@ -31,7 +31,9 @@ def require_user() -> User:
 
 def dataset_picker(store: Store) -> str | None:
     """The dataset chosen in the sidebar (remembered for the session)."""
-    names = store.list_datasets()
+    from review_app import services as svc
+
+    names = svc.list_datasets(store)
     if not names:
         st.info("No datasets yet: an admin can import one on the Import / export page, "
                 "or run `tuneloop demo` / `tuneloop import FILE --dataset NAME`.")
@@ -80,7 +82,7 @@ def highlight(text: str, spans: list[dict]) -> str:
 
 def run_action(flash_key: str, ok_message: str, fn, *args) -> None:
     """Button callback: ``fn(store, user, *args)``; remember a success or error message to show."""
-    from curation import TuneloopError
+    from review_app.services import TuneloopError
 
     try:
         fn(get_store(), st.session_state["user"], *args)

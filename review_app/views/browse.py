@@ -4,10 +4,8 @@ from __future__ import annotations
 
 import streamlit as st
 
-from curation import TuneloopError
-from curation import store_review as sr
-
 from review_app import services as svc
+from review_app.services import TuneloopError
 from review_app.state import get_store, open_page
 
 
@@ -18,20 +16,20 @@ def render() -> None:
     store, user, dataset = page
     c1, c2, c3 = st.columns(3)
     status = c1.selectbox("Status", ["(any)", "imported", "needs_review", "approved", "rejected"], key="b_status")
-    labels = [lab for lab, _ in sr.label_frequencies(store, dataset)]
-    label = c2.selectbox("Label", ["(any)", *labels], key="b_label")
-    flag = c3.selectbox("Open flag", ["(any)", *sr.open_flag_names(store, dataset)], key="b_flag")
+    options = svc.filter_options(store, dataset)
+    label = c2.selectbox("Label", ["(any)", *options.labels], key="b_label")
+    flag = c3.selectbox("Open flag", ["(any)", *options.flags], key="b_flag")
     c4, c5, c6 = st.columns(3)
-    sources = {f"{s['id']}: {s['file_name']}": s["id"] for s in store.list_sources(dataset)}
+    sources = options.sources
     source = c4.selectbox("Source", ["(any)", *sources], key="b_source")
-    annotator = c5.selectbox("Changed by", ["(any)", *[u["name"] for u in store.list_users()]], key="b_annotator")
+    annotator = c5.selectbox("Changed by", ["(any)", *options.users], key="b_annotator")
     search = c6.text_input("Search text", key="b_search")
-    frame = sr.browse(
+    frame = svc.browse(
         store, dataset, status=None if status == "(any)" else status, label=None if label == "(any)" else label,
         flag=None if flag == "(any)" else flag, source_id=None if source == "(any)" else sources[source],
-        annotator=None if annotator == "(any)" else annotator, search=search or None, limit=500,
+        annotator=None if annotator == "(any)" else annotator, search=search or None,
     )
-    st.caption(f"{frame.height} examples shown (at most 500)")
+    st.caption(f"{frame.height} examples shown (at most {svc.BROWSE_LIMIT})")
     event = st.dataframe(frame, key="b_table", on_select="rerun", selection_mode="multi-row", hide_index=True,
                          use_container_width=True)
     rows = event.selection.rows if event and event.selection else []

@@ -6,9 +6,8 @@ import json
 
 import streamlit as st
 
-from curation import TuneloopError
-
 from review_app import services as svc
+from review_app.services import TuneloopError
 from review_app.state import get_store, require_user
 
 
@@ -21,7 +20,7 @@ def render() -> None:
         st.caption("Enter an example id (shown on the queue and browse pages).")
         return
     try:
-        ex = store.get_example(int(example_id))
+        ex = svc.example(store, int(example_id))
     except TuneloopError as exc:
         st.error(str(exc))
         return

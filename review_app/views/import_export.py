@@ -5,9 +5,8 @@ from __future__ import annotations
 
 import streamlit as st
 
-from curation import ColumnMap, ImportValidationError, TuneloopError
-
 from review_app import services as svc
+from review_app.services import ColumnMap, ImportValidationError, TuneloopError
 from review_app.state import get_store, require_user
 
 
@@ -50,7 +49,7 @@ def import_export() -> None:
                    f"{res.skipped_existing + res.skipped_in_file} already there or repeated).")
 
     st.subheader("Export a dataset")
-    names = store.list_datasets()
+    names = svc.list_datasets(store)
     if names:
         name = st.selectbox("Dataset to export", names, key="exp_dataset")
         c1, c2 = st.columns(2)

@@ -8,28 +8,25 @@ from __future__ import annotations
 
 import streamlit as st
 
-from curation import StaleVersion, TuneloopError
-from curation import store_review as sr
-
 from review_app import services as svc
+from review_app.services import StaleVersion, TuneloopError
 from review_app.state import dataset_picker, get_store, highlight, md_escape, require_user
 
 KEYS_HELP = "**Keys** · `1`–`9` label · `L` save chosen label · `A` approve · `X` reject · `S` skip · `U` undo · `N` note"
 
 
-def _filters(store, user, dataset) -> sr.QueueFilter:
+def _filters(store, user, dataset) -> svc.QueueFilter:
     sb = st.sidebar
     stages = ["review", "annotate", "all"] if user.can("reviewer") else ["annotate"]
     stage = sb.radio("Queue", stages, horizontal=True, key="queue_stage",
                      help="review: labelled items awaiting approval · annotate: unlabelled items")
-    labels = [lab for lab, _ in sr.label_frequencies(store, dataset)]
-    label = sb.selectbox("Label", ["(any)", *labels], key="queue_label")
-    flags = sr.open_flag_names(store, dataset)
-    flag = sb.selectbox("Open flag", ["(any)", *flags], key="queue_flag")
-    sources = {f"{s['id']}: {s['file_name']}": s["id"] for s in store.list_sources(dataset)}
+    options = svc.filter_options(store, dataset)
+    label = sb.selectbox("Label", ["(any)", *options.labels], key="queue_label")
+    flag = sb.selectbox("Open flag", ["(any)", *options.flags], key="queue_flag")
+    sources = options.sources
     source = sb.selectbox("Source", ["(any)", *sources], key="queue_source")
     skipped = tuple(st.session_state.setdefault("skipped", {}).get(dataset, ()))
-    return sr.QueueFilter(stage=stage, label=None if label == "(any)" else label,
+    return svc.QueueFilter(stage=stage, label=None if label == "(any)" else label,
                           flag=None if flag == "(any)" else flag,
                           source_id=None if source == "(any)" else sources[source], exclude_ids=skipped)
 
@@ -73,7 +70,7 @@ def _act(action: str, example_id: int, version: int, *args) -> None:
         st.session_state["flash"] = ("success", f"{action}: example {example_id} saved.")
     except StaleVersion as exc:
         st.session_state["conflict"] = {"action": action, "id": example_id, "args": args, "theirs": exc.current_row,
-                                        "who": _last_actor(store, example_id)}
+                                        "who": svc.last_actor(store, example_id)}
     except TuneloopError as exc:
         st.session_state["flash"] = ("error", str(exc))
 
@@ -84,11 +81,6 @@ def _picked_label(example_id: int) -> str | None:
         values = [st.session_state.get(f"field_{example_id}_{f}") for f in fields]
         return ", ".join(values) if all(values) else None
     return st.session_state.get(f"pick_{example_id}")
-
-
-def _last_actor(store, example_id: int) -> str:
-    revs = store.revisions(example_id)
-    return revs[-1]["actor"] if revs else "someone"
 
 
 def _conflict_box() -> None:
@@ -235,9 +227,7 @@ def _pii_panel(item: svc.Item) -> None:
             fields = ["text"] if item.task == "classification" else ["prompt", "response"]
             field_name = st.selectbox("Missed personal data in", fields, key=f"pii_field_{item.id}")
             st.text_input("Exact text to replace", key=f"pii_value_{item.id}")
-            st.selectbox("Type", ["PERSON", "EMAIL_ADDRESS", "PHONE_NUMBER", "CREDIT_CARD", "STREET_ADDRESS",
-                                  "ORDER_NUMBER", "USERNAME", "LOCATION", "IBAN_CODE", "US_SSN", "IP_ADDRESS", "URL"],
-                         key=f"pii_entity_{item.id}")
+            st.selectbox("Type", svc.PII_ENTITIES, key=f"pii_entity_{item.id}")
             st.button("Replace it", key=f"pii_missed_{item.id}", on_click=_pii_act,
                       args=("missed", item.id, item.version, field_name))
 

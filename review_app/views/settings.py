@@ -6,9 +6,8 @@ import json
 
 import streamlit as st
 
-from curation import LabelSchema, TuneloopError
-
 from review_app import services as svc
+from review_app.services import LabelSchema, TuneloopError
 from review_app.state import dataset_picker, get_store, require_user
 
 
@@ -17,7 +16,7 @@ def settings_page() -> None:
     dataset = dataset_picker(store)
     if not dataset:
         return
-    ds = store.get_dataset(dataset)
+    ds = svc.get_dataset(store, dataset)
     st.title(f"Settings · {dataset}")
     with st.form("settings"):
         guidelines = st.text_area("Guidelines (Markdown): what good looks like", value=ds.guidelines, height=220,
