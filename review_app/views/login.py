@@ -5,7 +5,7 @@ from __future__ import annotations
 import streamlit as st
 
 from review_app import services as svc
-from review_app.state import get_store
+from review_app.state import get_store, sign_in
 
 
 def render() -> None:
@@ -17,7 +17,7 @@ def render() -> None:
         submitted = st.form_submit_button("Log in", type="primary")
     if submitted:
         try:
-            st.session_state["user"] = svc.log_in(get_store(), name, password)
+            sign_in(svc.log_in(get_store(), name, password))
         except svc.BadInput as exc:
             st.error(str(exc))
             return
