@@ -6,7 +6,7 @@ import streamlit as st
 
 from review_app import services as svc
 from review_app.services import SnapshotConfig, TuneloopError, parse_split
-from review_app.state import open_page
+from review_app.state import download_guard, open_page
 
 
 def render() -> None:
@@ -71,8 +71,9 @@ def render() -> None:
                     st.error(str(exc))
             prepared = st.session_state.get("snap_zip")
             if prepared:
-                st.download_button(f"Download {prepared[0]}", prepared[1], file_name=prepared[0],
-                                   mime="application/zip", key="snap_download")
+                data = prepared[1]
+                st.download_button(f"Download {prepared[0]}", download_guard(lambda: data), file_name=prepared[0],
+                                   mime="application/zip", key="snap_download", on_click="ignore")
 
 
 render()
