@@ -27,7 +27,7 @@ from curation import (  # noqa: F401 - the types pages pass in and catch
 )
 
 from ._common import ADMIN, ANNOTATOR, REVIEWER
-from .admin import create_user, get_dataset, list_datasets, list_users, roles, update_dataset_settings
+from .admin import create_user, get_dataset, list_datasets, list_users, roles, set_label_order, update_dataset_settings
 from .browse import BROWSE_LIMIT, BulkResult, browse, bulk, example, history
 from .checks import check_flags, coverage, last_check_run, resolve_check_flag, run_checks
 from .dashboard import Dashboard, agreement, dashboard
@@ -43,15 +43,19 @@ from .queue import (
     correct_response,
     default_stage,
     filter_options,
+    find_labels,
     label,
     label_choices,
     last_actor,
     load_item,
     next_item,
     note,
+    open_item,
     reject,
     resolve_flag,
     skip,
+    Undone,
+    pass_on,
     undo_last,
 )
 from .rubric import RubricItem, criteria, rubric_items, rubric_summary, submit_rubric
@@ -66,5 +70,5 @@ from .runs import (
     send_cell,
     send_run_errors,
 )
-from .session import log_in
+from .session import log_in, user_named
 from .snapshots import create_snapshot, datasheet, diff_snapshots, export_formats, list_snapshots, snapshot_download

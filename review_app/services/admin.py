@@ -7,6 +7,7 @@ from curation.store import ROLES
 
 from ..auth import User, add_user
 from ._common import ADMIN
+from .labels import check_label_order
 
 
 def get_dataset(store: Store, dataset: str) -> Dataset:
@@ -31,6 +32,16 @@ def update_dataset_settings(store: Store, user: User, dataset: str, *, guideline
         new_settings["required_annotations"] = required_annotations
     new_settings.update(extra or {})
     store.update_dataset(dataset, guidelines=guidelines, label_schema=label_schema, settings=new_settings)
+
+
+def set_label_order(store: Store, user: User, dataset: str, order: list[str]) -> list[str]:
+    """Fix which labels get the keys 1-9 (admin): ``order`` first, the rest of the schema after.
+    An empty list goes back to the schema's order. Returns the stored order."""
+    user.require(ADMIN, "change dataset settings")
+    ds = store.get_dataset(dataset)
+    cleaned = check_label_order(ds.label_schema, order)
+    store.update_dataset(dataset, settings={**ds.settings, "label_order": cleaned})
+    return cleaned
 
 
 def roles() -> list[str]:

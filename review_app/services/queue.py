@@ -17,6 +17,7 @@ from curation import store_review as sr
 
 from ..auth import User
 from ._common import ANNOTATOR, REVIEWER, check_label, required_annotations
+from .labels import label_candidates, label_order, search_labels
 
 QueueFilter = sr.QueueFilter
 
@@ -86,6 +87,13 @@ def next_item(store: Store, user: User, dataset: str, flt: QueueFilter | None = 
     return load_item(store, example_id, remaining=sr.queue_size(store, dataset, flt))
 
 
+def open_item(store: Store, user: User, example_id: int) -> Item:
+    """Open one item by id (a deep link, or "previous item"), without taking it from the queue.
+    Actions on it still check the role and the version shown."""
+    user.require(ANNOTATOR, "open items")
+    return load_item(store, example_id)
+
+
 def load_item(store: Store, example_id: int, remaining: int = 0) -> Item:
     ex = store.get_example(example_id)
     ds = store.get_dataset(ex["dataset"])
@@ -98,14 +106,21 @@ def load_item(store: Store, example_id: int, remaining: int = 0) -> Item:
 
 
 def label_choices(store: Store, dataset: str) -> list[str]:
-    """Every allowed label, most frequent first (the first nine get the keys 1-9)."""
+    """Every allowed label in key order (the first nine get the keys 1-9): the order an admin
+    set, else the schema's; never live counts, so a key means the same label all session and
+    for every user. A structured schema returns the labels in use (for filters and relabelling)."""
     ds = store.get_dataset(dataset)
-    freq = [lab for lab, _ in sr.label_frequencies(store, dataset)]
-    allowed = list(ds.label_schema.labels)
     if ds.label_schema.structured:
-        return freq
-    ordered = [lab for lab in freq if lab in allowed or ds.label_schema.open]
-    return ordered + [lab for lab in allowed if lab not in ordered]
+        return sorted(lab for lab, _ in sr.label_frequencies(store, dataset) if lab)
+    return label_order(store, dataset)
+
+
+def find_labels(store: Store, dataset: str, query: str, limit: int = 9) -> list[str]:
+    """Labels (or structured combinations) matching ``query``, best first; see :mod:`.labels`."""
+    ds = store.get_dataset(dataset)
+    in_use = [lab for lab, _ in sr.label_frequencies(store, dataset) if lab]
+    return search_labels(label_candidates(ds.label_schema, in_use if ds.label_schema.open or
+                                          ds.label_schema.structured else None), query, limit)
 
 
 # -- actions ---------------------------------------------------------------------------------
@@ -176,11 +191,27 @@ def approve(store: Store, user: User, example_id: int, version: int, new_label: 
 
 
 def reject(store: Store, user: User, example_id: int, version: int, reason: str | None = None) -> dict:
-    """Reject an example (reviewer and up); it never reaches a snapshot."""
+    """Reject an example (reviewer and up); it never reaches a snapshot. A dataset whose settings
+    have ``reject_reason_required`` refuses a reject without a reason."""
     user.require(REVIEWER, "reject examples")
+    if not (reason or "").strip() and store.get_dataset(store.get_example(example_id)["dataset"]).settings.get(
+            "reject_reason_required"):
+        raise BadInput("reason: this dataset asks for a reason when rejecting; write it in the note box, then reject")
     row = store.update_example(example_id, version, {"status": "rejected"}, actor=user.name, action="reject",
                                reason=reason,
                                also=lambda cur: sr.resolve_label_flags(cur, example_id, "reviewed: rejected", user.name))
+    sr.release(store, example_id, user.name)
+    return row
+
+
+def pass_on(store: Store, user: User, example_id: int, version: int) -> dict:
+    """Pass an item on to review as it is (annotator and up): a good response or label needs no
+    re-saving. Refused when there is nothing to pass on (an unlabelled classification item)."""
+    user.require(ANNOTATOR, "pass items on")
+    ex = store.get_example(example_id)
+    if not (ex["label"] or ex["response"]):
+        raise BadInput("pass on: the item has no label or response yet; choose one first")
+    row = store.update_example(example_id, version, {"status": "needs_review"}, actor=user.name, action="accept")
     sr.release(store, example_id, user.name)
     return row
 
@@ -199,19 +230,36 @@ def note(store: Store, user: User, example_id: int, version: int, text: str) -> 
     return store.update_example(example_id, version, {}, actor=user.name, action="note", reason=text.strip())
 
 
-def undo_last(store: Store, user: User, dataset: str) -> dict | None:
+@dataclass
+class Undone:
+    """What an undo undid: the example after the undo, the action undone and the fields restored."""
+
+    example: dict
+    action: str
+    restored: dict  # field -> value put back
+    replaced: dict  # field -> value the undone action had set
+
+    @property
+    def id(self) -> int:
+        return self.example["id"]
+
+
+def undo_last(store: Store, user: User, dataset: str, on_version: int | None = None) -> Undone | None:
     """Undo the user's last change in ``dataset`` as a new revision (never a deletion).
 
-    Raises :class:`StaleVersion` when someone changed the example after that action.
-    Returns the example after the undo, or ``None`` when there is nothing to undo.
+    Raises :class:`StaleVersion` when someone changed the example after that action; pass the
+    version they left as ``on_version`` to undo anyway, on top of their change ("apply mine").
+    Returns what was undone, or ``None`` when there is nothing to undo.
     """
     user.require(ANNOTATOR, "undo")
     rev = sr.last_undoable(store, user.name, dataset)
     if rev is None:
         return None
     before = json.loads(rev["before"]) if rev["before"] else {}
-    return store.update_example(rev["example_id"], rev["version"], before, actor=user.name, action="undo",
-                                reason=f"undo of revision {rev['id']}")
+    after = json.loads(rev["after"]) if rev["after"] else {}
+    row = store.update_example(rev["example_id"], on_version or rev["version"], before, actor=user.name,
+                               action="undo", reason=f"undo of revision {rev['id']}")
+    return Undone(row, rev["action"], before, after)
 
 
 def resolve_flag(store: Store, user: User, flag_id: int, resolution: str) -> dict:

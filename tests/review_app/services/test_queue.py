@@ -7,7 +7,7 @@ from collections import Counter
 
 import pytest
 
-from curation import BadInput, StaleVersion, import_file
+from curation import BadInput, LabelSchema, StaleVersion, import_file
 from curation import store_review as sr
 from review_app import services as svc
 from review_app.auth import User
@@ -76,8 +76,10 @@ def test_stale_save_shows_the_other_change(ds):
 
 def test_undo_is_a_new_revision(ds):
     svc.label(ds, ANA, 1, 1, "billing")
-    row = svc.undo_last(ds, ANA, "d")
-    assert (row["label"], row["status"], row["version"]) == (None, "imported", 3)
+    res = svc.undo_last(ds, ANA, "d")
+    assert (res.example["label"], res.example["status"], res.example["version"]) == (None, "imported", 3)
+    assert (res.id, res.action, res.replaced, res.restored) == (
+        1, "label", {"label": "billing", "status": "needs_review"}, {"label": None, "status": "imported"})
     assert [r["action"] for r in svc.history(ds, 1)] == ["import", "label", "undo"]
     assert svc.undo_last(ds, ANA, "d") is None  # nothing left to undo
 
@@ -85,9 +87,12 @@ def test_undo_is_a_new_revision(ds):
 def test_undo_refuses_when_someone_changed_the_example_since(ds):
     svc.label(ds, ANA, 1, 1, "billing")
     svc.approve(ds, RITA, 1, 2)
-    with pytest.raises(StaleVersion):
+    with pytest.raises(StaleVersion) as exc:
         svc.undo_last(ds, ANA, "d")
     assert ds.get_example(1)["status"] == "approved"
+    assert (exc.value.current_row["id"], svc.last_actor(ds, 1)) == (1, "rita")  # the right example and user
+    res = svc.undo_last(ds, ANA, "d", on_version=exc.value.current)  # "apply mine" on top of theirs
+    assert (res.example["label"], res.example["status"]) == (None, "imported")
 
 
 def test_note_and_correct_response(store, write):
@@ -147,11 +152,55 @@ def test_multi_annotator_dataset_collects_n_annotations_then_flags_disagreement(
     assert sorted(x["label"] for x in item.annotations) == ["billing", "login"]
 
 
-def test_label_choices_put_frequent_labels_first(ds):
+def test_label_keys_keep_the_schema_order_whatever_the_counts(ds):
     svc.label(ds, ANA, 1, 1, "shipping")
     svc.label(ds, ANA, 2, 1, "shipping")
     svc.label(ds, ANA, 3, 1, "login")
-    assert svc.label_choices(ds, "d") == ["shipping", "login", "billing"]
+    assert svc.label_choices(ds, "d") == ["billing", "login", "shipping"]
+
+
+def test_label_keys_follow_the_order_an_admin_set(ds):
+    assert svc.set_label_order(ds, ADAM, "d", ["shipping", " "]) == ["shipping"]
+    assert svc.label_choices(ds, "d") == ["shipping", "billing", "login"]
+    with pytest.raises(BadInput, match=r"label order: 'shiping' not in the label schema"):
+        svc.set_label_order(ds, ADAM, "d", ["shiping"])
+    with pytest.raises(BadInput, match=r"label order: 'login' listed more than once"):
+        svc.set_label_order(ds, ADAM, "d", ["login", "login"])
+    with pytest.raises(PermissionDenied, match="it needs the admin role"):
+        svc.set_label_order(ds, RITA, "d", [])
+
+
+def test_label_search_finds_labels_by_word_prefixes_and_typos(ds):
+    assert svc.find_labels(ds, "d", "ship")[0] == "shipping"
+    assert svc.find_labels(ds, "d", "biling")[0] == "billing"
+    assert svc.find_labels(ds, "d", "zzzz") == []
+
+
+def test_structured_labels_can_be_found_by_one_search(store, write):
+    schema = LabelSchema(fields=(("category", ("billing", "account")), ("component", ("web", "ios", "android")),
+                                 ("priority", ("low", "high"))))
+    import_file(store, write("s.csv", "id,text\ns1,the app crashes\n"), "s", label_schema=schema)
+    assert svc.find_labels(store, "s", "acc andr hi", limit=1) == ["account, android, high"]
+    assert svc.label(store, ANA, 1, 1, "account, android, high")["label"] == "account, android, high"
+
+
+def test_a_dataset_can_require_a_reason_to_reject(ds):
+    svc.update_dataset_settings(ds, ADAM, "d", extra={"reject_reason_required": True})
+    with pytest.raises(BadInput, match="reason: this dataset asks for a reason when rejecting"):
+        svc.reject(ds, RITA, 1, 1, "  ")
+    assert svc.reject(ds, RITA, 1, 1, "not a support request")["status"] == "rejected"
+
+
+def test_pass_on_sends_a_good_response_to_review_without_re_saving_it(store, write):
+    import_file(store, write("g.csv", "prompt,response\nhow to reset?,Click reset.\n"), "g")
+    row = svc.pass_on(store, ANA, 1, 1)
+    assert (row["status"], row["response"], row["version"]) == ("needs_review", "Click reset.", 2)
+    assert svc.history(store, 1)[-1]["action"] == "accept"
+
+
+def test_pass_on_refuses_an_item_with_nothing_to_pass_on(ds):
+    with pytest.raises(BadInput, match="pass on: the item has no label or response yet"):
+        svc.pass_on(ds, ANA, 1, 1)
 
 
 @pytest.mark.slow
