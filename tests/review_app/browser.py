@@ -63,6 +63,7 @@ def login(page, url: str, name: str, password: str, wait_for: str = "Example ") 
     page.get_by_label("Password", exact=True).fill(password)
     page.keyboard.press("Enter")
     page.get_by_text(wait_for).first.wait_for(timeout=60_000)
+    settle(page)  # the run after a login writes the session cookie
 
 
 def settle(page) -> None:
