@@ -13,7 +13,7 @@ import itertools
 import re
 
 from curation import BadInput, LabelSchema, Store
-from curation import store_review as sr
+from curation.store import review as sr
 
 MAX_COMBINATIONS = 20_000  # structured schemas larger than this are searched field by field
 _TOKEN = re.compile(r"[^\W_]+", re.UNICODE)
