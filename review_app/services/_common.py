@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 from curation import BadInput, Store
-from curation.store import ROLES
-
-ANNOTATOR, REVIEWER, ADMIN = ROLES
+from curation.permissions import ADMIN, ANNOTATOR, REVIEWER  # noqa: F401 - the one role ladder, re-exported
 
 
 def required_annotations(ds_settings: dict) -> int:

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 import polars as pl
 
 from curation import BadInput, StaleVersion, Store
-from curation import store_review as sr
+from curation.store import review as sr
 
 from ..auth import User
 from ._common import REVIEWER, check_label

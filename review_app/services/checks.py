@@ -6,8 +6,8 @@ import polars as pl
 
 from curation import CheckConfig, CoverageConfig, CoverageReport, Store, coverage_report
 from curation import checks as _checks
-from curation import store_checks as _store_checks
-from curation import store_review as sr
+from curation.store import checks as _store_checks
+from curation.store import review as sr
 
 from ..auth import User
 from ._common import REVIEWER

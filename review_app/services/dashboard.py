@@ -7,7 +7,7 @@ from dataclasses import dataclass
 import polars as pl
 
 from curation import Store, agreement_report
-from curation import store_review as sr
+from curation.store import review as sr
 
 
 @dataclass

@@ -9,7 +9,7 @@ from dataclasses import replace
 from pathlib import Path
 
 from curation import ColumnMap, ImportValidationError, Store, import_file
-from curation import store_review as sr
+from curation.store import review as sr
 
 from ..auth import User
 from ._common import ADMIN

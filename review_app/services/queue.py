@@ -13,7 +13,7 @@ from collections import Counter
 from dataclasses import asdict, dataclass, field
 
 from curation import BadInput, LabelSchema, Store, example_findings, settings
-from curation import store_review as sr
+from curation.store import review as sr
 
 from ..auth import User
 from ._common import ANNOTATOR, REVIEWER, check_label, required_annotations

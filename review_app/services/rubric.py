@@ -26,7 +26,7 @@ class RubricItem:
 def rubric_items(store: Store, user: User, run_a: str, run_b: str | None = None) -> list[RubricItem]:
     """Generated outputs to score, blind: with two runs each prompt shows both outputs in a
     stable random order per example (reviewer)."""
-    from curation import store_evaluation as se
+    from curation.store import evaluation as se
     from evaluation.rubric import blind_pair
 
     user.require(REVIEWER, "score generated outputs")
@@ -53,7 +53,7 @@ def submit_rubric(store: Store, user: User, run_id: str, example_id: int, scores
 
 def rubric_summary(store: Store, run_ids: list[str]) -> pl.DataFrame:
     """Mean score per run and criterion with inter-reviewer agreement (Krippendorff's alpha)."""
-    from curation import store_evaluation as se
+    from curation.store import evaluation as se
     from evaluation import aggregate
 
     return aggregate(se.rubric_reviews(store, run_ids))

@@ -17,7 +17,7 @@ from ._common import REVIEWER
 
 def runs_table(store: Store, dataset: str) -> pl.DataFrame:
     """Completed and failed runs of ``dataset``, newest first, with test macro-F1 when evaluated."""
-    from curation import store_evaluation as se
+    from curation.store import evaluation as se
     from training import list_runs
 
     frame = list_runs(store).filter(pl.col("dataset") == dataset)
@@ -27,7 +27,7 @@ def runs_table(store: Store, dataset: str) -> pl.DataFrame:
 
 def run_evaluation(store: Store, run_id: str) -> dict | None:
     """The latest test-split evaluation summary of a run (``None`` before ``evaluate``)."""
-    from curation import store_evaluation as se
+    from curation.store import evaluation as se
 
     return se.get_evaluation(store, run_id)[0]
 
@@ -53,7 +53,7 @@ def generate_outputs(store: Store, user: User, run_id: str, *, limit: int = 50, 
 
 def generation_summary(store: Store, run_id: str) -> dict | None:
     """The automatic checks' summary of a run's stored outputs (``None`` before any were generated)."""
-    from curation import store_evaluation as se
+    from curation.store import evaluation as se
     from evaluation.rubric import summarize_checks
 
     gens = se.generations(store, run_id)
@@ -82,7 +82,7 @@ def send_cell(store: Store, user: User, run_id: str, predicted: str, labelled: s
 
 def rounds(store: Store, dataset: str) -> list[dict]:
     """The loop as rounds: snapshot -> run -> metrics -> corrections -> next snapshot, oldest first."""
-    from curation import store_evaluation as se
+    from curation.store import evaluation as se
 
     out = []
     for r in se.evaluated_runs(store, dataset):

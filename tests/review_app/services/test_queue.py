@@ -8,7 +8,7 @@ from collections import Counter
 import pytest
 
 from curation import BadInput, StaleVersion, import_file
-from curation import store_review as sr
+from curation.store import review as sr
 from review_app import services as svc
 from review_app.auth import User
 from review_app.errors import PermissionDenied
