@@ -126,7 +126,11 @@ def find_labels(store: Store, dataset: str, query: str, limit: int = 9) -> list[
 # -- actions ---------------------------------------------------------------------------------
 def label(store: Store, user: User, example_id: int, version: int, new_label: str, note: str | None = None) -> dict:
     """Label an item (annotator and up). With N required annotations the label is recorded as an
-    annotation; once N are in, the majority becomes the label and disagreements are flagged."""
+    annotation; once N are in, the majority becomes the label and disagreements are flagged.
+
+    Only a label given while the item awaits annotation (status ``imported``) counts as an
+    annotation: relabelling an item already labelled (e.g. a reviewer's correction) is a
+    revision, not a second opinion, so it does not enter the agreement statistics."""
     user.require(ANNOTATOR, "label examples")
     ex = store.get_example(example_id)
     check_label(store, ex["dataset"], new_label)
@@ -145,7 +149,8 @@ def label(store: Store, user: User, example_id: int, version: int, new_label: st
             flag = ("disagreement", ", ".join(f"{lab}: {c}" for lab, c in votes.most_common()))
 
     def also(cur) -> None:
-        sr.upsert_annotation(cur, example_id, user.name, new_label, None, note)
+        if ex["status"] == "imported":
+            sr.upsert_annotation(cur, example_id, user.name, new_label, None, note)
         if flag:
             sr.add_flag(cur, example_id, ex["dataset"], flag[0], "warning", None,
                         f"annotators disagree ({flag[1]}); a reviewer adjudicates", changes["label"])

@@ -269,3 +269,10 @@ def test_four_annotators_500_actions_no_lost_updates_no_double_serving(store, wr
     for example_id in range(1, 41):
         ex = store.get_example(example_id)
         assert ex["version"] == len(store.revisions(example_id))
+
+
+def test_a_reviewers_relabel_is_not_a_second_annotation(ds):
+    svc.label(ds, ANA, 1, 1, "billing")
+    svc.label(ds, RITA, 1, 2, "login")  # a correction of a labelled item
+    assert [(a["annotator"], a["label"]) for a in sr.annotations(ds, 1)] == [("ana", "billing")]
+    assert svc.dashboard(ds, "d").agreement == {"items": 0}
