@@ -17,10 +17,11 @@ BROWSE_LIMIT = 500
 
 def browse(store: Store, dataset: str, *, status: str | None = None, label: str | None = None,
            flag: str | None = None, source_id: int | None = None, annotator: str | None = None,
-           search: str | None = None, limit: int = BROWSE_LIMIT) -> pl.DataFrame:
-    """Examples of ``dataset`` matching every given filter (``None`` = any), at most ``limit``."""
+           search: str | None = None, limit: int = BROWSE_LIMIT, offset: int = 0) -> pl.DataFrame:
+    """Examples of ``dataset`` matching every given filter (``None`` = any), by id, ``limit`` rows
+    from ``offset``."""
     return sr.browse(store, dataset, status=status, label=label, flag=flag, source_id=source_id,
-                     annotator=annotator, search=search, limit=limit)
+                     annotator=annotator, search=search, limit=limit, offset=offset)
 
 
 @dataclass

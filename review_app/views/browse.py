@@ -33,13 +33,23 @@ def render() -> None:
                  flag=None if flag == "(any)" else flag, source_id=None if source == "(any)" else sources[source],
                  annotator=None if annotator == "(any)" else annotator, search=search or None)
     shown = st.session_state.get("b_shown")
-    refresh = st.button("Refresh the table", key="b_refresh")
-    if refresh or shown is None or shown[0] != (dataset, query):
-        shown = ((dataset, query), svc.browse(store, dataset, **query))
+    if shown is not None and shown[0][:2] != (dataset, query):
+        st.session_state["b_page"] = 0  # new filters: back to the first page
+    page = st.session_state.setdefault("b_page", 0)
+    c7, c8, c9 = st.columns([2, 1, 1])
+    refresh = c7.button("Refresh the table", key="b_refresh")
+    if c8.button("Previous rows", key="b_prev", disabled=page == 0):
+        page = st.session_state["b_page"] = page - 1
+    if c9.button("Next rows", key="b_next", disabled=shown is not None and shown[1].height < svc.BROWSE_LIMIT):
+        page = st.session_state["b_page"] = page + 1
+    if refresh or shown is None or shown[0] != (dataset, query, page):
+        shown = ((dataset, query, page), svc.browse(store, dataset, **query, offset=page * svc.BROWSE_LIMIT))
         st.session_state["b_shown"] = shown
         st.session_state["b_table_gen"] = st.session_state.get("b_table_gen", 0) + 1  # a new table: no selection
     frame = shown[1]
-    st.caption(f"{frame.height} examples shown (at most {svc.BROWSE_LIMIT}) · as loaded; Refresh to see later changes")
+    first = page * svc.BROWSE_LIMIT
+    st.caption(f"{frame.height} examples shown (at most {svc.BROWSE_LIMIT}; rows {first + 1}–{first + frame.height}) "
+               "· as loaded; Refresh to see later changes")
     event = st.dataframe(frame, key=f"b_table_{st.session_state['b_table_gen']}", on_select="rerun",
                          selection_mode="multi-row", hide_index=True, use_container_width=True)
     rows = event.selection.rows if event and event.selection else []

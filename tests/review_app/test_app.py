@@ -155,7 +155,7 @@ def test_browse_page_filters_and_searches(db):
     at = page_as(User("rita", "reviewer"), "browse")
     assert at.title[0].value == "Browse · d"
     at.text_input(key="b_search").input("log in").run()
-    assert at.caption[0].value.startswith("1 examples shown (at most 500)")
+    assert at.caption[0].value.startswith("1 examples shown (at most 500; rows 1–1)")
     assert at.dataframe[0].value["external_id"].tolist() == ["t2"]
 
 
