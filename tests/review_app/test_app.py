@@ -237,3 +237,19 @@ def test_checks_page_shows_coverage_and_resolves_a_flag(db):
     assert at.success[0].value.endswith("accept saved.")
     with _store() as s:
         assert s.get_example(1)["label"] == "billing"
+
+
+def test_sft_editor_shows_a_diff_resets_and_passes_a_good_response_on(db):
+    at = AppTest.from_file(APP, default_timeout=30)
+    at.session_state["user"] = User("ana", "annotator")
+    at.session_state["dataset"] = "gen"
+    at.run()
+    at.text_area(key=k(at, "resp")).input("Click reset, then check your e-mail.").run()
+    diff = next(h.proto.body for h in at.get("html") if "<ins" in h.proto.body)
+    assert "then check your e-mail." in diff
+    at.button(key=k(at, "reset_resp")).click().run()
+    assert at.text_area(key=k(at, "resp")).value == "Click reset."
+    at.button(key=k(at, "accept")).click().run()
+    with _store(at) as s:
+        ex = s.get_example(4)
+    assert (ex["response"], ex["status"], s.revisions(4)[-1]["action"]) == ("Click reset.", "needs_review", "accept")
