@@ -253,3 +253,16 @@ def test_sft_editor_shows_a_diff_resets_and_passes_a_good_response_on(db):
     with _store(at) as s:
         ex = s.get_example(4)
     assert (ex["response"], ex["status"], s.revisions(4)[-1]["action"]) == ("Click reset.", "needs_review", "accept")
+
+
+def test_deep_link_opens_the_item_and_previous_walks_back(db):
+    at = AppTest.from_file(APP, default_timeout=30)
+    at.session_state["user"] = User("ana", "annotator")
+    at.session_state["dataset"] = "d"
+    at.query_params["item"] = "3"
+    at.run()
+    assert at.caption[0].value.startswith("Example 3 · t3") and "opened from your history or a link" in at.caption[0].value
+    at.button(key=k(at, "lab_1")).click().run()  # acting on it goes back to the queue
+    assert at.caption[0].value.startswith("Example 1") and "1 done this session" in at.caption[0].value
+    at.button(key=k(at, "prev")).click().run()
+    assert at.caption[0].value.startswith("Example 3")
