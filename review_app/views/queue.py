@@ -92,7 +92,7 @@ def _run(store, user, action: str, example_id: int, version: int, *args) -> None
         return
     if action == "note":
         svc.note(store, user, example_id, version, st.session_state.get(f"note_text@{example_id}.{version}", ""))
-        st.toast("Note added.")
+        st.session_state["toast"] = "Note added."
         return
     if action == "label":
         svc.label(store, user, example_id, version, args[0])
@@ -128,7 +128,7 @@ def _done(example_id: int, action: str) -> None:
     if example_id in trail:
         trail.remove(example_id)
     trail.append(example_id)
-    st.toast(f"{action}: example {example_id} saved.")
+    st.session_state["toast"] = f"{action}: example {example_id} saved."
 
 
 def _previous() -> None:
@@ -220,6 +220,9 @@ def _queue(dataset: str, flt: svc.QueueFilter) -> None:
     flash = st.session_state.pop("flash", None)
     if flash:
         getattr(st, flash[0])(flash[1])
+    toast = st.session_state.pop("toast", None)
+    if toast:  # shown here, not in the callback: a toast from a callback would land at the page top
+        st.toast(toast)
     _conflict_box()
     _undone_box()
     try:

@@ -27,7 +27,7 @@ def _pii_act(action: str, *args) -> None:
                                 st.session_state.get(f"pii_value@{example_id}.{version}", ""),
                                 st.session_state.get(f"pii_entity@{example_id}.{version}", "PERSON"))
         st.session_state["shown"] = None
-        st.toast(f"personal data: {action} saved.")
+        st.session_state["toast"] = f"personal data: {action} saved."
     except TuneloopError as exc:
         st.session_state["flash"] = ("error", str(exc))
 
