@@ -123,8 +123,14 @@ class Store:
         # (measured: versioned updates interleaved with lease updates on the same row lost
         # updates), so every write in this process is serialised. Writes take milliseconds.
         self.write_lock = threading.RLock()
+        self.recovered = {"jobs": 0, "runs": 0}  # orphaned 'running' rows ended as failed on opening
         if not read_only:
             self.migrate()
+            if self.path != ":memory:":
+                from .store_jobs import fail_orphans  # late: store_jobs imports this module
+
+                # Holding the file read-write proves no other process runs jobs on it now.
+                self.recovered = fail_orphans(self)
         else:
             self._check_version(self.schema_version())
 
