@@ -86,7 +86,8 @@ class Client:
             self._server = fresh
             return call(self._server, method, path, body, what=what)
 
-    def _op(self, name: str, **kwargs) -> dict:
+    def _op(self, _name: str, **kwargs) -> dict:
+        name = _name
         if self._server is not None:
             return self._call("POST", f"/v1/ops/{name}", kwargs, name)
         return _ops.OPS[name](self._owner.store, **kwargs)
