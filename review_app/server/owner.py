@@ -48,6 +48,9 @@ def _workers() -> int:
 class Owner:
     """Hold ``db``, run its jobs and (``api=True``) serve its API on ``host:port`` (0 = a free port).
 
+    ``store``: an already open store of ``db`` to use; ``register=False``: do not become this
+    process's :func:`current` owner (the app's fallback when it was started without ``tuneloop app``).
+
     Raises
     ------
     SecondOwner
@@ -55,7 +58,7 @@ class Owner:
     """
 
     def __init__(self, db: str | os.PathLike, *, api: bool = True, host: str = "127.0.0.1", port: int = 0,
-                 workers: int | None = None, store: Store | None = None):
+                 workers: int | None = None, store: Store | None = None, register: bool = True):
         self.db = Path(db).expanduser().resolve()
         self.pid = os.getpid()
         self.token = new_token()
@@ -73,7 +76,8 @@ class Owner:
             self._serve(host, port)
             write_owner(self.db, OwnerInfo(self.url, self.token, self.pid, str(self.db),
                                            datetime.now(timezone.utc).isoformat(timespec="seconds")))
-        _set_current(self)
+        if register:
+            _set_current(self)
 
     def _open(self) -> Store:
         try:
