@@ -189,7 +189,7 @@ def _training_cases(store, review, args) -> list[tuple[str, list[float]]]:
 
 
 def _job_progress(store, job_id: int) -> float:
-    from curation import store_jobs as sj
+    from curation.store import jobs as sj
 
     return sj.get_job(store, job_id)["progress"] or 0.0
 

@@ -22,7 +22,7 @@ import time
 from pathlib import Path
 
 from curation import settings
-from curation import store_jobs as _sj
+from curation.store import jobs as _sj
 
 from .server import ops as _ops
 from .server.errors import BadToken

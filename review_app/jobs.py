@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from curation import BadInput
-from curation import store_jobs as sj
+from curation.store import jobs as sj
 from curation.store import ROLES
 
 from .auth import User

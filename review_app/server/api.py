@@ -30,7 +30,7 @@ from starlette.responses import JSONResponse, StreamingResponse
 from starlette.routing import Route
 
 from curation import TuneloopError
-from curation import store_jobs as sj
+from curation.store import jobs as sj
 
 from . import ops
 from .cli_exec import job_kind, run_cli
@@ -53,68 +53,82 @@ class _Auth(BaseHTTPMiddleware):
         return await call_next(request)
 
 
+def _owner(request: Request):
+    return request.app.state.owner
+
+
+def _json(data) -> JSONResponse:
+    return JSONResponse(json.loads(json.dumps(data, default=str)))
+
+
+def _not_found(what: str) -> JSONResponse:
+    return JSONResponse({"error": f"{what} does not exist", "exit_code": 2, "type": "BadInput"}, status_code=404)
+
+
+async def health(request: Request) -> JSONResponse:
+    owner = _owner(request)
+    return JSONResponse({"ok": True, "store": str(owner.db), "pid": owner.pid,
+                         "schema_version": await run_in_threadpool(owner.store.schema_version)})
+
+
+async def op(request: Request) -> JSONResponse:
+    name, store = request.path_params["name"], _owner(request).store
+    fn = ops.OPS.get(name)
+    if fn is None:
+        return JSONResponse({"error": f"unknown operation '{name}' (known: {', '.join(sorted(ops.OPS))})",
+                             "exit_code": 2, "type": "BadInput"}, status_code=404)
+    kwargs = await request.json() if (await request.body()) else {}
+    try:
+        return _json(await run_in_threadpool(lambda: fn(store, **kwargs)))
+    except TuneloopError as exc:
+        return _error(exc)
+    except TypeError as exc:
+        return JSONResponse({"error": f"{name}: {exc}", "exit_code": 2, "type": "BadInput"}, status_code=400)
+
+
+async def jobs_list(request: Request) -> JSONResponse:
+    status, store = request.query_params.get("status"), _owner(request).store
+    return _json({"jobs": await run_in_threadpool(lambda: sj.list_jobs(store, status=status))})
+
+
+async def job_get(request: Request) -> JSONResponse:
+    row = await run_in_threadpool(sj.get_job, _owner(request).store, int(request.path_params["id"]))
+    return _not_found(f"job {request.path_params['id']}") if row is None else _json(row)
+
+
+async def job_submit(request: Request) -> JSONResponse:
+    body, owner = await request.json(), _owner(request)
+    kind, params = body.get("kind"), dict(body.get("params") or {})
+    try:
+        job_id = await run_in_threadpool(lambda: owner.submit(kind, params, created_by=params.get("user")))
+    except TuneloopError as exc:
+        return _error(exc)
+    return JSONResponse({"job": job_id})
+
+
+async def job_cancel(request: Request) -> JSONResponse:
+    job_id = int(request.path_params["id"])
+    status = await run_in_threadpool(_owner(request).jobs.cancel, job_id)
+    return _not_found(f"job {job_id}") if status is None else JSONResponse({"job": job_id, "status": status})
+
+
+async def cli(request: Request) -> StreamingResponse:
+    body = await request.json()
+    argv, stdin = [str(a) for a in body.get("argv", [])], str(body.get("stdin") or "")
+    return StreamingResponse(_cli_stream(_owner(request), argv, stdin, body.get("user")), media_type="application/x-ndjson")
+
+
 def build_app(owner) -> Starlette:
-    """The API of ``owner`` (:class:`review_app.server.owner.Owner`)."""
-    store, runner = owner.store, owner.jobs
-
-    async def health(request: Request) -> JSONResponse:
-        return JSONResponse({"ok": True, "store": str(owner.db), "pid": owner.pid,
-                             "schema_version": await run_in_threadpool(store.schema_version)})
-
-    async def op(request: Request) -> JSONResponse:
-        name = request.path_params["name"]
-        fn = ops.OPS.get(name)
-        if fn is None:
-            return JSONResponse({"error": f"unknown operation '{name}' (known: {', '.join(sorted(ops.OPS))})",
-                                 "exit_code": 2, "type": "BadInput"}, status_code=404)
-        kwargs = await request.json() if (await request.body()) else {}
-        try:
-            return JSONResponse(json.loads(json.dumps(await run_in_threadpool(lambda: fn(store, **kwargs)), default=str)))
-        except TuneloopError as exc:
-            return _error(exc)
-        except TypeError as exc:
-            return JSONResponse({"error": f"{name}: {exc}", "exit_code": 2, "type": "BadInput"}, status_code=400)
-
-    async def jobs_list(request: Request) -> JSONResponse:
-        status = request.query_params.get("status")
-        rows = await run_in_threadpool(lambda: sj.list_jobs(store, status=status))
-        return JSONResponse(json.loads(json.dumps({"jobs": rows}, default=str)))
-
-    async def job_get(request: Request) -> JSONResponse:
-        row = await run_in_threadpool(sj.get_job, store, int(request.path_params["id"]))
-        if row is None:
-            return JSONResponse({"error": f"job {request.path_params['id']} does not exist", "exit_code": 2,
-                                 "type": "BadInput"}, status_code=404)
-        return JSONResponse(json.loads(json.dumps(row, default=str)))
-
-    async def job_submit(request: Request) -> JSONResponse:
-        body = await request.json()
-        kind, params = body.get("kind"), dict(body.get("params") or {})
-        try:
-            job_id = await run_in_threadpool(lambda: owner.submit(kind, params, created_by=params.get("user")))
-        except TuneloopError as exc:
-            return _error(exc)
-        return JSONResponse({"job": job_id})
-
-    async def job_cancel(request: Request) -> JSONResponse:
-        job_id = int(request.path_params["id"])
-        status = await run_in_threadpool(runner.cancel, job_id)
-        if status is None:
-            return JSONResponse({"error": f"job {job_id} does not exist", "exit_code": 2, "type": "BadInput"}, status_code=404)
-        return JSONResponse({"job": job_id, "status": status})
-
-    async def cli(request: Request) -> StreamingResponse:
-        body = await request.json()
-        argv, stdin = [str(a) for a in body.get("argv", [])], str(body.get("stdin") or "")
-        return StreamingResponse(_cli_stream(owner, argv, stdin, body.get("user")), media_type="application/x-ndjson")
-
+    """The API of ``owner`` (:class:`review_app.server.owner.Owner`); every route needs its token."""
     routes = [
         Route("/v1/health", health), Route("/v1/ops/{name}", op, methods=["POST"]),
         Route("/v1/jobs", jobs_list), Route("/v1/jobs", job_submit, methods=["POST"]),
         Route("/v1/jobs/{id:int}", job_get), Route("/v1/jobs/{id:int}/cancel", job_cancel, methods=["POST"]),
         Route("/v1/cli", cli, methods=["POST"]),
     ]
-    return Starlette(routes=routes, middleware=[Middleware(_Auth, token=owner.token)])
+    app = Starlette(routes=routes, middleware=[Middleware(_Auth, token=owner.token)])
+    app.state.owner = owner
+    return app
 
 
 def _cli_stream(owner, argv: list[str], stdin: str, user: str | None):

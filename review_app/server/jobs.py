@@ -5,7 +5,7 @@ progress and logs (written to the store at most once a second, so the review app
 slowed down) and tells the function when it was cancelled. Heavy compute does not run here: a
 training job starts a subprocess (:mod:`review_app.server.train_job`) and only waits for it.
 When the owner stops, running jobs are cancelled and ended as failed; a job of an owner that
-died is ended as failed by the next process that opens the store (``store_jobs.fail_orphans``).
+died is ended as failed by the next process that opens the store (``curation.store.jobs.fail_orphans``).
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ import traceback
 from collections.abc import Callable
 
 from curation import TuneloopError
-from curation import store_jobs as sj
+from curation.store import jobs as sj
 
 from .errors import JobCancelled
 

@@ -59,7 +59,7 @@ def send_to_review(store, *, run: str, budget: int | None = None, label_checks: 
 
 def run_metrics(store, *, run: str) -> dict:
     """A run's training metrics (validation, test, history) and its latest evaluation summary."""
-    from curation import store_evaluation as se
+    from curation.store import evaluation as se
     from training import get_run
 
     row = get_run(store, run)
@@ -75,13 +75,13 @@ def runs(store, *, snapshot: str | None = None, status: str | None = None) -> di
 
 
 def jobs(store, *, status: str | None = None, limit: int = 100) -> dict:
-    from curation import store_jobs as sj
+    from curation.store import jobs as sj
 
     return {"jobs": sj.list_jobs(store, status=status, limit=limit)}
 
 
 def job(store, *, id: int) -> dict:  # noqa: A002
-    from curation import store_jobs as sj
+    from curation.store import jobs as sj
 
     from .errors import RemoteError
 

@@ -21,7 +21,7 @@ import sys
 import threading
 from pathlib import Path
 
-from curation import store_runs as sr
+from curation.store import runs as sr
 
 _ROOT = Path(__file__).resolve().parents[2]
 
@@ -121,7 +121,7 @@ def _run_worker(inputs: Path, partial: Path, outcome: dict, progress, on_epoch, 
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, bufsize=1,
                             preexec_fn=lambda: _child_setup(nice))
     if job is not None:
-        from curation import store_jobs as sj
+        from curation.store import jobs as sj
 
         sj.set_worker(job.store, job.id, proc.pid)
         job.on_cancel(lambda: _stop(proc))

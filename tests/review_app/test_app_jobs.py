@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from curation import store_jobs as sj
-from curation import store_runs
+from curation.store import jobs as sj
+from curation.store import runs as store_runs
 from review_app.auth import User
 from tests.evaluation.conftest import tiny_bert, trained  # noqa: F401 - fixtures re-used
 

@@ -8,7 +8,7 @@ import time
 import pytest
 
 from curation import BadInput, Store
-from curation import store_jobs as sj
+from curation.store import jobs as sj
 from review_app.server.jobs import JobFailed, JobRunner
 
 

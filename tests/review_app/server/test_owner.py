@@ -10,7 +10,9 @@ import sys
 
 import pytest
 
-from curation import Store, store_jobs, store_runs
+from curation import Store
+from curation.store import jobs as store_jobs
+from curation.store import runs as store_runs
 from review_app.server.errors import BadToken, InsecureTokenFile, SecondOwner
 from review_app.server.owner import Owner
 from review_app.server.ownerfile import owner_path, read_owner
@@ -76,7 +78,7 @@ def test_second_owner_in_another_process_is_refused(tmp_path):
 @pytest.mark.slow
 def test_sigkilled_owner_leaves_its_job_and_run_failed_on_the_next_start(tmp_path):
     db = tmp_path / "s.duckdb"
-    script = ("import os, sys, time; from review_app.server.owner import Owner; from curation import store_runs, store_jobs as sj\n"
+    script = ("import os, sys, time; from review_app.server.owner import Owner; from curation.store import runs as store_runs, jobs as sj\n"
               f"o = Owner({str(db)!r})\n"
               "j = sj.create_job(o.store, 'train', 'train snapshot=x'); sj.start_job(o.store, j)\n"
               "store_runs.insert_run(o.store, 'r1', snapshot_id='x', dataset='d', task='classification', base_model='b', config={})\n"

@@ -13,7 +13,7 @@ from __future__ import annotations
 import json
 import os
 
-from .store import Store, equal_clauses, now
+from .core import Store, equal_clauses, now
 
 JOB_STATUSES = ("queued", "running", "completed", "failed", "cancelled")
 FINAL = ("completed", "failed", "cancelled")
@@ -107,19 +107,5 @@ def list_jobs(store: Store, *, status: str | None = None, kind: str | None = Non
 
 
 def fail_orphans(store: Store) -> dict:
-    """End as failed the ``running`` / ``queued`` jobs and ``running`` runs of other processes.
-
-    Call only in a process that has just opened the file read-write: DuckDB then guarantees no
-    other process holds it, so those rows belong to a process that died. Returns the counts.
-    """
-    pid, t = os.getpid(), now()
-    with store.transaction() as cur:
-        jobs = cur.execute(
-            "UPDATE jobs SET status = 'failed', finished_at = ?, error = 'the process that ran it (pid ' || "
-            "coalesce(CAST(owner_pid AS VARCHAR), '?') || ') stopped before it finished; run it again' "
-            "WHERE status IN ('queued', 'running') AND owner_pid IS DISTINCT FROM ? RETURNING id", [t, pid]).fetchall()
-        runs = cur.execute(
-            "UPDATE runs SET status = 'failed', finished_at = ?, error = 'interrupted: the process that trained it (pid ' || "
-            "coalesce(CAST(pid AS VARCHAR), '?') || ') stopped before it finished (killed, or the machine restarted)' "
-            "WHERE status = 'running' AND pid IS DISTINCT FROM ? RETURNING id", [t, pid]).fetchall()
-    return {"jobs": len(jobs), "runs": len(runs)}
+    """:meth:`Store.end_orphans`: end other processes' ``running`` jobs and runs as failed."""
+    return store.end_orphans()
