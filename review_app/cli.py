@@ -32,6 +32,8 @@ app.add_typer(user_app, name="user")
 snapshot_app = typer.Typer(help="Freeze approved examples into snapshots with splits and a datasheet; diff; export.",
                            no_args_is_help=True)
 app.add_typer(snapshot_app, name="snapshot")
+jobs_app = typer.Typer(help="Long work run by the store's owner: list, cancel.", no_args_is_help=True)
+app.add_typer(jobs_app, name="jobs")
 err = Console(stderr=True)
 out = Console()
 
@@ -42,6 +44,11 @@ class Ctx:
     json: bool
 
     def store(self) -> Store:
+        from .server.context import Borrowed, owner_store
+
+        owned = owner_store()  # running inside the store's owner, for a client: use its store
+        if owned is not None:
+            return Borrowed(owned)
         return Store(self.db, lock_wait_s=settings().lock_wait_s, memory_limit=settings().memory_limit)
 
     def emit(self, data: dict, human: str | None = None) -> None:
@@ -395,8 +402,18 @@ def train(
             err.print("epoch " + ", ".join(f"{k} {v:.4g}" if isinstance(v, float) else f"{k} {v}" for k, v in rec.items()),
                       highlight=False, markup=False)
 
+    from .server.context import owner_store
+
+    if owner_store() is not None:  # in the store's owner: train in a niced subprocess that does not hold the store
+        from .server.jobs import current_job
+        from .server.train_job import train_in_subprocess as train_snapshot  # noqa: F811
+
+        job = current_job()
+        options = {"job": job, "on_log": job.log if job else None}
+    else:
+        options = {}
     with c.store() as store, _progress(c, "training (steps)") as tick:
-        res = train_snapshot(store, snapshot, task=task, runs_dir=runs_dir, progress=tick, on_epoch=on_epoch,
+        res = train_snapshot(store, snapshot, **options, task=task, runs_dir=runs_dir, progress=tick, on_epoch=on_epoch,
                              base_model=base_model, epochs=epochs, learning_rate=learning_rate, batch_size=batch_size,
                              max_length=max_length, lora_r=lora_r, lora_alpha=lora_alpha, target_modules=mods, pooling=pooling, seed=seed,
                              patience=patience, max_train_examples=max_train_examples, device=device, threads=threads)
@@ -730,28 +747,89 @@ class _nullctx:
 @app.command("app")
 def app_cmd(
     ctx: typer.Context,
-    port: int = typer.Option(8501, "--port", help="Port on 127.0.0.1."),
+    port: int = typer.Option(8501, "--port", help="Port of the app on 127.0.0.1."),
+    api_port: int = typer.Option(0, "--api-port", help="Port of the store's local API on 127.0.0.1 (0 = a free port)."),
 ) -> None:
-    """Start the review app on 127.0.0.1 (the app process holds the store while it runs).
+    """Start the review app on 127.0.0.1; its process owns the store and serves the CLI, the Python client and jobs.
 
     Example: tuneloop app --port 8501
     """
     from .demo import DEMO_USERS
+    from .server.run import run_app
+
+    def demo_logins(store) -> None:
+        users = [u for u in DEMO_USERS if store.get_user(u[0]) is not None]
+        if users:
+            out.print("demo logins: " + ", ".join(f"{n} / {p} ({r})" for n, r, p in users), highlight=False, soft_wrap=True)
 
     c: Ctx = ctx.obj
-    with c.store() as store:  # migrate (and fail clearly if busy) before handing over to Streamlit
-        demo_users = [u for u in DEMO_USERS if store.get_user(u[0]) is not None]
-    app_file = Path(__file__).resolve().parent / "app.py"
-    out.print(f"Tuneloop review app: http://127.0.0.1:{port}", highlight=False)
-    if demo_users:
-        out.print("demo logins: " + ", ".join(f"{n} / {p} ({r})" for n, r, p in demo_users), highlight=False, soft_wrap=True)
-    out.print("stop it with Ctrl+C", highlight=False)
-    sys.stdout.flush()
-    env = dict(os.environ, TUNELOOP_DB=str(Path(c.db).resolve()))
-    args = [sys.executable, "-m", "streamlit", "run", str(app_file), "--server.headless", "true",
-            "--server.address", "127.0.0.1", "--server.port", str(port), "--browser.gatherUsageStats", "false",
-            "--client.toolbarMode", "viewer"]
-    os.execve(sys.executable, args, env)
+    run_app(c.db, port=port, api_port=api_port, before_start=demo_logins,
+            say=lambda line: out.print(line, highlight=False, markup=False, soft_wrap=True))
+
+
+@app.command("serve")
+def serve_cmd(
+    ctx: typer.Context,
+    api_port: int = typer.Option(0, "--api-port", help="Port of the local API on 127.0.0.1 (0 = a free port)."),
+) -> None:
+    """Own the store and serve its local API without the review app (a notebook server, CI).
+
+    tuneloop commands and review_app.client go through it while it runs. Example: tuneloop serve
+    """
+    from .server.run import run_serve
+
+    c: Ctx = ctx.obj
+    run_serve(c.db, api_port=api_port, say=lambda line: out.print(line, highlight=False, markup=False, soft_wrap=True))
+
+
+@jobs_app.command("list")
+def jobs_list(
+    ctx: typer.Context,
+    status_: Optional[str] = typer.Option(None, "--status", help="queued | running | completed | failed | cancelled."),
+) -> None:
+    """List jobs (long work run by the store's owner), newest first.
+
+    Example: tuneloop jobs list --status running
+    """
+    from curation.store import jobs as sj
+
+    c: Ctx = ctx.obj
+    with c.store() as store:
+        rows = sj.list_jobs(store, status=status_)
+    if c.json:
+        c.emit({"jobs": rows})
+        return
+    if not rows:
+        out.print("no jobs yet", highlight=False)
+        return
+    table = Table("id", "kind", "status", "progress", "by", "created", "what")
+    for r in rows:
+        table.add_row(str(r["id"]), r["kind"], r["status"], "" if r["progress"] is None else f"{r['progress']:.0%}",
+                      r["created_by"] or "", str(r["created_at"])[:19], r["title"])
+    out.print(table)
+
+
+@jobs_app.command("cancel")
+def jobs_cancel(
+    ctx: typer.Context,
+    job_id: int = typer.Argument(..., metavar="ID", help="Job id (tuneloop jobs list)."),
+) -> None:
+    """Cancel a queued or running job.
+
+    Example: tuneloop jobs cancel 12
+    """
+    from curation import BadInput
+    from curation.store import jobs as sj
+
+    from .server import current
+
+    c: Ctx = ctx.obj
+    with c.store() as store:
+        owner = current()
+        status = owner.jobs.cancel(job_id) if owner is not None and owner.store is store else sj.request_cancel(store, job_id)
+    if status is None:
+        raise BadInput(f"job {job_id} does not exist (tuneloop jobs list)")
+    c.emit({"job": job_id, "status": status}, f"job {job_id}: cancel requested ({status})")
 
 
 def _os_user() -> str:
@@ -772,6 +850,10 @@ class _stage_progress:
             console=err, transient=True)
 
     def __enter__(self):
+        from .server.context import job_progress
+
+        if (job := job_progress()) is not None:
+            return job
         if self._bar is None:
             return lambda stage, done, total: None
         self._bar.start()
@@ -799,11 +881,16 @@ class _progress:
     """A rich progress bar on stderr (silent with --json); yields a ``tick(done, total)`` callback."""
 
     def __init__(self, c: Ctx, label: str):
+        self._label = label
         self._bar = None if c.json or not err.is_terminal else Progress(
             TextColumn(label), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(), console=err, transient=True)
         self._task = None
 
     def __enter__(self):
+        from .server.context import job_progress
+
+        if (job := job_progress()) is not None:
+            return lambda done, total: job(self._label, done, total)
         if self._bar is None:
             return lambda done, total: None
         self._bar.start()
@@ -821,7 +908,16 @@ class _progress:
 
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the ``tuneloop`` script; returns the exit code."""
+    from .server.context import owner_store
+
+    argv = list(sys.argv[1:] if argv is None else argv)
     try:
+        if owner_store() is None:  # not already running inside the owner
+            from .server.dispatch import maybe_forward
+
+            code = maybe_forward(argv)
+            if code is not None:
+                return code
         app(args=argv, standalone_mode=False)
     except TuneloopError as exc:
         for line in str(exc).splitlines():

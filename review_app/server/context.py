@@ -35,3 +35,17 @@ class Borrowed:
 
     def __exit__(self, *exc) -> None:
         return None
+
+
+def job_progress():
+    """``tick(stage, done, total)`` reporting to the job this thread runs, or None outside a job.
+
+    A cancelled job's next tick raises :class:`~review_app.server.errors.JobCancelled`, which rolls
+    back the step's transaction and ends the command with exit code 1.
+    """
+    from .jobs import current_job
+
+    job = current_job()
+    if job is None:
+        return None
+    return lambda stage, done, total: job.progress(done, total, f"{stage}: {done} of {total}" if total else f"{stage}: {done}")

@@ -38,7 +38,8 @@ def maybe_forward(argv: list[str]) -> int | None:
     server = find_server(db_from_argv(argv))
     if server is None:
         return None
-    args, stdin = resolve_paths(argv, os.getcwd()), ""
+    shown: dict[str, str] = {}
+    args, stdin = resolve_paths(argv, os.getcwd(), shown), ""
     if path == ("user", "add"):
         if "--password-stdin" in args:
             stdin = sys.stdin.readline()
@@ -47,4 +48,4 @@ def maybe_forward(argv: list[str]) -> int | None:
 
             stdin = typer.prompt("password", hide_input=True, confirmation_prompt=True) + "\n"
             args.append("--password-stdin")
-    return forward_cli(server, args, stdin)
+    return forward_cli(server, args, stdin, shown)

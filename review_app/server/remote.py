@@ -71,9 +71,20 @@ def _why(exc: BaseException) -> str:
     return str(reason or exc) or type(exc).__name__
 
 
-def forward_cli(server: Server, argv: list[str], stdin: str = "") -> int:
-    """Run ``tuneloop argv`` in the owner; print its output as it comes; return its exit code."""
-    what = "`tuneloop " + " ".join(argv) + "`"
+def forward_cli(server: Server, argv: list[str], stdin: str = "", shown: dict[str, str] | None = None) -> int:
+    """Run ``tuneloop argv`` in the owner; print its output as it comes; return its exit code.
+
+    ``shown`` maps paths made absolute for the owner back to what the user typed, so messages
+    and ``--json`` records show them as they would without an owner.
+    """
+    pairs = sorted((shown or {}).items(), key=lambda kv: -len(kv[0]))
+
+    def back(text: str) -> str:
+        for absolute, typed in pairs:
+            text = text.replace(absolute, typed)
+        return text
+
+    what = "`tuneloop " + back(" ".join(argv)) + "`"
     user = os.environ.get("USER")
     exit_code = None
     job = None
@@ -82,10 +93,10 @@ def forward_cli(server: Server, argv: list[str], stdin: str = "") -> int:
             for raw in resp:
                 msg = json.loads(raw)
                 if "stdout" in msg:
-                    sys.stdout.write(msg["stdout"])
+                    sys.stdout.write(back(msg["stdout"]))
                     sys.stdout.flush()
                 elif "stderr" in msg:
-                    sys.stderr.write(msg["stderr"])
+                    sys.stderr.write(back(msg["stderr"]))
                     sys.stderr.flush()
                 elif "job" in msg:
                     job = msg["job"]
@@ -113,8 +124,9 @@ def _is_path(param) -> bool:
     return ann is Path or Path in typing.get_args(ann)
 
 
-def resolve_paths(argv: list[str], cwd: str | os.PathLike) -> list[str]:
-    """``argv`` with the relative file paths made absolute against ``cwd`` (the owner has another cwd).
+def resolve_paths(argv: list[str], cwd: str | os.PathLike, shown: dict[str, str] | None = None) -> list[str]:
+    """``argv`` with the relative file paths made absolute against ``cwd`` (the owner has another cwd);
+    ``shown`` (if given) receives ``{absolute: as typed}``.
 
     Uses the CLI's own declared parameter types: values of options and arguments declared as
     ``Path`` are resolved; everything else (names, ids, URLs, globs typed as text) is passed as is.
@@ -127,7 +139,12 @@ def resolve_paths(argv: list[str], cwd: str | os.PathLike) -> list[str]:
     out, i, base, positional = list(argv), 0, Path(cwd), 0
 
     def fix(value: str) -> str:
-        return value if not value or value == "-" or "://" in value or os.path.isabs(value) else str(base / value)
+        if not value or value == "-" or "://" in value or os.path.isabs(value):
+            return value
+        absolute = str(base / value)
+        if shown is not None:
+            shown[absolute] = value
+        return absolute
 
     root = cmd
     while i < len(out):

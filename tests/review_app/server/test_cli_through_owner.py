@@ -113,7 +113,8 @@ def test_owner_killed_mid_command_gives_a_clear_error_and_leaves_nothing_half_do
     finally:
         stop(proc)
     assert cli.returncode == 1, (out, err)
-    assert "stopped while running `tuneloop import" in err and "was not committed" in err
+    assert "stopped while running `tuneloop --db" in err and "import big.csv --dataset big` (job 1)" in err
+    assert "was not committed" in err
     assert owner_path(db).exists() and find_server(db) is None  # the stale file of a dead owner is ignored
     with Store(db) as s:  # the next process to open the store
         assert s.recovered["jobs"] == 1
