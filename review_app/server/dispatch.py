@@ -12,7 +12,7 @@ import sys
 from pathlib import Path
 
 from .cli_exec import LOCAL_ONLY, command_path
-from .remote import find_server, forward_cli, resolve_paths
+from .remote import NoAnswer, find_server, forward_cli, resolve_paths
 
 
 def db_from_argv(argv: list[str]) -> Path:
@@ -48,4 +48,7 @@ def maybe_forward(argv: list[str]) -> int | None:
 
             stdin = typer.prompt("password", hide_input=True, confirmation_prompt=True) + "\n"
             args.append("--password-stdin")
-    return forward_cli(server, args, stdin, shown)
+    try:
+        return forward_cli(server, args, stdin, shown)
+    except NoAnswer:
+        return None  # its process is gone (the pid was reused): open the file here, as with no owner

@@ -17,6 +17,10 @@ from .errors import BadToken, RemoteError, ServerGone
 from .ownerfile import owner_path, read_owner
 
 
+class NoAnswer(Exception):
+    """Nothing listens at the owner file's URL (a dead owner whose pid was reused): run locally."""
+
+
 @dataclass(frozen=True)
 class Server:
     url: str
@@ -104,7 +108,11 @@ def forward_cli(server: Server, argv: list[str], stdin: str = "", shown: dict[st
                     exit_code = int(msg["exit"])
     except (BadToken, RemoteError):
         raise
-    except (urllib.error.URLError, ConnectionError, TimeoutError, OSError, ValueError) as exc:
+    except urllib.error.URLError as exc:
+        if isinstance(exc.reason, ConnectionRefusedError):  # refused before anything was sent back
+            raise NoAnswer(server.url) from None
+        raise ServerGone(server.url, what + (f" (job {job})" if job else ""), _why(exc)) from None
+    except (ConnectionError, TimeoutError, OSError, ValueError) as exc:
         raise ServerGone(server.url, what + (f" (job {job})" if job else ""), _why(exc)) from None
     if exit_code is None:
         raise ServerGone(server.url, what + (f" (job {job})" if job else ""), "the answer ended before the command did")

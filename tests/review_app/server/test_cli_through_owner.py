@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -122,4 +123,24 @@ def test_owner_killed_mid_command_gives_a_clear_error_and_leaves_nothing_half_do
         job = sj.list_jobs(s)[0]
     assert job["status"] == "failed" and "stopped before it finished" in job["error"]
     r = tl(db, "--json", "status", cwd=tmp_path)  # no owner now: the CLI opens the file itself
+    assert r.returncode == 0 and json.loads(r.stdout) == {"datasets": {}}
+
+
+def test_password_prompt_happens_on_the_client_and_the_owner_gets_it_on_stdin(served, tmp_path):
+    db, _ = served
+    r = tl(db, "user", "add", "bob", "--role", "annotator", cwd=tmp_path, stdin="bob-pass\nbob-pass\n")
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.strip().endswith("user 'bob' added as annotator")
+    assert call(find_server(db), "POST", "/v1/ops/jobs", {})["jobs"] == []  # a quick command: no job
+
+
+def test_owner_file_of_a_dead_owner_whose_pid_lives_on_is_ignored(tmp_path):
+    from review_app.server.ownerfile import OwnerInfo, write_owner
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    db = tmp_path / "s.duckdb"
+    write_owner(db, OwnerInfo(f"http://127.0.0.1:{port}", "old", os.getpid(), str(db), "2026-01-01T00:00:00"))
+    r = tl(db, "--json", "status", cwd=tmp_path)
     assert r.returncode == 0 and json.loads(r.stdout) == {"datasets": {}}
