@@ -763,7 +763,7 @@ def app_cmd(
             out.print("demo logins: " + ", ".join(f"{n} / {p} ({r})" for n, r, p in users), highlight=False, soft_wrap=True)
 
     c: Ctx = ctx.obj
-    run_app(c.db, port=port, api_port=api_port, before_start=demo_logins,
+    run_app(c.db, port=port, api_port=api_port, before_start=demo_logins, cli_main=main,
             say=lambda line: out.print(line, highlight=False, markup=False, soft_wrap=True))
 
 
@@ -779,7 +779,7 @@ def serve_cmd(
     from .server.run import run_serve
 
     c: Ctx = ctx.obj
-    run_serve(c.db, api_port=api_port, say=lambda line: out.print(line, highlight=False, markup=False, soft_wrap=True))
+    run_serve(c.db, api_port=api_port, cli_main=main, say=lambda line: out.print(line, highlight=False, markup=False, soft_wrap=True))
 
 
 @jobs_app.command("list")
@@ -915,7 +915,7 @@ def main(argv: list[str] | None = None) -> int:
         if owner_store() is None:  # not already running inside the owner
             from .server.dispatch import maybe_forward
 
-            code = maybe_forward(argv)
+            code = maybe_forward(argv, lambda: typer.main.get_command(app))
             if code is not None:
                 return code
         app(args=argv, standalone_mode=False)

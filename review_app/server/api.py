@@ -140,8 +140,12 @@ def _cli_stream(owner, argv: list[str], stdin: str, user: str | None):
 
     kind = job_kind(argv)
     job_id = None
+    if owner.cli_main is None:
+        yield json.dumps({"stderr": "this owner does not run tuneloop commands (started without the CLI)\n"}) + "\n"
+        yield json.dumps({"exit": 1}) + "\n"
+        return
     if kind is None:
-        threading.Thread(target=lambda: q.put({"exit": run_cli(owner.store, argv, stdin, emit)}), daemon=True,
+        threading.Thread(target=lambda: q.put({"exit": run_cli(owner.cli_main, owner.store, argv, stdin, emit)}), daemon=True,
                          name="tuneloop-cli").start()
     else:
         def job_fn(ctx) -> dict:
@@ -149,7 +153,7 @@ def _cli_stream(owner, argv: list[str], stdin: str, user: str | None):
                 emit(stream, text)
                 ctx.log(text)
 
-            code = run_cli(owner.store, argv, stdin, emit_and_log)
+            code = run_cli(owner.cli_main, owner.store, argv, stdin, emit_and_log)
             q.put({"exit": code})
             if code != 0:
                 from .jobs import JobFailed

@@ -48,13 +48,11 @@ def job_kind(argv: list[str]) -> str | None:
     return JOB_KINDS.get(command_path(argv))
 
 
-def run_cli(store, argv: list[str], stdin: str, emit: Callable[[str, str], None]) -> int:
-    """Run ``tuneloop argv`` on ``store`` in this thread; output goes to ``emit(stream, text)``."""
-    from review_app import cli
-
+def run_cli(main: Callable[[list[str]], int], store, argv: list[str], stdin: str, emit: Callable[[str, str], None]) -> int:
+    """Run ``main(argv)`` (the CLI's entry point) on ``store`` in this thread; output goes to ``emit(stream, text)``."""
     with in_owner(store), capture(lambda s: emit("stdout", s), lambda s: emit("stderr", s), stdin):
         try:
-            return cli.main(list(argv))
+            return main(list(argv))
         except Exception:  # noqa: BLE001 - main re-raises what is not ours: report it like a crash
             emit("stderr", traceback.format_exc())
             return 1

@@ -28,8 +28,11 @@ def db_from_argv(argv: list[str]) -> Path:
     return settings().db_path
 
 
-def maybe_forward(argv: list[str]) -> int | None:
-    """Forward ``tuneloop argv`` to the store's owner; None when there is none (run it here)."""
+def maybe_forward(argv: list[str], command) -> int | None:
+    """Forward ``tuneloop argv`` to the store's owner; None when there is none (run it here).
+
+    ``command()`` returns the CLI's click command (its declared path parameters are resolved).
+    """
     path = command_path(argv)
     if not path or path in LOCAL_ONLY or "--help" in argv:
         return None
@@ -39,7 +42,7 @@ def maybe_forward(argv: list[str]) -> int | None:
     if server is None:
         return None
     shown: dict[str, str] = {}
-    args, stdin = resolve_paths(argv, os.getcwd(), shown), ""
+    args, stdin = resolve_paths(command(), argv, os.getcwd(), shown), ""
     if path == ("user", "add"):
         if "--password-stdin" in args:
             stdin = sys.stdin.readline()

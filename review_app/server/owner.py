@@ -49,7 +49,8 @@ class Owner:
     """Hold ``db``, run its jobs and (``api=True``) serve its API on ``host:port`` (0 = a free port).
 
     ``store``: an already open store of ``db`` to use; ``register=False``: do not become this
-    process's :func:`current` owner (the app's fallback when it was started without ``tuneloop app``).
+    process's :func:`current` owner (the app's fallback when it was started without ``tuneloop app``);
+    ``cli_main``: ``main(argv) -> exit code`` of the ``tuneloop`` CLI, run for clients' commands.
 
     Raises
     ------
@@ -58,10 +59,11 @@ class Owner:
     """
 
     def __init__(self, db: str | os.PathLike, *, api: bool = True, host: str = "127.0.0.1", port: int = 0,
-                 workers: int | None = None, store: Store | None = None, register: bool = True):
+                 workers: int | None = None, store: Store | None = None, register: bool = True, cli_main=None):
         self.db = Path(db).expanduser().resolve()
         self.pid = os.getpid()
         self.token = new_token()
+        self.cli_main = cli_main  # the CLI's entry point, to run clients' commands (None: refuse them)
         self.url: str | None = None
         self._server = self._thread = None
         other = _current

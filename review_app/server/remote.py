@@ -132,18 +132,15 @@ def _is_path(param) -> bool:
     return ann is Path or Path in typing.get_args(ann)
 
 
-def resolve_paths(argv: list[str], cwd: str | os.PathLike, shown: dict[str, str] | None = None) -> list[str]:
+def resolve_paths(command, argv: list[str], cwd: str | os.PathLike, shown: dict[str, str] | None = None) -> list[str]:
     """``argv`` with the relative file paths made absolute against ``cwd`` (the owner has another cwd);
-    ``shown`` (if given) receives ``{absolute: as typed}``.
+    ``shown`` (if given) receives ``{absolute: as typed}``. ``command`` is the CLI's click command
+    (``typer.main.get_command(app)``).
 
     Uses the CLI's own declared parameter types: values of options and arguments declared as
     ``Path`` are resolved; everything else (names, ids, URLs, globs typed as text) is passed as is.
     """
-    import typer
-
-    from review_app.cli import app
-
-    cmd = typer.main.get_command(app)
+    cmd = command
     out, i, base, positional = list(argv), 0, Path(cwd), 0
 
     def fix(value: str) -> str:

@@ -24,12 +24,12 @@ def _announce(owner: Owner, say) -> None:
 
 
 def run_app(db: str | os.PathLike, *, port: int, api_port: int = 0, api_host: str = "127.0.0.1", say=print,
-            before_start=None) -> None:
+            before_start=None, cli_main=None) -> None:
     """Own ``db``, serve the API, and run the Streamlit app in this process until Ctrl+C / SIGTERM."""
     from streamlit import config as st_config
     from streamlit.web import bootstrap
 
-    owner = Owner(db, port=api_port, host=api_host)
+    owner = Owner(db, port=api_port, host=api_host, cli_main=cli_main)
     try:
         os.environ["TUNELOOP_DB"] = str(owner.db)  # the pages' get_store() finds this owner's store
         if before_start is not None:
@@ -47,9 +47,9 @@ def run_app(db: str | os.PathLike, *, port: int, api_port: int = 0, api_host: st
         owner.stop("the review app stopped")
 
 
-def run_serve(db: str | os.PathLike, *, api_port: int = 0, api_host: str = "127.0.0.1", say=print) -> None:
+def run_serve(db: str | os.PathLike, *, api_port: int = 0, api_host: str = "127.0.0.1", say=print, cli_main=None) -> None:
     """Own ``db`` and serve the API (no UI) until Ctrl+C / SIGTERM."""
-    owner = Owner(db, port=api_port, host=api_host)
+    owner = Owner(db, port=api_port, host=api_host, cli_main=cli_main)
     stop = threading.Event()
     for sig in (signal.SIGTERM, signal.SIGINT):
         signal.signal(sig, lambda *_: stop.set())
