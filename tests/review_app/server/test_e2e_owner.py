@@ -105,6 +105,7 @@ def test_annotator_keeps_labelling_while_the_cli_imports_snapshots_trains_and_ev
         served, reviewer = set(), User("rita", "reviewer")
         while (item := svc.next_item(s, reviewer, "work", QueueFilter(stage="all", exclude_ids=tuple(served)))) is not None:
             served.add(item.id)
+    print(f"annotator saves while the CLI worked: {saves}; sent to review: {len(sent)}")  # shown with pytest -s
     assert saves >= 3 and len(labelled) == saves and {r["actor"] for r in labelled} == {"ana"}  # every save landed
     assert jobs == {"import": "completed", "train": "completed", "evaluate": "completed"}  # ran through the owner
     assert sent and set(sent) <= served  # the sent items are in the review queue
