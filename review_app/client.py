@@ -134,6 +134,8 @@ class Client:
     # -- jobs ------------------------------------------------------------------------------
     def submit(self, kind: str, **params) -> int:
         """Queue a job (``train`` or ``evaluate``) on the owner; returns its id."""
+        if not params.get("user"):
+            params["user"] = _ops.actor(None)  # who started it, for the Jobs page
         if self._server is not None:
             return self._call("POST", "/v1/jobs", {"kind": kind, "params": params}, f"{kind} job")["job"]
         return self._owner.submit(kind, params, created_by=params.get("user"))

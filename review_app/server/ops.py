@@ -11,7 +11,8 @@ import getpass
 from pathlib import Path
 
 
-def _actor(user: str | None) -> str:
+def actor(user: str | None) -> str:
+    """``user``, else the OS user (who acts, in revisions and on the Jobs page)."""
     if user:
         return user
     try:
@@ -35,7 +36,7 @@ def snapshot_create(store, *, dataset: str, name: str | None = None, split: str 
     from curation import SnapshotConfig, create_snapshot
 
     config = SnapshotConfig(name=name, split=split, seed=seed, allow_flags=tuple(allow_flags), pin_test=pin_test)
-    return create_snapshot(store, dataset, config, actor=_actor(user)).to_dict()
+    return create_snapshot(store, dataset, config, actor=actor(user)).to_dict()
 
 
 def snapshot_export(store, *, snapshot: str, format: str, out: str, overwrite: bool = False) -> dict:  # noqa: A002
@@ -54,7 +55,7 @@ def send_to_review(store, *, run: str, budget: int | None = None, label_checks: 
                    user: str | None = None) -> dict:
     from evaluation import send_errors_to_review
 
-    return send_errors_to_review(store, run, actor=_actor(user), budget=budget, label_checks=label_checks).to_dict()
+    return send_errors_to_review(store, run, actor=actor(user), budget=budget, label_checks=label_checks).to_dict()
 
 
 def run_metrics(store, *, run: str) -> dict:
