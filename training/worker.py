@@ -3,7 +3,7 @@
 It never opens the store. ``INPUT_DIR`` holds the snapshot as exported files (``meta.json`` with
 the run id, snapshot id, dataset, task, labels, datasheet summary and training config, and one
 ``<split>.parquet`` per split); it trains, writes the complete run folder into ``RUN_FOLDER``
-and reports on standard output, one JSON object per line: ``{"progress": [done, total]}``,
+and reports on standard output, one JSON object per line: ``{"progress": [stage, done, total]}``,
 ``{"epoch": {...}}``, then ``{"done": {"metrics": {...}}}`` or ``{"error": "..."}``. Anything
 else the libraries print goes to standard error (the job's logs). The owner registers the run.
 """
@@ -59,7 +59,7 @@ def main(argv: list[str]) -> int:
 
         run_id, snap, config = read_input(Path(argv[0]))
         metrics, _card = fit_to_folder(run_id, snap, config, Path(argv[1]),
-                                       progress=lambda done, total: send({"progress": [done, total]}),
+                                       progress=lambda stage, done, total: send({"progress": [stage, done, total]}),
                                        on_epoch=lambda rec: send({"epoch": rec}))
     except Exception as exc:  # noqa: BLE001 - reported to the owner, which marks the run failed
         import traceback

@@ -103,7 +103,7 @@ def train_job(store, ctx, *, snapshot: str, user: str | None = None, **options) 
     def on_epoch(rec: dict) -> None:
         ctx.log("epoch " + ", ".join(f"{k} {v:.4g}" if isinstance(v, float) else f"{k} {v}" for k, v in rec.items()) + "\n")
 
-    res = train_in_subprocess(store, snapshot, progress=lambda d, t: ctx.progress(d, t, f"step {d} of {t}"),
+    res = train_in_subprocess(store, snapshot, progress=lambda stage, d, t: ctx.progress(d, t, f"{stage}: {d} of {t}"),
                               on_epoch=on_epoch, on_log=ctx.log, job=ctx, **options)
     return res.to_dict()
 

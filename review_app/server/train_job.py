@@ -66,7 +66,7 @@ def train_in_subprocess(store, snapshot_id: str, *, task: str | None = None, run
                         progress=None, on_epoch=None, on_log=None, job=None, **options):
     """:func:`training.train_snapshot`, with the training itself in a subprocess.
 
-    ``progress(done, total)``, ``on_epoch(record)`` and ``on_log(text)`` receive the worker's
+    ``progress(stage, done, total)``, ``on_epoch(record)`` and ``on_log(text)`` receive the worker's
     reports; ``job`` (a :class:`~review_app.server.jobs.JobContext`) stops the worker when the
     job is cancelled and records its pid. Returns a :class:`training.RunResult`.
     """
