@@ -56,7 +56,7 @@ def test_annotator_keeps_labelling_while_the_cli_imports_snapshots_trains_and_ev
 
     db = tmp_path / "e2e.duckdb"
     with Store(db) as s:
-        rows = "".join(f"t{i},customer message number {i} about a card,\n" for i in range(1, 61))
+        rows = "".join(f"t{i},customer message number {i} about a card,\n" for i in range(1, 301))
         (tmp_path / "t.csv").write_text("id,text,label\n" + rows)
         import_file(s, tmp_path / "t.csv", "tickets", label_schema=LabelSchema(labels=("card_arrival", "card_linking")))
         add_user(s, "ana", "annotator", "ana-demo")
@@ -87,7 +87,7 @@ def test_annotator_keeps_labelling_while_the_cli_imports_snapshots_trains_and_ev
                 _login(page, url, "ana", "ana-demo")
                 worker = threading.Thread(target=engineer, daemon=True)
                 worker.start()
-                while (worker.is_alive() or saves < 3) and saves < 59:
+                while (worker.is_alive() or saves < 3) and saves < 299:
                     _press_and_wait(page, "1", f"Example {saves + 2}", "1 · card_arrival")
                     saves += 1
                 worker.join(600)
@@ -98,7 +98,7 @@ def test_annotator_keeps_labelling_while_the_cli_imports_snapshots_trains_and_ev
     assert "error" not in results, results.get("error")
     sent = results["evaluate"]["loop_back"]["example_ids"]
     with Store(db) as s:
-        labelled = [r for i in range(1, 61) for r in s.revisions(i) if r["action"] == "label"]
+        labelled = [r for i in range(1, 301) for r in s.revisions(i) if r["action"] == "label"]
         jobs = {j["kind"]: j["status"] for j in sj.list_jobs(s)}
         from review_app import services as svc
 
