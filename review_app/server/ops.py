@@ -7,18 +7,14 @@ functions on its store (``POST /v1/ops/NAME``), so both return the same records:
 
 from __future__ import annotations
 
-import getpass
 from pathlib import Path
 
 
 def actor(user: str | None) -> str:
     """``user``, else the OS user (who acts, in revisions and on the Jobs page)."""
-    if user:
-        return user
-    try:
-        return getpass.getuser()
-    except Exception:  # noqa: BLE001
-        return "client"
+    from curation.config import os_user
+
+    return user or os_user()
 
 
 def status(store) -> dict:
