@@ -49,5 +49,5 @@ class RemoteError(TuneloopError):
 
 
 class JobCancelled(TuneloopError):
-    def __init__(self, job_id: int):
-        super().__init__(f"job {job_id} was cancelled; nothing after its last completed step was kept")
+    def __init__(self, job_id: int, reason: str = "it was cancelled"):
+        super().__init__(f"job {job_id} stopped: {reason}; the step it was in was rolled back, run it again if needed")

@@ -50,6 +50,7 @@ class JobContext:
         self._last_log = 0.0
         self._last_progress = 0.0
         self._on_cancel: list[Callable[[], None]] = []
+        self.reason = "it was cancelled"
 
     # -- reporting ----------------------------------------------------------------------
     def progress(self, done: float, total: float | None = None, text: str | None = None) -> None:
@@ -78,7 +79,7 @@ class JobContext:
     # -- cancellation ---------------------------------------------------------------------
     def check_cancelled(self) -> None:
         if self.cancelled.is_set():
-            raise JobCancelled(self.id)
+            raise JobCancelled(self.id, self.reason)
 
     def on_cancel(self, callback: Callable[[], None]) -> None:
         """Call ``callback`` when the job is cancelled (at once if it already is)."""
@@ -86,7 +87,8 @@ class JobContext:
         if self.cancelled.is_set():
             callback()
 
-    def cancel(self) -> None:
+    def cancel(self, reason: str = "it was cancelled") -> None:
+        self.reason = reason
         self.cancelled.set()
         for cb in list(self._on_cancel):
             try:
@@ -169,8 +171,11 @@ class JobRunner:
             ctx.log(traceback.format_exc())
         finally:
             _current.job = None
-        if status == "cancelled" and self._closed:  # stopped by the owner's shutdown, not by a user
-            status, error = "failed", f"{self._reason} before job {job_id} finished; run it again"
+        if ctx.cancelled.is_set() and status != "completed":  # however the function ended, it was stopped
+            if self._closed:  # by the owner's shutdown, not by a user
+                status, error = "failed", f"{self._reason} before job {job_id} finished; run it again"
+            else:
+                status, error = "cancelled", error or f"job {job_id} was cancelled"
         try:
             ctx.flush()
             sj.finish_job(self.store, job_id, status=status, result=result, error=error)
@@ -186,7 +191,7 @@ class JobRunner:
         with self._lock:
             live = list(self._live.items())
         for _, ctx in live:
-            ctx.cancel()
+            ctx.cancel(reason)
         for _ in self._threads:
             self._q.put(None)
         deadline = time.monotonic() + timeout

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import signal
 import socket
 import subprocess
@@ -93,7 +94,8 @@ def test_second_owner_is_refused_by_serve_and_app(served, tmp_path):
         assert f"the store already has an owner (pid {proc.pid}, API http://127.0.0.1:" in r.stderr
 
 
-def test_owner_killed_mid_command_gives_a_clear_error_and_leaves_nothing_half_done(tmp_path):
+@pytest.mark.parametrize("sig", [signal.SIGKILL, signal.SIGTERM])
+def test_owner_stopped_mid_command_gives_a_clear_error_and_leaves_nothing_half_done(tmp_path, sig):
     db = tmp_path / "s.duckdb"
     rows = 400_000
     with (tmp_path / "big.csv").open("w") as fh:
@@ -108,20 +110,24 @@ def test_owner_killed_mid_command_gives_a_clear_error_and_leaves_nothing_half_do
         while not [j for j in call(server, "GET", "/v1/jobs")["jobs"] if j["status"] == "running"]:
             assert time.monotonic() < deadline and cli.poll() is None, cli.communicate()
             time.sleep(0.05)
-        os.kill(proc.pid, signal.SIGKILL)
-        proc.wait()
+        os.kill(proc.pid, sig)
+        proc.wait(60)
         out, err = cli.communicate(timeout=60)
     finally:
         stop(proc)
     assert cli.returncode == 1, (out, err)
-    assert "stopped while running `tuneloop --db" in err and "import big.csv --dataset big` (job 1)" in err
-    assert "was not committed" in err
-    assert owner_path(db).exists() and find_server(db) is None  # the stale file of a dead owner is ignored
+    if sig == signal.SIGKILL:
+        assert "stopped while running `tuneloop --db" in err and "import big.csv --dataset big` (job 1)" in err
+        assert "was not committed" in err
+        assert owner_path(db).exists() and find_server(db) is None  # the stale file of a dead owner is ignored
+    else:  # a clean stop: the owner ended the job and told the client why
+        assert "job 1 stopped: the server stopped; the step it was in was rolled back" in err
+        assert not owner_path(db).exists()
     with Store(db) as s:  # the next process to open the store
-        assert s.recovered["jobs"] == 1
+        assert s.recovered["jobs"] == (1 if sig == signal.SIGKILL else 0)
         assert s.list_datasets() == [] or s.status_counts().get("big", {}).get("imported", 0) == 0
         job = sj.list_jobs(s)[0]
-    assert job["status"] == "failed" and "stopped before it finished" in job["error"]
+    assert job["status"] == "failed" and re.search(r"stopped before (it|job 1) finished", job["error"])
     r = tl(db, "--json", "status", cwd=tmp_path)  # no owner now: the CLI opens the file itself
     assert r.returncode == 0 and json.loads(r.stdout) == {"datasets": {}}
 
