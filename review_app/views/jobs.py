@@ -7,14 +7,14 @@ import json
 
 import streamlit as st
 
-from curation import TuneloopError
-from review_app import jobs as jobs_svc
+from review_app import services as svc
+from review_app.services import TuneloopError
 from review_app.state import get_owner, get_store, require_user, show_flash
 
 
 def _cancel(job_id: int) -> None:
     try:
-        status = jobs_svc.cancel_job(get_owner(), st.session_state["user"], job_id)
+        status = svc.cancel_job(get_owner(), st.session_state["user"], job_id)
         st.session_state["jobs_flash"] = ("success", f"Job {job_id}: cancel requested ({status}).")
     except TuneloopError as exc:
         st.session_state["jobs_flash"] = ("error", str(exc))
@@ -23,7 +23,7 @@ def _cancel(job_id: int) -> None:
 @st.fragment(run_every=2.0)
 def _live(job_id: int | None) -> None:
     store = get_store()
-    rows = jobs_svc.list_jobs(store)
+    rows = svc.list_jobs(store)
     st.dataframe([{"id": r["id"], "kind": r["kind"], "status": r["status"],
                    "progress": None if r["progress"] is None else round(100 * r["progress"]),
                    "what": r["title"], "by": r["created_by"], "created": r["created_at"], "finished": r["finished_at"]}
@@ -31,10 +31,10 @@ def _live(job_id: int | None) -> None:
                  column_config={"progress": st.column_config.ProgressColumn("progress", min_value=0, max_value=100, format="%d%%")})
     if job_id is None:
         return
-    job = jobs_svc.job_detail(store, job_id)
+    job = svc.job_detail(store, job_id)
     st.subheader(f"Job {job['id']} · {job['kind']} · {job['status']}")
     st.caption(job["title"])
-    if job["status"] in jobs_svc.ACTIVE:
+    if job["status"] in svc.JOB_ACTIVE:
         st.progress(job["progress"] or 0.0, text=job["progress_text"] or job["status"])
         st.button("Cancel this job", key=f"job_cancel_{job_id}", on_click=_cancel, args=(job_id,))
     if job["error"]:
@@ -50,7 +50,7 @@ def render() -> None:
     require_user()
     st.title("Jobs")
     show_flash("jobs_flash")
-    rows = jobs_svc.list_jobs(store)
+    rows = svc.list_jobs(store)
     if not rows:
         st.info("No jobs yet. Start training on the Snapshots page (Train tab), or run a long `tuneloop` command "
                 "(train, evaluate, dedup, scrub, check, snapshot export) while the app runs: it runs here as a job.")

@@ -6,8 +6,8 @@ import altair as alt
 import polars as pl
 import streamlit as st
 
-from curation import TuneloopError
 from review_app import services as svc
+from review_app.services import TuneloopError
 from review_app.state import open_page, show_flash
 
 

@@ -37,11 +37,11 @@ def test_train_tab_starts_a_training_job_that_registers_a_run(runs_db, trained, 
 def test_annotators_cannot_train(runs_db):  # noqa: F811
     at = _page(User("ana", "annotator"), "snapshots")
     assert "Reviewers and admins can train a model on a snapshot." in [c.value for c in at.caption]
-    from review_app import jobs as jobs_svc
+    from review_app import services as svc
     from review_app.errors import PermissionDenied
 
     with pytest.raises(PermissionDenied, match="may not start training"):
-        jobs_svc.start_training(_owner(), User("ana", "annotator"), "x")
+        svc.start_training(_owner(), User("ana", "annotator"), "x")
 
 
 def test_jobs_page_shows_progress_and_logs_and_cancels_a_running_job(runs_db):  # noqa: F811

@@ -6,7 +6,7 @@ from curation import BadInput
 from curation.store import jobs as sj
 from curation.store import ROLES
 
-from .auth import User
+from ..auth import User
 
 ANNOTATOR, REVIEWER, ADMIN = ROLES
 ACTIVE = ("queued", "running")
