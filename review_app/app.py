@@ -37,6 +37,8 @@ else:
             st.Page("views/rubric.py", title="Rubric review", url_path="rubric"),
         ],
     }
+    if user.can("reviewer"):
+        pages["Review"].append(st.Page("views/jobs.py", title="Jobs", url_path="jobs"))
     if user.can("admin"):
         pages["Admin"] = [
             st.Page("views/import_export.py", title="Import / export", url_path="import"),

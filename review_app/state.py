@@ -12,11 +12,38 @@ from .auth import User
 from .sessions import COOKIE, SessionRegistry
 
 
+def _process_owner():
+    """The owner this process runs for the app's store (``tuneloop app``), if any."""
+    from pathlib import Path
+
+    from .server import current
+
+    owner = current()
+    return owner if owner is not None and owner.db == Path(settings().db_path).expanduser().resolve() else None
+
+
 @st.cache_resource
 def get_store() -> Store:
     """One Store per app process: DuckDB allows one read-write process per file; sessions share
-    it through per-thread cursors and the store's write lock."""
+    it through per-thread cursors and the store's write lock. Under ``tuneloop app`` it is the
+    store of the process's owner, which also serves the CLI and the API."""
+    owner = _process_owner()
+    if owner is not None:
+        return owner.store
     return Store(settings().db_path, lock_wait_s=settings().lock_wait_s, memory_limit=settings().memory_limit)
+
+
+def get_owner():
+    """The owner that runs this app's jobs: the process's (``tuneloop app``), else one kept for the
+    app's store without an API (the app was started with ``streamlit run``, or in tests)."""
+    return _process_owner() or _local_owner()
+
+
+@st.cache_resource
+def _local_owner():
+    from .server.owner import Owner
+
+    return Owner(settings().db_path, api=False, store=get_store(), register=False)
 
 
 @st.cache_resource

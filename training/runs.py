@@ -16,7 +16,6 @@ import secrets
 import signal
 import subprocess
 import threading
-import time
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from importlib import metadata
@@ -107,18 +106,25 @@ def _fail_on_sigterm():
     return lambda: signal.signal(signal.SIGTERM, previous)
 
 
-def _beating(store: Store, run_id: str, progress: Progress | None) -> Progress:
-    """Wrap ``progress`` so the run's heartbeat is refreshed at most every ``HEARTBEAT_S`` seconds."""
-    last = [time.monotonic()]
-
-    def tick(stage: str, done: int, total: int | None) -> None:
-        if time.monotonic() - last[0] >= sr.HEARTBEAT_S:
-            last[0] = time.monotonic()
-            sr.heartbeat(store, run_id)
-        if progress is not None:
-            progress(stage, done, total)
-
-    return tick
+def fit_to_folder(run_id: str, snapshot: SnapshotData, config: TrainConfig, folder: Path, *,
+                  progress: Progress | None = None, on_epoch=None) -> tuple[dict, str]:
+    """Train and write a complete run folder (model, config, metrics, environment, card) into
+    ``folder``; returns ``(metrics, model card)``. Touches no store: the training subprocess of
+    the store's owner runs this, and the owner registers the result."""
+    result = fit(snapshot, config, folder, progress=progress, on_epoch=on_epoch)
+    metrics = result.metrics()
+    snap_info = {"id": snapshot.id, "dataset": snapshot.dataset, "task": snapshot.task, "sizes": result.sizes,
+                 "datasheet_summary": snapshot.datasheet_summary}
+    env = environment(result.device)
+    card = model_card(run_id=run_id, task=config.task, base_model=config.base_model, snapshot=snap_info,
+                      config=config.to_dict(), metrics=metrics, environment=env,
+                      labels=snapshot.labels if config.task == "classification" else None)
+    _write_json(folder / "config.json", config.to_dict())
+    _write_json(folder / "metrics.json", metrics)
+    _write_json(folder / "environment.json", env)
+    _write_json(folder / "snapshot.json", snap_info)
+    (folder / "model_card.md").write_text(card, encoding="utf-8")
+    return metrics, card
 
 
 def train(store: Store, snapshot: SnapshotData, config: TrainConfig, *, runs_dir: Path | None = None,
@@ -146,8 +152,8 @@ def train(store: Store, snapshot: SnapshotData, config: TrainConfig, *, runs_dir
         Before anything is registered.
     TrainingFailed
         Training raised; the run is marked failed. ``KeyboardInterrupt`` and SIGTERM (as
-        :class:`Terminated`) mark it failed too and propagate. After SIGKILL, the next read of the
-        registry marks it failed (:func:`curation.store.runs.reap_dead_runs`).
+        :class:`Terminated`) mark it failed too and propagate. After SIGKILL, the next process that opens the
+        store marks it failed (:meth:`curation.store.core.Store.end_orphans`).
     """
     check_snapshot(snapshot, config.task)
     base = resolve_base_model(config.task, config.base_model)
@@ -160,18 +166,7 @@ def train(store: Store, snapshot: SnapshotData, config: TrainConfig, *, runs_dir
                   base_model=base, config=config.to_dict())
     restore = _fail_on_sigterm()
     try:
-        result = fit(snapshot, config, partial, progress=_beating(store, run_id, progress), on_epoch=on_epoch)
-        metrics = result.metrics()
-        snap_info = {"id": snapshot.id, "dataset": snapshot.dataset, "task": snapshot.task, "sizes": result.sizes,
-                     "datasheet_summary": snapshot.datasheet_summary}
-        env = environment(result.device)
-        card = model_card(run_id=run_id, task=config.task, base_model=base, snapshot=snap_info, config=config.to_dict(),
-                          metrics=metrics, environment=env, labels=snapshot.labels if config.task == "classification" else None)
-        _write_json(partial / "config.json", config.to_dict())
-        _write_json(partial / "metrics.json", metrics)
-        _write_json(partial / "environment.json", env)
-        _write_json(partial / "snapshot.json", snap_info)
-        (partial / "model_card.md").write_text(card, encoding="utf-8")
+        metrics, card = fit_to_folder(run_id, snapshot, config, partial, progress=progress, on_epoch=on_epoch)
         os.replace(partial, final)
     except BaseException as exc:
         restore()

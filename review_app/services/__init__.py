@@ -11,6 +11,7 @@ the store or its SQL modules directly.
 - :mod:`.dashboard`: counts, activity, agreement
 - :mod:`.snapshots`, :mod:`.runs`, :mod:`.rubric`: snapshots, runs and rubric review
 - :mod:`.admin`, :mod:`.import_export`: dataset settings, users, import and export
+- :mod:`.jobs`: long work run by the store's owner (Jobs page, Train on the Snapshots page)
 """
 
 from __future__ import annotations
@@ -33,6 +34,8 @@ from .checks import check_flags, coverage, last_check_run, resolve_check_flag, r
 from .dashboard import Dashboard, agreement, dashboard
 from .duplicates import dup_groups, dup_merge, dup_set_canonical, dup_split
 from .import_export import CSV_RISKY, csv_safe, download_name, export_csv, export_jsonl, import_upload
+from .jobs import ACTIVE as JOB_ACTIVE
+from .jobs import cancel_job, job_detail, list_jobs, start_training
 from .pii import ENTITIES as PII_ENTITIES
 from .pii import pii_confirm, pii_mark_missed, pii_reject
 from .queue import (

@@ -210,11 +210,11 @@ def test_unknown_run_lists_recent_ids(store):
         run_detail(store, "nope")
 
 
-def test_migration_6_adds_the_run_registry_columns(store):
+def test_migrations_6_and_20_add_the_run_registry_columns(store):
     cols = [r[0] for r in store.cursor().execute(
         "SELECT column_name FROM information_schema.columns WHERE table_name = 'runs' ORDER BY ordinal_position").fetchall()]
     assert cols == ["id", "snapshot_id", "task", "config", "metrics", "path", "status", "created_at",
-                    "dataset", "base_model", "finished_at", "error", "pid", "host", "heartbeat_at"]
+                    "dataset", "base_model", "finished_at", "error", "pid"]
 
 
 def test_finish_run_changes_a_run_only_once(store):
@@ -243,22 +243,3 @@ def test_loaded_run_reproduces_its_test_predictions(store, tmp_path, cls_snapsho
     assert [run.labels[i] for i in probs.argmax(-1).tolist()] == preds["predicted"].to_list()
     assert probs.max(-1).values.tolist() == pytest.approx(preds["confidence"].to_list(), abs=1e-5)
 
-
-def test_training_progress_refreshes_the_heartbeat_and_passes_reports_on(store, monkeypatch):
-    from datetime import timedelta
-
-    from curation.store.core import now
-    from training.runs import _beating
-
-    sr = store_runs
-
-    sr.insert_run(store, "r", snapshot_id="s", dataset="d", task="sft", base_model="/m", config={})
-    old = now() - timedelta(hours=2)
-    store.write("UPDATE runs SET heartbeat_at = ?", [old])
-    seen = []
-    monkeypatch.setattr(sr, "HEARTBEAT_S", 0.0)
-    tick = _beating(store, "r", lambda stage, done, total: seen.append((stage, done, total)))
-    tick("training (steps)", 1, 10)
-    assert seen == [("training (steps)", 1, 10)]
-    beat = store.cursor().execute("SELECT heartbeat_at FROM runs").fetchall()[0][0]
-    assert beat > old
