@@ -15,6 +15,7 @@ import numpy as np
 import polars as pl
 
 from curation import Store
+from curation.outputs import check_file_target, write_file_atomically
 from curation.progress import Progress, no_progress, relabel
 from curation.store import evaluation as se
 
@@ -263,6 +264,15 @@ def run_threshold(store: Store, run_id: str) -> float | None:
     return se.get_evaluation(store, run_id)[1]
 
 
+def _is_predictions(path: Path) -> bool:
+    """Whether ``path`` is a previous :func:`predict_file` output (it may then be replaced)."""
+    try:
+        lf = {".csv": pl.scan_csv, ".parquet": pl.scan_parquet, ".pq": pl.scan_parquet}.get(path.suffix.lower(), pl.scan_ndjson)(path)
+        return {"predicted", "confidence", "abstained", "decision"} <= set(lf.collect_schema().names())
+    except Exception:  # noqa: BLE001 - unreadable means not ours
+        return False
+
+
 def predict_file(store: Store, run_id: str, path: str | Path, out: str | Path, *, text_col: str = "text",
                  threshold: float | None = None, progress=None) -> dict:
     """Predict a label and confidence for every row of ``path``; abstain below the run's threshold.
@@ -293,12 +303,12 @@ def predict_file(store: Store, run_id: str, path: str | Path, out: str | Path, *
     abstained = conf < threshold
     res = df.with_columns(pl.Series("predicted", predicted, dtype=pl.String), pl.Series("confidence", conf.astype(float)),
                           pl.Series("abstained", abstained), pl.Series("decision", [ESCALATE if a else l for a, l in zip(abstained, predicted)]))
-    o.parent.mkdir(parents=True, exist_ok=True)
     ext = o.suffix.lower()
+    o = check_file_target(o, is_ours=_is_predictions, protect=[store.path, p])
     if ext == ".csv":
-        res.write_csv(o)
+        write_file_atomically(o, res.write_csv)
     elif ext in (".jsonl", ".ndjson"):
-        res.write_ndjson(o)
+        write_file_atomically(o, res.write_ndjson)
     else:
-        res.write_parquet(o)
+        write_file_atomically(o, res.write_parquet)
     return {"run": run_id, "rows": res.height, "abstained": int(abstained.sum()), "threshold": float(threshold), "out": str(o)}

@@ -8,10 +8,16 @@ from __future__ import annotations
 
 import streamlit as st
 
+from review_app.services import TuneloopError
 from review_app.state import current_user, get_store, session_cookie_script, sign_out
 
 st.set_page_config(page_title="Tuneloop review", layout="wide")
-get_store()  # open (and migrate) the store once per process, before any page runs
+try:
+    get_store()  # open (and migrate) the store once per process, before any page runs
+except TuneloopError as exc:  # busy, missing, damaged, a bad setting: say so, no traceback
+    st.error(str(exc))
+    st.button("Retry", key="retry_store")  # a click reruns the script, which tries again
+    st.stop()
 
 user = current_user()
 session_cookie_script()

@@ -18,7 +18,7 @@ PACKAGES = ("curation", "training", "evaluation", "review_app")
 LAYER = {name: i for i, name in enumerate(PACKAGES)}
 # What the store may import besides itself: pure helpers only. The scrubber's placeholder rules
 # (what it writes), and dedup's connected components (which conflicts are between exact twins).
-STORE_MAY_IMPORT = ("curation.store", "curation.errors", "curation.labels", "curation.config", "curation.pii.scrub",
+STORE_MAY_IMPORT = ("curation.store", "curation.errors", "curation.outputs", "curation.labels", "curation.config", "curation.pii.scrub",
                     "curation.dedup.algos")
 
 MAX_MODULE_LINES = 400

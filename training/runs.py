@@ -13,7 +13,9 @@ import json
 import os
 import platform
 import secrets
+import signal
 import subprocess
+import threading
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from importlib import metadata
@@ -88,6 +90,22 @@ def _write_json(path: Path, data: object) -> None:
     path.write_text(json.dumps(data, indent=1, ensure_ascii=False, default=str) + "\n", encoding="utf-8")
 
 
+class Terminated(KeyboardInterrupt):
+    """SIGTERM arrived while training: unwinds like Ctrl-C so the run is marked failed."""
+
+
+def _fail_on_sigterm():
+    """Turn SIGTERM into :class:`Terminated` while training (main thread only); return the undo."""
+    if threading.current_thread() is not threading.main_thread():
+        return lambda: None
+
+    def on_term(signum, frame):
+        raise Terminated()
+
+    previous = signal.signal(signal.SIGTERM, on_term)
+    return lambda: signal.signal(signal.SIGTERM, previous)
+
+
 def fit_to_folder(run_id: str, snapshot: SnapshotData, config: TrainConfig, folder: Path, *,
                   progress: Progress | None = None, on_epoch=None) -> tuple[dict, str]:
     """Train and write a complete run folder (model, config, metrics, environment, card) into
@@ -133,7 +151,9 @@ def train(store: Store, snapshot: SnapshotData, config: TrainConfig, *, runs_dir
     SnapshotNotUsable, BaseModelNotFound, InvalidTrainingConfig
         Before anything is registered.
     TrainingFailed
-        Training raised; the run is marked failed. ``KeyboardInterrupt`` marks it failed too and propagates.
+        Training raised; the run is marked failed. ``KeyboardInterrupt`` and SIGTERM (as
+        :class:`Terminated`) mark it failed too and propagate. After SIGKILL, the next process that opens the
+        store marks it failed (:meth:`curation.store.core.Store.end_orphans`).
     """
     check_snapshot(snapshot, config.task)
     base = resolve_base_model(config.task, config.base_model)
@@ -144,11 +164,15 @@ def train(store: Store, snapshot: SnapshotData, config: TrainConfig, *, runs_dir
     partial, final = root / f".{run_id}.partial", root / run_id
     sr.insert_run(store, run_id, snapshot_id=snapshot.id, dataset=snapshot.dataset, task=config.task,
                   base_model=base, config=config.to_dict())
+    restore = _fail_on_sigterm()
     try:
         metrics, card = fit_to_folder(run_id, snapshot, config, partial, progress=progress, on_epoch=on_epoch)
         os.replace(partial, final)
     except BaseException as exc:
-        reason = "interrupted (KeyboardInterrupt)" if isinstance(exc, KeyboardInterrupt) else f"{type(exc).__name__}: {exc}"
+        restore()
+        reason = ("terminated (SIGTERM)" if isinstance(exc, Terminated)
+                  else "interrupted (KeyboardInterrupt)" if isinstance(exc, KeyboardInterrupt)
+                  else f"{type(exc).__name__}: {exc}")
         sr.finish_run(store, run_id, status="failed", error=reason)
         if partial.exists():
             os.replace(partial, root / f"{run_id}.failed")
@@ -156,6 +180,7 @@ def train(store: Store, snapshot: SnapshotData, config: TrainConfig, *, runs_dir
             raise TrainingFailed(f"run {run_id} failed: {reason}; it is marked failed in the registry "
                                  f"(partial files in {root / (run_id + '.failed')})") from exc
         raise
+    restore()
     sr.finish_run(store, run_id, status="completed", metrics=metrics, path=str(final.resolve()))
     return RunResult(run_id, final, metrics, card)
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import os
 
+from ..errors import InvalidValue
 from .core import Store, equal_clauses, now
 
 RUN_STATUSES = ("running", "completed", "failed")
@@ -50,7 +51,12 @@ def get_run(store: Store, run_id: str) -> dict | None:
 
 
 def list_runs(store: Store, *, snapshot_id: str | None = None, status: str | None = None, limit: int | None = None) -> list[dict]:
-    """Runs, newest first, optionally of one snapshot and / or status (config and metrics decoded)."""
+    """Runs, newest first, optionally of one snapshot and / or status (config and metrics decoded).
+
+    Raises :class:`~curation.errors.InvalidValue` for a status other than running, completed or failed.
+    """
+    if status is not None and status not in RUN_STATUSES:
+        raise InvalidValue("--status", status, list(RUN_STATUSES))
     where, params = equal_clauses({"snapshot_id": snapshot_id, "status": status})
     sql = f"SELECT {_COLS} FROM runs" + (" WHERE " + " AND ".join(where) if where else "") + " ORDER BY created_at DESC, id DESC"
     if limit is not None:

@@ -30,13 +30,16 @@ class Ctx:
     db: Path
     json: bool
 
-    def store(self) -> Store:
+    def store(self, *, create: bool = False) -> Store:
+        """Open ``--db`` (or borrow the owner's store). Only commands that create a store (init,
+        demo, import) pass ``create``: for any other, a mistyped path is "no store here", never a
+        new empty store."""
         from ..server.context import Borrowed, owner_store
 
         owned = owner_store()  # running inside the store's owner, for a client: use its store
         if owned is not None:
             return Borrowed(owned)
-        return Store(self.db, lock_wait_s=settings().lock_wait_s, memory_limit=settings().memory_limit)
+        return Store(self.db, lock_wait_s=settings().lock_wait_s, memory_limit=settings().memory_limit, create=create)
 
     def emit(self, data: dict, human: str | list[str] | None = None) -> None:
         """Print ``data`` as one JSON line with ``--json``, else ``human`` (lines joined by newlines)."""

@@ -14,7 +14,7 @@ def init(ctx: typer.Context) -> None:
     Example: tuneloop --db data/tuneloop.duckdb init
     """
     c: Ctx = ctx.obj
-    with c.store() as store:
+    with c.store(create=True) as store:
         version = store.schema_version()
     c.emit({"db": str(c.db), "schema_version": version}, f"store {c.db} ready (schema version {version})")
 
@@ -27,7 +27,7 @@ def demo(ctx: typer.Context) -> None:
     from ..demo import load_demo
 
     c: Ctx = ctx.obj
-    with c.store() as store:
+    with c.store(create=True) as store:
         with err.status("loading demo data") as status:
             res = load_demo(store, progress=lambda msg: status.update(msg))
         counts = store.status_counts()

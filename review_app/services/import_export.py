@@ -11,6 +11,7 @@ from dataclasses import replace
 from pathlib import Path
 
 from curation import BadInput, ColumnMap, ImportValidationError, Store, import_file
+from curation.outputs import safe_name
 
 from ..auth import User
 from ._common import ADMIN
@@ -36,7 +37,8 @@ def import_upload(store: Store, user: User, filename: str, data: bytes, dataset:
     """
     user.require(ADMIN, "import files")
     with tempfile.TemporaryDirectory() as tmp:
-        path = Path(tmp) / Path(filename).name
+        # the upload's name is the user's: one safe path component inside the temporary folder
+        path = Path(tmp) / safe_name(Path(filename).name, fallback="upload")
         path.write_bytes(data)
         try:
             return import_file(store, path, dataset, task=task, columns=columns or ColumnMap(), status=status,
@@ -47,6 +49,11 @@ def import_upload(store: Store, user: User, filename: str, data: bytes, dataset:
                                          for p in exc.problems], exc.total) from None
         except BadInput as exc:
             raise BadInput(page_words(str(exc))) from None
+
+
+def download_name(dataset: str, ext: str) -> str:
+    """A download's file name for ``dataset``: the name made one safe path component."""
+    return f"{safe_name(dataset)}.{ext}"
 
 
 CSV_RISKY = ("=", "+", "-", "@", "\t", "\r")

@@ -13,6 +13,7 @@ from collections import Counter
 from dataclasses import asdict, dataclass, field
 
 from curation import BadInput, LabelSchema, Store, example_findings, settings
+from curation.permissions import require_open_to
 from curation.store import review as sr
 
 from ..auth import User
@@ -124,6 +125,16 @@ def find_labels(store: Store, dataset: str, query: str, limit: int = 9) -> list[
 
 
 # -- actions ---------------------------------------------------------------------------------
+def _require_open(user: User, ex: dict, version: int, action: str) -> None:
+    """An annotator changes only items open to them; approved and rejected ones are a reviewer's.
+
+    Checked on the row at the caller's ``version``: if the item changed since, the versioned
+    update refuses it anyway (:class:`~curation.errors.StaleVersion`).
+    """
+    if ex["version"] == version:
+        require_open_to(user.name, user.role, ex, action)
+
+
 def label(store: Store, user: User, example_id: int, version: int, new_label: str, note: str | None = None) -> dict:
     """Label an item (annotator and up). With N required annotations the label is recorded as an
     annotation; once N are in, the majority becomes the label and disagreements are flagged.
@@ -133,6 +144,7 @@ def label(store: Store, user: User, example_id: int, version: int, new_label: st
     revision, not a second opinion, so it does not enter the agreement statistics."""
     user.require(ANNOTATOR, "label examples")
     ex = store.get_example(example_id)
+    _require_open(user, ex, version, "label")
     check_label(store, ex["dataset"], new_label)
     ds = store.get_dataset(ex["dataset"])
     needed = required_annotations(ds.settings)
@@ -164,6 +176,7 @@ def label(store: Store, user: User, example_id: int, version: int, new_label: st
 def correct_response(store: Store, user: User, example_id: int, version: int, response: str) -> dict:
     """Replace the response of a generation example (annotator and up)."""
     user.require(ANNOTATOR, "correct responses")
+    _require_open(user, store.get_example(example_id), version, "correct the response of")
     if not response.strip():
         raise BadInput("response: empty; write a response or skip the item")
     row = store.update_example(example_id, version, {"response": response, "status": "needs_review"},
@@ -214,6 +227,7 @@ def pass_on(store: Store, user: User, example_id: int, version: int) -> dict:
     re-saving. Refused when there is nothing to pass on (an unlabelled classification item)."""
     user.require(ANNOTATOR, "pass items on")
     ex = store.get_example(example_id)
+    _require_open(user, ex, version, "pass on")
     if not (ex["label"] or ex["response"]):
         raise BadInput("pass on: the item has no label or response yet; choose one first")
     row = store.update_example(example_id, version, {"status": "needs_review"}, actor=user.name, action="accept")

@@ -67,9 +67,9 @@ def import_export() -> None:
         name = st.selectbox("Dataset to export", names, key="exp_dataset")
         c1, c2 = st.columns(2)
         c1.download_button("Download JSONL", download_guard(lambda: svc.export_jsonl(store, user, name)),
-                           file_name=f"{name}.jsonl", mime="application/jsonl", key="exp_jsonl", on_click="ignore")
+                           file_name=svc.download_name(name, "jsonl"), mime="application/jsonl", key="exp_jsonl", on_click="ignore")
         c2.download_button("Download CSV (spreadsheet-safe)", download_guard(lambda: svc.export_csv(store, user, name)),
-                           file_name=f"{name}.csv", mime="text/csv", key="exp_csv", on_click="ignore")
+                           file_name=svc.download_name(name, "csv"), mime="text/csv", key="exp_csv", on_click="ignore")
 
 
 import_export()

@@ -154,6 +154,24 @@ def test_interrupted_run_is_marked_failed_not_half_registered(store, tmp_path, c
         load_run(store, row["id"])
 
 
+def test_sigterm_during_training_marks_the_run_failed(store, tmp_path, cls_snapshot, tiny_bert, monkeypatch):
+    import os
+    import signal
+
+    from training.runs import Terminated
+
+    def terminate(snap, config, out, **kw):
+        os.kill(os.getpid(), signal.SIGTERM)
+
+    monkeypatch.setattr("training.runs.fit", terminate)
+    before = signal.getsignal(signal.SIGTERM)
+    with pytest.raises(Terminated):
+        train(store, cls_snapshot, _cls_config(tiny_bert), runs_dir=tmp_path / "runs")
+    (row,) = store_runs.list_runs(store)
+    assert (row["status"], row["error"]) == ("failed", "terminated (SIGTERM)")
+    assert signal.getsignal(signal.SIGTERM) is before  # the handler is only there while training
+
+
 def test_crashing_run_raises_training_failed_and_is_marked_failed(store, tmp_path, cls_snapshot, tiny_bert, monkeypatch):
     def boom(*a, **kw):
         raise RuntimeError("out of memory")
@@ -224,3 +242,4 @@ def test_loaded_run_reproduces_its_test_predictions(store, tmp_path, cls_snapsho
         probs = torch.softmax(run.model(input_ids=enc["input_ids"], attention_mask=enc["attention_mask"]).logits, -1)
     assert [run.labels[i] for i in probs.argmax(-1).tolist()] == preds["predicted"].to_list()
     assert probs.max(-1).values.tolist() == pytest.approx(preds["confidence"].to_list(), abs=1e-5)
+
