@@ -10,6 +10,10 @@ from __future__ import annotations
 import numpy as np
 import polars as pl
 
+from training.scores import averages as _averages
+from training.scores import confusion
+from training.scores import prf as _prf
+
 from .errors import InvalidEvaluationOption
 
 
@@ -22,35 +26,6 @@ def _codes(y_true, y_pred, labels: list[str] | None) -> tuple[np.ndarray, np.nda
     names += extra
     index = {n: i for i, n in enumerate(names)}
     return np.array([index[v] for v in y_true], dtype=np.int64), np.array([index[v] for v in y_pred], dtype=np.int64), names
-
-
-def confusion(t: np.ndarray, p: np.ndarray, k: int) -> np.ndarray:
-    """``k x k`` counts: rows are true labels, columns predicted labels."""
-    return np.bincount(t * k + p, minlength=k * k).reshape(k, k)
-
-
-def _prf(cm: np.ndarray) -> dict:
-    tp = np.diag(cm).astype(float)
-    support, predicted = cm.sum(1).astype(float), cm.sum(0).astype(float)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        precision = np.where(predicted > 0, tp / predicted, 0.0)
-        recall = np.where(support > 0, tp / support, 0.0)
-        f1 = np.where(precision + recall > 0, 2 * precision * recall / (precision + recall), 0.0)
-    return {"tp": tp, "support": support, "predicted": predicted, "precision": precision, "recall": recall, "f1": f1}
-
-
-def _averages(cm: np.ndarray) -> dict:
-    s = _prf(cm)
-    # like scikit-learn's default: average over labels that occur in y_true or y_pred
-    present = (s["support"] + s["predicted"]) > 0
-    n = cm.sum()
-    out = {"accuracy": float(s["tp"].sum() / n) if n else 0.0}
-    for name in ("precision", "recall", "f1"):
-        v = s[name][present]
-        out[f"macro_{name}"] = float(v.mean()) if v.size else 0.0
-        out[f"weighted_{name}"] = float((s[name] * s["support"]).sum() / n) if n else 0.0
-        out[f"micro_{name}"] = out["accuracy"]  # single-label: micro P = R = F1 = accuracy
-    return out
 
 
 def classification_metrics(y_true, y_pred, labels: list[str] | None = None, *, top_pairs: int = 10) -> dict:

@@ -13,35 +13,74 @@ import numpy as np
 Progress = Callable[[int, int], None]
 
 
-def run_probabilities(run, texts: list[str], *, batch_size: int = 64, progress: Progress | None = None) -> np.ndarray:
-    """Softmax probabilities of a loaded classification run (:func:`training.load_run`) on ``texts``.
+def head_input_module(model):
+    """The classification head of a (LoRA-wrapped) classifier: the module named ``classifier``.
+
+    Its input is the pooled vector the head reads (mean of token vectors, or BERT's pooler
+    output), i.e. the fine-tuned embedding space the distance-based OOD scores work in.
+    """
+    for name, module in model.named_modules():
+        if name.split(".")[-1] == "classifier":
+            return module
+    return None
+
+
+def run_outputs(run, texts: list[str], *, batch_size: int = 64, progress: Progress | None = None,
+                features: bool = True) -> tuple[np.ndarray, np.ndarray | None]:
+    """Logits ``(n, n_labels)`` of a loaded classification run and, with ``features``, the pooled
+    vectors its head reads ``(n, hidden)`` (``None`` when the model has no ``classifier`` module).
 
     Texts are scored in length-sorted batches padded to their own longest text (short support
     texts would otherwise spend most of the CPU on padding).
     """
     import torch
 
-    probs = np.zeros((len(texts), len(run.labels)), dtype=np.float32)
+    logits_out = np.zeros((len(texts), len(run.labels)), dtype=np.float32)
+    head = head_input_module(run.model) if features else None
+    feats: np.ndarray | None = None
     if not texts:
-        return probs
+        return logits_out, (np.zeros((0, 0), dtype=np.float32) if head is not None else None)
     enc = run.tokenizer(list(texts), truncation=True, max_length=run.config.max_length)["input_ids"]
     order = np.argsort([len(e) for e in enc], kind="stable")
     pad = run.tokenizer.pad_token_id or 0
+    captured: list = []
+    hook = head.register_forward_hook(lambda _m, inp, _o: captured.append(inp[0].detach())) if head is not None else None
     run.model.eval()
-    with torch.no_grad():
-        for start in range(0, len(order), batch_size):
-            idx = order[start:start + batch_size]
-            longest = max(len(enc[i]) for i in idx)
-            ids = torch.full((len(idx), longest), pad, dtype=torch.long)
-            mask = torch.zeros((len(idx), longest), dtype=torch.long)
-            for row, i in enumerate(idx):
-                ids[row, :len(enc[i])] = torch.tensor(enc[i])
-                mask[row, :len(enc[i])] = 1
-            logits = run.model(input_ids=ids.to(run.device), attention_mask=mask.to(run.device)).logits
-            probs[idx] = torch.softmax(logits.float(), -1).cpu().numpy()
-            if progress:
-                progress(min(start + batch_size, len(order)), len(order))
-    return probs
+    try:
+        with torch.no_grad():
+            for start in range(0, len(order), batch_size):
+                idx = order[start:start + batch_size]
+                longest = max(len(enc[i]) for i in idx)
+                ids = torch.full((len(idx), longest), pad, dtype=torch.long)
+                mask = torch.zeros((len(idx), longest), dtype=torch.long)
+                for row, i in enumerate(idx):
+                    ids[row, :len(enc[i])] = torch.tensor(enc[i])
+                    mask[row, :len(enc[i])] = 1
+                captured.clear()
+                logits_out[idx] = run.model(input_ids=ids.to(run.device), attention_mask=mask.to(run.device)).logits.float().cpu().numpy()
+                if captured:
+                    f = captured[0].float().cpu().numpy()
+                    if feats is None:
+                        feats = np.zeros((len(texts), f.shape[1]), dtype=np.float32)
+                    feats[idx] = f
+                if progress:
+                    progress(min(start + batch_size, len(order)), len(order))
+    finally:
+        if hook is not None:
+            hook.remove()
+    return logits_out, feats
+
+
+def softmax(logits: np.ndarray) -> np.ndarray:
+    z = logits - logits.max(1, keepdims=True)
+    e = np.exp(z)
+    return (e / e.sum(1, keepdims=True)).astype(np.float32)
+
+
+def run_probabilities(run, texts: list[str], *, batch_size: int = 64, progress: Progress | None = None) -> np.ndarray:
+    """Softmax probabilities of a loaded classification run (:func:`training.load_run`) on ``texts``."""
+    logits, _ = run_outputs(run, texts, batch_size=batch_size, progress=progress, features=False)
+    return softmax(logits)
 
 
 class Baseline:

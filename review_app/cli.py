@@ -502,7 +502,7 @@ def evaluate(
         loop = (send(store, run, actor=user or _os_user(), budget=review_budget, label_checks=label_checks)
                 if send_errors_to_review else None)
     d = res.to_dict()
-    s = res.summary
+    s = res.summary.to_dict()
     human = [f"run {run} on {s['data']}: accuracy {s['accuracy']:.4f}, macro-F1 {s['macro_f1']:.4f}, ECE {s['ece']:.4f}",
              f"abstain below confidence {s['threshold']['threshold']:.3f} (kept {s['at_threshold']['coverage']:.1%})"]
     if s.get("oos"):

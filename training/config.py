@@ -143,7 +143,3 @@ class TrainConfig:
     def from_dict(cls, d: dict) -> "TrainConfig":
         return cls(**{k: (tuple(v) if k == "target_modules" else v) for k, v in d.items()})
 
-
-def describe_fields() -> list[dict]:
-    """Name, default and help of every option (for the app's training form and docs)."""
-    return [{"name": f.name, "default": f.default, "help": f.metadata.get("help", "")} for f in fields(TrainConfig)]

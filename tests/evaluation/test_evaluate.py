@@ -28,21 +28,22 @@ def test_evaluate_stores_predictions_threshold_report_and_card(eval_store, train
     res = evaluate_run(eval_store, trained.run_id, config=FAST)
     snap = load_snapshot(eval_store, trained.snapshot_id)
     s = res.summary
-    assert s["n"] == snap.split("test").height
-    assert 0 <= s["ci"]["accuracy"][0] <= s["accuracy"] <= s["ci"]["accuracy"][1] <= 1
+    assert s.n == snap.split("test").height
+    assert 0 <= s.ci["accuracy"][0] <= s.accuracy <= s.ci["accuracy"][1] <= 1
     preds = se.run_predictions(eval_store, trained.run_id)
     counts = dict(preds.group_by("split").len().iter_rows())
     assert counts == {"test": snap.split("test").height, "validation": snap.split("validation").height,
                       "unreviewed": len(trained.unreviewed)}
     _, threshold = se.get_evaluation(eval_store, trained.run_id)
-    assert threshold == s["threshold"]["threshold"]
+    assert threshold == s.threshold["threshold"]
     assert preds.filter(pl.col("split") == "test")["abstained"].to_list() == (res.predictions["confidence"] < threshold).to_list()
-    assert set(s["slices"]) == {"label_frequency", "source"}
-    assert s["slices"]["source"][0]["slice"] == "b.parquet"
-    assert 0 <= s["baseline"]["macro_f1"] <= 1
+    assert set(s.slices) == {"label_frequency", "source"}
+    assert s.slices["source"][0]["slice"] == "b.parquet"
+    assert 0 <= s.baseline["macro_f1"] <= 1
     card = (res.folder / "model_card.md").read_text()
     assert "Evaluation on held-out data" in card and "Not evaluated beyond" not in card
-    assert json.loads((res.folder / "evaluation.json").read_text())["run"] == trained.run_id
+    assert json.loads((res.folder / "evaluation.json").read_text()) == json.loads(json.dumps(s.to_dict(), default=str))
+    assert se.get_evaluation(eval_store, trained.run_id)[0]["run"] == trained.run_id
     # a second evaluation replaces the stored predictions instead of adding to them
     evaluate_run(eval_store, trained.run_id, config=EvalConfig(bootstrap=0, baseline=False))
     assert se.run_predictions(eval_store, trained.run_id).height == preds.height
@@ -53,8 +54,8 @@ def test_evaluate_on_a_labelled_file_with_out_of_scope_rows(eval_store, trained,
                           "what is the weather tomorrow,escalate,oos\nmy top up failed again,top_up_failed,emotional\n")
     res = evaluate_run(eval_store, trained.run_id, data=f, config=EvalConfig(bootstrap=0, baseline=False, oos_label="escalate"))
     s = res.summary
-    assert (s["n"], s["oos"]["oos_examples"], s["oos"]["in_scope_examples"]) == (2, 1, 2)
-    assert [r["slice"] for r in s["slices"]["slice"]] == ["emotional", "oos", "vague"]
+    assert (s.n, s.oos["oos_examples"], s.oos["in_scope_examples"]) == (2, 1, 2)
+    assert [r["slice"] for r in s.slices["slice"]] == ["emotional", "oos", "vague"]
     assert se.get_evaluation(eval_store, trained.run_id)[0] is None
     assert (res.folder / "evaluation.md").read_text().startswith(f"# Evaluation of run {trained.run_id}")
 
@@ -107,7 +108,7 @@ def test_loop_back_sends_exactly_the_mistakes_and_doubts_once(eval_store, traine
 
 def test_confusion_cell_sends_exactly_that_cell(eval_store, trained):
     res = evaluate_run(eval_store, trained.run_id, config=EvalConfig(bootstrap=0, baseline=False))
-    pairs = res.summary["top_confused"]
+    pairs = res.summary.top_confused
     assert pairs, "the tiny model makes mistakes on the test split"
     cell = pairs[0]
     got = send_confusion_cell(eval_store, trained.run_id, predicted=cell["predicted"], labelled=cell["labelled"], actor="rita")
@@ -133,9 +134,9 @@ def test_difficult_cases_are_reported_per_slice(eval_store, trained):
     res = evaluate_run(eval_store, trained.run_id, data=SUITE,
                        config=EvalConfig(bootstrap=0, baseline=False, oos_label="escalate", drop_unknown=True))
     s = res.summary
-    assert s["oos"]["oos_examples"] == 66
-    assert {r["slice"] for r in s["slices"]["slice"]} == {"vague", "emotional", "incomplete", "hostile", "out_of_scope"}
-    assert "rows with labels unknown to the run dropped" in s["data"]
+    assert s.oos["oos_examples"] == 66
+    assert {r["slice"] for r in s.slices["slice"]} == {"vague", "emotional", "incomplete", "hostile", "out_of_scope"}
+    assert "rows with labels unknown to the run dropped" in s.data
 
 
 def test_review_budget_sends_only_the_highest_priority_items(eval_store, trained):
