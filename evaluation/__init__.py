@@ -24,6 +24,7 @@ from .loopback import (
     send_errors_to_review,
 )
 from .metrics import (
+    auroc,
     bootstrap_ci,
     choose_threshold,
     classification_metrics,
@@ -31,6 +32,8 @@ from .metrics import (
     coverage_curve,
     expected_calibration_error,
     frequency_band,
+    ood_detection,
+    oos_recall_at_coverage,
     out_of_scope,
     reliability,
     slice_metrics,
@@ -44,7 +47,9 @@ from .rubric import (
     evaluate_generation,
     save_review,
 )
-from .scoring import Baseline, out_of_fold_probabilities, run_probabilities
+from .policy import EscalationPolicy
+from .scoring import Baseline, RunScores, out_of_fold_probabilities, run_probabilities, run_scores
+from .summary import EvaluationSummary
 
 __all__ = [
     "CRITERIA",
@@ -52,14 +57,18 @@ __all__ = [
     "ESCALATE",
     "LOW_CONFIDENCE",
     "RUBRIC_LOW",
+    "RunScores",
     "Baseline",
+    "EscalationPolicy",
     "EvalConfig",
     "EvaluationDataError",
     "EvaluationResult",
+    "EvaluationSummary",
     "InvalidEvaluationOption",
     "LoopbackResult",
     "NotEvaluated",
     "aggregate",
+    "auroc",
     "blind_pair",
     "bootstrap_ci",
     "check_output",
@@ -72,6 +81,8 @@ __all__ = [
     "evaluate_run",
     "expected_calibration_error",
     "frequency_band",
+    "ood_detection",
+    "oos_recall_at_coverage",
     "out_of_fold_probabilities",
     "out_of_scope",
     "predict_file",
@@ -79,6 +90,7 @@ __all__ = [
     "reliability",
     "review_candidates",
     "run_probabilities",
+    "run_scores",
     "run_threshold",
     "save_review",
     "send_confusion_cell",

@@ -21,8 +21,9 @@ from curation.io import read_table, write_table
 
 from . import metrics as M
 from .errors import EvaluationDataError, InvalidEvaluationOption
+from .policy import DEFAULT_BUDGET, DEFAULT_SCORE, NEVER, EscalationPolicy
 from .report import card_section, render_report
-from .scoring import Baseline, run_probabilities
+from .scoring import Baseline, run_scores
 from .summary import EvaluationSummary
 
 StageProgress = Callable[[str, int, int], None]
@@ -33,7 +34,10 @@ ESCALATE = "escalate to a human"
 class EvalConfig:
     """Options of an evaluation."""
 
-    target_precision: float = 0.9  # precision the kept (non-abstained) validation predictions must reach
+    policy: str = "coverage"       # escalation policy: coverage (in-scope budget) | precision (target precision)
+    budget: float = DEFAULT_BUDGET  # coverage policy: share of in-scope validation texts that may be escalated
+    target_precision: float = 0.9  # precision policy: precision the kept (non-abstained) validation predictions must reach
+    score: str = DEFAULT_SCORE     # in-scope score the threshold applies to (training.heads.OOD_SCORES)
     oos_label: str | None = None   # label of out-of-scope examples in the evaluation data (e.g. "oos", "escalate")
     bootstrap: int = 1000          # bootstrap resamples for the 95% intervals (0 = none)
     baseline: bool = True          # also train and score TF-IDF + logistic regression on the same snapshot
@@ -51,6 +55,11 @@ class EvalConfig:
             raise InvalidEvaluationOption(f"evaluation config: `bootstrap` must be 0 or more, got {self.bootstrap}")
         if self.max_unreviewed < 0:
             raise InvalidEvaluationOption(f"evaluation config: `max_unreviewed` must be 0 or more, got {self.max_unreviewed}")
+        self.escalation()
+
+    def escalation(self) -> EscalationPolicy:
+        """The escalation policy these options describe."""
+        return EscalationPolicy(mode=self.policy, budget=self.budget, target_precision=self.target_precision, score=self.score)
 
 
 @dataclass
@@ -64,7 +73,7 @@ class EvaluationResult:
 
     def to_dict(self) -> dict:
         keep = ("run", "data", "n", "accuracy", "macro_f1", "micro_f1", "weighted_f1", "ci", "ece", "threshold",
-                "at_threshold", "oos", "baseline", "comparison", "top_confused", "slices", "stored_predictions")
+                "at_threshold", "oos", "ood", "baseline", "comparison", "top_confused", "slices", "stored_predictions")
         summary = self.summary.to_dict()
         return {k: summary[k] for k in keep if k in summary} | {"report": str(self.folder / "evaluation.md") if self.folder else None}
 
@@ -83,14 +92,18 @@ def read_labelled_file(path: str | Path, text_col: str = "text", label_col: str 
     return df
 
 
-def _frame(ids, expected, probs: np.ndarray, labels: list[str], threshold: float, split: str) -> pl.DataFrame:
+def _frame(ids, expected, probs: np.ndarray, labels: list[str], threshold: float, split: str,
+           score: np.ndarray | None = None) -> pl.DataFrame:
+    """One row per text: predicted label, its probability (``confidence``), the in-scope ``score``
+    the policy uses (the probability when none is given) and ``abstained`` (score below threshold)."""
     pred = probs.argmax(1) if len(probs) else np.zeros(0, dtype=int)
     conf = probs.max(1) if len(probs) else np.zeros(0)
+    score = conf if score is None else np.asarray(score)
     predicted = [labels[i] for i in pred]
     return pl.DataFrame({"example_id": ids, "split": [split] * len(predicted), "expected": expected, "label": predicted,
-                         "confidence": conf.astype(float), "abstained": conf < threshold},
+                         "confidence": conf.astype(float), "score": score.astype(float), "abstained": score < threshold},
                         schema={"example_id": pl.Int64, "split": pl.String, "expected": pl.String, "label": pl.String,
-                                "confidence": pl.Float64, "abstained": pl.Boolean}
+                                "confidence": pl.Float64, "score": pl.Float64, "abstained": pl.Boolean}
                         ).with_columns((pl.col("label") == pl.col("expected")).alias("correct"))
 
 
@@ -114,15 +127,14 @@ class _Data:
 
 
 def _validation_threshold(run, snap, config: EvalConfig, labels: list[str], tick) -> tuple[pl.DataFrame, dict]:
-    """Score the validation split and choose the abstention threshold there."""
+    """Score the validation split and choose the escalation threshold there by the policy."""
     val = snap.split("validation")
-    val_probs = run_probabilities(run, val["text"].to_list(), progress=lambda d, t: tick("validation", d, t))
-    frame = _frame(val["example_id"].to_list(), val["label"].to_list(), val_probs, labels, 0.0, "validation")
-    thr = M.choose_threshold(frame["confidence"].to_numpy(), frame["correct"].to_numpy(),
-                             target_precision=config.target_precision) if val.height else \
-        {"threshold": 0.0, "precision": None, "coverage": 1.0, "target_precision": config.target_precision, "target_met": False,
-         "note": "no validation split: no abstention"}
-    return frame.with_columns((pl.col("confidence") < thr["threshold"]).alias("abstained")), thr
+    rs = run_scores(run, val["text"].to_list(), progress=lambda d, t: tick("validation", d, t))
+    scores = rs.ood(run.scoring)
+    frame = _frame(val["example_id"].to_list(), val["label"].to_list(), rs.probs, labels, NEVER, "validation")
+    thr = config.escalation().choose(scores, frame["correct"].to_numpy())
+    score = scores[thr["score"]]
+    return frame.with_columns(pl.Series("score", score.astype(float)), pl.Series("abstained", score < thr["threshold"])), thr
 
 
 def _evaluation_data(snap, data, config: EvalConfig, labels: list[str]) -> _Data:
@@ -167,6 +179,14 @@ def _headline(run_id: str, snap, rows: _Data, ev: pl.DataFrame, in_scope: pl.Dat
         at_threshold={"coverage": kept.height / max(in_scope.height, 1),
                       "accuracy": float(kept["correct"].mean()) if kept.height else None},
         validation={"n": val_frame.height, "accuracy": float(val_frame["correct"].mean()) if val_frame.height else None})
+
+
+def _ood_report(scores: dict[str, np.ndarray], is_oos: np.ndarray, thr: dict) -> dict | None:
+    """AUROC (in-scope vs out-of-scope) and OOS recall at 95/97/99% in-scope coverage, per score."""
+    if not is_oos.any() or is_oos.all():
+        return None
+    return {"policy_score": thr["score"], "oos_examples": int(is_oos.sum()), "in_scope_examples": int((~is_oos).sum()),
+            "by_score": M.ood_detection(scores, is_oos)}
 
 
 def _slices(store: Store, snap, rows: _Data, ev: pl.DataFrame, in_scope: pl.DataFrame) -> dict[str, list[dict]]:
@@ -214,14 +234,15 @@ def _comparison(store: Store, summary: EvaluationSummary, ids: list[int]) -> Non
                               "per_class": M.compare_per_class(summary.per_class, prev_summary.get("per_class", []))}
 
 
-def _store_predictions(store: Store, run, snap, frames: list[pl.DataFrame], labels: list[str], threshold: float,
+def _store_predictions(store: Store, run, snap, frames: list[pl.DataFrame], labels: list[str], thr: dict,
                        config: EvalConfig, tick) -> int:
     """Test and validation predictions, plus not-yet-reviewed examples scored for the loop back."""
     if config.max_unreviewed:
         un = se.unreviewed_examples(store, snap.dataset, config.max_unreviewed)
         if un.height:
-            up = run_probabilities(run, un["text"].to_list(), progress=lambda d, t: tick("not-yet-reviewed", d, t))
-            frames = [*frames, _frame(un["example_id"].to_list(), un["label"].to_list(), up, labels, threshold, "unreviewed")
+            rs = run_scores(run, un["text"].to_list(), progress=lambda d, t: tick("not-yet-reviewed", d, t))
+            frames = [*frames, _frame(un["example_id"].to_list(), un["label"].to_list(), rs.probs, labels, thr["threshold"],
+                                      "unreviewed", rs.ood(run.scoring)[thr["score"]])
                       .with_columns(pl.lit(None, pl.Boolean).alias("correct"))]
     return se.replace_predictions(store, run.id, pl.concat([f.select(list(se.PRED_SCHEMA)) for f in frames]))
 
@@ -255,10 +276,12 @@ def evaluate_run(store: Store, run_id: str, *, data: str | Path | None = None, c
                  progress: StageProgress | None = None, loaded=None) -> EvaluationResult:
     """Evaluate classification run ``run_id`` on its snapshot's test split, or on a labelled file.
 
-    Steps: score the validation split and choose the abstention threshold there (lowest
-    confidence whose kept predictions reach ``config.target_precision``); score the evaluation
+    Steps: score the validation split and choose the escalation threshold there by the policy
+    (:class:`~evaluation.policy.EscalationPolicy`: escalate at most ``config.budget`` of
+    in-scope texts, or keep predictions at ``config.target_precision``); score the evaluation
     data; compute metrics with bootstrap 95% intervals, calibration (ECE, reliability bins),
-    the coverage-accuracy curve, out-of-scope metrics, slices (by source, label frequency and a
+    the coverage-accuracy curve, out-of-scope metrics (with ``config.oos_label``: recall at the
+    policy's threshold, and per score AUROC and OOS recall at 95/97/99% in-scope coverage), slices (by source, label frequency and a
     ``slice`` column), the TF-IDF baseline and the per-class comparison with the previous
     evaluated run of the dataset. Stores test / validation predictions (and, for the loop back,
     predictions on not-yet-reviewed examples) and writes ``evaluation.json`` / ``evaluation.md``
@@ -282,14 +305,16 @@ def evaluate_run(store: Store, run_id: str, *, data: str | Path | None = None, c
     rows = _evaluation_data(snap, data, config, labels)
     if not rows.texts:
         raise EvaluationDataError(f"{rows.name}: nothing to evaluate (0 examples)")
-    probs = run_probabilities(run, rows.texts, progress=lambda d, t: tick("evaluation data", d, t))
-    ev = _frame(rows.ids, rows.expected, probs, labels, thr["threshold"], rows.split)
+    rs = run_scores(run, rows.texts, progress=lambda d, t: tick("evaluation data", d, t))
+    scores = rs.ood(run.scoring)
+    ev = _frame(rows.ids, rows.expected, rs.probs, labels, thr["threshold"], rows.split, scores[thr["score"]])
     tick("metrics", 0, 1)
     in_scope = ev.filter(pl.col("expected") != config.oos_label) if config.oos_label else ev
     summary = _headline(run_id, snap, rows, ev, in_scope, labels, thr, val_frame, config)
     if config.oos_label:
-        summary.oos = M.out_of_scope(ev["expected"].to_list(), ev["label"].to_list(), ev["confidence"].to_numpy(),
+        summary.oos = M.out_of_scope(ev["expected"].to_list(), ev["label"].to_list(), ev["score"].to_numpy(),
                                      thr["threshold"], config.oos_label)
+        summary.ood = _ood_report(scores, np.asarray(ev["expected"].to_list(), dtype=object) == config.oos_label, thr)
     summary.slices = _slices(store, snap, rows, ev, in_scope)
     summary.failure_cases = _failure_cases(rows, in_scope)
     if config.baseline:
@@ -297,7 +322,7 @@ def evaluate_run(store: Store, run_id: str, *, data: str | Path | None = None, c
         summary.baseline = _baseline(snap, rows, in_scope, labels, summary.macro_f1, config.seed)
     if data is None:
         _comparison(store, summary, rows.ids)
-        summary.stored_predictions = _store_predictions(store, run, snap, [ev, val_frame], labels, thr["threshold"], config, tick)
+        summary.stored_predictions = _store_predictions(store, run, snap, [ev, val_frame], labels, thr, config, tick)
         se.set_evaluation(store, run_id, summary.to_dict(), thr["threshold"])
     stored = summary.to_dict()
     report = render_report(stored)
@@ -307,18 +332,36 @@ def evaluate_run(store: Store, run_id: str, *, data: str | Path | None = None, c
 
 
 def run_threshold(store: Store, run_id: str) -> float | None:
-    """The abstention threshold chosen when the run was last evaluated (``None`` if never)."""
+    """The escalation threshold chosen when the run was last evaluated (``None`` if never)."""
     return se.get_evaluation(store, run_id)[1]
 
 
+def _stored_policy(store: Store, run_id: str) -> dict | None:
+    """The threshold dict (score, mode, words) of the run's last test-split evaluation."""
+    summary, threshold = se.get_evaluation(store, run_id)
+    if summary is None or threshold is None:
+        return None
+    thr = dict(summary.get("threshold") or {})
+    thr.setdefault("score", "max_softmax")  # evaluations before escalation policies used the top probability
+    thr["threshold"] = threshold
+    thr.setdefault("text", f"Escalates to a human when the top class probability is below {threshold:.4g}.")
+    return thr
+
+
 def predict_file(store: Store, run_id: str, path: str | Path, out: str | Path, *, text_col: str = "text",
-                 threshold: float | None = None, progress=None) -> dict:
-    """Predict a label and confidence for every row of ``path``; abstain below the run's threshold.
+                 threshold: float | None = None, policy: EscalationPolicy | None = None, progress=None) -> dict:
+    """Predict a label and confidence for every row of ``path``; escalate by the run's policy.
 
     The output (format by the extension of ``out``) has the input columns plus ``predicted``,
-    ``confidence``, ``abstained`` and ``decision`` (the label, or "escalate to a human").
-    Without ``threshold`` the one chosen on the validation split by the last evaluation is
-    used; a run never evaluated gets its threshold chosen now (validation scored, not stored).
+    ``confidence`` (the label's probability), ``abstained`` and ``decision`` (the label, or
+    "escalate to a human"). Which rows escalate:
+
+    - ``threshold`` given: rows whose top class probability is below it;
+    - ``policy`` given: its threshold, chosen now on the validation split (scored, not stored);
+    - else the policy of the run's last ``tuneloop evaluate`` (threshold stored with it), or,
+      for a run never evaluated, the default policy chosen now on validation.
+
+    Returns ``{"run", "rows", "abstained", "threshold", "score", "policy" (in words), "out"}``.
     """
     import training
 
@@ -327,20 +370,25 @@ def predict_file(store: Store, run_id: str, path: str | Path, out: str | Path, *
         raise EvaluationDataError(f"{o}: unknown output extension {o.suffix!r} (use .csv, .jsonl or .parquet)")
     df = read_labelled_file(p, text_col, "")
     run = training.load_run(store, run_id)
-    if threshold is None:
-        threshold = run_threshold(store, run_id)
-    if threshold is None:
-        snap = training.load_snapshot(store, training.get_run(store, run_id)["snapshot_id"])
-        val = snap.split("validation")
-        vp = run_probabilities(run, val["text"].to_list())
-        correct = np.array([run.labels[i] for i in vp.argmax(1)], dtype=object) == np.array(val["label"].to_list(), dtype=object)
-        threshold = M.choose_threshold(vp.max(1), correct)["threshold"] if val.height else 0.0
-    probs = run_probabilities(run, [str(t) for t in df[text_col].to_list()], progress=progress)
-    conf = probs.max(1)
-    predicted = [run.labels[i] for i in probs.argmax(1)]
-    abstained = conf < threshold
+    if threshold is not None:
+        thr = {"threshold": float(threshold), "score": "max_softmax",
+               "text": f"Escalates to a human when the top class probability is below {threshold:g} (--threshold)."}
+    else:
+        thr = None if policy is not None else _stored_policy(store, run_id)
+        if thr is None:
+            snap = training.load_snapshot(store, training.get_run(store, run_id)["snapshot_id"])
+            p = policy or EscalationPolicy()
+            config = EvalConfig(policy=p.mode, budget=p.budget, target_precision=p.target_precision, score=p.score)
+            _, thr = _validation_threshold(run, snap, config, list(run.labels), lambda *a: None)
+    rs = run_scores(run, [str(t) for t in df[text_col].to_list()], progress=progress)
+    score = rs.ood(run.scoring)[thr["score"]]
+    conf = rs.probs.max(1)
+    predicted = [run.labels[i] for i in rs.probs.argmax(1)]
+    abstained = score < thr["threshold"]
     res = df.with_columns(pl.Series("predicted", predicted, dtype=pl.String), pl.Series("confidence", conf.astype(float)),
                           pl.Series("abstained", abstained), pl.Series("decision", [ESCALATE if a else l for a, l in zip(abstained, predicted)]))
     o.parent.mkdir(parents=True, exist_ok=True)
     write_table(res, o)
-    return {"run": run_id, "rows": res.height, "abstained": int(abstained.sum()), "threshold": float(threshold), "out": str(o)}
+    return {"run": run_id, "rows": res.height, "abstained": int(abstained.sum()), "threshold": float(thr["threshold"]),
+            "score": thr["score"], "policy": thr["text"], "out": str(o)}
+

@@ -14,7 +14,8 @@ class EvaluationSummary:
     """What one evaluation of a classification run found.
 
     ``scores`` holds accuracy and macro / micro / weighted precision, recall and F1 of the
-    in-scope rows; the optional parts are ``None`` when they do not apply (``oos`` without
+    in-scope rows; ``threshold`` is the escalation policy's choice (with ``text``, the policy in
+    words); ``ood`` holds per in-scope score the AUROC and OOS recall at 95/97/99% coverage. The optional parts are ``None`` when they do not apply (``oos`` without
     ``--oos-label``, ``baseline`` when switched off, ``comparison`` / ``test_split_hash`` /
     ``stored_predictions`` for a ``--data`` file).
     """
@@ -38,6 +39,7 @@ class EvaluationSummary:
     slices: dict[str, list[dict]] = field(default_factory=dict)
     failure_cases: list[dict] = field(default_factory=list)
     oos: dict | None = None
+    ood: dict | None = None
     baseline: dict | None = None
     test_split_hash: str | None = None
     comparison: dict | None = None
@@ -60,6 +62,8 @@ class EvaluationSummary:
                    "threshold": self.threshold, "at_threshold": self.at_threshold, "validation": self.validation}
         if self.oos is not None:
             d["oos"] = self.oos
+        if self.ood is not None:
+            d["ood"] = self.ood
         d["slices"] = self.slices
         d["failure_cases"] = self.failure_cases
         for name in ("baseline", "test_split_hash", "comparison", "stored_predictions"):

@@ -20,7 +20,7 @@ SNAPSHOT_TASK = {"classification": "classification", "generation": "sft"}
 # Per-task defaults; everything not listed uses the dataclass default.
 _TASK_DEFAULTS: dict[str, dict] = {
     "classification": dict(
-        epochs=4, learning_rate=2e-3, batch_size=32, max_length=64, lora_r=16, lora_alpha=32, lora_dropout=0.05,
+        epochs=5, learning_rate=2e-3, batch_size=32, max_length=64, lora_r=16, lora_alpha=32, lora_dropout=0.05,
         target_modules=("query", "key", "value", "dense"), patience=2,
     ),
     "sft": dict(
@@ -57,6 +57,9 @@ class TrainConfig:
     pooling: str = field(default="auto", metadata=_h(
         "classification: how the text vector is read: auto (mean for sentence-transformers models with mean "
         "pooling, else cls) | mean | cls (the model's own sequence-classification head)."))
+    ensemble: bool = field(default=True, metadata=_h(
+        "classification (LoRA, mean pooling): average the head's probabilities with logistic regression on the base "
+        "model's frozen embeddings, the head's weight chosen on validation."))
     seed: int = field(default=0, metadata=_h("Seed of initialisation, shuffling and dropout."))
     patience: int = field(default=2, metadata=_h(
         "Stop after this many epochs without a better validation score; 0 = never stop early."))

@@ -44,6 +44,7 @@ class FitResult:
     base_model: str = ""
     sizes: dict = field(default_factory=dict)
     validation_before: dict = field(default_factory=dict)
+    scoring: dict = field(default_factory=dict)
 
     def metrics(self) -> dict:
         best = next(h for h in self.history if h["epoch"] == self.best_epoch)
@@ -51,7 +52,7 @@ class FitResult:
                 "validation": {k[4:]: v for k, v in best.items() if k.startswith("val_")}, "test": self.test,
                 "history": self.history, "samples": self.samples, "trainable_params": self.trainable_params,
                 "total_params": self.total_params, "seconds": round(self.seconds, 2), "device": self.device,
-                "sizes": self.sizes, "validation_before": self.validation_before}
+                "sizes": self.sizes, "validation_before": self.validation_before, "scoring": self.scoring}
 
 
 def set_seed(seed: int) -> None:
@@ -227,6 +228,7 @@ def fit(snap: SnapshotData, config: TrainConfig, out: Path, *, progress: Progres
     samples_before, before = task.before_training(splits.validation, splits.train, device)
     history, best, stopped_early = _run_epochs(task, model, splits, config, device, progress, on_epoch)
     best.restore(model)
+    fitted = task.after_selection(splits, device)
     out.mkdir(parents=True, exist_ok=True)
     test_metrics: dict = {}
     if splits.test["ids"]:
@@ -238,4 +240,4 @@ def fit(snap: SnapshotData, config: TrainConfig, out: Path, *, progress: Progres
     return FitResult(history=history, best_epoch=best.epoch, stopped_early=stopped_early, test=test_metrics,
                      samples=samples, trainable_params=trainable, total_params=total_params,
                      seconds=time.perf_counter() - t0, device=device, base_model=path, sizes=splits.sizes(),
-                     validation_before=before)
+                     validation_before=before, scoring=fitted)

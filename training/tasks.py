@@ -16,7 +16,16 @@ import polars as pl
 
 from .config import TrainConfig
 from .data import SnapshotData
-from .models import load_causal_lm, load_classifier
+from .heads import (
+    Scoring,
+    choose_ensemble_weight,
+    fit_distances,
+    fit_frozen_regression,
+    ood_scores,
+    set_combined_stats,
+    softmax,
+)
+from .models import classifier_pooling, load_causal_lm, load_classifier
 from .scores import macro_f1
 
 REPETITION_PENALTY = 1.3  # greedy decoding of small models loops without it (measured on SmolLM2)
@@ -45,6 +54,18 @@ def length_batches(lengths: list[int], batch_size: int, gen=None) -> list[list[i
     return [batches[i] for i in perm]
 
 
+def head_module(model):
+    """The classification head of a (LoRA-wrapped) classifier: the module named ``classifier``.
+
+    Its input is the pooled vector the head reads (mean of token vectors, or BERT's pooler
+    output): the fine-tuned embedding space of the distance-based OOD scores.
+    """
+    for name, module in model.named_modules():
+        if name.split(".")[-1] == "classifier":
+            return module
+    return None
+
+
 def pad(seqs: list[list[int]], value: int):
     """Right-pad token id lists to the longest one; returns (ids, attention mask) tensors."""
     import torch
@@ -70,6 +91,8 @@ class ClassificationTask:
         self.tok, self.model = load_classifier(path, self.labels, config)
         self.index = {l: i for i, l in enumerate(self.labels)}
         self.config = config
+        self.pooling = classifier_pooling(path, config)
+        self.scoring: Scoring | None = None
 
     def encode(self, frame: pl.DataFrame) -> dict:
         ids = self.tok(frame.get_column("text").to_list(), truncation=True, max_length=self.config.max_length,
@@ -84,26 +107,80 @@ class ClassificationTask:
         return {"input_ids": ids.to(device), "attention_mask": mask.to(device),
                 "labels": torch.tensor([data["y"][i] for i in idx], dtype=torch.long, device=device)}
 
-    def evaluate(self, data: dict, device: str, batch_size: int) -> tuple[dict, dict]:
+    def outputs(self, data: dict, device: str, batch_size: int, *, frozen: bool = False) -> tuple[np.ndarray, np.ndarray | None, float]:
+        """Logits, the pooled vectors the head reads, and the summed loss of an encoded split.
+
+        ``frozen`` switches the LoRA adapters off: the vectors are then the base model's.
+        """
+        import contextlib
+
         import torch
 
         self.model.eval()
-        probs = np.zeros((len(data["ids"]), len(self.labels)), dtype=np.float32)
+        n = len(data["ids"])
+        logits = np.zeros((n, len(self.labels)), dtype=np.float32)
+        feats: np.ndarray | None = None
+        head = head_module(self.model)
+        captured: list = []
+        hook = head.register_forward_hook(lambda _m, inp, _o: captured.append(inp[0].detach())) if head is not None else None
+        off = self.model.disable_adapter() if frozen else contextlib.nullcontext()
         loss_sum = 0.0
-        with torch.no_grad():
-            for idx in length_batches([len(s) for s in data["ids"]], batch_size * 4):
-                b = self.batch(data, idx, device)
-                out = self.model(**b)
-                loss_sum += float(out.loss) * len(idx)
-                probs[idx] = torch.softmax(out.logits.float(), -1).cpu().numpy()
+        try:
+            with torch.no_grad(), off:
+                for idx in length_batches([len(s) for s in data["ids"]], batch_size * 4):
+                    captured.clear()
+                    out = self.model(**self.batch(data, idx, device))
+                    loss_sum += float(out.loss) * len(idx)
+                    logits[idx] = out.logits.float().cpu().numpy()
+                    if captured:
+                        if feats is None:
+                            feats = np.zeros((n, captured[0].shape[1]), dtype=np.float32)
+                        feats[idx] = captured[0].float().cpu().numpy()
+        finally:
+            if hook is not None:
+                hook.remove()
+        return logits, feats, loss_sum
+
+    def evaluate(self, data: dict, device: str, batch_size: int) -> tuple[dict, dict]:
+        logits, _, loss_sum = self.outputs(data, device, batch_size)
+        frozen = self.outputs(data, device, batch_size, frozen=True)[1] if self.scoring and self.scoring.has_ensemble else None
+        probs = self.scoring.probabilities(logits, frozen) if self.scoring else softmax(logits)
         y = np.asarray(data["y"])
         pred = probs.argmax(1)
         metrics = {"loss": loss_sum / max(len(y), 1), "accuracy": float(np.mean(pred == y)) if len(y) else 0.0,
                    "macro_f1": macro_f1(y, pred)}
         return metrics, {"pred": pred, "confidence": probs.max(1), "probs": probs}
 
+    def after_selection(self, splits, device: str) -> dict:
+        """Fit what ``scoring.npz`` holds: the frozen-embedding regression and its ensemble weight
+        (LoRA with mean pooling, when ``config.ensemble``), and the OOD statistics of the
+        fine-tuned pooled vectors. Returns what was fitted, for the metrics."""
+        bs = self.config.batch_size
+        y_train, y_val = np.asarray(splits.train["y"]), np.asarray(splits.validation["y"])
+        _, feats_tr, _ = self.outputs(splits.train, device, bs)
+        if feats_tr is None:
+            return {}
+        scoring = Scoring()
+        scoring.means, scoring.precision, scoring.bank = fit_distances(feats_tr, y_train, len(self.labels), seed=self.config.seed)
+        info: dict = {"ood_statistics": f"class means, shared covariance and {len(scoring.bank)} train vectors"}
+        has_val = len(y_val) > 0
+        val_logits, val_feats, _ = self.outputs(splits.validation, device, bs) if has_val else (None, None, 0.0)
+        if self.config.ensemble and self.config.lora_r and self.pooling == "mean" and has_val:
+            frozen_tr = self.outputs(splits.train, device, bs, frozen=True)[1]
+            scoring.lr_coef, scoring.lr_intercept = fit_frozen_regression(frozen_tr, y_train, len(self.labels), seed=self.config.seed)
+            frozen_val = self.outputs(splits.validation, device, bs, frozen=True)[1]
+            scoring.ensemble_weight = choose_ensemble_weight(softmax(val_logits), scoring.frozen_probabilities(frozen_val), y_val)
+            info["ensemble_weight"] = scoring.ensemble_weight
+        if has_val:
+            frozen_val = self.outputs(splits.validation, device, bs, frozen=True)[1] if scoring.has_ensemble else None
+            set_combined_stats(scoring, ood_scores(scoring, val_logits, val_feats, scoring.probabilities(val_logits, frozen_val)))
+        self.scoring = scoring
+        return info
+
     def save(self, out: Path) -> None:
         (out / "labels.json").write_text(json.dumps(self.labels, ensure_ascii=False, indent=1), encoding="utf-8")
+        if self.scoring is not None:
+            self.scoring.save(out)
 
     def predictions_frame(self, data: dict, extra: dict) -> pl.DataFrame:
         return pl.DataFrame({
@@ -196,6 +273,9 @@ class SFTTask:
         samples = self.samples(val if val["ids"] else train, device)
         before = self.evaluate(val, device, self.config.batch_size)[0] if val["ids"] else {}
         return samples, before
+
+    def after_selection(self, splits, device: str) -> dict:
+        return {}
 
     def write_test(self, out: Path, test: dict, extra: dict) -> None:
         pass

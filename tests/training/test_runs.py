@@ -27,7 +27,7 @@ from training import (
 )
 
 CLS_FILES = {"adapter", "tokenizer", "labels.json", "config.json", "metrics.json", "environment.json", "snapshot.json",
-             "model_card.md", "test_predictions.parquet"}
+             "model_card.md", "test_predictions.parquet", "scoring.npz"}
 
 
 def _sft_config(base: str, **kw) -> TrainConfig:
@@ -170,6 +170,8 @@ def test_finish_run_changes_a_run_only_once(store):
 def test_loaded_run_reproduces_its_test_predictions(store, tmp_path, cls_snapshot, tiny_bert, lora_r, pooling):
     import torch
 
+    from evaluation import run_probabilities
+
     res = train(store, cls_snapshot, cls_config(tiny_bert, lora_r=lora_r, learning_rate=5e-3 if lora_r else 1e-3,
                                                  pooling=pooling), runs_dir=tmp_path / "runs")
     assert (res.path / ("adapter" if lora_r else "model")).is_dir()
@@ -178,9 +180,12 @@ def test_loaded_run_reproduces_its_test_predictions(store, tmp_path, cls_snapsho
     texts = cls_snapshot.splits["test"].sort("example_id")["text"].to_list()
     enc = run.tokenizer(texts, padding=True, truncation=True, max_length=64, return_tensors="pt")
     with torch.no_grad():
-        probs = torch.softmax(run.model(input_ids=enc["input_ids"], attention_mask=enc["attention_mask"]).logits, -1)
+        probs = torch.softmax(run.model(input_ids=enc["input_ids"], attention_mask=enc["attention_mask"]).logits, -1).numpy()
+    if run.scoring is not None and run.scoring.has_ensemble:  # LoRA + mean pooling: averaged with the frozen-embedding regression
+        assert lora_r and pooling == "mean"
+        probs = run_probabilities(run, texts)
     assert [run.labels[i] for i in probs.argmax(-1).tolist()] == preds["predicted"].to_list()
-    assert probs.max(-1).values.tolist() == pytest.approx(preds["confidence"].to_list(), abs=1e-5)
+    assert probs.max(-1).tolist() == pytest.approx(preds["confidence"].to_list(), abs=1e-5)
 
 
 def test_curves_frame_is_long_form_train_vs_validation():
