@@ -16,8 +16,8 @@ import numpy as np
 import polars as pl
 
 from curation import ImportValidationError, Store
-from curation import store_evaluation as se
 from curation.io import read_table, write_table
+from curation.store import evaluation as se
 
 from . import metrics as M
 from .errors import EvaluationDataError, InvalidEvaluationOption
