@@ -20,7 +20,7 @@ SNAPSHOT_TASK = {"classification": "classification", "generation": "sft"}
 # Per-task defaults; everything not listed uses the dataclass default.
 _TASK_DEFAULTS: dict[str, dict] = {
     "classification": dict(
-        epochs=5, learning_rate=2e-3, batch_size=32, max_length=64, lora_r=16, lora_alpha=32, lora_dropout=0.05,
+        epochs=4, learning_rate=2e-3, batch_size=32, max_length=64, lora_r=16, lora_alpha=32, lora_dropout=0.05,
         target_modules=("query", "key", "value", "dense"), patience=2,
     ),
     "sft": dict(

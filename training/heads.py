@@ -28,6 +28,9 @@ SCORING_FILE = "scoring.npz"
 # (on in-scope validation) of knn and max_softmax.
 OOD_SCORES = ("max_softmax", "energy", "mahalanobis", "knn", "combined")
 COMBINED = ("knn", "max_softmax")
+# Nearest neighbour (k = 1) separated unknown intents best on BANKING77 (bench/ood_bench.py: frozen
+# MiniLM, 3 seeds, AUROC of knn 0.904 at k=1, 0.885 at 5, 0.861 at 10, 0.793 at 25).
+DEFAULT_K = 1
 
 
 def normalise(x: np.ndarray) -> np.ndarray:
@@ -55,7 +58,7 @@ class Scoring:
     means: np.ndarray | None = None         # (labels, dim) class means of fine-tuned pooled vectors
     precision: np.ndarray | None = None     # (dim, dim) inverse of the shared (ridge-regularised) covariance
     bank: np.ndarray | None = None          # (n_train, dim) normalised fine-tuned pooled vectors (float16)
-    k: int = 10
+    k: int = DEFAULT_K
     combined_stats: dict | None = None      # score -> [mean, std] on in-scope validation
 
     @property
