@@ -38,7 +38,7 @@ def test_invalid_options_name_field_rule_and_value(options, message):
 def test_unknown_task_and_unknown_option_are_refused():
     with pytest.raises(InvalidTrainingConfig, match=r"^training config: `task` must be one of classification, sft, got 'regression'$"):
         TrainConfig.for_task("regression")
-    with pytest.raises(InvalidTrainingConfig, match=r"`epoch` is not a training option \(options: base_model, batch_size, device, epochs,"):
+    with pytest.raises(InvalidTrainingConfig, match=r"`epoch` is not a training option \(options: base_model, batch_size, device, ensemble, epochs,"):
         TrainConfig.for_task("sft", epoch=3)
 
 
