@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -17,6 +16,7 @@ import polars as pl
 
 from curation import ImportValidationError, Store
 from curation.io import read_table, write_table
+from curation.progress import Progress, no_progress, relabel
 from curation.store import evaluation as se
 
 from . import metrics as M
@@ -26,7 +26,6 @@ from .report import card_section, render_report
 from .scoring import Baseline, run_scores
 from .summary import EvaluationSummary
 
-StageProgress = Callable[[str, int, int], None]
 ESCALATE = "escalate to a human"
 
 
@@ -129,7 +128,7 @@ class _Data:
 def _validation_threshold(run, snap, config: EvalConfig, labels: list[str], tick) -> tuple[pl.DataFrame, dict]:
     """Score the validation split and choose the escalation threshold there by the policy."""
     val = snap.split("validation")
-    rs = run_scores(run, val["text"].to_list(), progress=lambda d, t: tick("validation", d, t))
+    rs = run_scores(run, val["text"].to_list(), progress=relabel(tick, "validation"))
     scores = rs.ood(run.scoring)
     frame = _frame(val["example_id"].to_list(), val["label"].to_list(), rs.probs, labels, NEVER, "validation")
     thr = config.escalation().choose(scores, frame["correct"].to_numpy())
@@ -240,7 +239,7 @@ def _store_predictions(store: Store, run, snap, frames: list[pl.DataFrame], labe
     if config.max_unreviewed:
         un = se.unreviewed_examples(store, snap.dataset, config.max_unreviewed)
         if un.height:
-            rs = run_scores(run, un["text"].to_list(), progress=lambda d, t: tick("not-yet-reviewed", d, t))
+            rs = run_scores(run, un["text"].to_list(), progress=relabel(tick, "not-yet-reviewed"))
             frames = [*frames, _frame(un["example_id"].to_list(), un["label"].to_list(), rs.probs, labels, thr["threshold"],
                                       "unreviewed", rs.ood(run.scoring)[thr["score"]])
                       .with_columns(pl.lit(None, pl.Boolean).alias("correct"))]
@@ -273,7 +272,7 @@ def _classification_run(store: Store, run_id: str) -> dict:
 
 
 def evaluate_run(store: Store, run_id: str, *, data: str | Path | None = None, config: EvalConfig = EvalConfig(),
-                 progress: StageProgress | None = None, loaded=None) -> EvaluationResult:
+                 progress: Progress | None = None, loaded=None) -> EvaluationResult:
     """Evaluate classification run ``run_id`` on its snapshot's test split, or on a labelled file.
 
     Steps: score the validation split and choose the escalation threshold there by the policy
@@ -294,7 +293,7 @@ def evaluate_run(store: Store, run_id: str, *, data: str | Path | None = None, c
     """
     import training
 
-    tick = progress or (lambda stage, done, total: None)
+    tick = progress or no_progress
     row = _classification_run(store, run_id)
     folder = training.run_folder(store, run_id)
     snap = training.load_snapshot(store, row["snapshot_id"])
@@ -305,7 +304,7 @@ def evaluate_run(store: Store, run_id: str, *, data: str | Path | None = None, c
     rows = _evaluation_data(snap, data, config, labels)
     if not rows.texts:
         raise EvaluationDataError(f"{rows.name}: nothing to evaluate (0 examples)")
-    rs = run_scores(run, rows.texts, progress=lambda d, t: tick("evaluation data", d, t))
+    rs = run_scores(run, rows.texts, progress=relabel(tick, "evaluation data"))
     scores = rs.ood(run.scoring)
     ev = _frame(rows.ids, rows.expected, rs.probs, labels, thr["threshold"], rows.split, scores[thr["score"]])
     tick("metrics", 0, 1)
@@ -379,7 +378,7 @@ def predict_file(store: Store, run_id: str, path: str | Path, out: str | Path, *
             snap = training.load_snapshot(store, training.get_run(store, run_id)["snapshot_id"])
             p = policy or EscalationPolicy()
             config = EvalConfig(policy=p.mode, budget=p.budget, target_precision=p.target_precision, score=p.score)
-            _, thr = _validation_threshold(run, snap, config, list(run.labels), lambda *a: None)
+            _, thr = _validation_threshold(run, snap, config, list(run.labels), no_progress)
     rs = run_scores(run, [str(t) for t in df[text_col].to_list()], progress=progress)
     score = rs.ood(run.scoring)[thr["score"]]
     conf = rs.probs.max(1)

@@ -6,12 +6,11 @@ every metric downstream runs the same code path whichever model produced the sco
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
 
-Progress = Callable[[int, int], None]
+from curation.progress import Progress
 
 
 @dataclass
@@ -74,7 +73,7 @@ def run_outputs(run, texts: list[str], *, batch_size: int = 64, progress: Progre
                         feats = np.zeros((len(texts), captured[0].shape[1]), dtype=np.float32)
                     feats[idx] = captured[0].float().cpu().numpy()
                 if progress:
-                    progress(min(start + batch_size, len(order)), len(order))
+                    progress("predicting", min(start + batch_size, len(order)), len(order))
     finally:
         if hook is not None:
             hook.remove()

@@ -19,13 +19,13 @@ from pathlib import Path
 import numpy as np
 import polars as pl
 
+from curation.progress import Progress
+
 from .config import TrainConfig
 from .data import SnapshotData, check_snapshot
 from .models import count_parameters, resolve_base_model
 from .scores import macro_f1  # noqa: F401 - re-exported (training.macro_f1)
 from .tasks import chat_prompt, generate, length_batches, make_task  # noqa: F401 - re-exported
-
-Progress = Callable[[int, int], None]
 
 
 @dataclass
@@ -168,7 +168,7 @@ def _train_epoch(task, model, data: dict, opt, sched, params, config: TrainConfi
         seen += len(idx)
         step += 1
         if progress:
-            progress(step, total)
+            progress("training (steps)", step, total)
     return loss_sum / max(seen, 1), step
 
 

@@ -22,13 +22,14 @@ from pathlib import Path
 import polars as pl
 
 from curation import Store, settings
+from curation.progress import Progress
 from curation.store import runs as sr
 
 from .card import model_card
 from .config import TrainConfig
 from .data import SnapshotData, check_snapshot
 from .errors import RunNotFound, RunNotUsable, TrainingFailed
-from .fit import Progress, fit, generate, setup_torch
+from .fit import fit, generate, setup_torch
 from .heads import Scoring
 from .models import resolve_base_model
 
@@ -103,7 +104,7 @@ def train(store: Store, snapshot: SnapshotData, config: TrainConfig, *, runs_dir
     runs_dir
         Parent folder of run folders; default :func:`runs_root`.
     progress
-        ``progress(done_steps, total_steps)`` after every optimiser step.
+        ``progress("training (steps)", done_steps, total_steps)`` after every optimiser step.
     on_epoch
         ``on_epoch(record)`` with each epoch's metrics.
 
