@@ -31,7 +31,7 @@ def evaluate(
     baseline: bool = typer.Option(True, "--baseline/--no-baseline", help="Also train and score the TF-IDF + logistic-regression baseline."),
     user: UserOpt("Who sends items to review (default: the OS user).") = None,
 ) -> None:
-    """Held-out metrics, calibration, abstention threshold, slices and baseline for a run.
+    """Held-out metrics, calibration, escalation policy, slices and baseline for a run.
 
     Example: tuneloop evaluate --run 20250101-120000-ab12cd --send-errors-to-review
     """
