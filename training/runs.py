@@ -89,6 +89,27 @@ def _write_json(path: Path, data: object) -> None:
     path.write_text(json.dumps(data, indent=1, ensure_ascii=False, default=str) + "\n", encoding="utf-8")
 
 
+def fit_to_folder(run_id: str, snapshot: SnapshotData, config: TrainConfig, folder: Path, *,
+                  progress: Progress | None = None, on_epoch=None) -> tuple[dict, str]:
+    """Train and write a complete run folder (model, config, metrics, environment, card) into
+    ``folder``; returns ``(metrics, model card)``. Touches no store: the training subprocess of
+    the store's owner runs this, and the owner registers the result."""
+    result = fit(snapshot, config, folder, progress=progress, on_epoch=on_epoch)
+    metrics = result.metrics()
+    snap_info = {"id": snapshot.id, "dataset": snapshot.dataset, "task": snapshot.task, "sizes": result.sizes,
+                 "datasheet_summary": snapshot.datasheet_summary}
+    env = environment(result.device)
+    card = model_card(run_id=run_id, task=config.task, base_model=config.base_model, snapshot=snap_info,
+                      config=config.to_dict(), metrics=metrics, environment=env,
+                      labels=snapshot.labels if config.task == "classification" else None)
+    _write_json(folder / "config.json", config.to_dict())
+    _write_json(folder / "metrics.json", metrics)
+    _write_json(folder / "environment.json", env)
+    _write_json(folder / "snapshot.json", snap_info)
+    (folder / "model_card.md").write_text(card, encoding="utf-8")
+    return metrics, card
+
+
 def train(store: Store, snapshot: SnapshotData, config: TrainConfig, *, runs_dir: Path | None = None,
           progress: Progress | None = None, on_epoch=None) -> RunResult:
     """Train ``config`` on ``snapshot``, register the run in ``store`` and write its folder.
@@ -125,18 +146,7 @@ def train(store: Store, snapshot: SnapshotData, config: TrainConfig, *, runs_dir
     sr.insert_run(store, run_id, snapshot_id=snapshot.id, dataset=snapshot.dataset, task=config.task,
                   base_model=base, config=config.to_dict())
     try:
-        result = fit(snapshot, config, partial, progress=progress, on_epoch=on_epoch)
-        metrics = result.metrics()
-        snap_info = {"id": snapshot.id, "dataset": snapshot.dataset, "task": snapshot.task, "sizes": result.sizes,
-                     "datasheet_summary": snapshot.datasheet_summary}
-        env = environment(result.device)
-        card = model_card(run_id=run_id, task=config.task, base_model=base, snapshot=snap_info, config=config.to_dict(),
-                          metrics=metrics, environment=env, labels=snapshot.labels if config.task == "classification" else None)
-        _write_json(partial / "config.json", config.to_dict())
-        _write_json(partial / "metrics.json", metrics)
-        _write_json(partial / "environment.json", env)
-        _write_json(partial / "snapshot.json", snap_info)
-        (partial / "model_card.md").write_text(card, encoding="utf-8")
+        metrics, card = fit_to_folder(run_id, snapshot, config, partial, progress=progress, on_epoch=on_epoch)
         os.replace(partial, final)
     except BaseException as exc:
         reason = "interrupted (KeyboardInterrupt)" if isinstance(exc, KeyboardInterrupt) else f"{type(exc).__name__}: {exc}"

@@ -103,8 +103,12 @@ class Store(ExportSql, UserSql):
         # (measured: versioned updates interleaved with lease updates on the same row lost
         # updates), so every write in this process is serialised. Writes take milliseconds.
         self.write_lock = threading.RLock()
+        self.recovered = {"jobs": 0, "runs": 0}  # orphaned 'running' rows ended as failed on opening
         if not read_only:
             self.migrate()
+            if self.path != ":memory:":
+                # Holding the file read-write proves no other process runs jobs on it now.
+                self.recovered = self.end_orphans()
         else:
             self._check_version(self.schema_version())
 
@@ -160,6 +164,25 @@ class Store(ExportSql, UserSql):
         with self.write_lock:
             cur = self.cursor()
             return cur.execute(sql, params or []).fetchall()
+
+    def end_orphans(self) -> dict:
+        """End as failed the ``running`` / ``queued`` jobs and ``running`` runs of other processes.
+
+        Call only in a process that has just opened the file read-write: DuckDB then guarantees
+        no other process holds it, so those rows belong to a process that died (their owner
+        records its pid). Returns the counts. Here, not in ``store.jobs``, because opening runs it.
+        """
+        pid, t = os.getpid(), now()
+        with self.transaction() as cur:
+            jobs = cur.execute(
+                "UPDATE jobs SET status = 'failed', finished_at = ?, error = 'the process that ran it (pid ' || "
+                "coalesce(CAST(owner_pid AS VARCHAR), '?') || ') stopped before it finished; run it again' "
+                "WHERE status IN ('queued', 'running') AND owner_pid IS DISTINCT FROM ? RETURNING id", [t, pid]).fetchall()
+            runs = cur.execute(
+                "UPDATE runs SET status = 'failed', finished_at = ?, error = 'interrupted: the process that trained it (pid ' || "
+                "coalesce(CAST(pid AS VARCHAR), '?') || ') stopped before it finished (killed, or the machine restarted)' "
+                "WHERE status = 'running' AND pid IS DISTINCT FROM ? RETURNING id", [t, pid]).fetchall()
+        return {"jobs": len(jobs), "runs": len(runs)}
 
     def close(self) -> None:
         self._con.close()

@@ -8,6 +8,7 @@ runs have a ``path``, so a crashed or interrupted run is never mistaken for a us
 from __future__ import annotations
 
 import json
+import os
 
 from .core import Store, equal_clauses, now
 
@@ -17,11 +18,11 @@ _COLS = "id, snapshot_id, dataset, task, base_model, status, config, metrics, pa
 
 def insert_run(store: Store, run_id: str, *, snapshot_id: str, dataset: str, task: str, base_model: str,
                config: dict) -> None:
-    """Register a new run as ``running``."""
+    """Register a new run as ``running`` by this process (its pid marks who may finish it)."""
     store.write(
-        "INSERT INTO runs (id, snapshot_id, dataset, task, base_model, config, status, created_at) "
-        "VALUES (?, ?, ?, ?, ?, ?, 'running', ?)",
-        [run_id, snapshot_id, dataset, task, base_model, json.dumps(config, sort_keys=True), now()],
+        "INSERT INTO runs (id, snapshot_id, dataset, task, base_model, config, status, created_at, pid) "
+        "VALUES (?, ?, ?, ?, ?, ?, 'running', ?, ?)",
+        [run_id, snapshot_id, dataset, task, base_model, json.dumps(config, sort_keys=True), now(), os.getpid()],
     )
 
 

@@ -20,6 +20,7 @@ app = typer.Typer(
 user_app = typer.Typer(help="Manage review-app users.", no_args_is_help=True)
 snapshot_app = typer.Typer(help="Freeze approved examples into snapshots with splits and a datasheet; diff; export.",
                            no_args_is_help=True)
+jobs_app = typer.Typer(help="Long work run by the store's owner: list, cancel.", no_args_is_help=True)
 
 
 @app.callback()
@@ -32,8 +33,23 @@ def _main(
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Entry point of the ``tuneloop`` script; returns the exit code (0 ok, 2 bad input, 1 other)."""
+    """Entry point of the ``tuneloop`` script; returns the exit code (0 ok, 2 bad input, 1 other).
+
+    When a process owns the store (the review app, ``tuneloop serve``), the command runs there
+    (same output and exit code); otherwise here, on the file.
+    """
+    import sys
+
+    from ..server.context import owner_store
+
+    argv = list(sys.argv[1:] if argv is None else argv)
     try:
+        if owner_store() is None:  # not already running inside the owner
+            from ..server.dispatch import maybe_forward
+
+            code = maybe_forward(argv, lambda: typer.main.get_command(app))
+            if code is not None:
+                return code
         app(args=argv, standalone_mode=False)
     except TuneloopError as exc:
         for line in str(exc).splitlines():

@@ -31,6 +31,11 @@ class Ctx:
     json: bool
 
     def store(self) -> Store:
+        from ..server.context import Borrowed, owner_store
+
+        owned = owner_store()  # running inside the store's owner, for a client: use its store
+        if owned is not None:
+            return Borrowed(owned)
         return Store(self.db, lock_wait_s=settings().lock_wait_s, memory_limit=settings().memory_limit)
 
     def emit(self, data: dict, human: str | list[str] | None = None) -> None:
@@ -51,8 +56,16 @@ class Ctx:
             table.add_row(*row)
         out.print(table)
 
-    def progress(self, label: str | None = None) -> RichProgress:
-        """A progress bar on stderr; ``label`` gives one fixed-title bar, else one bar per stage."""
+    def progress(self, label: str | None = None):
+        """A progress bar on stderr; ``label`` gives one fixed-title bar, else one bar per stage.
+
+        Inside the store's owner, a command running as a job reports to its job instead.
+        """
+        from ..server.context import job_progress
+
+        job = job_progress()
+        if job is not None:
+            return nullcontext(job if label is None else (lambda _stage, done, total: job(label, done, total)))
         return RichProgress(err, enabled=not self.json, label=label)
 
     def status(self, message: str):

@@ -6,8 +6,8 @@ import altair as alt
 import polars as pl
 import streamlit as st
 
-from curation import TuneloopError
 from review_app import services as svc
+from review_app.services import TuneloopError
 from review_app.state import open_page, show_flash
 
 
@@ -79,7 +79,8 @@ def render() -> None:
     store, user, dataset = page
     runs = svc.runs_table(store, dataset)
     if runs.height == 0:
-        st.info("No runs yet: snapshot the approved examples, then `tuneloop train --snapshot ID`.")
+        st.info("No runs yet: snapshot the approved examples, then train on the Snapshots page (Train tab) "
+                "or with `tuneloop train --snapshot ID`.")
         return
     st.dataframe(runs.select("id", "status", "snapshot_id", "best_epoch", "val_score", "test_accuracy", "test_macro_f1", "minutes"),
                  hide_index=True, width="stretch")

@@ -149,11 +149,11 @@ def test_unknown_run_lists_recent_ids(store):
         run_detail(store, "nope")
 
 
-def test_migration_6_adds_the_run_registry_columns(store):
+def test_migrations_6_and_20_add_the_run_registry_columns(store):
     cols = [r[0] for r in store.cursor().execute(
         "SELECT column_name FROM information_schema.columns WHERE table_name = 'runs' ORDER BY ordinal_position").fetchall()]
     assert cols == ["id", "snapshot_id", "task", "config", "metrics", "path", "status", "created_at",
-                    "dataset", "base_model", "finished_at", "error"]
+                    "dataset", "base_model", "finished_at", "error", "pid"]
 
 
 def test_finish_run_changes_a_run_only_once(store):
