@@ -379,3 +379,43 @@ def _fail_with_diagnosis(p: Path, fmt: str, name: str, exc: Exception) -> None:
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         problems.append(Problem(name, 0, "-", f"cannot read the file as {fmt.upper()} ({first})"))
     raise ImportValidationError(problems[:_MAX_KEPT], len(problems))
+
+
+def read_table(path: str | Path) -> pl.DataFrame:
+    """The whole of a CSV / JSONL / Parquet file, chosen by its extension (the one small-file reader).
+
+    CSV columns are all read as strings (ids keep their leading zeros). For big imports use
+    :func:`inspect_file` and :func:`iter_chunks`, which stream and check every row.
+
+    Raises
+    ------
+    ImportValidationError
+        One problem for the file as a whole: not found, unknown extension, or unreadable.
+    """
+    p = Path(path)
+    fmt = FORMATS.get(p.suffix.lower())
+    if not p.is_file():
+        _fail(str(p), 0, "-", "file not found")
+    if fmt is None:
+        _fail(str(p), 0, "-", f"unknown extension {p.suffix.lower()!r} (use .csv, .jsonl or .parquet)")
+    try:
+        if fmt == "csv":
+            return pl.read_csv(p, infer_schema=False)
+        return pl.read_ndjson(p) if fmt == "jsonl" else pl.read_parquet(p)
+    except Exception as exc:  # noqa: BLE001 - any parser error is a problem of the user's file
+        _fail(str(p), 0, "-", f"cannot read it ({str(exc).splitlines()[0]})")
+        raise  # unreachable: _fail raises
+
+
+def write_table(frame: pl.DataFrame, path: str | Path) -> None:
+    """Write ``frame`` as CSV / JSONL / Parquet, chosen by the extension of ``path``."""
+    p = Path(path)
+    fmt = FORMATS.get(p.suffix.lower())
+    if fmt == "csv":
+        frame.write_csv(p)
+    elif fmt == "jsonl":
+        frame.write_ndjson(p)
+    elif fmt == "parquet":
+        frame.write_parquet(p)
+    else:
+        _fail(str(p), 0, "-", f"unknown extension {p.suffix.lower()!r} (use .csv, .jsonl or .parquet)")
