@@ -119,16 +119,18 @@ def _result(entity: str, start: int, end: int, score: float, name: str):
                             recognition_metadata={"recognizer_name": name})
 
 
-def _regex_recognizer(name: str, entities: list[str], find):
-    """An EntityRecognizer whose ``analyze`` calls ``find(text) -> [(entity, start, end, score)]``."""
+def _regex_recognizer(name: str, entities: list[str], find, with_doc: bool = False):
+    """An EntityRecognizer whose ``analyze`` calls ``find(text) -> [(entity, start, end, score)]``
+    (``find(text, doc)`` with spaCy's doc when ``with_doc``)."""
     from presidio_analyzer import EntityRecognizer
 
     class _Recognizer(EntityRecognizer):
         def load(self) -> None:  # nothing to load
             pass
 
-        def analyze(self, text, entities, nlp_artifacts=None):  # noqa: ARG002 - Presidio's signature
-            return [_result(e, s, t, sc, name) for e, s, t, sc in find(text) if e in entities]
+        def analyze(self, text, entities, nlp_artifacts=None):
+            found = find(text, getattr(nlp_artifacts, "tokens", None)) if with_doc else find(text)
+            return [_result(e, s, t, sc, name) for e, s, t, sc in found if e in entities]
 
     return _Recognizer(supported_entities=entities, name=name, supported_language="en")
 
@@ -191,7 +193,11 @@ def _find_cards(text: str) -> list[tuple[str, int, int, float]]:
 
 
 def _find_names(text: str) -> list[tuple[str, int, int, float]]:
-    return [("PERSON", m.start(1), m.end(1), 0.6) for m in _NAME_RX.finditer(text)]
+    from .pii_lexicon import load
+
+    lex = load()  # a capitalised pair after "for" or "from" is often a product: ask the name lexicon too
+    return [("PERSON", m.start(1), m.end(1), 0.6) for m in _NAME_RX.finditer(text)
+            if any(lex.is_name(w) and not lex.is_common(w) for w in re.findall(r"[^\W\d_]+", m.group(1)))]
 
 
 def _find_birth_dates(text: str) -> list[tuple[str, int, int, float]]:
@@ -281,6 +287,9 @@ def build_analyzer(deny_list: tuple[str, ...] = ()):
         UsSsnRecognizer,
     )
 
+    from .pii_formats import find_addresses, find_ibans, find_phone_cues
+    from .pii_rules import find_names
+
     registry = RecognizerRegistry(supported_languages=["en"])
     for rec in (
         SpacyRecognizer(supported_entities=["PERSON", "LOCATION"]),
@@ -299,6 +308,10 @@ def build_analyzer(deny_list: tuple[str, ...] = ()):
         _regex_recognizer("TuneloopCardRecognizer", ["CREDIT_CARD"], _find_cards),
         _regex_recognizer("TuneloopNameCueRecognizer", ["PERSON"], _find_names),
         _regex_recognizer("TuneloopBirthDateRecognizer", ["DATE_TIME"], _find_birth_dates),
+        _regex_recognizer("TuneloopNameRecognizer", ["PERSON"], find_names, with_doc=True),
+        _regex_recognizer("TuneloopWorldAddressRecognizer", ["STREET_ADDRESS"], find_addresses),
+        _regex_recognizer("TuneloopIbanRecognizer", ["IBAN_CODE"], find_ibans),
+        _regex_recognizer("TuneloopPhoneCueRecognizer", ["PHONE_NUMBER"], find_phone_cues),
     ):
         registry.add_recognizer(rec)
     if deny_list:
