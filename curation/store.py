@@ -117,7 +117,8 @@ class Store:
         self.path = str(path)
         if self.path != ":memory:":
             Path(self.path).parent.mkdir(parents=True, exist_ok=True)
-        self._con = self._connect(lock_wait_s, read_only, memory_limit)
+        self._open_args = (lock_wait_s, read_only, memory_limit)  # to reopen after a rewrite (store_rewrite)
+        self._con = self._connect(*self._open_args)
         self._local = threading.local()
         # DuckDB's optimistic concurrency misses some write-write conflicts between threads
         # (measured: versioned updates interleaved with lease updates on the same row lost
