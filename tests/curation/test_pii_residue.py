@@ -9,7 +9,7 @@ import pytest
 from curation import Store, import_file, scrub_dataset
 from curation.embeddings import content_hash
 from curation.store import now
-from curation.store_review import upsert_annotation
+from curation.store.review import upsert_annotation
 
 # High-confidence values (replaced outright, so none goes to the review vault).
 NAMES = ["Holly Jones-Clayton", "Tomomi Nishiyama", "Florián Šimonovič", "Anastasie Dias", "Kaique Barros"]
@@ -88,7 +88,7 @@ def test_embeddings_of_content_that_is_still_current_are_kept(planted):
 
 
 def test_a_failed_rewrite_leaves_the_store_as_it_was(planted, monkeypatch):
-    import curation.store_rewrite as rw
+    import curation.store.rewrite as rw
 
     store, db = planted
     monkeypatch.setattr(rw, "_counts", lambda cur, catalog: {"x": 1 if catalog == "tuneloop_rewrite" else 2})
