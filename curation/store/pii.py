@@ -344,3 +344,20 @@ def purge_originals(store: Store, dataset: str | None = None) -> int:
     n = cur.execute("SELECT count(*) FROM pii_originals" + where, [dataset] if dataset else []).fetchall()[0][0]
     cur.execute("DELETE FROM pii_originals" + where, [dataset] if dataset else [])
     return n
+
+
+def record_import_scrub(cur, dataset: str, source_id: int, results: dict[int, ScrubResult], config_hash: str) -> int:
+    """After ``import --scrub``: findings, review flags and scrub marks of the examples a source
+    inserted (``results`` by source row; their text was scrubbed before staging). Runs in the
+    import's transaction. Returns the number of findings."""
+    rows = cur.execute("SELECT id, source_row FROM examples WHERE source_id = ?", [source_id]).fetchall()
+    findings = 0
+    for example_id, source_row in rows:
+        res = results.get(source_row)
+        if res is not None:
+            for r in res.replacements:
+                _insert_finding(cur, example_id, r, "review" if r.action == "review" else None)
+            _raise_review_flag(cur, dataset, example_id, res.replacements)
+            findings += len(res.replacements)
+        _mark_scrubbed(cur, example_id, config_hash)
+    return findings

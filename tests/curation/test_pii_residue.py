@@ -96,3 +96,25 @@ def test_a_failed_rewrite_leaves_the_store_as_it_was(planted, monkeypatch):
         scrub_dataset(store, "tickets", actor="tester")
     assert store.count_examples("tickets") == 60
     assert not db.with_name(db.name + ".rewrite").exists()
+
+
+def test_import_with_scrub_never_writes_a_raw_value_to_the_store(tmp_path, write):
+    path = write("tickets.jsonl", "".join(json.dumps(r) + "\n" for r in _rows(20)))
+    db = tmp_path / "fresh.duckdb"
+    with Store(db) as store:
+        res = import_file(store, path, "tickets", task="classification", scrub=True)
+        assert res.inserted == 20 and res.pii_findings == 60
+        texts = [r[0] for r in store.cursor().execute("SELECT text FROM examples ORDER BY id").fetchall()]
+        assert texts[0] == "Hi, my name is <PERSON_1>. Mail <EMAIL_1> and refund to IBAN <IBAN_1> please (ticket 0)."
+        marks = store.cursor().execute("SELECT count(*) FROM pii_scrubbed").fetchall()[0][0]
+        assert marks == 20  # a later scrub with the same settings has nothing to do
+        assert scrub_dataset(store, "tickets", actor="tester").scanned == 0
+    assert _leftover(db) == []
+
+
+def test_import_with_scrub_is_idempotent_on_reimport(tmp_path, write):
+    path = write("tickets.jsonl", "".join(json.dumps(r) + "\n" for r in _rows(5)))
+    with Store(tmp_path / "s.duckdb") as store:
+        import_file(store, path, "tickets", task="classification", scrub=True)
+        again = import_file(store, path, "tickets", task="classification", scrub=True)
+        assert again.inserted == 0 and store.count_examples("tickets") == 5
