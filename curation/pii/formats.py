@@ -132,6 +132,8 @@ def _extend(text: str, end: int, cont: re.Pattern, sep: re.Pattern) -> int:
 
 def find_addresses(text: str) -> list[tuple[str, int, int, float]]:
     """Street addresses in the formats of many countries (see the module docstring)."""
+    if not any(ch.isdigit() for ch in text):
+        return []  # every address form below needs a number
     core, cont, cue, sep = _address_rx()
     out = []
     lex = load_lexicon()
