@@ -86,15 +86,40 @@ _CUE_STOP = re.compile(r"\n\s*\n|\n(?=\s*(?:" + r"thanks|thx|cheers|regards|best
                        r"|\s(?:please|pls|plz|thanks|thx|and|but|instead|asap|nobody|so|because|since|or)\b", re.I)
 
 
+def _trie(words) -> str:
+    """A regex alternation of ``words`` factored by common prefixes (``re`` tries alternatives one by one)."""
+    tree: dict = {}
+    for w in words:
+        node = tree
+        for ch in w:
+            node = node.setdefault(ch, {})
+        node[""] = {}
+
+    def emit(node: dict) -> str:
+        ends = "" in node
+        alts = [re.escape(ch) + emit(child) for ch, child in sorted(node.items()) if ch]
+        if not alts:
+            return ""
+        body = alts[0] if len(alts) == 1 else "(?:" + "|".join(alts) + ")"
+        return f"(?:{body})?" if ends else body
+
+    return "(?:" + emit(tree) + ")"
+
+
 @functools.lru_cache(maxsize=1)
 def _address_rx() -> tuple[re.Pattern, re.Pattern, re.Pattern, re.Pattern]:
     lex = load_lexicon()
     up = _upper_class()
     word = up + r"[\w'’.\-]*"
     name_word = r"(?:" + word + r"|" + _LINK + r")"
-    types = "|".join(re.escape(t) for t in sorted(lex.street, key=len, reverse=True))
-    typ = r"(?:(?i:(?:" + types + r"))\.?(?!\w)|u\.)"  # "u." is Hungarian utca
-    glued = r"[\w'’\-]{3,}(?i:" + "|".join(re.escape(s) for s in lex.street_suffixes) + r")(?!\w)"
+    typ = r"(?:(?i:" + _trie(lex.street) + r")\.?(?!\w)|u\.)"  # "u." is Hungarian utca
+    by_len: dict[int, list[str]] = {}
+    for suffix in lex.street_suffixes:
+        by_len.setdefault(len(suffix), []).append(suffix)
+    # a whole word, then look back for a street-type ending: no backtracking over split points
+    glued = (r"(?<![\w'’\-])[\w'’\-]{3,}(?<=\w)(?!\w)(?i:" + "|".join(
+        f"(?<={_trie(group)})" for _, group in sorted(by_len.items())) + ")"
+        r"(?<=[\w'’\-]{3}\w\w\w)")
     core = (
         # number first: "86036 Rua do Arenque 1634", "6750 Koskikatu 25", "12 Main Street"
         r"(?<!\w)" + _NUM + r",?\s(?:" + name_word + r"\s){0,3}(?:" + typ + r"|" + glued + r")"

@@ -123,6 +123,25 @@ def _common_words() -> set[str]:
     return words
 
 
+# Names of Cyrillic and Greek locales also appear romanised in English text ("Faina", "Vasiliev").
+_TRANSLIT = dict(zip(
+    "абвгдеёжзийклмнопрстуфхцчшщъыьэюяієїґ" "αβγδεζηθικλμνξοπρστυφχψωάέήίόύώς",
+    ["a", "b", "v", "g", "d", "e", "e", "zh", "z", "i", "y", "k", "l", "m", "n", "o", "p", "r", "s", "t", "u", "f",
+     "kh", "ts", "ch", "sh", "shch", "", "y", "", "e", "yu", "ya", "i", "ye", "yi", "g",
+     "a", "v", "g", "d", "e", "z", "i", "th", "i", "k", "l", "m", "n", "x", "o", "p", "r", "s", "t", "y", "f", "ch",
+     "ps", "o", "a", "e", "i", "i", "o", "y", "o", "s"]))
+
+
+def _romanised(words: set[str]) -> set[str]:
+    out = set()
+    for w in words:
+        if any(ch in _TRANSLIT for ch in w):
+            latin = "".join(_TRANSLIT.get(ch, ch) for ch in w)
+            if latin.isascii() and len(latin) >= 3:
+                out.add(latin)
+    return out
+
+
 def build() -> dict:
     """Collect the lists from Faker (dev dependency) into a dict of sorted lists."""
     from faker.config import AVAILABLE_LOCALES
@@ -143,6 +162,8 @@ def build() -> dict:
         if "}}{{street_suffix" in formats:  # this locale glues the type to the name
             suffixes |= {w for w in _words(_provider_values(module, ("street_suffixes",))) if len(w) >= 3}
     suffixes |= set(GLUED_TYPES)
+    first |= _romanised(first)
+    last |= _romanised(last)
     street -= (first | last) - set(STREET_TYPES)  # prefix lists hold a few names ("Abdullah")
     common = _common_words()
     street -= common - set(STREET_TYPES)  # and a few everyday words ("outlook", "point")

@@ -216,8 +216,45 @@ def _spacy_names(text: str, doc, lex) -> list[tuple[str, int, int, float]]:
     return out
 
 
+# Verbs that say the word before them is a person: "Ciset lives on ...", "Asya spent a year at ...".
+_PERSON_VERB_RX = re.compile(r"[ \t]+(?:lives|lived|works|worked|was born|spent|told|asked|said|says|wrote|replied"
+                             r"|is from|married|had given|calls|called me|speaks)\b")
+
+
+def _predicate_names(text: str, toks, lex) -> list[tuple[str, int, int, float]]:
+    out = []
+    for k, tok in enumerate(toks):
+        if not _PERSON_VERB_RX.match(text, tok.end()):
+            continue
+        j = k  # the capitalised run ending at this token (at most two words)
+        while j > 0 and k - j < 1 and text[toks[j - 1].end():toks[j].start()] == " " and _name_like(
+                toks[j - 1].group(), lex, True) and toks[j - 1].group()[0].isupper():
+            j -= 1
+        words = [t.group() for t in toks[j:k + 1]]
+        if all(w[0].isupper() and not w.isupper() and not lex.is_common(w) and w.casefold() not in TITLES
+               for w in words):
+            out.append(("PERSON", toks[j].start(), tok.end(), 0.5))
+    return out
+
+
+# a speaker says something: words after the colon (not a form field such as "Mobile: 0341 ...")
+_SPEAKER_RX = re.compile(r"^[ \t]*([^\W\d_][\w'’\-]*):[ \t]+[^\W\d_][^\n]*?\s[^\W\d_]", re.M)
+_ROLES = {"bot", "user", "agent", "customer", "support", "system", "assistant", "admin", "operator", "q", "a", "me",
+          "you", "note", "re", "subject", "from", "to", "cc", "date", "sent", "ps"}
+
+
+def _speaker_names(text: str, lex) -> list[tuple[str, int, int, float]]:
+    """Speakers of a transcript: two or more lines start with "Name: ..."."""
+    found = [m for m in _SPEAKER_RX.finditer(text)]
+    if len(found) < 2:
+        return []
+    return [("PERSON", m.start(1), m.end(1), 0.5) for m in found
+            if m.group(1)[0].isupper() and not lex.is_common(m.group(1)) and m.group(1).casefold() not in _ROLES]
+
+
 def find_names(text: str, doc=None) -> list[tuple[str, int, int, float]]:
-    """Person names from cues, the lexicon and spaCy's re-examined spans."""
+    """Person names from cues, the lexicon, person verbs and spaCy's re-examined spans."""
     lex = load_lexicon()
     toks = _tokens(text)
-    return _cue_names(text, toks, lex) + _lexicon_names(text, toks, lex) + _spacy_names(text, doc, lex)
+    return (_cue_names(text, toks, lex) + _lexicon_names(text, toks, lex) + _predicate_names(text, toks, lex)
+            + _speaker_names(text, lex) + _spacy_names(text, doc, lex))
