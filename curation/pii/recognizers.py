@@ -177,6 +177,9 @@ def _luhn(number: str) -> bool:
     return total % 10 == 0
 
 
+_NANP = {"US", "CA"}
+
+
 def _valid_phone(candidate: str) -> bool:
     """Valid for libphonenumber: an international number for its country code, a national one for
     one of ``PHONE_REGIONS``."""
@@ -185,7 +188,11 @@ def _valid_phone(candidate: str) -> bool:
     number = re.sub(r"\s?(?:x|ext\.?|extension)\s?\d{1,6}$", "", candidate.strip())
     if number.startswith("00"):
         number = "+" + number[2:]
-    for region in ((None,) if number.startswith("+") else PHONE_REGIONS):
+    if number.startswith("+"):
+        regions = (None,)
+    else:  # North-American numbers have no trunk 0; most others are written with one
+        regions = tuple(r for r in PHONE_REGIONS if (r in _NANP) != number.lstrip("(").startswith("0"))
+    for region in regions:
         try:
             if phonenumbers.is_valid_number(phonenumbers.parse(number, region)):
                 return True
