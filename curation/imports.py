@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import getpass
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-from .config import settings
+from .config import os_user, settings
 from .errors import BadInput, ImportValidationError, InvalidValue, Problem
 from .io import ColumnMap, RowChecker, inspect_file, iter_chunks, resolve_columns
 from .labels import LabelSchema
@@ -16,7 +15,9 @@ from .store.importing import ImportCounts, SourceInfo, import_session
 
 IMPORT_STATUSES = ("imported", "needs_review", "approved")
 
-Progress = Callable[[int, int | None], None]
+# TODO(#15): move to curation.progress.Progress (stage, done, total) together with its one other caller,
+# review_app/views/import_export.py (being split by another helper), which passes a (done, total) callback.
+RowsProgress = Callable[[int, int | None], None]
 
 
 @dataclass(frozen=True)
@@ -49,7 +50,7 @@ def import_file(
     actor: str | None = None,
     licence: str | None = None,
     note: str | None = None,
-    progress: Progress | None = None,
+    progress: RowsProgress | None = None,
     chunk_rows: int | None = None,
     scrub=None,
     _fail_after_insert: bool = False,
@@ -107,7 +108,7 @@ def import_file(
     if not dataset or not dataset.strip():
         raise BadInput("--dataset: give a dataset name")
     info = inspect_file(path)
-    actor = actor or _os_user()
+    actor = actor or os_user()
     chunk_rows = chunk_rows or settings().chunk_rows
     file = str(path)
 
@@ -207,9 +208,3 @@ def _scrub_chunk(frame, task: str, config, scrubbed: dict):
             scrubbed[row] = res
     return frame.with_columns(*(pl.Series(f, [r.fields[f] for r in results], dtype=pl.String) for f in fields))
 
-
-def _os_user() -> str:
-    try:
-        return getpass.getuser()
-    except Exception:  # noqa: BLE001 - no user database in some containers
-        return "unknown"

@@ -7,10 +7,10 @@ The detection itself is pure (:mod:`curation.pii.scrub`); this module hands its 
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
 from dataclasses import asdict, dataclass
 
 from ..permissions import ADMIN, require_stored_user
+from ..progress import Progress
 from .scrub import PLACEHOLDER_RX, PiiConfig, Span, _resolve, detect, fields_of, replace_spans, scrub_records
 
 
@@ -50,8 +50,8 @@ def set_pii_config(store, dataset: str, config: PiiConfig) -> PiiConfig:
 
 
 def scrub_dataset(store, dataset: str, *, actor: str, config: PiiConfig | None = None, keep_original: bool = False,
-                  force: bool = False, chunk: int = 512, rewrite: bool = True,
-                  progress: Callable[[int, int], None] | None = None) -> ScrubReport:
+                  force: bool = False, chunk: int = 512, progress: Progress | None = None,
+                  overrides: dict | None = None, rewrite: bool = True) -> ScrubReport:
     """Detect PII in every example of ``dataset`` and replace it in the stored text.
 
     Parameters
@@ -77,7 +77,10 @@ def scrub_dataset(store, dataset: str, *, actor: str, config: PiiConfig | None =
         (:func:`curation.store.rewrite.rewrite_file`), so the replaced values are gone from the
         file's bytes too; DuckDB keeps old row versions in the file otherwise.
     progress
-        ``progress(done, total)`` in examples.
+        ``progress("scrubbing", done, total)`` in examples.
+    overrides
+        Settings changed on top of ``config`` (or the saved settings) by :meth:`PiiConfig.with_overrides`;
+        the result is saved with the dataset. ``None`` values change nothing.
 
     Warnings
     --------
@@ -95,6 +98,8 @@ def scrub_dataset(store, dataset: str, *, actor: str, config: PiiConfig | None =
                             hint="pass --user NAME of an admin (tuneloop user add NAME --role admin), "
                                  "or leave it out so raw PII is purged")
     ds = store.get_dataset(dataset)
+    if overrides is not None:
+        config = (config or get_pii_config(store, dataset)).with_overrides(**overrides)
     if config is None:
         config = get_pii_config(store, dataset)
     else:
@@ -119,7 +124,7 @@ def scrub_dataset(store, dataset: str, *, actor: str, config: PiiConfig | None =
                 entities[r.entity] = entities.get(r.entity, 0) + 1
                 known.setdefault(r.original, r.entity)
         if progress is not None:
-            progress(min(i + chunk, len(todo)), len(todo))
+            progress("scrubbing", min(i + chunk, len(todo)), len(todo))
     notes = total.copies + _scrub_free_texts(store, dataset, config, known)
     dropped = pii_residue.drop_stale_embeddings(store, total.old_hashes)
     rewritten = bool(rewrite and (total.changed or notes or dropped) and rewrite_file(store))
