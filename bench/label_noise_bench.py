@@ -32,8 +32,9 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
 from bench._results import write_section  # noqa: E402
 from curation import ColumnMap, Store, embed, import_file  # noqa: E402
-from curation.check_algos import naive_issues, out_of_fold_probs, rank_issues  # noqa: E402
-from curation.checks import CheckConfig, run_checks  # noqa: E402
+from curation.checks.algos import naive_issues, out_of_fold_probs, rank_issues
+from curation.checks.registry import CheckConfig
+from curation.checks.run import run_checks
 
 CACHE = Path(os.environ.get("TMPDIR", "/tmp")) / "tuneloop_checks_bench"
 RATES = (0.05, 0.10)
