@@ -1,6 +1,6 @@
 """Verification of near-duplicate candidates and grouping without chaining (pure: Polars in, arrays out).
 
-MinHash/LSH (:mod:`curation.minhash`) proposes candidate pairs from word-set overlap. Overlap
+MinHash/LSH (:mod:`curation.dedup.minhash`) proposes candidate pairs from word-set overlap. Overlap
 cannot tell "the same text with noise" ("pls what is the minimum i can pay on my gas bil") from "a
 different text that shares most words" ("what is the minimum i can pay on my electric bill"), so
 every candidate is verified by a token alignment:
@@ -25,7 +25,7 @@ verified edges, the smallest id of each component is its centre, every other mem
 against the centre (directly linked or not); members that fail are peeled off and grouped again
 among themselves, round after round. A chain A≈B≈C with A≉C thus never becomes one group. Each
 component is handled on its own, so the same function applied per component on a cluster
-(:mod:`curation.scale_ray`) gives the same groups as one call over everything.
+(:mod:`curation.scale.ray_engine`) gives the same groups as one call over everything.
 """
 
 from __future__ import annotations
@@ -52,7 +52,7 @@ _FILLER_RE = r"\b(?:" + "|".join(sorted((f.replace(" ", r"\s+") for f in FILLERS
 
 
 def content_text(norm: pl.Series | pl.Expr) -> pl.Series | pl.Expr:
-    """Shingle text (see :func:`~curation.dedup_algos.normalize_for_shingles`) without fillers.
+    """Shingle text (see :func:`~curation.dedup.algos.normalize_for_shingles`) without fillers.
 
     The empty result of a text made only of fillers falls back to the text itself, so "thanks"
     and "please" stay different.
@@ -295,7 +295,7 @@ def star_edges(
     Each round works on connected components of the remaining verified edges, each on its own,
     so applying this function per component (as the Ray engine does) gives the same edges.
     """
-    from .dedup_algos import components
+    from .algos import components
 
     a, b = np.asarray(a, dtype=np.int64), np.asarray(b, dtype=np.int64)
     lo, hi = np.minimum(a, b), np.maximum(a, b)
