@@ -120,13 +120,12 @@ def check_contamination(
         sig = signatures(hashes, offsets, config.num_perm, config.seed, config.backend)
         n = members.height
         # candidates within the union, kept only across the two sides, then verified pair by pair
-        search, floor = candidate_threshold(config.near_threshold)
-        a, b = candidate_pairs(sig, *band_params(search, config.num_perm), config.seed)
+        a, b = candidate_pairs(sig, *band_params(candidate_threshold(config.near_threshold), config.num_perm),
+                               config.seed)
         cross = (a < n) & (b >= n)
         a, b = a[cross], b[cross]
         score = estimated_jaccard(sig, a, b)
-        keep = score >= floor
-        keep[keep] = verify(texts, a[keep], b[keep])
+        keep = verify(texts, a, b)
         found.append(pl.DataFrame({"id": members["id"].to_numpy()[a[keep]], "row": ext["row"].to_numpy()[b[keep] - n],
                                    "method": "near", "score": score[keep]}))
         progress("near duplicates (MinHash)", 1, 1)
