@@ -161,12 +161,20 @@ def main() -> None:
     ap.add_argument("--one", nargs=3, metavar=("METHOD", "SET", "N"))
     ap.add_argument("--quick", action="store_true")
     ap.add_argument("--note", default="", help="Line added to RESULTS.md (e.g. other load on the machine).")
+    ap.add_argument("--from-log", default="", help="Rebuild the section from the JSON lines a previous run printed "
+                    "(when a run had to be stopped: its finished rows stay measured, the rest is listed as not run).")
     args = ap.parse_args()
     if args.one:
         print(json.dumps(run_one(args.one[0], args.one[1], int(args.one[2]))))
         return
     rows = []
-    for method, name, n in _plan(args.quick):
+    if args.from_log:
+        rows = [json.loads(ln) for ln in Path(args.from_log).read_text().splitlines() if ln.startswith("{")]
+        done = {(r["method"], r["set"]) + ((r["n"],) if r["set"] == "synthetic" else ()) for r in rows}
+        for method, name, n in _plan(args.quick):
+            if (method, name) + ((n,) if name == "synthetic" else ()) not in done:
+                rows.append({"method": method, "set": name, "n": n, "error": "not run (stopped for time)", "load": 0})
+    for method, name, n in ([] if args.from_log else _plan(args.quick)):
         load_set(name, n)  # built (and cached) outside the timed child
         r = _child(method, name, n, timeout=1800)
         r["load"] = os.getloadavg()[0]
@@ -182,7 +190,7 @@ def main() -> None:
              "groups. Sets: see `bench/dedup_sets.py` (`support` was not used to choose any threshold). Each row ran "
              "in its own process; seconds include normalisation.", "", _table(rows)]
     lines += _speedups(rows)
-    loads = [r["load"] for r in rows]
+    loads = [r["load"] for r in rows if r.get("load")]
     lines += ["", f"Machine load (1-minute load average on these 2 cores, other agents' work) during the runs: "
               f"{min(loads):.1f}-{max(loads):.1f}: absolute seconds are pessimistic."]
     if args.note:
