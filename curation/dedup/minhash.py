@@ -22,6 +22,7 @@ import numpy as np
 import polars as pl
 
 from ..errors import InvalidValue
+from .algos import sorted_unique
 
 SHINGLES = ("word", "char")
 BACKENDS = ("numpy", "rensa")
@@ -217,7 +218,7 @@ def _unique_pairs(left: list[np.ndarray], right: list[np.ndarray]) -> tuple[np.n
         return a, b
     lo_, hi_ = np.minimum(a, b), np.maximum(a, b)
     base = int(hi_.max()) + 1
-    code = np.unique(lo_ * base + hi_)
+    code = sorted_unique(lo_ * base + hi_)
     return code // base, code % base
 
 

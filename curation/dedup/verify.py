@@ -33,6 +33,8 @@ from __future__ import annotations
 import numpy as np
 import polars as pl
 
+from .algos import components, sorted_unique
+
 # Words that carry no content in a request; removed before shingling and verification.
 FILLERS = (
     "please", "pls", "plz", "pleas", "thanks", "thank you", "thankyou", "thanks a lot", "thank you so much",
@@ -121,8 +123,8 @@ def verify(content: pl.Series, a: np.ndarray, b: np.ndarray, ids: np.ndarray | N
         return np.zeros(0, dtype=bool)
     ids = np.arange(len(content), dtype=np.int64) if ids is None else np.asarray(ids, dtype=np.int64)
     pairs = pl.DataFrame({"p": np.arange(len(a), dtype=np.int64), "a": a, "b": b})
-    wanted = np.unique(np.concatenate([a, b]))
-    sel = np.isin(ids, wanted)
+    wanted = sorted_unique(np.concatenate([a, b]))
+    sel = _isin(ids, wanted)
     toks = _tokens(content.filter(pl.Series(sel)), ids[sel])
     info = _diagnose(pairs, toks, slack)
     return info.select(accept(slack).alias("ok"))["ok"].to_numpy().astype(bool)
@@ -137,20 +139,12 @@ def _gather(toks: pl.DataFrame, starts: np.ndarray, lens: np.ndarray, rows: np.n
 
 
 def _unshared(x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Which values of ``x`` are not in ``y`` and which of ``y`` not in ``x`` (values unique per side).
+    """Which values of ``x`` are not in ``y`` and which of ``y`` not in ``x`` (Polars' multithreaded hash sets)."""
+    return ~_isin(x, y), ~_isin(y, x)
 
-    One sort of both sides (NumPy's hash-based ``isin`` is several times slower here).
-    """
-    both = np.concatenate([x, y])
-    order = np.argsort(both)
-    v = both[order]
-    same = np.zeros(len(v), dtype=bool)
-    eq = v[1:] == v[:-1]
-    same[1:] |= eq
-    same[:-1] |= eq
-    shared = np.empty(len(v), dtype=bool)
-    shared[order] = same
-    return ~shared[:len(x)], ~shared[len(x):]
+
+def _isin(x: np.ndarray, y: np.ndarray) -> np.ndarray:
+    return pl.Series(x).is_in(pl.Series(y).implode()).to_numpy()
 
 
 def _diagnose(pairs: pl.DataFrame, toks: pl.DataFrame, slack: int = 0) -> pl.DataFrame:
@@ -159,7 +153,10 @@ def _diagnose(pairs: pl.DataFrame, toks: pl.DataFrame, slack: int = 0) -> pl.Dat
     ``toks`` is :func:`_tokens` (sorted by text); ``pairs`` has ``p`` = 0..P-1, ``a``, ``b``.
     """
     t = toks["t"].to_numpy()
-    texts, starts, lens = np.unique(t, return_index=True, return_counts=True)
+    first = np.ones(len(t), dtype=bool)  # t is sorted: runs of one text
+    first[1:] = t[1:] != t[:-1]
+    starts = np.flatnonzero(first)
+    texts, lens = t[starts], np.diff(np.append(starts, len(t)))
     starts, lens = np.append(starts, 0), np.append(lens, 0)  # the last row: a text without tokens
     key = toks["key"].to_numpy()
     np_ = pairs.height
@@ -295,21 +292,19 @@ def star_edges(
     Each round works on connected components of the remaining verified edges, each on its own,
     so applying this function per component (as the Ray engine does) gives the same edges.
     """
-    from .algos import components
-
     a, b = np.asarray(a, dtype=np.int64), np.asarray(b, dtype=np.int64)
     lo, hi = np.minimum(a, b), np.maximum(a, b)
     base = int(max([hi.max(initial=0), *(np.asarray(r).max(initial=0) for r in (rejected or ()))])) + 1
-    code_known = np.unique(lo * base + hi)
+    code_known = sorted_unique(lo * base + hi)
     code_bad = np.zeros(0, np.int64)
     if rejected is not None and len(rejected[0]):
         ra, rb = np.asarray(rejected[0], np.int64), np.asarray(rejected[1], np.int64)
-        code_bad = np.unique(np.minimum(ra, rb) * base + np.maximum(ra, rb))
+        code_bad = sorted_unique(np.minimum(ra, rb) * base + np.maximum(ra, rb))
     out_c, out_m = [], []
     for _ in range(max_rounds):
         if not len(lo):
             break
-        nodes, degree = np.unique(np.concatenate([lo, hi]), return_counts=True)
+        nodes, degree = sorted_unique(np.concatenate([lo, hi]), return_counts=True)
         labels = components(nodes, lo, hi)
         order = np.lexsort((nodes, -degree, labels))  # per component: most links first, then smallest id
         rank = np.empty(len(nodes), np.int64)
@@ -322,15 +317,15 @@ def star_edges(
         is_member = nodes != centre
         c, m, mrank = centre[is_member], nodes[is_member], rank[is_member]
         code = np.minimum(c, m) * base + np.maximum(c, m)
-        ok = np.isin(code, code_known)
+        ok = _isin(code, code_known)
         if (~ok).any():
             ok[~ok] = verify(content, c[~ok], m[~ok], ids)
         if len(code_bad):
             ok &= ~_conflicted(content, ids, c, m, mrank, ok, code_bad, base)
         out_c.append(c[ok])
         out_m.append(m[ok])
-        settled = np.concatenate([np.unique(c), m[ok]])
-        keep = ~(np.isin(lo, settled) | np.isin(hi, settled))
+        settled = np.concatenate([c, m[ok]])
+        keep = ~(_isin(lo, settled) | _isin(hi, settled))
         lo, hi = lo[keep], hi[keep]
     if not out_c:
         return np.zeros(0, np.int64), np.zeros(0, np.int64)
