@@ -204,8 +204,8 @@ def real_short(texts: list[str], name: str, copies: int = 1, seed: int = 0) -> p
     frame = pl.DataFrame(rows, schema={"text": pl.Utf8, "group": pl.Int64, "kind": pl.Utf8}, orient="row")
     frame = frame.sample(fraction=1.0, shuffle=True, seed=seed)
     # texts equal after normalisation (filler-free words) are one true group
-    from curation.dedup_algos import components, normalize_for_shingles
-    from curation.near_verify import content_text
+    from curation.dedup.algos import components, normalize_for_shingles
+    from curation.dedup.verify import content_text
 
     # the same words in another order are the same text (MinHash sees word sets; docs/dedup.md)
     key = content_text(frame.select(normalize_for_shingles(pl.col("text"))).to_series()).str.split(" ").list.sort()

@@ -49,7 +49,8 @@ STOPWORDS = frozenset(
     "may might must just also too very not no any some all".split()
 )
 STOP_COST = 0.34
-MAX_ROUNDS = 64  # peeling rounds; a component still unresolved after them leaves its rest ungrouped
+MAX_ROUNDS = 64
+CHUNK = 250_000  # pairs verified at once (about 1 GB of intermediate frames for short texts)  # peeling rounds; a component still unresolved after them leaves its rest ungrouped
 _FILLER_RE = r"\b(?:" + "|".join(sorted((f.replace(" ", r"\s+") for f in FILLERS), key=len, reverse=True)) + r")\b"
 
 
@@ -122,12 +123,15 @@ def verify(content: pl.Series, a: np.ndarray, b: np.ndarray, ids: np.ndarray | N
     if not len(a):
         return np.zeros(0, dtype=bool)
     ids = np.arange(len(content), dtype=np.int64) if ids is None else np.asarray(ids, dtype=np.int64)
-    pairs = pl.DataFrame({"p": np.arange(len(a), dtype=np.int64), "a": a, "b": b})
     wanted = sorted_unique(np.concatenate([a, b]))
     sel = _isin(ids, wanted)
     toks = _tokens(content.filter(pl.Series(sel)), ids[sel])
-    info = _diagnose(pairs, toks, slack)
-    return info.select(accept(slack).alias("ok"))["ok"].to_numpy().astype(bool)
+    out = np.empty(len(a), dtype=bool)
+    for s in range(0, len(a), CHUNK):  # chunks bound the memory of the token gathers
+        e = min(s + CHUNK, len(a))
+        pairs = pl.DataFrame({"p": np.arange(e - s, dtype=np.int64), "a": a[s:e], "b": b[s:e]})
+        out[s:e] = _diagnose(pairs, toks, slack).select(accept(slack).alias("ok"))["ok"].to_numpy()
+    return out
 
 
 def _gather(toks: pl.DataFrame, starts: np.ndarray, lens: np.ndarray, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
