@@ -379,3 +379,4 @@ def _fail_with_diagnosis(p: Path, fmt: str, name: str, exc: Exception) -> None:
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         problems.append(Problem(name, 0, "-", f"cannot read the file as {fmt.upper()} ({first})"))
     raise ImportValidationError(problems[:_MAX_KEPT], len(problems))
+

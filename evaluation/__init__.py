@@ -11,7 +11,6 @@ from .evaluate import (
     EvalConfig,
     EvaluationResult,
     evaluate_run,
-    predict_file,
     read_labelled_file,
     run_threshold,
 )
@@ -25,6 +24,7 @@ from .loopback import (
     send_errors_to_review,
 )
 from .metrics import (
+    auroc,
     bootstrap_ci,
     choose_threshold,
     classification_metrics,
@@ -32,10 +32,14 @@ from .metrics import (
     coverage_curve,
     expected_calibration_error,
     frequency_band,
+    ood_detection,
+    oos_recall_at_coverage,
     out_of_scope,
     reliability,
     slice_metrics,
 )
+from .policy import EscalationPolicy
+from .predict import predict_file
 from .rubric import (
     CRITERIA,
     aggregate,
@@ -45,7 +49,14 @@ from .rubric import (
     evaluate_generation,
     save_review,
 )
-from .scoring import Baseline, out_of_fold_probabilities, run_probabilities
+from .scoring import (
+    Baseline,
+    RunScores,
+    out_of_fold_probabilities,
+    run_probabilities,
+    run_scores,
+)
+from .summary import EvaluationSummary
 
 __all__ = [
     "CRITERIA",
@@ -54,15 +65,19 @@ __all__ = [
     "LOW_CONFIDENCE",
     "RUBRIC_LOW",
     "Baseline",
+    "EscalationPolicy",
     "EvalConfig",
     "EvaluationDataError",
     "EvaluationResult",
+    "EvaluationSummary",
     "InvalidEvaluationOption",
     "LoopbackResult",
     "NotEvaluated",
     "ReviewRequest",
+    "RunScores",
     "TaskEvaluation",
     "aggregate",
+    "auroc",
     "blind_pair",
     "bootstrap_ci",
     "check_output",
@@ -76,6 +91,8 @@ __all__ = [
     "evaluate_run",
     "expected_calibration_error",
     "frequency_band",
+    "ood_detection",
+    "oos_recall_at_coverage",
     "out_of_fold_probabilities",
     "out_of_scope",
     "predict_file",
@@ -83,6 +100,7 @@ __all__ = [
     "reliability",
     "review_candidates",
     "run_probabilities",
+    "run_scores",
     "run_threshold",
     "save_review",
     "send_confusion_cell",

@@ -32,6 +32,7 @@ from .config import TrainConfig
 from .data import SnapshotData, check_snapshot
 from .errors import RunNotFound, RunNotUsable, TrainingFailed
 from .fit import fit, generate, setup_torch
+from .heads import Scoring
 from .models import resolve_base_model
 
 _PACKAGES = ("torch", "transformers", "peft", "tokenizers", "accelerate", "numpy", "polars", "duckdb")
@@ -286,6 +287,7 @@ class LoadedRun:
     labels: list[str]
     config: TrainConfig
     device: str
+    scoring: Scoring | None = None  # classification: frozen-embedding ensemble and OOD statistics (scoring.npz)
 
 
 def load_run(store: Store, run_id: str, *, device: str | None = None) -> LoadedRun:
@@ -326,7 +328,7 @@ def load_run_folder(folder: Path, *, run_id: str | None = None, device: str | No
     if tok.pad_token is None:
         tok.pad_token = tok.eos_token
     model.to(dev).eval()
-    return LoadedRun(run_id or folder.name, config.task, model, tok, labels, config, dev)
+    return LoadedRun(run_id or folder.name, config.task, model, tok, labels, config, dev, Scoring.load(folder))
 
 
 def generate_from_run(store: Store, run_id: str, prompt: str, *, max_new_tokens: int | None = None) -> str:
