@@ -30,8 +30,8 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
-from curation.dedup_algos import components, normalize_for_shingles, pair_metrics, semantic_pairs  # noqa: E402
-from curation.minhash import near_pairs  # noqa: E402
+from curation.dedup.algos import components, normalize_for_shingles, pair_metrics, semantic_pairs
+from curation.dedup.minhash import near_pairs
 
 RATES = (0.05, 0.10, 0.20, 0.30)
 THRESHOLD = 0.7

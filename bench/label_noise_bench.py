@@ -13,7 +13,7 @@ Rules scored against the flipped set (all on the same cached MiniLM embeddings):
   regression's probabilities (what the check ran with ``--label-method cleanlab``);
 - cleanlab on ours: the same call on our final probabilities (two views, second pass);
 - rank (previous default): label outside the top 3 and probability below 1.5 / classes;
-- ours: :func:`curation.label_errors.find_label_errors` (the ``label_issue`` check's default).
+- ours: :func:`curation.checks.label_errors.find_label_errors` (the ``label_issue`` check's default).
 
 Then the runtime budget: the ``label_issue`` check (``run_checks``) on 20,000 examples with
 cached embeddings must finish in under 5 minutes on 2 cores. The machine is shared, so the
@@ -41,7 +41,7 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 from bench._noise import NOISE_MODELS, make_noise  # noqa: E402
 from bench._results import write_section  # noqa: E402
 from curation import ColumnMap, Store, embed, import_file  # noqa: E402
-from curation.label_errors import find_label_errors  # noqa: E402
+from curation.checks.label_errors import find_label_errors  # noqa: E402
 
 CACHE = Path(os.environ.get("TMPDIR", "/tmp")) / "tuneloop_checks_bench"
 SETS = {"banking77": ("data/banking77/train.csv", "category", "settings chosen here"),
@@ -87,7 +87,7 @@ def prf(mask: np.ndarray, truth: np.ndarray) -> tuple[float, float, float]:
 def one_run(x: np.ndarray, noisy: np.ndarray, truth: np.ndarray, k: int) -> tuple[dict, float]:
     from cleanlab.filter import find_label_issues
 
-    from curation.label_errors import rank_issues
+    from curation.checks.label_errors import rank_issues
 
     t = time.perf_counter()
     res = find_label_errors(x, noisy, k)
@@ -120,7 +120,8 @@ def quality(sets: list[str], seeds: list[int], noises: list[str]) -> tuple[dict,
 
 def budget_run() -> dict:
     """The label_issue check on 20,000 cached examples (BANKING77 train + the first CLINC150 rows)."""
-    from curation.checks import CheckConfig, run_checks
+    from curation.checks.registry import CheckConfig
+    from curation.checks.run import run_checks
 
     b77 = pl.read_csv(ROOT / SETS["banking77"][0]).select("text", label="category")
     clinc = pl.read_csv(ROOT / SETS["clinc150"][0]).select("text", label="intent")

@@ -49,9 +49,10 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 from bench._results import write_section  # noqa: E402
 from curation import Store, embed  # noqa: E402
 from bench._noise import make_noise  # noqa: E402
-from curation import check_algos as algos  # noqa: E402
-from curation.checks import CheckConfig, label_errors  # noqa: E402
-from curation.snapshots import select_items  # noqa: E402
+from curation.checks import algos  # noqa: E402
+from curation.checks.builtin import label_errors  # noqa: E402
+from curation.checks.registry import CheckConfig  # noqa: E402
+from curation.snapshots.create import select_items  # noqa: E402
 from evaluation import Baseline, classification_metrics, out_of_fold_probabilities, review_candidates  # noqa: E402
 from evaluation.metrics import choose_threshold  # noqa: E402
 from evaluation.scoring import in_label_order  # noqa: E402

@@ -105,7 +105,7 @@ def default_loop(texts, entities):
     """Presidio's AnalyzerEngine as documented: one analyze() and anonymize() call per text."""
     from presidio_anonymizer import AnonymizerEngine
 
-    from curation.pii_recognizers import build_default_analyzer
+    from curation.pii.recognizers import build_default_analyzer
 
     analyzer, anonymizer = build_default_analyzer(), AnonymizerEngine()
     analyzer.analyze("warm up john@example.com", "en", entities=entities)
@@ -119,7 +119,7 @@ def default_loop(texts, entities):
 
 
 def tuneloop(texts, workers):
-    from curation.pii import PiiConfig, detect, scrub_records
+    from curation.pii.scrub import PiiConfig, detect, scrub_records
 
     config = PiiConfig(allow_list=ALLOW, workers=workers)
     detect(["warm up john@example.com"], config)
@@ -171,7 +171,7 @@ def main() -> None:
     args = ap.parse_args()
     import tldextract.tldextract as tx
 
-    from curation.pii_recognizers import _offline_extractor
+    from curation.pii.recognizers import _offline_extractor
 
     tx.TLD_EXTRACTOR = _offline_extractor()  # the stock email recognizer must not try the network either
     data = build(args.n)

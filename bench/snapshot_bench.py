@@ -22,7 +22,7 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
 from bench._results import write_section  # noqa: E402
 from curation import SnapshotConfig, Store, create_snapshot, export_snapshot, import_file  # noqa: E402
-from curation import store_snapshots as sql  # noqa: E402
+from curation.store import snapshots as sql
 
 WORK = Path(__file__).resolve().parent / "_work" / "snapshot"
 

@@ -4,35 +4,14 @@ Imports nothing of the other Tuneloop packages. Heavy libraries are imported ins
 functions that need them.
 """
 
-from .agreement import AgreementReport, agreement_report, cohen_kappa, fleiss_kappa, krippendorff_alpha
-from .checks import (
-    CHECKS,
-    Check,
-    CheckConfig,
-    CheckContext,
-    CheckOutput,
-    CheckRunResult,
-    get_check,
-    register_check,
-    resolve_flag,
-    run_checks,
-)
+from .checks.agreement import AgreementReport, agreement_report, cohen_kappa, fleiss_kappa, krippendorff_alpha
+from .checks.registry import CHECKS, Check, CheckConfig, CheckContext, CheckOutput, get_check, register_check
+from .checks.run import CheckRunResult, resolve_flag, run_checks
 from .config import Settings, settings
-from .coverage import CoverageConfig, CoverageReport, coverage_report
-from .dedup import (
-    ContaminationReport,
-    DedupConfig,
-    DedupResult,
-    DupGroup,
-    GroupPage,
-    check_contamination,
-    list_groups,
-    merge_groups,
-    regroup,
-    run_dedup,
-    set_canonical,
-    split_group,
-)
+from .checks.coverage import CoverageConfig, CoverageReport, coverage_report
+from .dedup.contamination import ContaminationReport, check_contamination
+from .dedup.run import DedupConfig, DedupResult, regroup, run_dedup
+from .dedup.groups import DupGroup, GroupPage, list_groups, merge_groups, set_canonical, split_group
 from .embeddings import embed
 from .errors import (
     BadInput,
@@ -40,6 +19,7 @@ from .errors import (
     ExampleNotFound,
     ImportValidationError,
     InvalidValue,
+    PermissionDenied,
     Problem,
     SchemaTooNew,
     StaleVersion,
@@ -57,64 +37,21 @@ from .errors import (
 from .imports import ImportResult, import_file
 from .io import ColumnMap
 from .labels import LabelSchema
-from .pii import (
-    ENTITIES as PII_ENTITIES,
-    AdminOnly,
-    PiiConfig,
-    Replacement,
-    ScrubReport,
-    ScrubResult,
-    Span,
-    detect,
-    get_pii_config,
-    replace_spans,
-    scrub_dataset,
-    scrub_frame,
-    scrub_records,
-    set_pii_config,
-)
-from .store import ROLES, STATUSES, TASKS, Dataset, Store
-from . import store_runs
-from . import store_evaluation
-from .store_runs import RUN_STATUSES
-from .store_pii import (
-    Finding,
-    FindingNotFound,
-    OriginalPurged,
-    add_missed_span,
-    confirm_finding,
-    example_findings,
-    open_review_flags,
-    purge_originals,
-    reject_finding,
-)
-from .exporters import EXPORTERS, escape_formulas, get_exporter, register_exporter, unescape_formulas
-from .snapshots import (
-    BLOCKING_CHECKS,
-    ExportResult,
-    SnapshotConfig,
-    SnapshotResult,
-    create_snapshot,
-    diff_snapshots,
-    export_snapshot,
-    export_snapshot_zip,
-    get_datasheet,
-    list_snapshots,
-    render_datasheet,
-    set_usage_notes,
-)
-from .splits import SPLITS, assign_splits, parse_split, snapshot_hash
-from .scale import (
-    LoadResult,
-    ScaleConfig,
-    ScaleOutputExists,
-    ScaleOutputIncomplete,
-    ScaleResult,
-    curate_at_scale,
-    load_curated,
-    read_curated,
-    summary_of,
-)
+from .pii.scrub import ENTITIES as PII_ENTITIES, PiiConfig, Replacement, ScrubResult, Span, detect, replace_spans, scrub_frame, scrub_records
+from .pii.dataset import ScrubReport, get_pii_config, scrub_dataset, set_pii_config
+from .store.core import ROLES, STATUSES, TASKS, Dataset, Store
+from .store import runs as store_runs
+from .store import evaluation as store_evaluation
+from .store.runs import RUN_STATUSES
+from .store.pii import Finding, FindingNotFound, OriginalPurged, add_missed_span, confirm_finding, example_findings, open_review_flags, purge_originals, reject_finding
+from .snapshots.exporters import EXPORTERS, escape_formulas, get_exporter, register_exporter, unescape_formulas
+from .snapshots.create import BLOCKING_CHECKS, SnapshotConfig, SnapshotResult, create_snapshot, diff_snapshots, list_snapshots, set_usage_notes
+from .snapshots.export import ExportResult, export_snapshot, export_snapshot_zip
+from .snapshots.datasheet import get_datasheet, render_datasheet
+from .snapshots.splits import SPLITS, assign_splits, parse_split, snapshot_hash
+from .scale.output import LoadResult, load_curated, read_curated, summary_of
+from .scale.config import ScaleConfig, ScaleOutputExists, ScaleOutputIncomplete, ScaleResult
+from .scale.run import curate_at_scale
 
 __all__ = [
     # checks
@@ -124,11 +61,11 @@ __all__ = [
     "ContaminationReport", "DedupConfig", "DedupResult", "DupGroup", "GroupPage", "check_contamination", "embed",
     "list_groups", "merge_groups", "regroup", "run_dedup", "set_canonical", "split_group",
     "BadInput", "ColumnMap", "Dataset", "DatasetNotFound", "ExampleNotFound", "ImportResult",
-    "ImportValidationError", "InvalidValue", "LabelSchema", "Problem", "ROLES", "STATUSES", "SchemaTooNew",
+    "ImportValidationError", "InvalidValue", "LabelSchema", "PermissionDenied", "Problem", "ROLES", "STATUSES", "SchemaTooNew",
     "Settings", "StaleVersion", "Store", "StoreBusy", "TASKS", "TuneloopError", "UserExists", "import_file",
     "settings",
     # PII scrubbing and review
-    "AdminOnly", "Finding", "FindingNotFound", "OriginalPurged", "PII_ENTITIES", "PiiConfig", "Replacement", "ScrubReport",
+    "Finding", "FindingNotFound", "OriginalPurged", "PII_ENTITIES", "PiiConfig", "Replacement", "ScrubReport",
     "ScrubResult", "Span", "add_missed_span", "confirm_finding", "detect", "example_findings", "get_pii_config",
     "open_review_flags", "purge_originals", "reject_finding", "replace_spans", "scrub_dataset", "scrub_frame",
     "scrub_records", "set_pii_config",

@@ -21,8 +21,8 @@ from collections.abc import Callable, Sequence
 import numpy as np
 
 from .errors import InvalidValue
-from .store import Store
-from . import store_dedup as _sql
+from .store.core import Store
+from .store import dedup as _sql
 
 DEFAULT_MODEL = "all-MiniLM-L6-v2"
 Encoder = Callable[[list[str]], np.ndarray]

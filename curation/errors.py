@@ -158,3 +158,14 @@ class SnapshotCorrupted(TuneloopError):
             f"snapshot {snapshot_id}: its stored items no longer match its content hash (the database was "
             "changed outside tuneloop); do not train on it: restore the store from a backup or create a new snapshot"
         )
+
+
+class PermissionDenied(BadInput):
+    """The acting user's role does not allow the action (checked by :mod:`curation.permissions`).
+
+    Exit code 2 in the CLI: the command was asked of the wrong person; nothing was written.
+    """
+
+    def __init__(self, user: str, role: str, action: str, needs: str, *, hint: str | None = None):
+        self.user, self.role, self.action, self.needs = user, role, action, needs
+        super().__init__(f"user '{user}' ({role}) may not {action}; it needs the {needs} role — {hint or 'ask an admin'}")

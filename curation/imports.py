@@ -11,7 +11,8 @@ from .config import settings
 from .errors import BadInput, ImportValidationError, InvalidValue, Problem
 from .io import ColumnMap, RowChecker, inspect_file, iter_chunks, resolve_columns
 from .labels import LabelSchema
-from .store import TASKS, ImportCounts, SourceInfo, Store
+from .store.core import TASKS, Store
+from .store.importing import ImportCounts, SourceInfo, import_session
 
 IMPORT_STATUSES = ("imported", "needs_review", "approved")
 
@@ -103,7 +104,7 @@ def import_file(
     chunk_rows = chunk_rows or settings().chunk_rows
     file = str(path)
 
-    with store.import_session() as session:
+    with import_session(store) as session:
         existing = session.dataset(dataset)
         if existing is not None:
             if task is not None and task != existing.task:

@@ -16,7 +16,7 @@ import numpy as np
 import polars as pl
 
 from curation import Store
-from curation import store_evaluation as se
+from curation.store import evaluation as se
 
 from . import metrics as M
 from .errors import EvaluationDataError, InvalidEvaluationOption

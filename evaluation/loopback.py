@@ -27,8 +27,8 @@ from dataclasses import dataclass
 import polars as pl
 
 from curation import Store
-from curation import store_evaluation as se
-from curation.store_runs import get_run
+from curation.store import evaluation as se
+from curation.store.runs import get_run
 
 from .errors import InvalidEvaluationOption, NotEvaluated
 

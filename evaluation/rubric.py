@@ -15,7 +15,7 @@ import numpy as np
 import polars as pl
 
 from curation import Store
-from curation import store_evaluation as se
+from curation.store import evaluation as se
 
 from .errors import InvalidEvaluationOption
 

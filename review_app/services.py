@@ -22,11 +22,11 @@ from curation import BadInput, ColumnMap, ImportValidationError, LabelSchema, St
 from curation import add_missed_span, confirm_finding, example_findings, reject_finding
 from curation import dedup, snapshots
 from curation import checks as _checks
-from curation import store_checks as _store_checks
+from curation.store import checks as _store_checks
 from curation import CheckConfig, CoverageConfig, CoverageReport, agreement_report, coverage_report
-from curation import store_review as sr
-from curation.snapshots import SnapshotConfig
-from curation.store import ROLES
+from curation.store import review as sr
+from curation.snapshots.create import SnapshotConfig
+from curation.store.core import ROLES
 
 from .auth import User, add_user
 
@@ -453,7 +453,7 @@ def last_check_run(store: Store, dataset: str) -> dict | None:
 # -- runs and evaluation (Runs page, rubric review page) --------------------------------------
 def runs_table(store: Store, dataset: str) -> pl.DataFrame:
     """Completed and failed runs of ``dataset``, newest first, with test macro-F1 when evaluated."""
-    from curation import store_evaluation as se
+    from curation.store import evaluation as se
     from training import list_runs
 
     frame = list_runs(store).filter(pl.col("dataset") == dataset)
@@ -463,7 +463,7 @@ def runs_table(store: Store, dataset: str) -> pl.DataFrame:
 
 def run_evaluation(store: Store, run_id: str) -> dict | None:
     """The latest test-split evaluation summary of a run (``None`` before ``evaluate``)."""
-    from curation import store_evaluation as se
+    from curation.store import evaluation as se
 
     return se.get_evaluation(store, run_id)[0]
 
@@ -489,7 +489,7 @@ def generate_outputs(store: Store, user: User, run_id: str, *, limit: int = 50, 
 
 def generation_summary(store: Store, run_id: str) -> dict | None:
     """The automatic checks' summary of a run's stored outputs (``None`` before any were generated)."""
-    from curation import store_evaluation as se
+    from curation.store import evaluation as se
     from evaluation.rubric import summarize_checks
 
     gens = se.generations(store, run_id)
@@ -518,7 +518,7 @@ def send_cell(store: Store, user: User, run_id: str, predicted: str, labelled: s
 
 def rounds(store: Store, dataset: str) -> list[dict]:
     """The loop as rounds: snapshot -> run -> metrics -> corrections -> next snapshot, oldest first."""
-    from curation import store_evaluation as se
+    from curation.store import evaluation as se
 
     out = []
     for r in se.evaluated_runs(store, dataset):
@@ -542,7 +542,7 @@ class RubricItem:
 def rubric_items(store: Store, user: User, run_a: str, run_b: str | None = None) -> list[RubricItem]:
     """Generated outputs to score, blind: with two runs each prompt shows both outputs in a
     stable random order per example (reviewer)."""
-    from curation import store_evaluation as se
+    from curation.store import evaluation as se
     from evaluation.rubric import blind_pair
 
     user.require(REVIEWER, "score generated outputs")
@@ -569,7 +569,7 @@ def submit_rubric(store: Store, user: User, run_id: str, example_id: int, scores
 
 def rubric_summary(store: Store, run_ids: list[str]) -> pl.DataFrame:
     """Mean score per run and criterion with inter-reviewer agreement (Krippendorff's alpha)."""
-    from curation import store_evaluation as se
+    from curation.store import evaluation as se
     from evaluation import aggregate
 
     return aggregate(se.rubric_reviews(store, run_ids))

@@ -78,7 +78,7 @@ def load_snapshot(store, snapshot_id: str) -> SnapshotData:
     columns example_id, split, text, prompt, response, label and ``meta`` has at least
     ``dataset`` and ``task`` (optionally ``labels`` and ``datasheet`` / ``datasheet_summary``).
     """
-    from curation.snapshots import snapshot_frame  # the snapshot layer owns the SQL
+    from curation.snapshots import snapshot_frame
 
     meta, frame = snapshot_frame(store, snapshot_id)
     task = meta["task"]

@@ -22,7 +22,7 @@ from pathlib import Path
 import polars as pl
 
 from curation import Store, settings
-from curation import store_runs as sr
+from curation.store import runs as sr
 
 from .card import model_card
 from .config import TrainConfig

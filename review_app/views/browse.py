@@ -5,7 +5,7 @@ from __future__ import annotations
 import streamlit as st
 
 from curation import TuneloopError
-from curation import store_review as sr
+from curation.store import review as sr
 
 from review_app import services as svc
 from review_app.state import get_store, open_page

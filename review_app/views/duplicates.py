@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from curation.dedup import list_groups
+from curation.dedup.groups import list_groups
 from review_app import services as svc
 from review_app.state import md_escape, open_page, run_action, show_flash
 

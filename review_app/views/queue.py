@@ -9,7 +9,7 @@ from __future__ import annotations
 import streamlit as st
 
 from curation import StaleVersion, TuneloopError
-from curation import store_review as sr
+from curation.store import review as sr
 
 from review_app import services as svc
 from review_app.state import dataset_picker, get_store, highlight, md_escape, require_user

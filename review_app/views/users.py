@@ -6,7 +6,7 @@ from __future__ import annotations
 import streamlit as st
 
 from curation import TuneloopError
-from curation.store import ROLES
+from curation.store.core import ROLES
 
 from review_app import services as svc
 from review_app.state import get_store, require_user

@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from curation.agreement import agreement_report, cohen_kappa, fleiss_kappa, krippendorff_alpha
+from curation.checks.agreement import agreement_report, cohen_kappa, fleiss_kappa, krippendorff_alpha
 
 
 def _long(rows: list[tuple[int, str, str]]) -> pl.DataFrame:

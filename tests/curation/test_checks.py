@@ -12,9 +12,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from curation import BadInput, ColumnMap, InvalidValue, LabelSchema, StaleVersion, Store, import_file
-from curation import store_review as sr
-from curation.check_algos import rank_issues, response_conflicts, schema_flags
-from curation.checks import CHECKS, CheckConfig, get_check, resolve_flag, run_checks
+from curation.store import review as sr
+from curation.checks.algos import rank_issues, response_conflicts, schema_flags
+from curation.checks.registry import CHECKS, CheckConfig, get_check
+from curation.checks.run import resolve_flag, run_checks
 
 TOPICS = ("card", "cash", "rate", "pin")
 
@@ -372,7 +373,7 @@ def test_open_flags_appear_in_the_export(store, write, tmp_path):
 def test_check_run_is_recorded(store, write):
     import_file(store, _csv(write, "x.csv", [("a", "ok", "x")]), "x", columns=ColumnMap(label="label"))
     run_checks(store, "x", CheckConfig(checks=("schema",)), actor="rita")
-    from curation.store_checks import last_run
+    from curation.store.checks import last_run
 
     run = last_run(store, "x")
     assert (run["checks"], run["actor"], run["summary"]["schema"]["flagged"]) == (["schema"], "rita", 1)
@@ -382,6 +383,6 @@ def test_checks_and_coverage_on_an_empty_dataset_raise_nothing(store):
     store.create_dataset("e", "generation")
     res = run_checks(store, "e")
     assert (res.open_flags, res.prioritised) == ({}, 0)
-    from curation.coverage import coverage_report
+    from curation.checks.coverage import coverage_report
 
     assert coverage_report(store, "e").examples == 0

@@ -6,8 +6,9 @@ import polars as pl
 import pytest
 
 from curation import BadInput, ColumnMap, LabelSchema, import_file
-from curation.checks import CheckConfig, run_checks
-from curation.coverage import CoverageConfig, classify_difficult, coverage_report, length_histogram, load_seed
+from curation.checks.registry import CheckConfig
+from curation.checks.run import run_checks
+from curation.checks.coverage import CoverageConfig, classify_difficult, coverage_report, length_histogram, load_seed
 
 
 def _csv(write, name, rows):

@@ -14,15 +14,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from curation import ColumnMap, InvalidValue, Store, import_file
-from curation.dedup import (
-    DedupConfig,
-    check_contamination,
-    list_groups,
-    merge_groups,
-    run_dedup,
-    set_canonical,
-    split_group,
-)
+from curation.dedup.run import DedupConfig, run_dedup
+from curation.dedup.contamination import check_contamination
+from curation.dedup.groups import list_groups, merge_groups, set_canonical, split_group
 from curation.errors import ImportValidationError
 
 EXACT = ("Ｉ am still waiting on my CARD!", "i am still   waiting on my card")
@@ -96,8 +90,8 @@ def test_near_groups_the_two_word_edit_but_not_the_false_friend(planted):
 
 
 def test_near_backends_find_the_same_pairs_and_estimate_jaccard_alike():
-    from curation.dedup_algos import normalize_for_shingles
-    from curation.minhash import near_pairs
+    from curation.dedup.algos import normalize_for_shingles
+    from curation.dedup.minhash import near_pairs
 
     one_word = NEAR[0].replace("three", "four")  # Jaccard 25/27 = 0.93
     texts = pl.Series([NEAR[0], OTHER, one_word, FALSE_FRIEND[0], EXACT[0], EXACT[1]])

@@ -8,7 +8,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 
-from curation.dedup_algos import choose_canonical, group, normalize, pair_metrics, semantic_pairs
+from curation.dedup.algos import choose_canonical, group, normalize, pair_metrics, semantic_pairs
 
 
 def test_normalize_applies_nfkc_casefold_whitespace_and_end_punctuation():

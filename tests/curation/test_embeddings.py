@@ -8,7 +8,7 @@ import pytest
 
 from curation import ColumnMap, InvalidValue, import_file
 from curation.embeddings import content_hash, embed
-from curation.store_dedup import count_embeddings
+from curation.store.dedup import count_embeddings
 
 
 class CountingEncoder:

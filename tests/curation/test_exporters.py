@@ -22,8 +22,8 @@ from curation import (
     import_file,
     unescape_formulas,
 )
-from curation.snapshots import split_frames
-from curation.splits import SPLITS
+from curation.snapshots.export import split_frames
+from curation.snapshots.splits import SPLITS
 
 TRICKY = ["=1+2", "+cmd", "-minus", "@sum(A1)", "\tTab", "'quoted", "plain, with comma", 'say "hi"',
           "two\nlines", "émoji 🎉", "=HYPERLINK(\"http://x\")", "\rcr"]

@@ -11,7 +11,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from curation import (
-    AdminOnly,
+    PermissionDenied,
     OriginalPurged,
     PiiConfig,
     Span,
@@ -28,7 +28,7 @@ from curation import (
     scrub_records,
 )
 from curation.errors import InvalidValue
-from curation.pii import PLACEHOLDER_RX
+from curation.pii.scrub import PLACEHOLDER_RX
 
 # One value of every type, planted in the prompt and (partly again) in the response.
 PLANTED = {
@@ -266,6 +266,7 @@ def test_rejecting_a_purged_high_confidence_finding_says_what_to_do(review_store
 def test_keep_original_keeps_values_in_the_vault_only(store, write, tmp_path):
     path = write("t.csv", "id,text,label\nt1,Write to dana@example.com please,x\n")
     import_file(store, path, "tk", task="classification")
+    store.add_user("adam", "admin", "not-a-real-hash")  # --keep-original is admin-only, checked in the library
     scrub_dataset(store, "tk", actor="adam", keep_original=True)
     assert store._dicts("SELECT original, reason FROM pii_originals", []) == [
         {"original": "dana@example.com", "reason": "keep_original"}]
@@ -297,7 +298,7 @@ def test_missed_span_must_not_touch_a_placeholder(gen_store):
 
 
 def test_scrubbing_never_opens_a_network_connection(monkeypatch):
-    from curation.pii_recognizers import offline_email_recognizer
+    from curation.pii.recognizers import offline_email_recognizer
 
     attempts = []
 
@@ -334,7 +335,7 @@ def test_pii_config_rejects_bad_values_with_a_clear_message(kwargs, message):
 
 
 def test_store_has_the_pii_migration_and_tables(store):
-    from curation.schema import LATEST
+    from curation.store.schema import LATEST
 
     assert store.schema_version() == LATEST >= 3
     tables = {r[0] for r in store.cursor().execute("SELECT table_name FROM information_schema.tables").fetchall()}
@@ -353,7 +354,8 @@ def test_cli_scrub_prints_counts_and_refuses_keep_original_for_non_admins(tmp_pa
     assert (out["scanned"], out["changed"], out["findings"], out["entities"]) == (2, 1, 1, {"EMAIL_ADDRESS": 1})
     assert out["config"]["allow_list"] == ["Acme"]
     assert main(["--db", db, "scrub", "--dataset", "tk", "--keep-original", "--user", "ana"]) == 2
-    assert "--keep-original is admin-only and user 'ana' is not an admin" in capsys.readouterr().err
+    assert ("user 'ana' (unknown user) may not keep raw personal data (--keep-original); it needs the admin role"
+            in capsys.readouterr().err)
     with Store(db) as s:
         assert s._dicts("SELECT text FROM examples ORDER BY id", []) == [{"text": "Mail <EMAIL_1>"}, {"text": "hello"}]
 
@@ -363,5 +365,7 @@ def test_scrub_of_unknown_dataset_lists_the_known_ones(store):
         scrub_dataset(store, "nope", actor="t")
 
 
-def test_admin_only_error_names_the_user():
-    assert "user 'bob' is not an admin" in str(AdminOnly("--keep-original", "bob"))
+def test_keep_original_is_refused_to_unknown_users_in_the_library_too(store):
+    store.create_dataset("tk", task="classification")
+    with pytest.raises(PermissionDenied, match=r"user 'bob' \(unknown user\) may not keep raw personal data"):
+        scrub_dataset(store, "tk", actor="bob", keep_original=True)

@@ -13,14 +13,15 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from curation import import_file
-from curation.dedup import DedupConfig, run_dedup
+from curation.dedup.run import DedupConfig, run_dedup
 from curation.errors import ImportValidationError, InvalidValue
-from curation.minhash import band_keys, bucket_pairs, candidate_pairs
-from curation.pii import PiiConfig, scrub_dataset
-from curation.scale import (
-    ScaleConfig, ScaleOutputExists, ScaleOutputIncomplete, assignment, curate_at_scale, load_curated, read_curated,
-    summary_of,
-)
+from curation.dedup.minhash import band_keys, bucket_pairs, candidate_pairs
+from curation.pii.scrub import PiiConfig
+from curation.pii.dataset import scrub_dataset
+from curation.scale.config import ScaleConfig, ScaleOutputExists, ScaleOutputIncomplete
+from curation.scale.batch import assignment
+from curation.scale.run import curate_at_scale
+from curation.scale.output import load_curated, read_curated, summary_of
 from review_app.cli import main
 
 WORDS = ("refund order card payment login password account app crash delivery late broken charge twice "
@@ -101,7 +102,7 @@ def test_local_engine_gives_the_store_path_groups_and_placeholders(corpus_dir, s
 
 @pytest.fixture(scope="module")
 def ray_local():
-    from curation.scale_ray import ray_session
+    from curation.scale.ray_engine import ray_session
 
     with ray_session(workers=2) as ray:
         yield ray

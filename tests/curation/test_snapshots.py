@@ -19,8 +19,8 @@ from curation import (
     list_snapshots,
     set_usage_notes,
 )
-from curation import store_snapshots as sql
-from curation.snapshots import split_frames
+from curation.store import snapshots as sql
+from curation.snapshots.export import split_frames
 
 LABELS = ["a"] * 12 + ["b"] * 10 + ["c"] * 2
 
@@ -234,7 +234,7 @@ def test_diff_reports_added_removed_relabelled_edited_and_label_shift(store, pla
 
 
 def test_select_items_gives_every_reason_of_each_excluded_example():
-    from curation.snapshots import exclusion_counts, select_items
+    from curation.snapshots.create import exclusion_counts, select_items
 
     flags = pl.List(pl.Struct({"check": pl.String, "severity": pl.String}))
     f = pl.DataFrame({
@@ -253,7 +253,7 @@ def test_select_items_gives_every_reason_of_each_excluded_example():
 
 def test_snapshot_frame_is_what_training_reads(store, write):
     from curation import import_file
-    from curation.snapshots import snapshot_frame
+    from curation.snapshots.export import snapshot_frame
 
     rows = "".join(f"r{i},text {i},{'a' if i % 2 else 'b'}\n" for i in range(20))
     import_file(store, write("s.csv", "id,text,label\n" + rows), "ds", status="approved")

@@ -8,7 +8,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from curation import BadInput
-from curation.splits import SPLITS, assign_splits, parse_split, snapshot_hash, snapshot_id
+from curation.snapshots.splits import SPLITS, assign_splits, parse_split, snapshot_hash, snapshot_id
 
 
 def frame(labels: list[str], groups: list[int | None] | None = None) -> pl.DataFrame:

@@ -13,7 +13,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from curation import LabelSchema, SchemaTooNew, StaleVersion, Store, import_file
-from curation import schema as schema_mod
+from curation.store import schema as schema_mod
 from curation.errors import InvalidValue
 
 

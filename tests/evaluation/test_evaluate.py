@@ -8,7 +8,7 @@ from pathlib import Path
 import polars as pl
 import pytest
 
-from curation import store_evaluation as se
+from curation.store import evaluation as se
 from evaluation import (
     ESCALATE,
     EvalConfig,
@@ -173,7 +173,7 @@ def test_a_second_budgeted_call_sends_the_next_items_and_never_re_asks_a_decided
 
 
 def test_loop_back_sends_open_label_issue_flags_ranked_with_the_mistakes(eval_store, trained):
-    from curation import store_review as sr
+    from curation.store import review as sr
 
     evaluate_run(eval_store, trained.run_id, config=EvalConfig(bootstrap=0, baseline=False, target_precision=0.99))
     train_ids = load_snapshot(eval_store, trained.snapshot_id).split("train")["example_id"].to_list()

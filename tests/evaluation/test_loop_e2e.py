@@ -20,9 +20,9 @@ from curation import (
     run_checks,
     scrub_dataset,
 )
-from curation import store_evaluation as se
-from curation import store_review as sr
-from curation.dedup import DedupConfig, run_dedup
+from curation.store import evaluation as se
+from curation.store import review as sr
+from curation.dedup.run import DedupConfig, run_dedup
 from evaluation import EvalConfig, evaluate_run, send_errors_to_review
 from review_app import services as svc
 from review_app.auth import User

@@ -5,8 +5,8 @@ from __future__ import annotations
 import polars as pl
 import pytest
 
-from curation import store_evaluation as se
-from curation import store_runs
+from curation.store import evaluation as se
+from curation.store import runs as store_runs
 from evaluation import (
     InvalidEvaluationOption,
     aggregate,

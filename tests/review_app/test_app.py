@@ -186,7 +186,7 @@ def test_snapshots_page_creates_shows_and_exports(db):
 
 
 def test_duplicates_page_lists_groups_and_splits_one(db):
-    from curation.dedup import DedupConfig, run_dedup
+    from curation.dedup.run import DedupConfig, run_dedup
 
     with _store() as s:
         s.update_example(1, 1, {"text": "cannot log in"}, actor="t", action="edit")  # exact twin of example 2
@@ -202,7 +202,7 @@ def test_duplicates_page_lists_groups_and_splits_one(db):
 
 
 def test_checks_page_shows_coverage_and_resolves_a_flag(db):
-    from curation import store_review as sr
+    from curation.store import review as sr
 
     with _store() as s, s.transaction() as cur:
         sr.add_flag(cur, 1, "d", "label_issue", "warning", 0.9, "looks like billing", "billing")

@@ -10,8 +10,9 @@ import pytest
 import streamlit as st
 from streamlit.testing.v1 import AppTest
 
-from curation import Store, store_runs
-from curation import store_evaluation as se
+from curation import Store
+from curation.store import runs as store_runs
+from curation.store import evaluation as se
 from review_app.auth import User, add_user
 from tests.evaluation.conftest import tiny_bert, trained  # noqa: F401 - fixtures re-used
 

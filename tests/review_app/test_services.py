@@ -10,7 +10,7 @@ import polars as pl
 import pytest
 
 from curation import BadInput, LabelSchema, StaleVersion, import_file
-from curation import store_review as sr
+from curation.store import review as sr
 from review_app import services as svc
 from review_app.auth import AccountLocked, LoginFailed, User, add_user, authenticate
 from review_app.errors import PermissionDenied

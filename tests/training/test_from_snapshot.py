@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import polars as pl
 
-from curation import SnapshotConfig, create_snapshot, import_file, store_runs
+from curation import SnapshotConfig, create_snapshot, import_file
+from curation.store import runs as store_runs
 from training.data import load_snapshot
 from training.runs import train
 

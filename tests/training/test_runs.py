@@ -8,7 +8,7 @@ from pathlib import Path
 import polars as pl
 import pytest
 
-from curation import store_runs
+from curation.store import runs as store_runs
 from training import (
     RunNotFound,
     RunNotUsable,

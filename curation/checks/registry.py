@@ -1,0 +1,147 @@
+"""Consistency and label-quality checks: a registry, one output contract, flags routed to review.
+
+Every check takes a :class:`CheckContext` (the dataset's examples as a Polars frame, its schema,
+cached embeddings on demand) and returns a :class:`CheckOutput`: per flagged example a score in
+[0, 1], a severity, a reason a reviewer can read and, where possible, a suggested fix; plus a
+summary. :func:`run_checks` writes the flags (one open flag per example and check; re-runs
+update, never duplicate), lifts the queue priority of flagged examples, and records the run.
+
+Registered checks (``CHECKS``):
+
+``label_conflict``
+    Duplicates (the groups of ``tuneloop dedup``) with different labels (flag ``label_conflict``,
+    the very flag dedup raises), and generation examples with the same prompt but contradicting
+    responses (flag ``response_conflict``).
+``label_issue``
+    Likely mislabelled examples by confident learning on out-of-fold probabilities of a logistic
+    regression on cached MiniLM embeddings; the flag suggests the likely label.
+``schema``
+    Labels outside the schema, missing fields of structured labels, empty or too short texts,
+    the dataset's format rules (``settings["format_rules"]``, see
+    :func:`curation.check_algos.schema_flags`).
+``outlier``
+    Examples far from every other example and class (embedding distance).
+``agreement``
+    Cohen's / Fleiss' kappa and Krippendorff's alpha of the annotations; items whose annotators
+    disagree are flagged ``disagreement`` for adjudication, suggesting the majority label.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import numpy as np
+import polars as pl
+
+from ..embeddings import DEFAULT_MODEL, Encoder, embed
+from ..errors import InvalidValue
+from ..store.core import Dataset, Store
+
+Progress = Callable[[str, int, int], None]
+LABEL_METHODS = ("ours", "cleanlab", "naive")
+
+
+@dataclass(frozen=True)
+class CheckConfig:
+    """Settings of a check run. Defaults were chosen by measurement (``docs/checks.md``)."""
+
+    checks: tuple[str, ...] = field(default=(), metadata={"help": "Checks to run (default: all registered)."})
+    label_method: str = field(default="ours", metadata={"help": "label_issue rule: ours | cleanlab | naive."})
+    folds: int = field(default=5, metadata={"help": "Cross-validation folds for out-of-fold probabilities (>= 2)."})
+    top_k: int = field(default=3, metadata={"help": "ours: flag only when the label is outside the model's top k."})
+    relative_confidence: float = field(default=1.5, metadata={"help": "ours: and its probability is below this times 1 / number of classes (> 0)."})
+    regularization: float = field(default=3.0, metadata={"help": "Inverse L2 strength C of the logistic regression (> 0)."})
+    min_class_size: int = field(default=2, metadata={"help": "label_issue: classes smaller than this are left out of the model."})
+    outlier_k: int = field(default=5, metadata={"help": "outlier: neighbours averaged."})
+    outlier_z: float = field(default=3.5, metadata={"help": "outlier: robust z-score (MADs under the median) to flag."})
+    outlier_max_similarity: float = field(default=0.45, metadata={"help": "outlier: and mean neighbour similarity below this."})
+    min_chars: int = field(default=3, metadata={"help": "schema: texts shorter than this (after stripping) are flagged."})
+    response_max_jaccard: float = field(default=0.3, metadata={"help": "response_conflict: same prompt, responses with word overlap below this."})
+    seed: int = field(default=0, metadata={"help": "Seed of the folds (results are deterministic)."})
+    model: str = field(default=DEFAULT_MODEL, metadata={"help": "Embedding model name (cache key)."})
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "checks", tuple(dict.fromkeys(self.checks)))
+        for name in self.checks:
+            get_check(name)
+        if self.label_method not in LABEL_METHODS:
+            raise InvalidValue("label_method", self.label_method, list(LABEL_METHODS))
+        if self.folds < 2:
+            raise InvalidValue("folds", self.folds, hint="cross-validation needs at least 2 folds (default 5)")
+        if self.top_k < 1:
+            raise InvalidValue("top_k", self.top_k, hint="it must be at least 1 (default 3)")
+        if self.relative_confidence <= 0:
+            raise InvalidValue("relative_confidence", self.relative_confidence, hint="it must be positive (default 1.5)")
+        if self.regularization <= 0:
+            raise InvalidValue("regularization", self.regularization, hint="it must be positive (default 3)")
+        if self.min_class_size < 2 or self.outlier_k < 1 or self.min_chars < 0:
+            raise InvalidValue("min_class_size / outlier_k / min_chars", (self.min_class_size, self.outlier_k,
+                               self.min_chars), hint="min_class_size >= 2, outlier_k >= 1, min_chars >= 0")
+        if not 0.0 <= self.response_max_jaccard <= 1.0:
+            raise InvalidValue("response_max_jaccard", self.response_max_jaccard, hint="it must lie in [0, 1]")
+
+    def selected(self) -> list[str]:
+        return list(self.checks) or list(CHECKS)
+
+
+@dataclass
+class CheckContext:
+    """What a check reads: the dataset, its examples (``id``, ``text``, ``prompt``, ``response``,
+    ``label``, ``status``, ``source_id``, ``content_hash``, ``dup_group``, ``duplicate_of``)."""
+
+    store: Store
+    dataset: Dataset
+    frame: pl.DataFrame
+    config: CheckConfig
+    encoder: Encoder | None = None
+    progress: Progress = lambda stage, done, total: None
+    _vectors: np.ndarray | None = None
+
+    def vectors(self) -> np.ndarray:
+        """Embeddings of ``frame``'s rows (cached in the store; computed once per run)."""
+        if self._vectors is None:
+            ids = self.frame["id"].to_list()
+            self._vectors = embed(self.store, example_ids=ids, model=self.config.model, encoder=self.encoder,
+                                  progress=lambda d, t: self.progress("embedding", d, t)) if ids else \
+                np.zeros((0, 0), dtype=np.float32)
+        return self._vectors
+
+
+@dataclass
+class CheckOutput:
+    """The contract of every check: flags per flag name, and a summary.
+
+    Each flags frame has ``id``, ``score`` (in [0, 1], higher is worse), ``detail``,
+    ``suggestion`` (or null) and ``severity`` (info | warning | error).
+    """
+
+    flags: dict[str, pl.DataFrame]
+    summary: dict
+
+
+@dataclass(frozen=True)
+class Check:
+    name: str
+    fn: Callable[[CheckContext], CheckOutput]
+    flag_names: tuple[str, ...]
+    help: str
+
+
+CHECKS: dict[str, Check] = {}
+
+
+def register_check(name: str, flag_names: tuple[str, ...] | None = None, help: str = ""):
+    """Decorator: register ``fn(ctx) -> CheckOutput`` under ``name`` (raising flags ``flag_names``)."""
+
+    def deco(fn: Callable[[CheckContext], CheckOutput]) -> Callable[[CheckContext], CheckOutput]:
+        CHECKS[name] = Check(name, fn, flag_names or (name,), help or (fn.__doc__ or "").strip().splitlines()[0])
+        return fn
+
+    return deco
+
+
+def get_check(name: str) -> Check:
+    if name not in CHECKS:
+        raise InvalidValue("check", name, list(CHECKS))
+    return CHECKS[name]

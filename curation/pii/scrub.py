@@ -1,0 +1,354 @@
+"""PII scrubbing: detect personal data with Presidio and replace it with typed, numbered placeholders.
+
+The pure part (:func:`detect`, :func:`replace_spans`, :func:`scrub_records`, :func:`scrub_frame`)
+takes texts and a :class:`PiiConfig` and returns scrubbed texts and findings; it never touches
+the store. :func:`scrub_dataset` runs it over a dataset and hands the results to
+:mod:`curation.store_pii`, which writes them (versioned, with purged revision history).
+
+Placeholders are ``<TYPE_N>``: the same value gets the same placeholder in every field of one
+example (``<EMAIL_1>`` in the prompt and in the response), different values get different
+numbers (``<PERSON_1>``, ``<PERSON_2>``). Spans inside existing placeholders are never detected
+again and new numbers continue after the highest one present, so scrubbing twice changes nothing.
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import json
+import re
+from collections.abc import Callable, Sequence
+from dataclasses import asdict, dataclass, field
+
+import polars as pl
+
+from ..errors import InvalidValue
+
+ENTITIES = (
+    "PERSON", "LOCATION", "EMAIL_ADDRESS", "PHONE_NUMBER", "CREDIT_CARD", "IBAN_CODE", "US_SSN", "IP_ADDRESS",
+    "URL", "DATE_TIME", "STREET_ADDRESS", "ORDER_NUMBER", "ACCOUNT_NUMBER", "TICKET_NUMBER", "TRACKING_NUMBER",
+    "USERNAME", "DENY_LIST",
+)
+# Placeholder names: short where Presidio's entity name is long. DATE_TIME is only ever a birth date here.
+PLACEHOLDER_NAMES = {
+    "EMAIL_ADDRESS": "EMAIL", "PHONE_NUMBER": "PHONE", "IBAN_CODE": "IBAN", "US_SSN": "SSN", "DATE_TIME": "BIRTH_DATE",
+    "STREET_ADDRESS": "ADDRESS", "DENY_LIST": "REDACTED",
+}
+PLACEHOLDER_RX = re.compile(r"<([A-Z][A-Z_]*?)_(\d+)>")
+_NER_ENTITIES = {"PERSON", "LOCATION"}
+# Words spaCy's small model tags as PERSON or LOCATION at the start of ticket phrases ("Email x@y").
+_NER_STOPWORDS = {
+    "email", "e-mail", "mail", "phone", "call", "order", "card", "iban", "ssn", "ip", "hi", "hello", "hey", "dear",
+    "thanks", "thank", "regards", "cheers", "please", "urgent", "asap", "contact", "address", "account", "ticket",
+    "tracking", "refund", "invoice", "username", "handle", "password", "login", "app", "support",
+}
+_DIGIT_ENTITIES = {"PHONE_NUMBER", "CREDIT_CARD", "US_SSN", "IBAN_CODE"}
+
+
+@dataclass(frozen=True)
+class PiiConfig:
+    """How one dataset is scrubbed; stored in the dataset's settings under ``"pii"``.
+
+    Parameters
+    ----------
+    allow_list
+        Strings that are never PII here (product names, the company's own name): a finding whose
+        text equals one, or lies inside an occurrence of one, is dropped. Case-insensitive.
+    deny_list
+        Strings that are always PII here (entity ``DENY_LIST``, replaced by ``<REDACTED_N>``).
+    entities
+        Entity types to detect; see :data:`ENTITIES`.
+    min_score
+        Findings scoring below this are ignored (Presidio scores in [0, 1]).
+    review_below
+        Findings scoring below this are still replaced, but raise a ``pii_review`` flag so a
+        reviewer confirms or rejects them.
+    batch_size
+        Texts per spaCy batch (``nlp.pipe``).
+    workers
+        spaCy worker processes; more than 1 only helps on a machine with idle cores.
+    """
+
+    allow_list: tuple[str, ...] = field(default=(), metadata={"help": "never PII here (product, company names)"})
+    deny_list: tuple[str, ...] = field(default=(), metadata={"help": "always PII here"})
+    entities: tuple[str, ...] = field(default=ENTITIES, metadata={"help": "entity types to detect"})
+    min_score: float = field(default=0.3, metadata={"help": "ignore findings scoring below"})
+    review_below: float = field(default=0.4, metadata={"help": "flag findings scoring below for review"})
+    batch_size: int = field(default=128, metadata={"help": "texts per spaCy batch"})
+    workers: int = field(default=1, metadata={"help": "spaCy worker processes"})
+
+    def __post_init__(self) -> None:
+        for name in ("allow_list", "deny_list", "entities"):
+            value = getattr(self, name)
+            if isinstance(value, str) or not all(isinstance(v, str) and v.strip() for v in value):
+                raise InvalidValue(f"pii config: {name}", value, hint="give a list of non-empty strings")
+            object.__setattr__(self, name, tuple(v.strip() for v in value))
+        for e in self.entities:
+            if e not in ENTITIES:
+                raise InvalidValue("pii config: entities", e, list(ENTITIES))
+        for name in ("min_score", "review_below"):
+            if not 0.0 <= getattr(self, name) <= 1.0:
+                raise InvalidValue(f"pii config: {name}", getattr(self, name), hint="must be between 0 and 1")
+        if self.batch_size < 1:
+            raise InvalidValue("pii config: batch_size", self.batch_size, hint="must be positive")
+        if self.workers < 1:
+            raise InvalidValue("pii config: workers", self.workers, hint="must be at least 1")
+
+    def to_dict(self) -> dict:
+        return {k: list(v) if isinstance(v, tuple) else v for k, v in asdict(self).items()}
+
+    @classmethod
+    def from_dict(cls, data: dict | None) -> "PiiConfig":
+        data = dict(data or {})
+        unknown = sorted(set(data) - set(cls.__dataclass_fields__))
+        if unknown:
+            raise InvalidValue("pii config key", unknown[0], sorted(cls.__dataclass_fields__))
+        for k in ("allow_list", "deny_list", "entities"):
+            if k in data:
+                data[k] = tuple(data[k])
+        return cls(**data)
+
+    def detection_hash(self) -> str:
+        """Hash of the settings that change what is detected (not speed settings)."""
+        d = self.to_dict()
+        d.pop("batch_size")
+        d.pop("workers")
+        return hashlib.sha256(json.dumps(d, sort_keys=True).encode()).hexdigest()[:16]
+
+
+@dataclass(frozen=True)
+class Span:
+    """A detected span in the original text of one field."""
+
+    entity: str
+    start: int
+    end: int
+    score: float
+
+
+@dataclass(frozen=True)
+class Replacement:
+    """One replaced span: where the placeholder is in the scrubbed text, and what it replaced."""
+
+    field: str
+    entity: str
+    start: int  # in the scrubbed text
+    end: int
+    score: float
+    placeholder: str
+    original: str  # never stored where exports read; see curation.store_pii
+    action: str  # "replaced" or "review"
+
+
+@dataclass(frozen=True)
+class ScrubResult:
+    """One record scrubbed: its fields after replacement and the replacements made."""
+
+    fields: dict[str, str | None]
+    replacements: list[Replacement]
+
+    @property
+    def changed(self) -> bool:
+        return bool(self.replacements)
+
+
+def placeholder_name(entity: str) -> str:
+    return PLACEHOLDER_NAMES.get(entity, entity)
+
+
+def _norm(entity: str, value: str) -> str:
+    if entity in _DIGIT_ENTITIES:
+        return re.sub(r"[^0-9A-Za-z]", "", value).upper()
+    return " ".join(value.split()).casefold()
+
+
+def _allowed(text: str, span: Span, allow_rx: re.Pattern | None, allow_set: set[str]) -> bool:
+    if allow_rx is None:
+        return False
+    if text[span.start:span.end].strip(" .,;:!?'\"").casefold() in allow_set:
+        return True
+    return any(m.start() <= span.start and span.end <= m.end() for m in allow_rx.finditer(text))
+
+
+def _resolve(spans: list[Span]) -> list[Span]:
+    """Make spans disjoint. An NER span (PERSON, LOCATION) that overlaps a pattern span is dropped
+    (spaCy often tags "Order ORD-1234" or a URL as a person); the rest are merged into their union
+    (so no part of a value survives), which takes the entity of its longest member (ties: higher
+    score) and the highest score."""
+    patterns = [s for s in spans if s.entity not in _NER_ENTITIES]
+    spans = patterns + [s for s in spans if s.entity in _NER_ENTITIES
+                        and not any(p.start < s.end and s.start < p.end for p in patterns)]
+    out: list[list[Span]] = []
+    for s in sorted(spans, key=lambda s: (s.start, -s.end)):
+        if out and s.start < max(x.end for x in out[-1]):
+            out[-1].append(s)
+        else:
+            out.append([s])
+    merged = []
+    for group in out:
+        best = max(group, key=lambda s: (s.end - s.start, s.score))
+        merged.append(Span(best.entity, min(s.start for s in group), max(s.end for s in group),
+                           max(s.score for s in group)))
+    return merged
+
+
+def _clean(text: str, results, config: PiiConfig, allow_rx, allow_set) -> list[Span]:
+    guarded = [(m.start(), m.end()) for m in PLACEHOLDER_RX.finditer(text)]
+    spans = []
+    for r in results:
+        start, end = r.start, r.end
+        while end > start and text[end - 1] in " .,;:!?)'\"":  # NER sometimes takes the full stop
+            end -= 1
+        while start < end and text[start] in " ('\"":
+            start += 1
+        if start > 0 and text[start - 1] == "(" and ")" in text[start:end]:  # "(0117) 496 0514"
+            start -= 1
+        if end <= start or any(a < end and start < b for a, b in guarded):
+            continue
+        if r.entity_type in _NER_ENTITIES and text[start:end].casefold() in _NER_STOPWORDS:
+            continue
+        s = Span(r.entity_type, start, end, float(r.score))
+        if not _allowed(text, s, allow_rx, allow_set):
+            spans.append(s)
+    return _resolve(spans)
+
+
+def detect(texts: Sequence[str], config: PiiConfig | None = None,
+           progress: Callable[[int, int], None] | None = None) -> list[list[Span]]:
+    """Find PII in each text, batched through spaCy.
+
+    Parameters
+    ----------
+    texts
+        The texts; ``None`` or empty strings yield no spans.
+    config
+        Detection settings (default :class:`PiiConfig`).
+    progress
+        Called as ``progress(done, total)`` while texts are processed.
+
+    Returns
+    -------
+    list of list of Span
+        Per text, non-overlapping spans sorted by start, placeholders and allow-listed text excluded.
+
+    Warnings
+    --------
+    Loads spaCy and Presidio on first call (about a second); ~400-600 short texts/s per core.
+    """
+    from .recognizers import build_analyzer
+
+    config = config or PiiConfig()
+    analyzer = build_analyzer(tuple(sorted(config.deny_list)))
+    allow_set = {a.casefold() for a in config.allow_list}
+    allow_rx = (re.compile("|".join(re.escape(a) for a in sorted(config.allow_list, key=len, reverse=True)), re.I)
+                if config.allow_list else None)
+    texts = [t or "" for t in texts]
+    entities = [e for e in config.entities if e != "DENY_LIST" or config.deny_list]
+    out: list[list[Span]] = []
+    artifacts = analyzer.nlp_engine.process_batch(texts, "en", batch_size=config.batch_size,
+                                                  n_process=config.workers)
+    for i, (text, nlp_artifacts) in enumerate(artifacts):
+        if not text.strip():
+            out.append([])
+        else:
+            results = analyzer.analyze(text, "en", entities=entities, nlp_artifacts=nlp_artifacts,
+                                       score_threshold=config.min_score)
+            out.append(_clean(text, results, config, allow_rx, allow_set))
+        if progress is not None and (i + 1) % 64 == 0:
+            progress(i + 1, len(texts))
+    if progress is not None:
+        progress(len(texts), len(texts))
+    return out
+
+
+@functools.lru_cache(maxsize=1)
+def _anonymizer():
+    from presidio_anonymizer import AnonymizerEngine
+
+    return AnonymizerEngine()
+
+
+def replace_spans(fields: dict[str, str | None], spans: dict[str, list[Span]],
+                  config: PiiConfig | None = None) -> ScrubResult:
+    """Replace the spans of one record's fields with consistent numbered placeholders.
+
+    Uses presidio-anonymizer's custom operator. Numbering follows the order of the fields given,
+    then position; a value seen before in the record reuses its placeholder; numbers continue
+    after placeholders already in the record. Spans must not overlap (``detect`` guarantees it).
+    """
+    from presidio_anonymizer.entities import OperatorConfig, RecognizerResult
+
+    config = config or PiiConfig()
+    counters: dict[str, int] = {}
+    for text in fields.values():
+        for m in PLACEHOLDER_RX.finditer(text or ""):
+            counters[m.group(1)] = max(counters.get(m.group(1), 0), int(m.group(2)))
+    assigned: dict[tuple[str, str], str] = {}
+    for name, text in fields.items():
+        for s in sorted(spans.get(name, []), key=lambda s: s.start):
+            key = (s.entity, _norm(s.entity, text[s.start:s.end]))
+            if key not in assigned:
+                prefix = placeholder_name(s.entity)
+                counters[prefix] = counters.get(prefix, 0) + 1
+                assigned[key] = f"<{prefix}_{counters[prefix]}>"
+    engine = _anonymizer()
+    out_fields: dict[str, str | None] = {}
+    replacements: list[Replacement] = []
+    for name, text in fields.items():
+        field_spans = sorted(spans.get(name, []), key=lambda s: s.start)
+        if not text or not field_spans:
+            out_fields[name] = text
+            continue
+        operators = {
+            e: OperatorConfig("custom", {"lambda": (lambda v, e=e: assigned[(e, _norm(e, v))])})
+            for e in {s.entity for s in field_spans}
+        }
+        res = engine.anonymize(text, [RecognizerResult(s.entity, s.start, s.end, s.score) for s in field_spans],
+                               operators=operators, merge_entities_with_spaces=False)
+        out_fields[name] = res.text
+        items = sorted(res.items, key=lambda it: it.start)
+        for s, item in zip(field_spans, items):
+            action = "review" if s.score < config.review_below else "replaced"
+            replacements.append(Replacement(name, s.entity, item.start, item.end, round(s.score, 4), item.text,
+                                            text[s.start:s.end], action))
+    return ScrubResult(out_fields, replacements)
+
+
+def scrub_records(records: Sequence[dict[str, str | None]], config: PiiConfig | None = None,
+                  progress: Callable[[int, int], None] | None = None) -> list[ScrubResult]:
+    """Detect and replace PII in records of fields (``{"prompt": ..., "response": ...}``).
+
+    All fields of all records go through spaCy in one batched stream; placeholders are
+    consistent across the fields of each record.
+    """
+    config = config or PiiConfig()
+    flat = [(i, name, text) for i, rec in enumerate(records) for name, text in rec.items() if text]
+    found = detect([t for _, _, t in flat], config, progress)
+    per_record: list[dict[str, list[Span]]] = [{} for _ in records]
+    for (i, name, _), spans in zip(flat, found):
+        per_record[i][name] = spans
+    return [replace_spans(dict(rec), per_record[i], config) for i, rec in enumerate(records)]
+
+
+def scrub_frame(frame: pl.DataFrame, config: PiiConfig | None = None,
+                fields: Sequence[str] = ("text",)) -> pl.DataFrame:
+    """Pure frame transform: ``fields`` replaced by their scrubbed text, plus a ``pii`` list column
+    of ``{field, entity, start, end, score, placeholder, action}`` (spans in the scrubbed text).
+
+    The originals are not in the output: a scrubbed frame is safe to write anywhere.
+    """
+    missing = [f for f in fields if f not in frame.columns]
+    if missing:
+        raise InvalidValue("scrub_frame fields", missing[0], list(frame.columns))
+    records = frame.select(list(fields)).to_dicts()
+    results = scrub_records(records, config)
+    cols = {f: pl.Series(f, [r.fields[f] for r in results], dtype=pl.String) for f in fields}
+    pii = [[{"field": x.field, "entity": x.entity, "start": x.start, "end": x.end, "score": x.score,
+             "placeholder": x.placeholder, "action": x.action} for x in r.replacements] for r in results]
+    dtype = pl.List(pl.Struct({"field": pl.String, "entity": pl.String, "start": pl.Int64, "end": pl.Int64,
+                               "score": pl.Float64, "placeholder": pl.String, "action": pl.String}))
+    return frame.with_columns(*cols.values(), pl.Series("pii", pii, dtype=dtype))
+
+
+def fields_of(task: str) -> tuple[str, ...]:
+    return ("prompt", "response") if task == "generation" else ("text",)

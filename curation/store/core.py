@@ -1,0 +1,412 @@
+"""The store: one DuckDB file, its migrations, and every SQL statement Tuneloop runs.
+
+DuckDB allows one read-write process per file. The process that opens a :class:`Store` holds
+it; threads of that process share it through per-thread cursors (:meth:`Store.cursor`).
+Another process gets :class:`~curation.errors.StoreBusy` after waiting ``lock_wait_s``.
+
+Every change to an example bumps its ``version`` and appends a ``revisions`` row in the same
+transaction; a save names the version it read and fails with
+:class:`~curation.errors.StaleVersion` when someone else changed the example meanwhile.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import threading
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+
+import duckdb
+
+from ..errors import (
+    DatasetNotFound,
+    ExampleNotFound,
+    InvalidValue,
+    SchemaTooNew,
+    StaleVersion,
+    StoreBusy,
+)
+from ..labels import LabelSchema
+from . import schema as _schema
+from .common import (  # noqa: F401 - re-exported
+    EDITABLE,
+    ROLES,
+    STATUSES,
+    TASKS,
+    _json,
+    _sql_path,
+    equal_clauses,
+    now,
+)
+from .export import ExportSql
+from .users import UserSql
+
+# import_hash: the row as imported (id and content and label); content_hash: the content only.
+_NUL = "chr(0)"
+_IMPORT_HASH = (
+    f"md5(concat_ws(chr(31), coalesce(external_id, {_NUL}), coalesce(text, {_NUL}), "
+    f"coalesce(prompt, {_NUL}), coalesce(response, {_NUL}), coalesce(label, {_NUL})))"
+)
+_CONTENT_HASH = (
+    f"md5(concat_ws(chr(31), coalesce(text, {_NUL}), coalesce(prompt, {_NUL}), coalesce(response, {_NUL})))"
+)
+
+
+
+
+
+@dataclass(frozen=True)
+class Dataset:
+    name: str
+    task: str
+    label_schema: LabelSchema
+    guidelines: str
+    settings: dict
+    created_at: datetime
+
+
+class Store(ExportSql, UserSql):
+    """A Tuneloop store in one DuckDB file.
+
+    Parameters
+    ----------
+    path
+        DuckDB file; created (with its folder) when missing. ``":memory:"`` for tests.
+    lock_wait_s
+        Seconds to keep retrying while another process holds the file.
+    read_only
+        Open without write access (still refused while another process writes).
+    memory_limit
+        DuckDB's ``memory_limit`` (``"2GB"``); past it DuckDB spills to a temporary folder
+        beside the file. ``None``: DuckDB's default, 80% of RAM.
+
+    Examples
+    --------
+    >>> with Store(":memory:") as store:
+    ...     store.list_datasets()
+    []
+    """
+
+    def __init__(self, path: str | os.PathLike = ":memory:", *, lock_wait_s: float = 3.0, read_only: bool = False,
+                 memory_limit: str | None = None):
+        self.path = str(path)
+        if self.path != ":memory:":
+            Path(self.path).parent.mkdir(parents=True, exist_ok=True)
+        self._con = self._connect(lock_wait_s, read_only, memory_limit)
+        self._local = threading.local()
+        # DuckDB's optimistic concurrency misses some write-write conflicts between threads
+        # (measured: versioned updates interleaved with lease updates on the same row lost
+        # updates), so every write in this process is serialised. Writes take milliseconds.
+        self.write_lock = threading.RLock()
+        if not read_only:
+            self.migrate()
+        else:
+            self._check_version(self.schema_version())
+
+    def _connect(self, lock_wait_s: float, read_only: bool, memory_limit: str | None) -> duckdb.DuckDBPyConnection:
+        deadline = time.monotonic() + max(lock_wait_s, 0.0)
+        config = {"memory_limit": memory_limit} if memory_limit else {}
+        while True:
+            try:
+                return duckdb.connect(self.path, read_only=read_only, config=config)
+            except (duckdb.InvalidInputException, duckdb.ParserException, duckdb.ConversionException) as exc:
+                if memory_limit and "memory" in str(exc).lower():
+                    raise InvalidValue("memory limit (TUNELOOP_MEMORY_LIMIT)", memory_limit,
+                                       hint="give a size such as 2GB or 512MB") from None
+                raise
+            except duckdb.IOException as exc:
+                msg = str(exc)
+                if "lock" not in msg.lower():
+                    raise
+                if time.monotonic() >= deadline:
+                    detail = msg.split("\n")[0]
+                    raise StoreBusy(self.path, detail) from None
+                time.sleep(0.2)
+
+    # -- connection ---------------------------------------------------------------------
+    def cursor(self) -> duckdb.DuckDBPyConnection:
+        """This thread's cursor on the shared connection (DuckDB cursors are not thread-safe)."""
+        cur = getattr(self._local, "cur", None)
+        if cur is None:
+            cur = self._con.cursor()
+            self._local.cur = cur
+        return cur
+
+    @contextmanager
+    def transaction(self) -> Iterator[duckdb.DuckDBPyConnection]:
+        """Run a block in one transaction on a fresh cursor: all of it or nothing.
+
+        Holds the process's write lock for the duration (see ``write_lock``).
+        """
+        with self.write_lock:
+            cur = self._con.cursor()
+            cur.begin()
+            try:
+                yield cur
+            except BaseException:
+                cur.rollback()
+                cur.close()
+                raise
+            cur.commit()
+            cur.close()
+
+    def write(self, sql: str, params: list | None = None) -> list[tuple]:
+        """Run one writing statement under the write lock; return its rows (for RETURNING)."""
+        with self.write_lock:
+            cur = self.cursor()
+            return cur.execute(sql, params or []).fetchall()
+
+    def close(self) -> None:
+        self._con.close()
+
+    def __enter__(self) -> "Store":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # -- migrations ---------------------------------------------------------------------
+    def schema_version(self) -> int:
+        cur = self.cursor()
+        exists = cur.execute(
+            "SELECT count(*) FROM information_schema.tables WHERE table_name = 'schema_version'"
+        ).fetchall()[0][0]
+        if not exists:
+            return 0
+        return cur.execute("SELECT coalesce(max(version), 0) FROM schema_version").fetchall()[0][0]
+
+    def _check_version(self, current: int) -> None:
+        if current > _schema.LATEST:
+            raise SchemaTooNew(self.path, current, _schema.LATEST)
+
+    def migrate(self) -> list[int]:
+        """Apply the migrations this file lacks, each in its own transaction; return their numbers."""
+        current = self.schema_version()
+        self._check_version(current)
+        applied = []
+        for version, _desc, statements in _schema.MIGRATIONS:
+            if version <= current:
+                continue
+            with self.transaction() as cur:
+                if version == 1:
+                    cur.execute("CREATE TABLE schema_version (version INTEGER NOT NULL, applied_at TIMESTAMP NOT NULL)")
+                for sql in statements:
+                    cur.execute(sql)
+                cur.execute("INSERT INTO schema_version VALUES (?, ?)", [version, now()])
+            applied.append(version)
+        return applied
+
+    # -- datasets -----------------------------------------------------------------------
+    def list_datasets(self) -> list[str]:
+        return [r[0] for r in self.cursor().execute("SELECT name FROM datasets ORDER BY name").fetchall()]
+
+    def get_dataset(self, name: str, cur: duckdb.DuckDBPyConnection | None = None) -> Dataset:
+        row = (cur or self.cursor()).execute(
+            "SELECT name, task, label_schema, guidelines, settings, created_at FROM datasets WHERE name = ?", [name]
+        ).fetchall()
+        row = row[0] if row else None
+        if row is None:
+            raise DatasetNotFound(name, self.list_datasets())
+        return Dataset(row[0], row[1], LabelSchema.from_json(row[2]), row[3], json.loads(row[4]), row[5])
+
+    def find_dataset(self, name: str, cur: duckdb.DuckDBPyConnection | None = None) -> Dataset | None:
+        try:
+            return self.get_dataset(name, cur)
+        except DatasetNotFound:
+            return None
+
+    def create_dataset(
+        self, name: str, task: str, label_schema: LabelSchema | None = None, cur: duckdb.DuckDBPyConnection | None = None
+    ) -> Dataset:
+        if task not in TASKS:
+            raise InvalidValue("--task", task, list(TASKS))
+        schema = label_schema or LabelSchema(open=True)
+        (cur or self.cursor()).execute(
+            "INSERT INTO datasets (name, task, label_schema, created_at) VALUES (?, ?, ?, ?)",
+            [name, task, schema.to_json(), now()],
+        )
+        return self.get_dataset(name, cur)
+
+    def update_dataset(
+        self,
+        name: str,
+        *,
+        label_schema: LabelSchema | None = None,
+        guidelines: str | None = None,
+        settings: dict | None = None,
+        cur: duckdb.DuckDBPyConnection | None = None,
+    ) -> Dataset:
+        c = cur or self.cursor()
+        self.get_dataset(name, c)
+        if label_schema is not None:
+            c.execute("UPDATE datasets SET label_schema = ? WHERE name = ?", [label_schema.to_json(), name])
+        if guidelines is not None:
+            c.execute("UPDATE datasets SET guidelines = ? WHERE name = ?", [guidelines, name])
+        if settings is not None:
+            c.execute("UPDATE datasets SET settings = ? WHERE name = ?", [json.dumps(settings), name])
+        return self.get_dataset(name, c)
+
+    # -- sources ------------------------------------------------------------------------
+    def find_source(self, dataset: str, sha256: str) -> dict | None:
+        cur = self.cursor()
+        row = cur.execute(
+            "SELECT id, file_name, imported_at, inserted FROM sources WHERE dataset = ? AND sha256 = ? ORDER BY id LIMIT 1",
+            [dataset, sha256],
+        ).fetchall()
+        row = row[0] if row else None
+        return None if row is None else dict(zip(("id", "file_name", "imported_at", "inserted"), row))
+
+    def list_sources(self, dataset: str | None = None) -> list[dict]:
+        sql = "SELECT * FROM sources" + (" WHERE dataset = ?" if dataset else "") + " ORDER BY id"
+        return self._dicts(sql, [dataset] if dataset else [])
+
+    def get_example(self, example_id: int, cur: duckdb.DuckDBPyConnection | None = None) -> dict:
+        rows = self._dicts("SELECT * FROM examples WHERE id = ?", [example_id], cur)
+        if not rows:
+            raise ExampleNotFound(example_id)
+        return rows[0]
+
+    def update_example(
+        self,
+        example_id: int,
+        expected_version: int,
+        changes: dict,
+        *,
+        actor: str,
+        action: str,
+        reason: str | None = None,
+        also: Callable[[duckdb.DuckDBPyConnection], None] | None = None,
+    ) -> dict:
+        """Change fields of one example if it is still at ``expected_version``.
+
+        Bumps the version and appends a revision in the same transaction. ``changes`` may be
+        empty (an action such as a note or an annotation that changes no field is still a new
+        version with its revision). ``also(cur)`` runs inside the same transaction, for rows
+        that belong to the change (an annotation, a resolved flag).
+
+        Raises
+        ------
+        StaleVersion
+            Someone else changed the example since ``expected_version``; carries their row.
+        """
+        bad = sorted(set(changes) - set(EDITABLE))
+        if bad:
+            raise InvalidValue("field", bad[0], list(EDITABLE))
+        if "status" in changes and changes["status"] not in STATUSES:
+            raise InvalidValue("status", changes["status"], list(STATUSES))
+        try:
+            with self.transaction() as cur:
+                self.apply_change(cur, example_id, expected_version, changes, actor=actor, action=action, reason=reason)
+                if also is not None:
+                    also(cur)
+                return self.get_example(example_id, cur)
+        except duckdb.TransactionException:
+            # Another thread committed a change to the same row first (DuckDB fails fast on
+            # write-write conflicts): report it as the stale version it is.
+            current = self.get_example(example_id)
+            raise StaleVersion(example_id, expected_version, current["version"], current) from None
+
+    def apply_change(
+        self,
+        cur: duckdb.DuckDBPyConnection,
+        example_id: int,
+        expected_version: int,
+        changes: dict,
+        *,
+        actor: str,
+        action: str,
+        reason: str | None = None,
+        before: dict | None = None,
+        after: dict | None = None,
+    ) -> int:
+        """The versioned update itself, inside the caller's transaction; returns the new version.
+
+        Checks the version, updates ``changes``, refreshes ``content_hash`` when content changed,
+        bumps ``version`` and appends the revision. ``before`` / ``after`` override what the
+        revision records (the PII scrubber records placeholders, never the raw values).
+        """
+        row = self.get_example(example_id, cur)
+        if row["version"] != expected_version:
+            raise StaleVersion(example_id, expected_version, row["version"], row)
+        sets = "".join(f"{k} = ?, " for k in changes)
+        hit = cur.execute(
+            f"UPDATE examples SET {sets}version = version + 1, updated_at = ? WHERE id = ? AND version = ? RETURNING id",
+            [*changes.values(), now(), example_id, expected_version],
+        ).fetchall()
+        if not hit:
+            raise StaleVersion(example_id, expected_version, row["version"] + 1, row)
+        if any(k in changes for k in ("text", "prompt", "response")):
+            # SET expressions see the old row, so hash the new content in a second statement
+            cur.execute(f"UPDATE examples SET content_hash = {_CONTENT_HASH} WHERE id = ?", [example_id])
+        self._append_revision(cur, example_id, expected_version + 1, actor, action,
+                              {k: row[k] for k in changes} if before is None else before,
+                              changes if after is None else after, reason)
+        return expected_version + 1
+
+    def _append_revision(self, cur, example_id, version, actor, action, before, after, reason) -> None:
+        cur.execute(
+            "INSERT INTO revisions VALUES (nextval('revision_id_seq'), ?, ?, ?, ?, ?, ?, ?, ?)",
+            [example_id, version, actor, action, _json(before), _json(after), reason, now()],
+        )
+
+    def revisions(self, example_id: int) -> list[dict]:
+        rows = self._dicts("SELECT * FROM revisions WHERE example_id = ? ORDER BY version, id", [example_id])
+        for r in rows:
+            r["before"] = json.loads(r["before"]) if r["before"] else None
+            r["after"] = json.loads(r["after"]) if r["after"] else None
+        return rows
+
+    def count_examples(self, dataset: str | None = None) -> int:
+        sql = "SELECT count(*) FROM examples" + (" WHERE dataset = ?" if dataset else "")
+        return self.cursor().execute(sql, [dataset] if dataset else []).fetchall()[0][0]
+
+    def count_revisions(self) -> int:
+        return self.cursor().execute("SELECT count(*) FROM revisions").fetchall()[0][0]
+
+    def status_counts(self) -> dict[str, dict[str, int]]:
+        """Per dataset, the number of examples in each status (every status listed, zeros too)."""
+        out: dict[str, dict[str, int]] = {name: dict.fromkeys(STATUSES, 0) for name in self.list_datasets()}
+        for dataset, status, n in self.cursor().execute(
+            "SELECT dataset, status, count(*) FROM examples GROUP BY ALL"
+        ).fetchall():
+            out.setdefault(dataset, dict.fromkeys(STATUSES, 0))[status] = n
+        return out
+
+    def approve_where_external_ids(self, dataset: str, external_ids: list[str], *, actor: str, reason: str) -> int:
+        """Approve the not yet approved examples of ``dataset`` with these external ids (bulk, audited)."""
+        with self.transaction() as cur:
+            cur.execute("CREATE TEMP TABLE _ids AS SELECT unnest(?::VARCHAR[]) AS external_id", [external_ids])
+            try:
+                cur.execute(
+                    """CREATE TEMP TABLE _chg AS SELECT e.id, e.version, e.status FROM examples e
+                       JOIN _ids USING (external_id) WHERE e.dataset = ? AND e.status <> 'approved'""",
+                    [dataset],
+                )
+                n = cur.execute("SELECT count(*) FROM _chg").fetchall()[0][0]
+                cur.execute(
+                    """UPDATE examples SET status = 'approved', version = examples.version + 1, updated_at = ?
+                       FROM _chg WHERE examples.id = _chg.id""",
+                    [now()],
+                )
+                cur.execute(
+                    """INSERT INTO revisions SELECT nextval('revision_id_seq'), id, version + 1, ?, 'approve',
+                       json_object('status', status)::VARCHAR, json_object('status', 'approved')::VARCHAR, ?, ?
+                       FROM _chg""",
+                    [actor, reason, now()],
+                )
+            finally:
+                cur.execute("DROP TABLE IF EXISTS _ids")
+                cur.execute("DROP TABLE IF EXISTS _chg")
+        return n
+
+    # -- export -------------------------------------------------------------------------
+    def _dicts(self, sql: str, params: list, cur: duckdb.DuckDBPyConnection | None = None) -> list[dict]:
+        c = cur or self.cursor()
+        res = c.execute(sql, params)
+        cols = [d[0] for d in res.description]
+        return [dict(zip(cols, row)) for row in res.fetchall()]
