@@ -95,6 +95,7 @@ class LabelErrors:
     probs: np.ndarray        # the probabilities the rule read, shape (n, n_classes)
     first_lr: np.ndarray     # first-pass out-of-fold logistic regression (what cleanlab / rank / naive read)
     dropped: int             # examples left out of the second pass's training folds and neighbours
+    source: str              # what the probabilities are, for the flag's detail
 
 
 METHODS = ("ours", "rank", "cleanlab", "naive")
@@ -146,7 +147,8 @@ def find_label_errors(x: np.ndarray, y: np.ndarray, n_classes: int, *, method: s
             mask = rank_issues(y, probs, top_k=top_k, relative_confidence=relative_confidence)
         other = probs.copy()
         other[rows, y] = -1.0
-        return LabelErrors(mask, np.clip(1 - probs[rows, y], 0, 1), other.argmax(axis=1), probs, first_lr, 0)
+        return LabelErrors(mask, np.clip(1 - probs[rows, y], 0, 1), other.argmax(axis=1), probs, first_lr, 0,
+                           "out-of-fold logistic regression on embeddings")
     probs = (first_lr + knn_probs(x, y, n_classes, k=k)) / 2
     dropped = 0
     for _ in range(passes - 1):
@@ -155,7 +157,9 @@ def find_label_errors(x: np.ndarray, y: np.ndarray, n_classes: int, *, method: s
         lr, models = _lr_oof(x, y, n_classes, splits, c=c, max_iter=max_iter, drop=drop, warm=models)
         probs = (lr + knn_probs(x, y, n_classes, k=k, pool=~drop)) / 2
     _, sugg, share = pair_scores(y, probs)
-    return LabelErrors(share >= min_share, share, sugg, probs, first_lr, dropped)
+    source = f"out-of-fold logistic regression and {k} nearest neighbours on embeddings" + (
+        f", pass {passes} without {dropped} likely errors" if passes > 1 else "")
+    return LabelErrors(share >= min_share, share, sugg, probs, first_lr, dropped, source)
 
 
 def rank_issues(y: np.ndarray, probs: np.ndarray, *, top_k: int = 3, relative_confidence: float = 1.5) -> np.ndarray:
