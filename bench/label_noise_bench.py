@@ -198,13 +198,30 @@ def main() -> None:
     ap.add_argument("--seeds", default="0,1,2")
     ap.add_argument("--noises", default=",".join(NOISE_MODELS))
     ap.add_argument("--no-budget", action="store_true", help="Skip the 20k runtime-budget run.")
+    ap.add_argument("--budget-only", action="store_true", help="Only the 20k runtime-budget run.")
     ap.add_argument("--no-write", action="store_true", help="Print only; leave bench/RESULTS.md alone.")
+    ap.add_argument("--save", help="Also save the raw results as JSON (to --combine runs made in parallel).")
+    ap.add_argument("--combine", help="Comma-separated JSON files of earlier --save runs: write their joint report.")
     ap.add_argument("--note", default="")
     args = ap.parse_args()
     seeds = [int(s) for s in args.seeds.split(",")]
     noises = args.noises.split(",")
-    results, info = quality(args.sets.split(","), seeds, noises)
-    budget = None if args.no_budget else budget_run()
+    if args.combine:
+        import json
+
+        parts = [json.loads(Path(p).read_text()) for p in args.combine.split(",")]
+        results = {tuple(k.split("|")): v for part in parts for k, v in part["results"].items()}
+        info = {k: v for part in parts for k, v in part["info"].items()}
+        budget = next((part["budget"] for part in parts if part.get("budget")), None)
+        seeds = sorted({s for part in parts for s in part["seeds"]})
+    else:
+        results, info = quality([] if args.budget_only else args.sets.split(","), seeds, noises)
+        budget = None if args.no_budget else budget_run()
+    if args.save:
+        import json
+
+        Path(args.save).write_text(json.dumps({"results": {"|".join(k): v for k, v in results.items()}, "info": info,
+                                               "budget": budget, "seeds": seeds}))
     md = report(results, info, seeds, noises, budget, args.note)
     print(md)
     if not args.no_write:

@@ -176,14 +176,15 @@ def one_seed(seed: int, noise_model: str, args, train: pl.DataFrame, test: pl.Da
             still[list(still_open)] = True
             out["_rounds"] = {"x_tr": x_tr, "x_val": x_val, "x_te": x_te, "y_te": y_te, "true": true_all, "noisy": noisy_all,
                               "fixed": fixed, "held": still, "n_tr": n_tr}
-        res["corrections_only"], _, _ = fit_score(model_cls, every, fixed[:n_tr])
-        hold = np.ones(n_tr, dtype=bool)
-        hold[flagged[flagged < n_tr]] = False
-        res["hold_out_only"], _, _ = fit_score(model_cls, hold, noisy_tr)
-        rand = rng.choice(n_tr, min(args.budget, n_tr), replace=False)
-        ctrl = noisy_tr.copy()
-        ctrl[rand] = true_tr[rand]
-        res["random"], _, _ = fit_score(model_cls, every, ctrl)
+        if args.ablations:
+            res["corrections_only"], _, _ = fit_score(model_cls, every, fixed[:n_tr])
+            hold = np.ones(n_tr, dtype=bool)
+            hold[flagged[flagged < n_tr]] = False
+            res["hold_out_only"], _, _ = fit_score(model_cls, hold, noisy_tr)
+            rand = rng.choice(n_tr, min(args.budget, n_tr), replace=False)
+            ctrl = noisy_tr.copy()
+            ctrl[rand] = true_tr[rand]
+            res["random"], _, _ = fit_score(model_cls, every, ctrl)
         if key == "tfidf" and not args.skip_previous:
             # the previous selection: the model's own out-of-fold disagreements, most confident first
             t = time.perf_counter()
@@ -203,10 +204,9 @@ def one_seed(seed: int, noise_model: str, args, train: pl.DataFrame, test: pl.Da
         for k in ("loop", "corrections_only", "hold_out_only", "random", "previous"):
             if k in res:
                 res[f"{k}_recovered"] = (res[k]["macro_f1"] - res["round1"]["macro_f1"]) / gap if gap > 0 else float("nan")
-        print(f"seed {seed} {key}: loop {res['loop']['macro_f1']:.4f} ({res['loop_recovered']:.0%}), corrections only "
-              f"{res['corrections_only_recovered']:.0%}, hold-out only {res['hold_out_only_recovered']:.0%}, random "
-              f"{res['random_recovered']:.0%}" + (f", previous {res['previous_recovered']:.0%}" if "previous" in res else ""),
-              flush=True)
+        print(f"{noise_model} seed {seed} {key}: " + ", ".join(
+            f"{k} {res[k + '_recovered']:.0%}" for k in ("loop", "corrections_only", "hold_out_only", "random", "previous")
+            if k + "_recovered" in res) + f" (load {os.getloadavg()[0]:.1f})", flush=True)
         out[key] = res
     return out
 
@@ -348,9 +348,22 @@ def main() -> None:
     ap.add_argument("--lora", action="store_true", help="Also train LoRA rounds (clean, round 1, loop) on the first seed "
                                                         "of the first noise model.")
     ap.add_argument("--lora-epochs", type=int, default=4)
+    ap.add_argument("--no-ablations", dest="ablations", action="store_false",
+                    help="Only clean, round 1 and the loop (skip corrections only, hold-out only, random).")
+    ap.add_argument("--save", help="Also save the results as JSON (to --combine later runs, e.g. one per noise model).")
+    ap.add_argument("--combine", help="Comma-separated JSON files of earlier --save runs: write their joint report only.")
     ap.add_argument("--note", default="", help="Appended to RESULTS.md (e.g. other jobs running).")
     args = ap.parse_args()
     args.skip_previous = not args.previous
+    if args.combine:
+        import json
+
+        parts = [json.loads(Path(p).read_text()) for p in args.combine.split(",")]
+        by_noise = {k: v for part in parts for k, v in part["by_noise"].items()}
+        md = report(by_noise, args, sum(part["seconds"] for part in parts))
+        write_section("loop_bench", md)
+        print(md)
+        return
     t_all = time.perf_counter()
     train = pl.read_csv(ROOT / "data/banking77/train.csv").rename({"category": "label"})
     test = pl.read_csv(ROOT / "data/banking77/test.csv").rename({"category": "label"})
@@ -364,6 +377,11 @@ def main() -> None:
         by_noise[noise_model] = [one_seed(int(s), noise_model, args, train, test, names, vectors, clean_cache)
                                  for s in args.seeds.split(",")]
     md = report(by_noise, args, time.perf_counter() - t_all)
+    if args.save:
+        import json
+
+        clean = {k: [{f: v for f, v in r.items() if f != "_rounds"} for r in rs] for k, rs in by_noise.items()}
+        Path(args.save).write_text(json.dumps({"by_noise": clean, "seconds": time.perf_counter() - t_all}, default=float))
     if not args.lora or len(args.seeds.split(",")) > 1:  # a one-seed LoRA run leaves the three-seed table alone
         write_section("loop_bench", md)
     print(md)

@@ -65,7 +65,7 @@ def label_errors(x: np.ndarray, y: np.ndarray, n_classes: int, config: CheckConf
     """What the ``label_issue`` check finds with ``config`` on embeddings ``x`` and label codes ``y``."""
     return find_label_errors(x, y, n_classes, method=config.label_method, folds=config.folds, seed=config.seed,
                              c=config.regularization, k=config.neighbours, passes=config.passes,
-                             drop_share=config.drop_share, min_share=config.min_share, top_k=config.top_k,
+                             drop_margin=config.drop_margin, min_share=config.min_share, top_k=config.top_k,
                              relative_confidence=config.relative_confidence)
 
 

@@ -1,8 +1,7 @@
 """Label errors that people make: two views, two passes, and the suggested label's odds.
 
-Pure NumPy / scikit-learn (no store). :func:`label_error_probs` returns, for every example,
-class probabilities from models that never saw the example's own label; :func:`pair_odds_issues`
-turns them into flags.
+Pure NumPy / scikit-learn (no store). :func:`find_label_errors` computes, for every example,
+class probabilities from models that never saw the example's own label and flags the likely errors.
 
 Why this shape (measured in ``bench/label_noise_bench.py``, ``docs/checks.md``):
 
@@ -12,7 +11,8 @@ Why this shape (measured in ``bench/label_noise_bench.py``, ``docs/checks.md``):
 - **Two passes.** A person who confuses intent A with B does it again and again, so B's training
   data holds a cluster of A-like examples that teaches the model "this looks like B too", and the
   mislabelled examples vouch for each other. The second pass drops the first pass's likely errors
-  from every training fold and from the neighbour pool, then predicts again.
+  (suggested label more likely than the given one by over 0.3) from every training fold and from
+  the neighbour pool, then predicts again.
 - **The suggested label's odds.** Flag by ``p_suggested / (p_suggested + p_given)`` (the two
   labels' odds), not by the given label's probability alone: a confusable mislabel keeps a fair
   probability for its given label, but the suggested one dominates it.
@@ -102,7 +102,7 @@ METHODS = ("ours", "rank", "cleanlab", "naive")
 
 
 def find_label_errors(x: np.ndarray, y: np.ndarray, n_classes: int, *, method: str = "ours", folds: int = 5,
-                      seed: int = 0, c: float = 3.0, k: int = 10, passes: int = 2, drop_share: float = 0.75,
+                      seed: int = 0, c: float = 3.0, k: int = 10, passes: int = 2, drop_margin: float = 0.3,
                       min_share: float = 0.95, top_k: int = 3, relative_confidence: float = 1.5,
                       max_iter: int = 200) -> LabelErrors:
     """Likely label errors of ``y`` given embeddings ``x`` (L2-normalised, shape (n, d)).
@@ -112,7 +112,8 @@ def find_label_errors(x: np.ndarray, y: np.ndarray, n_classes: int, *, method: s
     method
         ``ours`` (default): mean of out-of-fold logistic regression and a leave-one-out ``k``-NN
         vote, recomputed ``passes - 1`` times without the examples whose suggested label's
-        two-label share exceeds ``drop_share``; flags a share of at least ``min_share``.
+        probability exceeds the given label's by more than ``drop_margin``; flags where the
+        suggested label's share of the two, ``p_s / (p_s + p_given)``, is at least ``min_share``.
         ``rank``: the previous rule (label outside the top ``top_k`` and probability below
         ``relative_confidence / n_classes``), ``cleanlab``: ``cleanlab.filter.find_label_issues``
         with its defaults, ``naive``: every disagreement; these three read the first-pass logistic
@@ -152,7 +153,8 @@ def find_label_errors(x: np.ndarray, y: np.ndarray, n_classes: int, *, method: s
     probs = (first_lr + knn_probs(x, y, n_classes, k=k)) / 2
     dropped = 0
     for _ in range(passes - 1):
-        drop = pair_scores(y, probs)[2] > drop_share
+        p_given, sugg, _ = pair_scores(y, probs)
+        drop = probs[rows, sugg] - p_given > drop_margin
         dropped = int(drop.sum())
         lr, models = _lr_oof(x, y, n_classes, splits, c=c, max_iter=max_iter, drop=drop, warm=models)
         probs = (lr + knn_probs(x, y, n_classes, k=k, pool=~drop)) / 2

@@ -54,7 +54,7 @@ class CheckConfig:
     neighbours: int = field(default=10, metadata={"help": "ours: nearest neighbours in the k-NN vote (>= 1)."})
     passes: int = field(default=2, metadata={"help": "ours: 2 predicts again without the first pass's likely errors; 1 does not."})
     min_share: float = field(default=0.95, metadata={"help": "ours: flag when the suggested label's share of p(suggested) + p(given) is at least this (0.5-1)."})
-    drop_share: float = field(default=0.75, metadata={"help": "ours: left out of the second pass above this share (0.5-1)."})
+    drop_margin: float = field(default=0.3, metadata={"help": "ours: left out of the second pass when the suggested label's probability exceeds the given one's by more than this (0-1)."})
     top_k: int = field(default=3, metadata={"help": "rank: flag only when the label is outside the model's top k."})
     relative_confidence: float = field(default=1.5, metadata={"help": "rank: and its probability is below this times 1 / number of classes (> 0)."})
     regularization: float = field(default=3.0, metadata={"help": "Inverse L2 strength C of the logistic regression (> 0)."})
@@ -78,9 +78,10 @@ class CheckConfig:
         if self.neighbours < 1 or self.passes not in (1, 2):
             raise InvalidValue("neighbours / passes", (self.neighbours, self.passes),
                                hint="neighbours >= 1 (default 10), passes 1 or 2 (default 2)")
-        for name in ("min_share", "drop_share"):
-            if not 0.5 <= getattr(self, name) <= 1.0:
-                raise InvalidValue(name, getattr(self, name), hint="it must lie in [0.5, 1] (a share of two labels)")
+        if not 0.5 <= self.min_share <= 1.0:
+            raise InvalidValue("min_share", self.min_share, hint="it must lie in [0.5, 1] (a share of two labels)")
+        if not 0.0 <= self.drop_margin <= 1.0:
+            raise InvalidValue("drop_margin", self.drop_margin, hint="it must lie in [0, 1]")
         if self.top_k < 1:
             raise InvalidValue("top_k", self.top_k, hint="it must be at least 1 (default 3)")
         if self.relative_confidence <= 0:
