@@ -155,12 +155,14 @@ def find_label_errors(x: np.ndarray, y: np.ndarray, n_classes: int, *, method: s
     for _ in range(passes - 1):
         p_given, sugg, _ = pair_scores(y, probs)
         drop = probs[rows, sugg] - p_given > drop_margin
+        if not drop.any() or (~drop).sum() <= k:  # nothing to leave out, or too little left to learn from
+            break
         dropped = int(drop.sum())
         lr, models = _lr_oof(x, y, n_classes, splits, c=c, max_iter=max_iter, drop=drop, warm=models)
         probs = (lr + knn_probs(x, y, n_classes, k=k, pool=~drop)) / 2
     _, sugg, share = pair_scores(y, probs)
     source = f"out-of-fold logistic regression and {k} nearest neighbours on embeddings" + (
-        f", pass {passes} without {dropped} likely errors" if passes > 1 else "")
+        f", second pass without {dropped} likely errors" if dropped else "")
     return LabelErrors(share >= min_share, share, sugg, probs, first_lr, dropped, source)
 
 
