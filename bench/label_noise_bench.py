@@ -98,7 +98,8 @@ def one_run(x: np.ndarray, noisy: np.ndarray, truth: np.ndarray, k: int) -> tupl
     return {name: prf(m, truth) for name, m in masks.items()}, secs
 
 
-def quality(sets: list[str], seeds: list[int], noises: list[str]) -> tuple[dict, dict]:
+def quality(sets: list[str], seeds: list[int], noises: list[str], log: Path | None = None) -> tuple[dict, dict]:
+    """Every (set, noise, seed) run; each also appended to ``log`` (JSON lines) as soon as it is done."""
     results: dict[tuple, list] = {}
     info: dict[str, dict] = {}
     for name in sets:
@@ -113,6 +114,12 @@ def quality(sets: list[str], seeds: list[int], noises: list[str]) -> tuple[dict,
                 info[name]["secs"].append(secs)
                 for rule, v in scores.items():
                     results.setdefault((name, noise, rule), []).append(v)
+                if log is not None:
+                    import json
+
+                    with log.open("a") as fh:
+                        fh.write(json.dumps({"set": name, "noise": noise, "seed": seed, "scores": scores, "secs": secs,
+                                             "n": len(y), "k": k}) + "\n")
                 print(f"{name} {noise} seed {seed}: " + ", ".join(f"{r} {v[2]:.3f}" for r, v in scores.items())
                       + f" ({secs:.0f} s, load {os.getloadavg()[0]:.1f})", flush=True)
     return results, info
@@ -162,17 +169,22 @@ def report(results: dict, info: dict, seeds: list[int], noises: list[str], budge
         path, _, role = SETS[name]
         md += [f"**{name}** (`{path}`, {info[name]['n']} examples, {info[name]['k']} intents; {role}); "
                f"ours took {np.mean(info[name]['secs']):.0f} s per run (min {min(info[name]['secs']):.0f} s)", "",
-               "| noise | rule | precision | recall | F1 |", "|---|---|---|---|---|"]
+               "| noise | rule | seeds | precision | recall | F1 |", "|---|---|---|---|---|---|"]
+        missing = [n for n in noises if (name, n, "ours") not in results]
         for noise in noises:
             for rule in RULES:
+                if (name, noise, rule) not in results:
+                    continue
                 v = np.asarray(results[(name, noise, rule)])
                 f1 = v[:, 2]
                 bold = "**" if rule == "ours" else ""
-                md.append(f"| {noise} | {rule} | {v[:, 0].mean():.3f} | {v[:, 1].mean():.3f} | "
+                md.append(f"| {noise} | {rule} | {len(v)} | {v[:, 0].mean():.3f} | {v[:, 1].mean():.3f} | "
                           f"{bold}{f1.mean():.3f}{bold} ({f1.min():.3f}-{f1.max():.3f}) |")
         md.append("")
-        conf = np.asarray(results[(name, "nearest_embedding", "ours")]) if "nearest_embedding" in noises else None
-        uni = np.asarray(results[(name, "uniform", "ours")]) if "uniform" in noises else None
+        if missing:
+            md += [f"- Not run on {name} this time (the machine was too loaded to finish): {', '.join(missing)}.", ""]
+        conf = np.asarray(results[(name, "nearest_embedding", "ours")]) if (name, "nearest_embedding", "ours") in results else None
+        uni = np.asarray(results[(name, "uniform", "ours")]) if (name, "uniform", "ours") in results else None
         if conf is not None and uni is not None:
             ok = conf[:, 2].mean() >= 0.75 and conf[:, 0].mean() >= 0.8 and uni[:, 2].mean() >= 0.9
             md += [f"- Targets on {name} (confusable F1 >= 0.75 with precision >= 0.8; uniform F1 >= 0.90): "
@@ -209,13 +221,23 @@ def main() -> None:
     if args.combine:
         import json
 
-        parts = [json.loads(Path(p).read_text()) for p in args.combine.split(",")]
+        files = args.combine.split(",")
+        parts = [json.loads(Path(p).read_text()) for p in files if p.endswith(".json")]
         results = {tuple(k.split("|")): v for part in parts for k, v in part["results"].items()}
         info = {k: v for part in parts for k, v in part["info"].items()}
+        seen = {s for part in parts if part["results"] for s in part["seeds"]}
+        for p in (p for p in files if p.endswith(".jsonl")):  # runs logged one by one (a run cut short)
+            for line in Path(p).read_text().splitlines():
+                run = json.loads(line)
+                for rule, v in run["scores"].items():
+                    results.setdefault((run["set"], run["noise"], rule), []).append(v)
+                info.setdefault(run["set"], {"n": run["n"], "k": run["k"], "secs": []})["secs"].append(run["secs"])
+                seen.add(run["seed"])
         budget = next((part["budget"] for part in parts if part.get("budget")), None)
-        seeds = sorted({s for part in parts for s in part["seeds"]})
+        seeds = sorted(seen)
     else:
-        results, info = quality([] if args.budget_only else args.sets.split(","), seeds, noises)
+        results, info = quality([] if args.budget_only else args.sets.split(","), seeds, noises,
+                                Path(args.save + "l") if args.save else None)
         budget = None if args.no_budget else budget_run()
     if args.save:
         import json
