@@ -53,6 +53,20 @@ class Settings:
         return Path("runs") if db == ":memory:" else Path(db).parent / "runs"
 
 
+def os_user() -> str:
+    """The acting user when none is given: the OS login name, ``"unknown"`` where there is none.
+
+    The one place that decides who "me" is for commands run without ``--user`` (imports, dedup,
+    checks, scrubbing, loading curated rows, sending errors to review).
+    """
+    import getpass
+
+    try:
+        return getpass.getuser()
+    except Exception:  # noqa: BLE001 - no user database in some containers
+        return "unknown"
+
+
 def settings() -> Settings:
     """Read the settings now (environment variables are read at call time, not import time)."""
     return Settings()

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import getpass
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-from .config import settings
+from .config import os_user, settings
 from .errors import BadInput, ImportValidationError, InvalidValue, Problem
 from .io import ColumnMap, RowChecker, inspect_file, iter_chunks, resolve_columns
 from .labels import LabelSchema
@@ -16,7 +15,9 @@ from .store.importing import ImportCounts, SourceInfo, import_session
 
 IMPORT_STATUSES = ("imported", "needs_review", "approved")
 
-Progress = Callable[[int, int | None], None]
+# TODO(#15): move to curation.progress.Progress (stage, done, total) together with its one other caller,
+# review_app/views/import_export.py (being split by another helper), which passes a (done, total) callback.
+RowsProgress = Callable[[int, int | None], None]
 
 
 @dataclass(frozen=True)
@@ -48,7 +49,7 @@ def import_file(
     actor: str | None = None,
     licence: str | None = None,
     note: str | None = None,
-    progress: Progress | None = None,
+    progress: RowsProgress | None = None,
     chunk_rows: int | None = None,
     _fail_after_insert: bool = False,
 ) -> ImportResult:
@@ -100,7 +101,7 @@ def import_file(
     if not dataset or not dataset.strip():
         raise BadInput("--dataset: give a dataset name")
     info = inspect_file(path)
-    actor = actor or _os_user()
+    actor = actor or os_user()
     chunk_rows = chunk_rows or settings().chunk_rows
     file = str(path)
 
@@ -162,10 +163,3 @@ def import_file(
         skipped_existing=counts.skipped_existing, skipped_in_file=counts.skipped_in_file,
         source_id=counts.source_id, already_imported=counts.already_imported, created_dataset=existing is None,
     )
-
-
-def _os_user() -> str:
-    try:
-        return getpass.getuser()
-    except Exception:  # noqa: BLE001 - no user database in some containers
-        return "unknown"

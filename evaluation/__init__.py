@@ -4,6 +4,7 @@ generation checks and rubric review, and the loop back into the review queue.
 Loads trained runs through :mod:`training`; all SQL is in :mod:`curation.store_evaluation`.
 """
 
+from .by_task import ReviewRequest, TaskEvaluation, evaluate_by_task
 from .errors import EvaluationDataError, InvalidEvaluationOption, NotEvaluated
 from .evaluate import (
     ESCALATE,
@@ -59,6 +60,8 @@ __all__ = [
     "InvalidEvaluationOption",
     "LoopbackResult",
     "NotEvaluated",
+    "ReviewRequest",
+    "TaskEvaluation",
     "aggregate",
     "blind_pair",
     "bootstrap_ci",
@@ -68,6 +71,7 @@ __all__ = [
     "classification_metrics",
     "compare_per_class",
     "coverage_curve",
+    "evaluate_by_task",
     "evaluate_generation",
     "evaluate_run",
     "expected_calibration_error",

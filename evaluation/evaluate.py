@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -16,6 +15,7 @@ import numpy as np
 import polars as pl
 
 from curation import Store
+from curation.progress import Progress, no_progress, relabel
 from curation.store import evaluation as se
 
 from . import metrics as M
@@ -23,7 +23,6 @@ from .errors import EvaluationDataError, InvalidEvaluationOption
 from .report import render_report
 from .scoring import Baseline, run_probabilities
 
-StageProgress = Callable[[str, int, int], None]
 ESCALATE = "escalate to a human"
 
 
@@ -109,7 +108,7 @@ def _downsample(curve: pl.DataFrame, points: int = 200) -> list[dict]:
 
 
 def evaluate_run(store: Store, run_id: str, *, data: str | Path | None = None, config: EvalConfig = EvalConfig(),
-                 progress: StageProgress | None = None, loaded=None) -> EvaluationResult:
+                 progress: Progress | None = None, loaded=None) -> EvaluationResult:
     """Evaluate classification run ``run_id`` on its snapshot's test split, or on a labelled file.
 
     Steps: score the validation split and choose the abstention threshold there (lowest
@@ -128,7 +127,7 @@ def evaluate_run(store: Store, run_id: str, *, data: str | Path | None = None, c
     """
     import training
 
-    tick = progress or (lambda stage, done, total: None)
+    tick = progress or no_progress
     row = training.get_run(store, run_id)
     if row["task"] != "classification":
         raise InvalidEvaluationOption(f"run {run_id} is a {row['task']} run; evaluate scores classification runs "
@@ -140,7 +139,7 @@ def evaluate_run(store: Store, run_id: str, *, data: str | Path | None = None, c
     known = set(labels)
 
     val = snap.split("validation")
-    val_probs = run_probabilities(run, val["text"].to_list(), progress=lambda d, t: tick("validation", d, t))
+    val_probs = run_probabilities(run, val["text"].to_list(), progress=relabel(tick, "validation"))
     val_frame = _frame(val["example_id"].to_list(), val["label"].to_list(), val_probs, labels, 0.0, "validation")
     thr = M.choose_threshold(val_frame["confidence"].to_numpy(), val_frame["correct"].to_numpy(),
                              target_precision=config.target_precision) if val.height else \
@@ -173,7 +172,7 @@ def evaluate_run(store: Store, run_id: str, *, data: str | Path | None = None, c
         data_name = str(data) + (f" ({dropped} rows with labels unknown to the run dropped)" if config.drop_unknown and dropped else "")
     if not texts:
         raise EvaluationDataError(f"{data_name}: nothing to evaluate (0 examples)")
-    probs = run_probabilities(run, texts, progress=lambda d, t: tick("evaluation data", d, t))
+    probs = run_probabilities(run, texts, progress=relabel(tick, "evaluation data"))
     ev = _frame(ids, expected, probs, labels, threshold, "test" if data is None else "data")
     tick("metrics", 0, 1)
 
@@ -236,7 +235,7 @@ def evaluate_run(store: Store, run_id: str, *, data: str | Path | None = None, c
         if config.max_unreviewed:
             un = se.unreviewed_examples(store, snap.dataset, config.max_unreviewed)
             if un.height:
-                up = run_probabilities(run, un["text"].to_list(), progress=lambda d, t: tick("not-yet-reviewed", d, t))
+                up = run_probabilities(run, un["text"].to_list(), progress=relabel(tick, "not-yet-reviewed"))
                 frames.append(_frame(un["example_id"].to_list(), un["label"].to_list(), up, labels, threshold, "unreviewed")
                               .with_columns(pl.lit(None, pl.Boolean).alias("correct")))
         stored = se.replace_predictions(store, run_id, pl.concat([f.select(list(se.PRED_SCHEMA)) for f in frames]))

@@ -6,11 +6,9 @@ every metric downstream runs the same code path whichever model produced the sco
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
 import numpy as np
 
-Progress = Callable[[int, int], None]
+from curation.progress import Progress
 
 
 def run_probabilities(run, texts: list[str], *, batch_size: int = 64, progress: Progress | None = None) -> np.ndarray:
@@ -40,7 +38,7 @@ def run_probabilities(run, texts: list[str], *, batch_size: int = 64, progress: 
             logits = run.model(input_ids=ids.to(run.device), attention_mask=mask.to(run.device)).logits
             probs[idx] = torch.softmax(logits.float(), -1).cpu().numpy()
             if progress:
-                progress(min(start + batch_size, len(order)), len(order))
+                progress("predicting", min(start + batch_size, len(order)), len(order))
     return probs
 
 

@@ -30,8 +30,9 @@ _TASK_DEFAULTS: dict[str, dict] = {
 }
 
 
-def _h(text: str) -> dict:
-    return {"help": text}
+def _h(text: str, cli: str | None = None) -> dict:
+    # ``cli``: the field is a ``tuneloop train`` option with this (shorter) help text.
+    return {"help": text} if cli is None else {"help": text, "cli": cli}
 
 
 @dataclass(frozen=True)
@@ -42,37 +43,52 @@ class TrainConfig:
     :class:`~training.errors.InvalidTrainingConfig` naming the field and the rule it breaks.
     """
 
-    task: str = field(default="classification", metadata=_h("classification | sft"))
+    task: str = field(default="classification", metadata=_h(
+        "classification | sft", cli="classification | sft (default: from the snapshot's task)."))
     base_model: str | None = field(default=None, metadata=_h(
-        "Local model folder; None = bundled MiniLM (classification) or SmolLM2-135M-Instruct (sft)."))
-    epochs: int = field(default=4, metadata=_h("Maximum passes over the training split."))
-    learning_rate: float = field(default=2e-3, metadata=_h("Peak AdamW learning rate (linear warm-up then decay)."))
-    batch_size: int = field(default=32, metadata=_h("Examples per optimiser step."))
-    max_length: int = field(default=64, metadata=_h("Tokens per example; longer ones are truncated."))
-    lora_r: int = field(default=16, metadata=_h("LoRA rank; 0 = full fine-tuning of every weight."))
-    lora_alpha: int = field(default=32, metadata=_h("LoRA scaling numerator (scale = alpha / r)."))
+        "Local model folder; None = bundled MiniLM (classification) or SmolLM2-135M-Instruct (sft).",
+        cli="Local model folder (default: bundled MiniLM, or SmolLM2-135M-Instruct for sft)."))
+    epochs: int = field(default=4, metadata=_h("Maximum passes over the training split.",
+        cli="Maximum epochs (early stopping may end sooner)."))
+    learning_rate: float = field(default=2e-3, metadata=_h("Peak AdamW learning rate (linear warm-up then decay).",
+        cli="Peak learning rate."))
+    batch_size: int = field(default=32, metadata=_h("Examples per optimiser step.",
+        cli="Examples per step."))
+    max_length: int = field(default=64, metadata=_h("Tokens per example; longer ones are truncated.",
+        cli="Tokens per example."))
+    lora_r: int = field(default=16, metadata=_h("LoRA rank; 0 = full fine-tuning of every weight.",
+        cli="LoRA rank; 0 = full fine-tuning."))
+    lora_alpha: int = field(default=32, metadata=_h("LoRA scaling numerator (scale = alpha / r).",
+        cli="LoRA alpha."))
     lora_dropout: float = field(default=0.05, metadata=_h("Dropout on the LoRA input, in [0, 1)."))
     target_modules: tuple[str, ...] = field(default=("query", "key", "value", "dense"), metadata=_h(
-        "Module names that get LoRA adapters; ('all-linear',) for every linear layer."))
+        "Module names that get LoRA adapters; ('all-linear',) for every linear layer.",
+        cli="Comma-separated module names, or all-linear."))
     pooling: str = field(default="auto", metadata=_h(
         "classification: how the text vector is read: auto (mean for sentence-transformers models with mean "
-        "pooling, else cls) | mean | cls (the model's own sequence-classification head)."))
-    seed: int = field(default=0, metadata=_h("Seed of initialisation, shuffling and dropout."))
+        "pooling, else cls) | mean | cls (the model's own sequence-classification head).",
+        cli="classification: auto | mean | cls (auto = mean for sentence encoders)."))
+    seed: int = field(default=0, metadata=_h("Seed of initialisation, shuffling and dropout.",
+        cli="Random seed (same seed, same metrics on CPU)."))
     patience: int = field(default=2, metadata=_h(
-        "Stop after this many epochs without a better validation score; 0 = never stop early."))
+        "Stop after this many epochs without a better validation score; 0 = never stop early.",
+        cli="Epochs without validation improvement before stopping; 0 = never."))
     weight_decay: float = field(default=0.0, metadata=_h("AdamW weight decay."))
     warmup_ratio: float = field(default=0.06, metadata=_h("Share of steps with a linearly rising learning rate."))
     max_train_examples: int | None = field(default=None, metadata=_h(
-        "Use only the first N training examples (after a seeded shuffle); None = all."))
+        "Use only the first N training examples (after a seeded shuffle); None = all.",
+        cli="Train on at most N examples (quick SFT demos)."))
     max_eval_examples: int | None = field(default=None, metadata=_h(
         "Evaluate on at most N validation / test examples; None = all."))
     system_prompt: str | None = field(default=None, metadata=_h(
         "sft: system message put before every prompt (None = the chat template's default)."))
     sample_prompts: int = field(default=3, metadata=_h("sft: validation prompts answered before and after training in the model card."))
     max_new_tokens: int = field(default=64, metadata=_h("sft: tokens generated per sample prompt."))
-    device: str = field(default="auto", metadata=_h("auto (CUDA when present, else CPU) | cpu | cuda."))
+    device: str = field(default="auto", metadata=_h("auto (CUDA when present, else CPU) | cpu | cuda.",
+        cli="auto | cpu | cuda."))
     threads: int | None = field(default=None, metadata=_h(
-        "CPU threads for torch; None = the idle cores (all on a quiet machine, 1 on a busy one)."))
+        "CPU threads for torch; None = the idle cores (all on a quiet machine, 1 on a busy one).",
+        cli="CPU threads (default: all cores)."))
 
     def __post_init__(self) -> None:
         if isinstance(self.target_modules, (list, str)):

@@ -20,11 +20,17 @@ from pathlib import Path
 import numpy as np
 import polars as pl
 
+from curation.progress import Progress
+
 from .config import TrainConfig
 from .data import SnapshotData, check_snapshot
-from .models import count_parameters, load_causal_lm, load_classifier, resolve_base_model
+from .models import (
+    count_parameters,
+    load_causal_lm,
+    load_classifier,
+    resolve_base_model,
+)
 
-Progress = Callable[[int, int], None]
 REPETITION_PENALTY = 1.3  # greedy decoding of small models loops without it (measured on SmolLM2)
 
 
@@ -326,7 +332,7 @@ def fit(snap: SnapshotData, config: TrainConfig, out: Path, *, progress: Progres
             seen += len(idx)
             done += 1
             if progress:
-                progress(done, total)
+                progress("training (steps)", done, total)
         record = {"epoch": epoch, "train_loss": loss_sum / max(seen, 1)}
         if val["ids"]:
             vm, _ = task.evaluate(val, device, config.batch_size)

@@ -22,13 +22,14 @@ from pathlib import Path
 import polars as pl
 
 from curation import Store, settings
+from curation.progress import Progress
 from curation.store import runs as sr
 
 from .card import model_card
 from .config import TrainConfig
 from .data import SnapshotData, check_snapshot
 from .errors import RunNotFound, RunNotUsable, TrainingFailed
-from .fit import Progress, fit, generate, setup_torch
+from .fit import fit, generate, setup_torch
 from .models import resolve_base_model
 
 _PACKAGES = ("torch", "transformers", "peft", "tokenizers", "accelerate", "numpy", "polars", "duckdb")
@@ -102,7 +103,7 @@ def train(store: Store, snapshot: SnapshotData, config: TrainConfig, *, runs_dir
     runs_dir
         Parent folder of run folders; default :func:`runs_root`.
     progress
-        ``progress(done_steps, total_steps)`` after every optimiser step.
+        ``progress("training (steps)", done_steps, total_steps)`` after every optimiser step.
     on_epoch
         ``on_epoch(record)`` with each epoch's metrics.
 
@@ -260,7 +261,11 @@ def load_run(store: Store, run_id: str, *, device: str | None = None) -> LoadedR
 
 def load_run_folder(folder: Path, *, run_id: str | None = None, device: str | None = None) -> LoadedRun:
     """:func:`load_run` from a run folder (no store needed)."""
-    from transformers import AutoModelForCausalLM, AutoModelForSequenceClassification, AutoTokenizer
+    from transformers import (
+        AutoModelForCausalLM,
+        AutoModelForSequenceClassification,
+        AutoTokenizer,
+    )
 
     config = TrainConfig.from_dict(json.loads((folder / "config.json").read_text()))
     dev = device or setup_torch(config)

@@ -38,9 +38,9 @@ import polars as pl
 
 from ..embeddings import DEFAULT_MODEL, Encoder, embed
 from ..errors import InvalidValue
+from ..progress import Progress, no_progress
 from ..store.core import Dataset, Store
 
-Progress = Callable[[str, int, int], None]
 LABEL_METHODS = ("ours", "rank", "cleanlab", "naive")
 
 
@@ -108,7 +108,7 @@ class CheckContext:
     frame: pl.DataFrame
     config: CheckConfig
     encoder: Encoder | None = None
-    progress: Progress = lambda stage, done, total: None
+    progress: Progress = no_progress
     _vectors: np.ndarray | None = None
 
     def vectors(self) -> np.ndarray:

@@ -15,13 +15,13 @@ kept in ``dedup_decisions`` and applied by every later run, so a run never undoe
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 
 import polars as pl
 
 from ..embeddings import DEFAULT_MODEL, Encoder, embed
 from ..errors import InvalidValue
+from ..progress import Progress
 from ..store import dedup as _sql
 from ..store.core import Store
 from .algos import (
@@ -36,7 +36,6 @@ from .algos import (
 from .minhash import BACKENDS, SHINGLES, near_pairs
 
 METHODS = ("exact", "near", "semantic")
-Progress = Callable[[str, int, int], None]
 
 
 def _no_progress(stage: str, done: int, total: int) -> None:
@@ -85,7 +84,7 @@ class DedupConfig:
             raise InvalidValue("max_neighbors / memory_mb", (self.max_neighbors, self.memory_mb), hint="both must be positive")
 
     @classmethod
-    def for_method(cls, method: str = "all", threshold: float | None = None, **kw) -> "DedupConfig":
+    def for_method(cls, method: str = "all", threshold: float | None = None, **kw) -> DedupConfig:
         """The CLI's ``--method`` and ``--threshold``: the threshold applies to the one method named.
 
         ``--threshold`` with ``all`` is refused: use ``near_threshold`` / ``semantic_threshold``.

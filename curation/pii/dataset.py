@@ -6,10 +6,10 @@ The detection itself is pure (:mod:`curation.pii.scrub`); this module hands its 
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import asdict, dataclass
 
 from ..permissions import ADMIN, require_stored_user
+from ..progress import Progress
 from .scrub import PiiConfig, fields_of, scrub_records
 
 
@@ -46,8 +46,8 @@ def set_pii_config(store, dataset: str, config: PiiConfig) -> PiiConfig:
 
 
 def scrub_dataset(store, dataset: str, *, actor: str, config: PiiConfig | None = None, keep_original: bool = False,
-                  force: bool = False, chunk: int = 512,
-                  progress: Callable[[int, int], None] | None = None) -> ScrubReport:
+                  force: bool = False, chunk: int = 512, progress: Progress | None = None,
+                  overrides: dict | None = None) -> ScrubReport:
     """Detect PII in every example of ``dataset`` and replace it in the stored text.
 
     Parameters
@@ -69,7 +69,10 @@ def scrub_dataset(store, dataset: str, *, actor: str, config: PiiConfig | None =
     chunk
         Examples detected and written per step (bounds memory).
     progress
-        ``progress(done, total)`` in examples.
+        ``progress("scrubbing", done, total)`` in examples.
+    overrides
+        Settings changed on top of ``config`` (or the saved settings) by :meth:`PiiConfig.with_overrides`;
+        the result is saved with the dataset. ``None`` values change nothing.
 
     Warnings
     --------
@@ -83,6 +86,8 @@ def scrub_dataset(store, dataset: str, *, actor: str, config: PiiConfig | None =
                             hint="pass --user NAME of an admin (tuneloop user add NAME --role admin), "
                                  "or leave it out so raw PII is purged")
     ds = store.get_dataset(dataset)
+    if overrides is not None:
+        config = (config or get_pii_config(store, dataset)).with_overrides(**overrides)
     if config is None:
         config = get_pii_config(store, dataset)
     else:
@@ -103,6 +108,6 @@ def scrub_dataset(store, dataset: str, *, actor: str, config: PiiConfig | None =
             for r in res.replacements:
                 entities[r.entity] = entities.get(r.entity, 0) + 1
         if progress is not None:
-            progress(min(i + chunk, len(todo)), len(todo))
+            progress("scrubbing", min(i + chunk, len(todo)), len(todo))
     return ScrubReport(dataset, store.count_examples(dataset), len(todo), total.changed, total.findings,
                        total.flagged, total.stale, dict(sorted(entities.items())), config.to_dict())

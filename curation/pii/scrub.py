@@ -108,6 +108,14 @@ class PiiConfig:
                 data[k] = tuple(data[k])
         return cls(**data)
 
+    def with_overrides(self, **changes) -> PiiConfig:
+        """This config with the given fields replaced; ``None`` values keep the current setting.
+
+        >>> PiiConfig().with_overrides(allow_list=["Tuneloop"], workers=None).allow_list
+        ('Tuneloop',)
+        """
+        return PiiConfig.from_dict({**self.to_dict(), **{k: v for k, v in changes.items() if v is not None}})
+
     def detection_hash(self) -> str:
         """Hash of the settings that change what is detected (not speed settings)."""
         d = self.to_dict()

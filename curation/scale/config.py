@@ -20,17 +20,16 @@ again, so partial results are never mixed. An existing ``OUT`` is refused unless
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 
 from ..dedup.run import DedupConfig
 from ..errors import BadInput, InvalidValue
 from ..pii.scrub import PiiConfig
+from ..progress import Progress  # noqa: F401 - re-exported: the engines import it from here
 
 STEPS = ("exact", "near", "pii", "embed")
 ENGINES = ("local", "ray")
 SUCCESS = "_SUCCESS"
-Progress = Callable[[str, int, int], None]
 
 
 class ScaleOutputExists(BadInput):

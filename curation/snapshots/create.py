@@ -13,12 +13,12 @@ built from the store at creation time: sources, counts, cleaning, reviewers, int
 
 from __future__ import annotations
 
-import getpass
 from dataclasses import asdict, dataclass, field
 
 import polars as pl
 
 from ..permissions import ADMIN, require_stored_user
+from ..config import os_user
 from ..errors import BadInput, NothingToSnapshot, SnapshotCorrupted
 from ..store import snapshots as sql
 from ..store.core import Store, now
@@ -224,7 +224,7 @@ def create_snapshot(store: Store, dataset: str, config: SnapshotConfig = Snapsho
     items = items.rename({"id": "example_id"})
     cfg = {"split": list(config.split), "seed": config.seed, "allow_flags": list(config.allow_flags),
            "pin_test": pin_id, "pinned_test_kept": pinned_kept, "pinned_test_missing": len(pinned_ids) - pinned_kept}
-    actor = actor or _os_user()
+    actor = actor or os_user()
     created_at = now()
     facts = sql.datasheet_facts(store, dataset, items)
     datasheet = build_datasheet(
@@ -299,11 +299,4 @@ def diff_snapshots(store: Store, a: str, b: str, limit: int = EXAMPLES_SHOWN) ->
             row["delta"] = row["b"] - row["a"]
     out["label_shift"] = {s: dict(sorted(shift[s].items())) for s in SPLITS if s in shift}
     return out
-
-
-def _os_user() -> str:
-    try:
-        return getpass.getuser()
-    except Exception:  # noqa: BLE001 - no user database in some containers
-        return "unknown"
 

@@ -6,6 +6,7 @@ import polars as pl
 import pytest
 
 from curation import (
+    PermissionDenied,
     BadInput,
     NothingToSnapshot,
     SnapshotConfig,
@@ -201,7 +202,7 @@ def test_datasheet_reports_sources_cleaning_review_and_usage(store, planted):
 
 def test_set_usage_notes_refuses_non_admins(store, planted):
     store.add_user("ana", "annotator", "x")
-    with pytest.raises(BadInput, match="user 'ana' may not change dataset settings: only admins can"):
+    with pytest.raises(PermissionDenied, match=r"user 'ana' \(annotator\) may not change dataset settings; it needs the admin role"):
         set_usage_notes(store, "d", intended_use="x", actor="ana")
     store.add_user("adam", "admin", "x")
     assert set_usage_notes(store, "d", limitations="small", actor="adam")["limitations"] == "small"

@@ -65,7 +65,7 @@ def test_docs_list_every_snapshot_command():
 
     from review_app.cli import snapshot_app
 
-    doc = (Path(__file__).resolve().parents[2] / "docs" / "snapshots.md").read_text(encoding="utf-8")
+    doc = (Path(__file__).resolve().parents[3] / "docs" / "snapshots.md").read_text(encoding="utf-8")
     names = sorted(c.name for c in snapshot_app.registered_commands)
     assert names == ["create", "diff", "export", "list", "show", "usage"]
     assert [n for n in names if f"`snapshot {n}" not in doc] == []

@@ -14,7 +14,7 @@ import pytest
 from curation import Store
 from review_app.cli import app, main
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[3]
 
 
 def run(capsys, *args: str) -> tuple[int, str, str]:

@@ -1,0 +1,74 @@
+"""One progress protocol for long-running work, and a rich progress bar that implements it.
+
+Every long-running function takes ``progress(stage, done, total)``: ``stage`` names the step
+("embedding", "rows"), ``done`` counts finished units and ``total`` is their number, or None when
+unknown. Callers that only show one bar may ignore ``stage``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Protocol
+
+
+class Progress(Protocol):
+    """``progress(stage, done, total)``: ``done`` of ``total`` units of ``stage`` are finished."""
+
+    def __call__(self, stage: str, done: int, total: int | None) -> None: ...
+
+
+def no_progress(stage: str, done: int, total: int | None) -> None:
+    """A :class:`Progress` that reports nothing."""
+
+
+def in_stage(progress: Progress | None, stage: str) -> Callable[[int, int | None], None] | None:
+    """``progress`` bound to one ``stage``, for callees that report ``(done, total)`` only."""
+    if progress is None:
+        return None
+    return lambda done, total: progress(stage, done, total)
+
+
+def relabel(progress: Progress, stage: str) -> Progress:
+    """``progress`` with every report shown under ``stage`` (a callee's step named as the caller's)."""
+    return lambda _stage, done, total: progress(stage, done, total)
+
+
+class RichProgress:
+    """A rich progress bar on ``console`` (one bar per stage), used as ``with RichProgress(...) as tick``.
+
+    Silent (yields :func:`no_progress`) when ``enabled`` is false or the console is not a terminal,
+    so machine-readable output and logs stay clean. ``label`` replaces every stage's name (one bar
+    with a fixed title); by default each stage gets its own bar named after it.
+    """
+
+    def __init__(self, console, *, enabled: bool = True, label: str | None = None):
+        self._label = label
+        self._bar = None
+        if enabled and console.is_terminal:
+            from rich.progress import (
+                BarColumn,
+                MofNCompleteColumn,
+                TextColumn,
+                TimeElapsedColumn,
+            )
+            from rich.progress import Progress as _Bar
+
+            self._bar = _Bar(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+                             console=console, transient=True)
+
+    def __enter__(self) -> Progress:
+        if self._bar is None:
+            return no_progress
+        self._bar.start()
+        tasks: dict[str, object] = {}
+
+        def tick(stage: str, done: int, total: int | None) -> None:
+            if stage not in tasks:
+                tasks[stage] = self._bar.add_task(self._label or stage, total=total or None)
+            self._bar.update(tasks[stage], completed=done, total=max(total or 0, done) or None)
+
+        return tick
+
+    def __exit__(self, *exc) -> None:
+        if self._bar is not None:
+            self._bar.stop()

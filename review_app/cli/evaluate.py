@@ -1,0 +1,95 @@
+"""Evaluation commands: evaluate, predict."""
+
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+
+from curation.config import os_user
+
+from .options import RunOpt, TextColOpt, UserOpt
+from .output import Ctx, quiet_transformers
+
+
+def evaluate(
+    ctx: typer.Context,
+    run: RunOpt(),
+    data: Optional[Path] = typer.Option(None, "--data", help="Labelled CSV / JSONL / Parquet file (import format) instead of the snapshot's test split."),
+    oos_label: Optional[str] = typer.Option(None, "--oos-label", help="Label of out-of-scope rows in the data (e.g. oos, escalate): report out-of-scope recall."),
+    send_errors_to_review: bool = typer.Option(False, "--send-errors-to-review", help="Then send mistakes, low-confidence predictions and open label_issue flags (tuneloop check) to the review queue, likeliest label errors first."),
+    target_precision: float = typer.Option(0.9, "--target-precision", help="Precision the kept validation predictions must reach; sets the abstention threshold."),
+    text_col: TextColOpt("Text column of --data.") = "text",
+    label_col: str = typer.Option("label", "--label-col", help="Label column of --data."),
+    review_budget: Optional[int] = typer.Option(None, "--review-budget", help="Send at most N new items to review, highest priority first (default: all); run again for the next N."),
+    label_checks: bool = typer.Option(True, "--label-checks/--no-label-checks", help="Include the dataset's open label_issue flags in what --send-errors-to-review sends."),
+    drop_unknown: bool = typer.Option(False, "--drop-unknown-labels", help="Skip --data rows whose label the run does not know (default: refuse the file)."),
+    bootstrap: int = typer.Option(1000, "--bootstrap", help="Bootstrap resamples for 95% intervals; 0 = none."),
+    baseline: bool = typer.Option(True, "--baseline/--no-baseline", help="Also train and score the TF-IDF + logistic-regression baseline."),
+    user: UserOpt("Who sends items to review (default: the OS user).") = None,
+) -> None:
+    """Held-out metrics, calibration, abstention threshold, slices and baseline for a run.
+
+    Example: tuneloop evaluate --run 20250101-120000-ab12cd --send-errors-to-review
+    """
+    from evaluation import EvalConfig, ReviewRequest, evaluate_by_task
+
+    c: Ctx = ctx.obj
+    quiet_transformers()
+    config = EvalConfig(target_precision=target_precision, oos_label=oos_label, bootstrap=bootstrap, baseline=baseline,
+                        text_col=text_col, label_col=label_col, drop_unknown=drop_unknown)
+    review = (ReviewRequest(actor=user or os_user(), budget=review_budget, label_checks=label_checks)
+              if send_errors_to_review else None)
+    with c.store() as store, c.progress() as tick:
+        ev = evaluate_by_task(store, run, data=data, config=config, review=review, progress=tick)
+    if ev.generation is not None:
+        g = ev.generation
+        if ev.loop is not None:
+            g["loop_back"] = ev.loop.to_dict()
+        c.emit(g, f"run {run}: {g['outputs']} outputs generated, {g['passed']} passed the automatic checks "
+                  f"(failed: {', '.join(f'{k} {v}' for k, v in g['failed'].items())}); score them on the app's Rubric review page")
+        return
+    d = ev.result.to_dict()
+    if ev.loop is not None:
+        d["loop_back"] = ev.loop.to_dict()
+    c.emit(d, _summary_lines(run, ev.result.summary, d["report"], ev.loop))
+
+
+def _summary_lines(run: str, s: dict, report: str, loop) -> list[str]:
+    human = [f"run {run} on {s['data']}: accuracy {s['accuracy']:.4f}, macro-F1 {s['macro_f1']:.4f}, ECE {s['ece']:.4f}",
+             f"abstain below confidence {s['threshold']['threshold']:.3f} (kept {s['at_threshold']['coverage']:.1%})"]
+    if s.get("oos"):
+        human.append(f"out-of-scope recall {s['oos']['oos_recall']}, in-scope accuracy {s['oos']['in_scope_accuracy']}")
+    if s.get("baseline"):
+        human.append(f"baseline macro-F1 {s['baseline']['macro_f1']:.4f}")
+    if s.get("comparison"):
+        regs = [r["label"] for r in s["comparison"]["per_class"] if r["regression"]]
+        human.append(f"vs {s['comparison']['previous_run']}: macro-F1 {s['comparison']['macro_f1_delta']:+.4f}"
+                     + (f"; regressions: {', '.join(regs)}" if regs else ""))
+    if loop is not None:
+        reasons = ", ".join(f"{k}: {v}" for k, v in loop.by_reason.items()) or "nothing new"
+        human.append(f"sent {len(loop.sent)} examples to review ({reasons})")
+    human.append(f"report: {report}")
+    return human
+
+
+def predict(
+    ctx: typer.Context,
+    file: Annotated[Path, typer.Argument(help="CSV / JSONL / Parquet file with a text column.")],
+    run: RunOpt(),
+    out_file: Path = typer.Option(..., "--out", help="Output file (.csv, .jsonl or .parquet)."),
+    text_col: TextColOpt("Text column.") = "text",
+    threshold: Optional[float] = typer.Option(None, "--threshold", help="Abstain below this confidence (default: chosen on validation by tuneloop evaluate)."),
+) -> None:
+    """Predict a label with its confidence per row; below the threshold the decision is "escalate to a human".
+
+    Example: tuneloop predict --run 20250101-120000-ab12cd tickets.csv --out predictions.csv
+    """
+    from evaluation import predict_file
+
+    c: Ctx = ctx.obj
+    quiet_transformers()
+    with c.store() as store, c.progress("predicting") as tick:
+        res = predict_file(store, run, file, out_file, text_col=text_col, threshold=threshold, progress=tick)
+    c.emit(res, f"{res['rows']} predictions in {res['out']}; {res['abstained']} escalated to a human "
+                f"(confidence below {res['threshold']:.3f})")
+
