@@ -359,7 +359,11 @@ def main() -> None:
         import json
 
         parts = [json.loads(Path(p).read_text()) for p in args.combine.split(",")]
-        by_noise = {k: v for part in parts for k, v in part["by_noise"].items()}
+        by_noise: dict[str, list[dict]] = {}
+        for part in parts:  # e.g. one run per seed made in parallel
+            for k, v in part["by_noise"].items():
+                by_noise.setdefault(k, []).extend(v)
+        by_noise = {k: sorted(v, key=lambda r: r["seed"]) for k, v in by_noise.items()}
         md = report(by_noise, args, sum(part["seconds"] for part in parts))
         write_section("loop_bench", md)
         print(md)
