@@ -227,7 +227,7 @@ NOISE_TITLES = {"nearest_embedding": "confusable noise: each corrupted label mov
                 "uniform": "uniform noise: a different label drawn at random"}
 
 
-def report(by_noise: dict[str, list[dict]], args, total_s: float) -> str:
+def report(by_noise: dict[str, list[dict]], args, total_s: float, parallel: int = 1) -> str:
     first = next(iter(by_noise.values()))
     r0 = first[0]
     seeds = ", ".join(str(r["seed"]) for r in first)
@@ -275,7 +275,8 @@ def report(by_noise: dict[str, list[dict]], args, total_s: float) -> str:
     if "minilm" in every[0]:
         times.append(f"frozen-MiniLM {np.mean([r['minilm']['fit_s'] for r in every]):.0f} s (embeddings cached)")
     load = os.getloadavg()[0]
-    md.append(f"- Times: {', '.join(times)}; whole benchmark {total_s / 60:.1f} min; load average at the end "
+    md.append(f"- Times: {', '.join(times)}; whole benchmark {total_s / 60:.1f} min"
+              + (f" (the longest of {parallel} runs made in parallel)" if parallel > 1 else "") + f"; load average at the end "
               f"{load:.1f} on {os.cpu_count()} CPUs" + (" (other work was running at the same time)." if load > 1.5 else "."))
     if args.note:
         md.append(f"- {args.note}")
@@ -364,7 +365,7 @@ def main() -> None:
             for k, v in part["by_noise"].items():
                 by_noise.setdefault(k, []).extend(v)
         by_noise = {k: sorted(v, key=lambda r: r["seed"]) for k, v in by_noise.items()}
-        md = report(by_noise, args, sum(part["seconds"] for part in parts))
+        md = report(by_noise, args, max(part["seconds"] for part in parts), parallel=len(parts))
         write_section("loop_bench", md)
         print(md)
         return
