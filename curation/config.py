@@ -2,19 +2,71 @@
 
 from __future__ import annotations
 
+import math
 import os
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from .errors import InvalidValue
 
-def _env_float(name: str, default: float) -> float:
+
+def _bad(name: str, raw: str, hint: str) -> InvalidValue:
+    return InvalidValue(f"environment variable {name}", raw, hint=f"{hint}, or unset it for the default")
+
+
+def _env_float(name: str, default: float, *, minimum: float = 0.0, strict: bool = False) -> float:
+    """A number of seconds from the environment: finite, at least ``minimum`` (above it if ``strict``)."""
     raw = os.environ.get(name)
-    if raw is None or raw == "":
+    if raw is None or raw.strip() == "":
         return default
     try:
-        return float(raw)
-    except ValueError as exc:  # a typo in the environment must not be silently ignored
-        raise ValueError(f"environment variable {name}={raw!r} is not a number") from exc
+        value = float(raw)
+    except ValueError:
+        value = math.nan
+    if not math.isfinite(value) or value < minimum or (strict and value == minimum):
+        relation = "above" if strict else "at least"
+        raise _bad(name, raw, f"give a number of seconds {relation} {minimum:g} (default {default:g})")
+    return value
+
+
+def _env_int(name: str, default: int, *, minimum: int = 1) -> int:
+    raw = os.environ.get(name)
+    if raw is None or raw.strip() == "":
+        return default
+    try:
+        value = int(raw.strip())
+    except ValueError:
+        value = minimum - 1
+    if value < minimum:
+        raise _bad(name, raw, f"give a whole number of at least {minimum} (default {default})")
+    return value
+
+
+# DuckDB needs some working memory to open a store and run an import; below this it fails with
+# out-of-memory errors that look like bugs, so a smaller limit is refused up front.
+MIN_MEMORY_BYTES = 64 * 2**20
+_UNITS = {"": 1, "b": 1, "kb": 10**3, "mb": 10**6, "gb": 10**9, "tb": 10**12,
+          "kib": 2**10, "mib": 2**20, "gib": 2**30, "tib": 2**40}
+_SIZE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([a-z]*)\s*$", re.IGNORECASE)
+
+
+def parse_memory_limit(raw: str | None, what: str = "environment variable TUNELOOP_MEMORY_LIMIT") -> str | None:
+    """Check a DuckDB memory limit such as ``2GB`` or ``512MiB``; return it normalised, or None when unset.
+
+    Raises :class:`~curation.errors.InvalidValue` for anything that is not a positive size of
+    at least 64 MiB (a negative or unknown size, or one too small for DuckDB to work in).
+    """
+    if raw is None or raw.strip() == "":
+        return None
+    m = _SIZE.match(raw)
+    unit = m.group(2).lower() if m else ""
+    if m is None or unit not in _UNITS:
+        raise InvalidValue(what, raw, hint="give a size such as 2GB or 512MB (units: KB, MB, GB, TB, KiB, MiB, GiB, TiB)")
+    size = float(m.group(1)) * _UNITS[unit]
+    if size < MIN_MEMORY_BYTES:
+        raise InvalidValue(what, raw, hint="give at least 64MiB (DuckDB cannot open a store in less), e.g. 512MB")
+    return raw.strip()
 
 
 @dataclass(frozen=True)
@@ -28,16 +80,16 @@ class Settings:
         metadata={"help": "Seconds to wait for a busy store before giving up (TUNELOOP_LOCK_WAIT)."},
     )
     chunk_rows: int = field(
-        default_factory=lambda: int(_env_float("TUNELOOP_CHUNK_ROWS", 250_000)),
+        default_factory=lambda: _env_int("TUNELOOP_CHUNK_ROWS", 250_000),
         metadata={"help": "Rows per chunk when importing (bounds memory) (TUNELOOP_CHUNK_ROWS)."},
     )
     memory_limit: str | None = field(
-        default_factory=lambda: os.environ.get("TUNELOOP_MEMORY_LIMIT") or None,
+        default_factory=lambda: parse_memory_limit(os.environ.get("TUNELOOP_MEMORY_LIMIT")),
         metadata={"help": "DuckDB memory limit, e.g. 2GB (TUNELOOP_MEMORY_LIMIT); beyond it DuckDB spills to disk. "
                           "None = DuckDB's default (80% of RAM)."},
     )
     lease_s: float = field(
-        default_factory=lambda: _env_float("TUNELOOP_LEASE_SECONDS", 300.0),
+        default_factory=lambda: _env_float("TUNELOOP_LEASE_SECONDS", 300.0, strict=True),
         metadata={"help": "How long an item served to a reviewer stays reserved (TUNELOOP_LEASE_SECONDS)."},
     )
     runs_dir: Path | None = field(

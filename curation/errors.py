@@ -62,6 +62,19 @@ class DatasetNotFound(BadInput):
         )
 
 
+class InvalidName(BadInput):
+    """A dataset name that could not be used safely (in a path, a file name, a terminal)."""
+
+    def __init__(self, name: str, why: str):
+        super().__init__(
+            f"dataset name {name!r}: {why}; use at most {MAX_NAME_LENGTH} printable characters, without slashes "
+            "or backslashes, e.g. support-tickets"
+        )
+
+
+MAX_NAME_LENGTH = 64
+
+
 class ExampleNotFound(BadInput):
     def __init__(self, example_id: object):
         super().__init__(f"example {example_id} does not exist")
@@ -75,6 +88,35 @@ class StoreBusy(TuneloopError):
             f"{path}: the store is in use by another process ({detail}). "
             "Stop the review app (or use its Import/Export page), or wait for the other "
             "command to finish, then retry; set TUNELOOP_LOCK_WAIT=SECONDS to wait longer."
+        )
+
+
+class StoreNotFound(BadInput):
+    """``--db`` names no store, and the command only reads (it must not create one)."""
+
+    def __init__(self, path: str):
+        super().__init__(
+            f"{path}: no store here; check --db (or TUNELOOP_DB), or create one with: tuneloop --db {path} init"
+        )
+
+
+class NotAStore(BadInput):
+    """``--db`` names something that is not a DuckDB store file (a folder, a SQLite file, a zip, ...)."""
+
+    def __init__(self, path: str, what: str):
+        super().__init__(
+            f"{path}: {what}, not a Tuneloop store; give the path of a .duckdb store file with --db "
+            "(or create a new one with: tuneloop --db NEW_FILE init)"
+        )
+
+
+class StoreDamaged(TuneloopError):
+    """The store file is a DuckDB file that cannot be read (truncated or corrupt)."""
+
+    def __init__(self, path: str, detail: str):
+        super().__init__(
+            f"{path}: the store file is damaged ({detail}); nothing was changed: restore it from a backup, "
+            "or point --db at another file"
         )
 
 
@@ -150,6 +192,13 @@ class NothingToSnapshot(BadInput):
 class ExportTargetExists(BadInput):
     def __init__(self, path: str):
         super().__init__(f"--out {path}: already exists and is not empty; choose a new path or pass --overwrite")
+
+
+class UnsafeOutput(BadInput):
+    """An ``--out`` target that Tuneloop will not write over (see :mod:`curation.outputs`)."""
+
+    def __init__(self, path: object, why: str, todo: str):
+        super().__init__(f"--out {path}: {why}; {todo} (nothing was written or replaced)")
 
 
 class SnapshotCorrupted(TuneloopError):

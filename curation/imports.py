@@ -8,6 +8,7 @@ from pathlib import Path
 
 from .config import os_user, settings
 from .errors import BadInput, ImportValidationError, InvalidValue, Problem
+from .io_types import check_value_types
 from .io import ColumnMap, RowChecker, inspect_file, iter_chunks, resolve_columns
 from .labels import LabelSchema
 from .store.core import TASKS, Store
@@ -102,7 +103,9 @@ def import_file(
         raise BadInput("--dataset: give a dataset name")
     info = inspect_file(path)
     actor = actor or os_user()
-    chunk_rows = chunk_rows or settings().chunk_rows
+    chunk_rows = settings().chunk_rows if chunk_rows is None else chunk_rows
+    if chunk_rows < 1:
+        raise InvalidValue("chunk_rows", chunk_rows, hint="give a whole number of rows of at least 1")
     file = str(path)
 
     with import_session(store) as session:
@@ -129,6 +132,7 @@ def import_file(
             session.create_dataset(dataset, task, schema)
 
         mapping = resolve_columns(info, columns, task, schema)
+        check_value_types(info.path, info.fmt, file, mapping)
         checker = RowChecker(file, task, schema, mapping)
         done = 0
         for chunk in iter_chunks(info, chunk_rows):

@@ -14,6 +14,7 @@ import codecs
 import csv
 import hashlib
 import json
+import stat
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -28,6 +29,7 @@ FORMATS = {".csv": "csv", ".jsonl": "jsonl", ".ndjson": "jsonl", ".parquet": "pa
 _FIRST_ROW = {"csv": 2, "jsonl": 1, "parquet": 1}
 _MAX_KEPT = 1000  # problems kept for the message; the total is still counted exactly
 STD_COLUMNS = ("external_id", "source_row", "text", "prompt", "response", "label")
+_FIELD_NAMES = {"external_id": "id"}
 
 
 @dataclass(frozen=True)
@@ -72,8 +74,14 @@ def inspect_file(path: str | Path) -> FileInfo:
         _fail(name, 0, "-", "is a folder, not a file; give the path of a .csv, .jsonl or .parquet file")
     if fmt is None:
         _fail(name, 0, "-", f"unsupported file type {p.suffix or '(none)'!r}; use .csv, .jsonl or .parquet")
+    kind = _special_kind(p)
+    if kind is not None:  # reading a FIFO would block, and its size says nothing
+        _fail(name, 0, "-", f"is {kind}, not a regular file; save the data to a .{fmt} file first")
     if p.stat().st_size == 0:
         _fail(name, 0, "-", "file is empty (0 bytes); export it again with a header row and data rows")
+    actual = _sniff(p)
+    if actual is not None and not (fmt == "parquet" and actual[0] == "parquet"):
+        _fail(name, 0, "-", f"is {actual[1]}, not a {fmt.upper()} file despite its name; {actual[2]}")
     sha, newlines, bad = _hash_and_check_utf8(p, check=fmt != "parquet")
     if bad is not None:
         line, offset, byte = bad
@@ -84,6 +92,48 @@ def inspect_file(path: str | Path) -> FileInfo:
         )
     columns, approx = _columns(p, fmt, name, newlines)
     return FileInfo(p, fmt, sha, approx, columns)
+
+
+def _special_kind(p: Path) -> str | None:
+    mode = p.stat().st_mode
+    for test, kind in ((stat.S_ISFIFO, "a named pipe (FIFO)"), (stat.S_ISSOCK, "a socket"),
+                       (stat.S_ISCHR, "a character device"), (stat.S_ISBLK, "a block device")):
+        if test(mode):
+            return kind
+    return None
+
+
+# First bytes of files that are often renamed to .csv by mistake: (key, what it is, what to do).
+_MAGIC = (
+    (b"PAR1", ("parquet", "a Parquet file", "rename it to .parquet")),
+    (b"\x1f\x8b", ("gzip", "a gzip-compressed file", "decompress it first (gunzip FILE)")),
+    (b"\xd0\xcf\x11\xe0", ("xls", "an old Excel workbook (.xls)", "save the sheet as CSV UTF-8 from your spreadsheet")),
+    (b"PK\x03\x04", ("zip", "a zip archive", "unzip it and import the file inside")),
+    (b"%PDF", ("pdf", "a PDF document", "export the data as CSV, JSONL or Parquet")),
+    (b"SQLite format 3\x00", ("sqlite", "a SQLite database", "export the table as CSV or Parquet")),
+)
+
+
+def _sniff(p: Path) -> tuple[str, str, str] | None:
+    """What a file really is when its first bytes say it is not text (zip, xlsx, gzip, ...)."""
+    with p.open("rb") as fh:
+        head = fh.read(8)
+    for magic, found in _MAGIC:
+        if head.startswith(magic):
+            if found[0] == "zip" and _is_xlsx(p):
+                return "xlsx", "an Excel workbook (.xlsx)", "save the sheet as CSV UTF-8 from your spreadsheet"
+            return found
+    return None
+
+
+def _is_xlsx(p: Path) -> bool:
+    import zipfile
+
+    try:
+        with zipfile.ZipFile(p) as zf:
+            return any(n.startswith("xl/") for n in zf.namelist())
+    except (zipfile.BadZipFile, OSError):
+        return False
 
 
 def _hash_and_check_utf8(p: Path, check: bool) -> tuple[str, int, tuple[int, int, int] | None]:
@@ -111,10 +161,14 @@ def _hash_and_check_utf8(p: Path, check: bool) -> tuple[str, int, tuple[int, int
     return sha.hexdigest(), newlines, None
 
 
-def _scan(p: Path, fmt: str) -> pl.LazyFrame:
+def _scan(p: Path, fmt: str, columns: list[str] | None = None) -> pl.LazyFrame:
     if fmt == "csv":
         return pl.scan_csv(p, infer_schema=False, encoding="utf8")
     if fmt == "jsonl":
+        # read as text: a column mixing whole numbers and booleans (a label 0 / true) is fine once
+        # io_types has refused the values that are not text, whole numbers or booleans
+        if columns:
+            return pl.scan_ndjson(p, schema={c: pl.String for c in columns})
         return pl.scan_ndjson(p, infer_schema_length=None)
     return pl.scan_parquet(p)
 
@@ -124,7 +178,9 @@ def _columns(p: Path, fmt: str, name: str, newlines: int) -> tuple[list[str], in
         lf = _scan(p, fmt)
         cols = list(lf.collect_schema().names())
     except Exception as exc:  # noqa: BLE001 - turn any parser error into row-level problems
-        _fail_with_diagnosis(p, fmt, name, exc)
+        cols = _jsonl_keys(p) if fmt == "jsonl" else None
+        if cols is None:  # a column mixing objects, lists and numbers is fine here: io_types names the values
+            _fail_with_diagnosis(p, fmt, name, exc)
     if fmt == "parquet":
         approx = pl.scan_parquet(p).select(pl.len()).collect().item()
     else:
@@ -132,10 +188,27 @@ def _columns(p: Path, fmt: str, name: str, newlines: int) -> tuple[list[str], in
     return cols, approx
 
 
+def _jsonl_keys(p: Path) -> list[str] | None:
+    """The keys of a JSONL file in order of appearance, or None when a line is not a JSON object."""
+    keys: dict[str, None] = {}
+    with p.open(encoding="utf-8") as fh:
+        for line in fh:
+            if not line.strip():
+                continue
+            try:
+                rec = json.loads(line)
+            except json.JSONDecodeError:
+                return None
+            if not isinstance(rec, dict):
+                return None
+            keys.update(dict.fromkeys(rec))
+    return list(keys) or None
+
+
 def iter_chunks(info: FileInfo, chunk_rows: int) -> Iterator[pl.DataFrame]:
     """Yield the file as frames of at most ``chunk_rows`` rows, all columns as strings,
     with a ``_row`` column holding each record's row number (see module docstring)."""
-    lf = _scan(info.path, info.fmt).with_row_index("_row", offset=_FIRST_ROW[info.fmt])
+    lf = _scan(info.path, info.fmt, info.columns).with_row_index("_row", offset=_FIRST_ROW[info.fmt])
     try:
         for batch in lf.collect_batches(chunk_size=chunk_rows):
             yield batch
@@ -200,7 +273,10 @@ class RowChecker:
         exprs = [pl.col("_row").cast(pl.Int32).alias("source_row")]
         for field in ("external_id", "text", "prompt", "response"):
             names = self.mapping.get(field)
-            if names:
+            if names and field == "external_id":  # ids are trimmed; a blank id means "no id"
+                trimmed = _as_text(chunk, names[0]).str.strip_chars()
+                exprs.append(pl.when(trimmed == "").then(None).otherwise(trimmed).alias(field))
+            elif names:
                 exprs.append(_as_text(chunk, names[0]).alias(field))
             else:
                 exprs.append(pl.lit(None, dtype=pl.String).alias(field))
@@ -223,6 +299,11 @@ class RowChecker:
         return frame.select(STD_COLUMNS)
 
     def _check(self, frame: pl.DataFrame, label_cols: list[str] | None) -> None:
+        for field in ("external_id", "text", "prompt", "response", "label"):
+            nul = frame.filter(pl.col(field).str.contains("\x00", literal=True))
+            if nul.height:
+                self._add(nul["source_row"].to_list(), _FIELD_NAMES.get(field, field),
+                          ["holds a NUL character (\\0), which is not allowed in text; remove it"] * nul.height)
         main = "text" if self.task == "classification" else "prompt"
         empty = frame.filter(pl.col(main).is_null() | (pl.col(main).str.strip_chars() == ""))
         if empty.height:
@@ -260,13 +341,9 @@ def frame_empty() -> pl.DataFrame:
 
 
 def _as_text(chunk: pl.DataFrame, name: str) -> pl.Expr:
+    # value_types() has refused every other type before the chunks are read
     dtype = chunk.schema[name]
-    if dtype == pl.String:
-        return pl.col(name)
-    if isinstance(dtype, (pl.List, pl.Struct, pl.Array)):
-        return pl.col(name).map_elements(lambda v: None if v is None else json.dumps(v, default=str),
-                                         return_dtype=pl.String)
-    return pl.col(name).cast(pl.String)
+    return pl.col(name) if dtype == pl.String else pl.col(name).cast(pl.String)
 
 
 def _fail(file: str, row: int, field: str, message: str) -> None:
@@ -302,3 +379,43 @@ def _fail_with_diagnosis(p: Path, fmt: str, name: str, exc: Exception) -> None:
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         problems.append(Problem(name, 0, "-", f"cannot read the file as {fmt.upper()} ({first})"))
     raise ImportValidationError(problems[:_MAX_KEPT], len(problems))
+
+
+def read_table(path: str | Path) -> pl.DataFrame:
+    """The whole of a CSV / JSONL / Parquet file, chosen by its extension (the one small-file reader).
+
+    CSV columns are all read as strings (ids keep their leading zeros). For big imports use
+    :func:`inspect_file` and :func:`iter_chunks`, which stream and check every row.
+
+    Raises
+    ------
+    ImportValidationError
+        One problem for the file as a whole: not found, unknown extension, or unreadable.
+    """
+    p = Path(path)
+    fmt = FORMATS.get(p.suffix.lower())
+    if not p.is_file():
+        _fail(str(p), 0, "-", "file not found")
+    if fmt is None:
+        _fail(str(p), 0, "-", f"unknown extension {p.suffix.lower()!r} (use .csv, .jsonl or .parquet)")
+    try:
+        if fmt == "csv":
+            return pl.read_csv(p, infer_schema=False)
+        return pl.read_ndjson(p) if fmt == "jsonl" else pl.read_parquet(p)
+    except Exception as exc:  # noqa: BLE001 - any parser error is a problem of the user's file
+        _fail(str(p), 0, "-", f"cannot read it ({str(exc).splitlines()[0]})")
+        raise  # unreachable: _fail raises
+
+
+def write_table(frame: pl.DataFrame, path: str | Path) -> None:
+    """Write ``frame`` as CSV / JSONL / Parquet, chosen by the extension of ``path``."""
+    p = Path(path)
+    fmt = FORMATS.get(p.suffix.lower())
+    if fmt == "csv":
+        frame.write_csv(p)
+    elif fmt == "jsonl":
+        frame.write_ndjson(p)
+    elif fmt == "parquet":
+        frame.write_parquet(p)
+    else:
+        _fail(str(p), 0, "-", f"unknown extension {p.suffix.lower()!r} (use .csv, .jsonl or .parquet)")

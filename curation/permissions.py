@@ -42,3 +42,20 @@ def require_stored_user(store, user: str | None, needs: str, action: str, *, hin
     """:func:`require` for a user name looked up in ``store`` (CLI and library calls name the actor)."""
     row = store.get_user(user) if user else None
     require(user, row["role"] if row else None, needs, action, hint=hint)
+
+
+# Items an annotator may still change; approved and rejected items are a reviewer's decision.
+OPEN_STATUSES = ("imported", "needs_review")
+
+
+def require_open_to(user: str | None, role: str | None, example: dict, action: str) -> None:
+    """Raise :class:`PermissionDenied` when a role below reviewer would change a decided item.
+
+    An annotator may label or correct only items open to them (status ``imported`` or
+    ``needs_review``); an approved or rejected item stays as a reviewer left it.
+    """
+    if example["status"] in OPEN_STATUSES or can(role, REVIEWER):
+        return
+    raise PermissionDenied(
+        user or "unknown", role or "unknown user", f"{action} example {example['id']}, which is {example['status']}",
+        REVIEWER, hint="reviewers decide approved and rejected items; ask one to reopen it")

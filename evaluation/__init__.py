@@ -25,6 +25,7 @@ from .loopback import (
     send_errors_to_review,
 )
 from .metrics import (
+    auroc,
     bootstrap_ci,
     choose_threshold,
     classification_metrics,
@@ -32,6 +33,8 @@ from .metrics import (
     coverage_curve,
     expected_calibration_error,
     frequency_band,
+    ood_detection,
+    oos_recall_at_coverage,
     out_of_scope,
     reliability,
     slice_metrics,
@@ -45,7 +48,9 @@ from .rubric import (
     evaluate_generation,
     save_review,
 )
-from .scoring import Baseline, out_of_fold_probabilities, run_probabilities
+from .policy import EscalationPolicy
+from .scoring import Baseline, RunScores, out_of_fold_probabilities, run_probabilities, run_scores
+from .summary import EvaluationSummary
 
 __all__ = [
     "CRITERIA",
@@ -53,16 +58,20 @@ __all__ = [
     "ESCALATE",
     "LOW_CONFIDENCE",
     "RUBRIC_LOW",
+    "RunScores",
     "Baseline",
+    "EscalationPolicy",
     "EvalConfig",
     "EvaluationDataError",
     "EvaluationResult",
+    "EvaluationSummary",
     "InvalidEvaluationOption",
     "LoopbackResult",
     "NotEvaluated",
     "ReviewRequest",
     "TaskEvaluation",
     "aggregate",
+    "auroc",
     "blind_pair",
     "bootstrap_ci",
     "check_output",
@@ -76,6 +85,8 @@ __all__ = [
     "evaluate_run",
     "expected_calibration_error",
     "frequency_band",
+    "ood_detection",
+    "oos_recall_at_coverage",
     "out_of_fold_probabilities",
     "out_of_scope",
     "predict_file",
@@ -83,6 +94,7 @@ __all__ = [
     "reliability",
     "review_candidates",
     "run_probabilities",
+    "run_scores",
     "run_threshold",
     "save_review",
     "send_confusion_cell",

@@ -14,14 +14,18 @@ from pathlib import Path
 import numpy as np
 import polars as pl
 
-from curation import Store
+from curation import ImportValidationError, Store
+from curation.io import FORMATS, read_table
+from curation.outputs import check_file_target, write_file_atomically
 from curation.progress import Progress, no_progress, relabel
 from curation.store import evaluation as se
 
 from . import metrics as M
 from .errors import EvaluationDataError, InvalidEvaluationOption
-from .report import render_report
-from .scoring import Baseline, run_probabilities
+from .policy import DEFAULT_BUDGET, DEFAULT_SCORE, NEVER, EscalationPolicy
+from .report import card_section, render_report
+from .scoring import Baseline, run_scores
+from .summary import EvaluationSummary
 
 ESCALATE = "escalate to a human"
 
@@ -30,7 +34,10 @@ ESCALATE = "escalate to a human"
 class EvalConfig:
     """Options of an evaluation."""
 
-    target_precision: float = 0.9  # precision the kept (non-abstained) validation predictions must reach
+    policy: str = "coverage"       # escalation policy: coverage (in-scope budget) | precision (target precision)
+    budget: float = DEFAULT_BUDGET  # coverage policy: share of in-scope validation texts that may be escalated
+    target_precision: float = 0.9  # precision policy: precision the kept (non-abstained) validation predictions must reach
+    score: str = DEFAULT_SCORE     # in-scope score the threshold applies to (training.heads.OOD_SCORES)
     oos_label: str | None = None   # label of out-of-scope examples in the evaluation data (e.g. "oos", "escalate")
     bootstrap: int = 1000          # bootstrap resamples for the 95% intervals (0 = none)
     baseline: bool = True          # also train and score TF-IDF + logistic regression on the same snapshot
@@ -48,12 +55,17 @@ class EvalConfig:
             raise InvalidEvaluationOption(f"evaluation config: `bootstrap` must be 0 or more, got {self.bootstrap}")
         if self.max_unreviewed < 0:
             raise InvalidEvaluationOption(f"evaluation config: `max_unreviewed` must be 0 or more, got {self.max_unreviewed}")
+        self.escalation()
+
+    def escalation(self) -> EscalationPolicy:
+        """The escalation policy these options describe."""
+        return EscalationPolicy(mode=self.policy, budget=self.budget, target_precision=self.target_precision, score=self.score)
 
 
 @dataclass
 class EvaluationResult:
     run_id: str
-    summary: dict
+    summary: EvaluationSummary
     report: str
     predictions: pl.DataFrame
     folder: Path | None = None
@@ -61,27 +73,18 @@ class EvaluationResult:
 
     def to_dict(self) -> dict:
         keep = ("run", "data", "n", "accuracy", "macro_f1", "micro_f1", "weighted_f1", "ci", "ece", "threshold",
-                "at_threshold", "oos", "baseline", "comparison", "top_confused", "slices", "stored_predictions")
-        return {k: self.summary[k] for k in keep if k in self.summary} | {"report": str(self.folder / "evaluation.md") if self.folder else None}
+                "at_threshold", "oos", "ood", "baseline", "comparison", "top_confused", "slices", "stored_predictions")
+        summary = self.summary.to_dict()
+        return {k: summary[k] for k in keep if k in summary} | {"report": str(self.folder / "evaluation.md") if self.folder else None}
 
 
 def read_labelled_file(path: str | Path, text_col: str = "text", label_col: str = "label") -> pl.DataFrame:
     """A CSV / JSONL / Parquet file with a text and a label column (import format)."""
     p = Path(path)
-    if not p.exists():
-        raise EvaluationDataError(f"{p}: file not found")
-    ext = p.suffix.lower()
     try:
-        if ext == ".csv":
-            df = pl.read_csv(p, infer_schema=False)
-        elif ext in (".jsonl", ".ndjson"):
-            df = pl.read_ndjson(p)
-        elif ext in (".parquet", ".pq"):
-            df = pl.read_parquet(p)
-        else:
-            raise EvaluationDataError(f"{p}: unknown extension {ext!r} (use .csv, .jsonl or .parquet)")
-    except pl.exceptions.PolarsError as exc:
-        raise EvaluationDataError(f"{p}: cannot read it ({str(exc).splitlines()[0]})") from None
+        df = read_table(p)
+    except ImportValidationError as exc:
+        raise EvaluationDataError(f"{p}: {exc.problems[0].message}") from None
     missing = [c for c in (text_col, label_col) if c and c not in df.columns]
     if missing:
         raise EvaluationDataError(f"{p}:1:{missing[0]}: column missing (columns: {', '.join(df.columns)}); "
@@ -89,14 +92,18 @@ def read_labelled_file(path: str | Path, text_col: str = "text", label_col: str 
     return df
 
 
-def _frame(ids, expected, probs: np.ndarray, labels: list[str], threshold: float, split: str) -> pl.DataFrame:
+def _frame(ids, expected, probs: np.ndarray, labels: list[str], threshold: float, split: str,
+           score: np.ndarray | None = None) -> pl.DataFrame:
+    """One row per text: predicted label, its probability (``confidence``), the in-scope ``score``
+    the policy uses (the probability when none is given) and ``abstained`` (score below threshold)."""
     pred = probs.argmax(1) if len(probs) else np.zeros(0, dtype=int)
     conf = probs.max(1) if len(probs) else np.zeros(0)
+    score = conf if score is None else np.asarray(score)
     predicted = [labels[i] for i in pred]
     return pl.DataFrame({"example_id": ids, "split": [split] * len(predicted), "expected": expected, "label": predicted,
-                         "confidence": conf.astype(float), "abstained": conf < threshold},
+                         "confidence": conf.astype(float), "score": score.astype(float), "abstained": score < threshold},
                         schema={"example_id": pl.Int64, "split": pl.String, "expected": pl.String, "label": pl.String,
-                                "confidence": pl.Float64, "abstained": pl.Boolean}
+                                "confidence": pl.Float64, "score": pl.Float64, "abstained": pl.Boolean}
                         ).with_columns((pl.col("label") == pl.col("expected")).alias("correct"))
 
 
@@ -107,14 +114,174 @@ def _downsample(curve: pl.DataFrame, points: int = 200) -> list[dict]:
     return curve[idx.tolist()].to_dicts()
 
 
+@dataclass
+class _Data:
+    """The rows an evaluation scores: the snapshot's test split or a labelled file."""
+
+    name: str
+    ids: list[int]
+    texts: list[str]
+    expected: list[str | None]
+    split: str
+    slice_values: list[str] | None = None
+
+
+def _validation_threshold(run, snap, config: EvalConfig, labels: list[str], tick) -> tuple[pl.DataFrame, dict]:
+    """Score the validation split and choose the escalation threshold there by the policy."""
+    val = snap.split("validation")
+    rs = run_scores(run, val["text"].to_list(), progress=relabel(tick, "validation"))
+    scores = rs.ood(run.scoring)
+    frame = _frame(val["example_id"].to_list(), val["label"].to_list(), rs.probs, labels, NEVER, "validation")
+    thr = config.escalation().choose(scores, frame["correct"].to_numpy())
+    score = scores[thr["score"]]
+    return frame.with_columns(pl.Series("score", score.astype(float)), pl.Series("abstained", score < thr["threshold"])), thr
+
+
+def _evaluation_data(snap, data, config: EvalConfig, labels: list[str]) -> _Data:
+    """The snapshot's test split, or the rows of ``data`` (every label known to the run, or out of scope)."""
+    if data is None:
+        test = snap.split("test")
+        return _Data(f"snapshot {snap.id} test split", test["example_id"].to_list(), test["text"].to_list(),
+                     test["label"].to_list(), "test")
+    df = read_labelled_file(data, config.text_col, config.label_col)
+    dropped = 0
+    if config.drop_unknown:
+        keep = pl.col(config.label_col).cast(pl.String).is_in(labels + [config.oos_label or ""])
+        dropped = df.height - df.filter(keep).height
+        df = df.filter(keep)
+    expected = [None if v is None else str(v) for v in df[config.label_col].to_list()]
+    known = set(labels)
+    bad = [(i, v) for i, v in enumerate(expected) if v not in known and v != config.oos_label]
+    if bad:
+        i, v = bad[0]
+        hint = "; mark out-of-scope rows with --oos-label" if config.oos_label is None else ""
+        raise EvaluationDataError(f"{data}:{i + 2}:{config.label_col}: label {v!r} is not one of the run's {len(labels)} labels"
+                                  f" ({len(bad)} such rows){hint}")
+    name = str(data) + (f" ({dropped} rows with labels unknown to the run dropped)" if dropped else "")
+    slices = df[config.slice_col].cast(pl.String).to_list() if config.slice_col in df.columns else None
+    return _Data(name, list(range(1, len(expected) + 1)), [str(t) for t in df[config.text_col].to_list()], expected, "data", slices)
+
+
+def _headline(run_id: str, snap, rows: _Data, ev: pl.DataFrame, in_scope: pl.DataFrame, labels: list[str],
+              thr: dict, val_frame: pl.DataFrame, config: EvalConfig) -> EvaluationSummary:
+    """Metrics with bootstrap intervals, calibration, coverage curve and the threshold's effect."""
+    y, p = in_scope["expected"].to_list(), in_scope["label"].to_list()
+    m = M.classification_metrics(y, p, labels)
+    conf, ok = in_scope["confidence"].to_numpy(), in_scope["correct"].to_numpy()
+    kept = in_scope.filter(~pl.col("abstained"))
+    return EvaluationSummary(
+        run=run_id, snapshot=snap.id, dataset=snap.dataset, data=rows.name, n=m["n"],
+        scores={k: m[k] for k in m if k not in ("per_class", "confusion", "top_confused", "n")},
+        per_class=m["per_class"], confusion=m["confusion"], top_confused=m["top_confused"],
+        ci=M.bootstrap_ci(y, p, n_resamples=config.bootstrap, seed=config.seed) if config.bootstrap else None,
+        ece=M.expected_calibration_error(conf, ok), reliability=M.reliability(conf, ok).to_dicts(),
+        coverage_curve=_downsample(M.coverage_curve(conf, ok)), threshold=thr,
+        at_threshold={"coverage": kept.height / max(in_scope.height, 1),
+                      "accuracy": float(kept["correct"].mean()) if kept.height else None},
+        validation={"n": val_frame.height, "accuracy": float(val_frame["correct"].mean()) if val_frame.height else None})
+
+
+def _ood_report(scores: dict[str, np.ndarray], is_oos: np.ndarray, thr: dict) -> dict | None:
+    """AUROC (in-scope vs out-of-scope) and OOS recall at 95/97/99% in-scope coverage, per score."""
+    if not is_oos.any() or is_oos.all():
+        return None
+    return {"policy_score": thr["score"], "oos_examples": int(is_oos.sum()), "in_scope_examples": int((~is_oos).sum()),
+            "by_score": M.ood_detection(scores, is_oos)}
+
+
+def _slices(store: Store, snap, rows: _Data, ev: pl.DataFrame, in_scope: pl.DataFrame) -> dict[str, list[dict]]:
+    """Per label-frequency band, and per source file (test split) or per ``slice`` value (a file)."""
+    band = M.frequency_band(snap.split("train")["label"].to_list())
+    slices = {"label_frequency": M.slice_metrics(in_scope.with_columns(
+        pl.col("expected").replace_strict(band, default="unseen").alias("band")), "band").to_dicts()}
+    if rows.split == "test":
+        facts = se.example_facts(store, rows.ids)
+        slices["source"] = M.slice_metrics(ev.join(facts.select("example_id", "source"), on="example_id", how="left"), "source").to_dicts()
+    elif rows.slice_values is not None:
+        slices["slice"] = M.slice_metrics(ev.with_columns(pl.Series("slice_value", rows.slice_values)), "slice_value").to_dicts()
+    return slices
+
+
+def _failure_cases(rows: _Data, in_scope: pl.DataFrame, limit: int = 10) -> list[dict]:
+    """The most confident mistakes, with their text."""
+    text_of = dict(zip(rows.ids, rows.texts))
+    worst = in_scope.filter(~pl.col("correct")).sort("confidence", descending=True).head(limit)
+    return [{"example_id": r["example_id"], "text": text_of[r["example_id"]], "expected": r["expected"],
+             "label": r["label"], "confidence": r["confidence"]} for r in worst.iter_rows(named=True)]
+
+
+def _baseline(snap, rows: _Data, in_scope: pl.DataFrame, labels: list[str], macro_f1: float, seed: int) -> dict:
+    """TF-IDF + logistic regression trained on the train split, scored on the same in-scope rows."""
+    train = snap.split("train")
+    base = Baseline(labels, seed=seed).fit(train["text"].to_list(), train["label"].to_list())
+    text_of = dict(zip(rows.ids, rows.texts))
+    bp = base.probabilities([text_of[i] for i in in_scope["example_id"].to_list()])
+    bm = M.classification_metrics(in_scope["expected"].to_list(), [labels[i] for i in bp.argmax(1)], labels)
+    return {"model": "tfidf word+char n-grams + logistic regression", "accuracy": bm["accuracy"],
+            "macro_f1": bm["macro_f1"], "run_minus_baseline_macro_f1": macro_f1 - bm["macro_f1"]}
+
+
+def _comparison(store: Store, summary: EvaluationSummary, ids: list[int]) -> None:
+    """Hash of the test ids, and the per-class comparison with the dataset's previous evaluated run."""
+    test_hash = hashlib.sha256(",".join(map(str, sorted(ids))).encode()).hexdigest()[:16]
+    summary.test_split_hash = test_hash
+    prev = se.previous_evaluated_run(store, summary.run, summary.dataset)
+    if prev:
+        prev_summary, _ = se.get_evaluation(store, prev)
+        summary.comparison = {"previous_run": prev, "same_test_split": prev_summary.get("test_split_hash") == test_hash,
+                              "macro_f1_delta": summary.macro_f1 - prev_summary.get("macro_f1", 0.0),
+                              "accuracy_delta": summary.accuracy - prev_summary.get("accuracy", 0.0),
+                              "per_class": M.compare_per_class(summary.per_class, prev_summary.get("per_class", []))}
+
+
+def _store_predictions(store: Store, run, snap, frames: list[pl.DataFrame], labels: list[str], thr: dict,
+                       config: EvalConfig, tick) -> int:
+    """Test and validation predictions, plus not-yet-reviewed examples scored for the loop back."""
+    if config.max_unreviewed:
+        un = se.unreviewed_examples(store, snap.dataset, config.max_unreviewed)
+        if un.height:
+            rs = run_scores(run, un["text"].to_list(), progress=relabel(tick, "not-yet-reviewed"))
+            frames = [*frames, _frame(un["example_id"].to_list(), un["label"].to_list(), rs.probs, labels, thr["threshold"],
+                                      "unreviewed", rs.ood(run.scoring)[thr["score"]])
+                      .with_columns(pl.lit(None, pl.Boolean).alias("correct"))]
+    return se.replace_predictions(store, run.id, pl.concat([f.select(list(se.PRED_SCHEMA)) for f in frames]))
+
+
+def _write_outputs(folder: Path, data, summary: dict, report: str, ev: pl.DataFrame, texts: list[str]) -> Path:
+    """``evaluation.json`` / ``.md`` / ``_predictions.parquet`` in the run folder (or its ``evaluations/<file>``)."""
+    out_dir = folder if data is None else folder / "evaluations" / Path(str(data)).stem
+    out_dir.mkdir(parents=True, exist_ok=True)
+    (out_dir / "evaluation.json").write_text(json.dumps(summary, indent=1, default=str) + "\n", encoding="utf-8")
+    (out_dir / "evaluation.md").write_text(report, encoding="utf-8")
+    ev.with_columns(pl.Series("text", texts)).write_parquet(out_dir / "evaluation_predictions.parquet")
+    if data is None:
+        from training import set_card_section
+
+        set_card_section(folder / "model_card.md", "evaluation", card_section(summary))
+    return out_dir
+
+
+def _classification_run(store: Store, run_id: str) -> dict:
+    import training
+
+    row = training.get_run(store, run_id)
+    if row["task"] != "classification":
+        raise InvalidEvaluationOption(f"run {run_id} is a {row['task']} run; evaluate scores classification runs "
+                                      "(for a generation run, tuneloop evaluate --run ID generates its outputs for the "
+                                      "test prompts and checks them; score them on the app's Rubric review page)")
+    return row
+
+
 def evaluate_run(store: Store, run_id: str, *, data: str | Path | None = None, config: EvalConfig = EvalConfig(),
                  progress: Progress | None = None, loaded=None) -> EvaluationResult:
     """Evaluate classification run ``run_id`` on its snapshot's test split, or on a labelled file.
 
-    Steps: score the validation split and choose the abstention threshold there (lowest
-    confidence whose kept predictions reach ``config.target_precision``); score the evaluation
+    Steps: score the validation split and choose the escalation threshold there by the policy
+    (:class:`~evaluation.policy.EscalationPolicy`: escalate at most ``config.budget`` of
+    in-scope texts, or keep predictions at ``config.target_precision``); score the evaluation
     data; compute metrics with bootstrap 95% intervals, calibration (ECE, reliability bins),
-    the coverage-accuracy curve, out-of-scope metrics, slices (by source, label frequency and a
+    the coverage-accuracy curve, out-of-scope metrics (with ``config.oos_label``: recall at the
+    policy's threshold, and per score AUROC and OOS recall at 95/97/99% in-scope coverage), slices (by source, label frequency and a
     ``slice`` column), the TF-IDF baseline and the per-class comparison with the previous
     evaluated run of the dataset. Stores test / validation predictions (and, for the loop back,
     predictions on not-yet-reviewed examples) and writes ``evaluation.json`` / ``evaluation.md``
@@ -128,149 +295,82 @@ def evaluate_run(store: Store, run_id: str, *, data: str | Path | None = None, c
     import training
 
     tick = progress or no_progress
-    row = training.get_run(store, run_id)
-    if row["task"] != "classification":
-        raise InvalidEvaluationOption(f"run {run_id} is a {row['task']} run; evaluate scores classification runs "
-                                      "(for generation runs use the rubric review: tuneloop evaluate-generation)")
+    row = _classification_run(store, run_id)
     folder = training.run_folder(store, run_id)
     snap = training.load_snapshot(store, row["snapshot_id"])
     run = loaded or training.load_run(store, run_id)
     labels = list(run.labels)
-    known = set(labels)
 
-    val = snap.split("validation")
-    val_probs = run_probabilities(run, val["text"].to_list(), progress=relabel(tick, "validation"))
-    val_frame = _frame(val["example_id"].to_list(), val["label"].to_list(), val_probs, labels, 0.0, "validation")
-    thr = M.choose_threshold(val_frame["confidence"].to_numpy(), val_frame["correct"].to_numpy(),
-                             target_precision=config.target_precision) if val.height else \
-        {"threshold": 0.0, "precision": None, "coverage": 1.0, "target_precision": config.target_precision, "target_met": False,
-         "note": "no validation split: no abstention"}
-    threshold = thr["threshold"]
-    val_frame = val_frame.with_columns((pl.col("confidence") < threshold).alias("abstained"))
-
-    if data is None:
-        test = snap.split("test")
-        texts, expected, ids = test["text"].to_list(), test["label"].to_list(), test["example_id"].to_list()
-        slice_values = None
-        data_name = f"snapshot {snap.id} test split"
-    else:
-        df = read_labelled_file(data, config.text_col, config.label_col)
-        if config.drop_unknown:
-            keep = pl.col(config.label_col).cast(pl.String).is_in(labels + [config.oos_label or ""])
-            dropped = df.height - df.filter(keep).height
-            df = df.filter(keep)
-        texts = [str(t) for t in df[config.text_col].to_list()]
-        expected = [None if v is None else str(v) for v in df[config.label_col].to_list()]
-        bad = [(i, v) for i, v in enumerate(expected) if v not in known and v != config.oos_label]
-        if bad:
-            i, v = bad[0]
-            hint = "; mark out-of-scope rows with --oos-label" if config.oos_label is None else ""
-            raise EvaluationDataError(f"{data}:{i + 2}:{config.label_col}: label {v!r} is not one of the run's {len(labels)} labels"
-                                      f" ({len(bad)} such rows){hint}")
-        ids = list(range(1, len(texts) + 1))
-        slice_values = df[config.slice_col].cast(pl.String).to_list() if config.slice_col in df.columns else None
-        data_name = str(data) + (f" ({dropped} rows with labels unknown to the run dropped)" if config.drop_unknown and dropped else "")
-    if not texts:
-        raise EvaluationDataError(f"{data_name}: nothing to evaluate (0 examples)")
-    probs = run_probabilities(run, texts, progress=relabel(tick, "evaluation data"))
-    ev = _frame(ids, expected, probs, labels, threshold, "test" if data is None else "data")
+    val_frame, thr = _validation_threshold(run, snap, config, labels, tick)
+    rows = _evaluation_data(snap, data, config, labels)
+    if not rows.texts:
+        raise EvaluationDataError(f"{rows.name}: nothing to evaluate (0 examples)")
+    rs = run_scores(run, rows.texts, progress=relabel(tick, "evaluation data"))
+    scores = rs.ood(run.scoring)
+    ev = _frame(rows.ids, rows.expected, rs.probs, labels, thr["threshold"], rows.split, scores[thr["score"]])
     tick("metrics", 0, 1)
-
     in_scope = ev.filter(pl.col("expected") != config.oos_label) if config.oos_label else ev
-    y, p = in_scope["expected"].to_list(), in_scope["label"].to_list()
-    m = M.classification_metrics(y, p, labels)
-    conf, ok = in_scope["confidence"].to_numpy(), in_scope["correct"].to_numpy()
-    kept = in_scope.filter(~pl.col("abstained"))
-    summary: dict = {
-        "run": run_id, "snapshot": snap.id, "dataset": snap.dataset, "data": data_name, "n": m["n"],
-        **{k: m[k] for k in m if k not in ("per_class", "confusion", "top_confused", "n")},
-        "per_class": m["per_class"], "confusion": m["confusion"], "top_confused": m["top_confused"],
-        "ci": M.bootstrap_ci(y, p, n_resamples=config.bootstrap, seed=config.seed) if config.bootstrap else None,
-        "ece": M.expected_calibration_error(conf, ok), "reliability": M.reliability(conf, ok).to_dicts(),
-        "coverage_curve": _downsample(M.coverage_curve(conf, ok)),
-        "threshold": thr,
-        "at_threshold": {"coverage": kept.height / max(in_scope.height, 1),
-                         "accuracy": float(kept["correct"].mean()) if kept.height else None},
-        "validation": {"n": val.height, "accuracy": float(val_frame["correct"].mean()) if val.height else None},
-    }
+    summary = _headline(run_id, snap, rows, ev, in_scope, labels, thr, val_frame, config)
     if config.oos_label:
-        summary["oos"] = M.out_of_scope(ev["expected"].to_list(), ev["label"].to_list(), ev["confidence"].to_numpy(), threshold,
-                                        config.oos_label)
-    band = M.frequency_band(snap.split("train")["label"].to_list())
-    slices = {"label_frequency": M.slice_metrics(in_scope.with_columns(
-        pl.col("expected").replace_strict(band, default="unseen").alias("band")), "band").to_dicts()}
-    if data is None:
-        facts = se.example_facts(store, ids)
-        slices["source"] = M.slice_metrics(ev.join(facts.select("example_id", "source"), on="example_id", how="left"), "source").to_dicts()
-    elif slice_values is not None:
-        slices["slice"] = M.slice_metrics(ev.with_columns(pl.Series("slice_value", slice_values)), "slice_value").to_dicts()
-    summary["slices"] = slices
-    text_of = dict(zip(ids, texts))
-    worst = in_scope.filter(~pl.col("correct")).sort("confidence", descending=True).head(10)
-    summary["failure_cases"] = [{"example_id": r["example_id"], "text": text_of[r["example_id"]], "expected": r["expected"],
-                                 "label": r["label"], "confidence": r["confidence"]} for r in worst.iter_rows(named=True)]
-
+        summary.oos = M.out_of_scope(ev["expected"].to_list(), ev["label"].to_list(), ev["score"].to_numpy(),
+                                     thr["threshold"], config.oos_label)
+        summary.ood = _ood_report(scores, np.asarray(ev["expected"].to_list(), dtype=object) == config.oos_label, thr)
+    summary.slices = _slices(store, snap, rows, ev, in_scope)
+    summary.failure_cases = _failure_cases(rows, in_scope)
     if config.baseline:
         tick("baseline", 0, 1)
-        train = snap.split("train")
-        base = Baseline(labels, seed=config.seed).fit(train["text"].to_list(), train["label"].to_list())
-        bp = base.probabilities([text_of[i] for i in in_scope["example_id"].to_list()])
-        bm = M.classification_metrics(y, [labels[i] for i in bp.argmax(1)], labels)
-        summary["baseline"] = {"model": "tfidf word+char n-grams + logistic regression", "accuracy": bm["accuracy"],
-                               "macro_f1": bm["macro_f1"], "run_minus_baseline_macro_f1": m["macro_f1"] - bm["macro_f1"]}
-
-    stored = 0
+        summary.baseline = _baseline(snap, rows, in_scope, labels, summary.macro_f1, config.seed)
     if data is None:
-        test_hash = hashlib.sha256(",".join(map(str, sorted(ids))).encode()).hexdigest()[:16]
-        summary["test_split_hash"] = test_hash
-        prev = se.previous_evaluated_run(store, run_id, snap.dataset)
-        if prev:
-            prev_summary, _ = se.get_evaluation(store, prev)
-            same = prev_summary.get("test_split_hash") == test_hash
-            summary["comparison"] = {"previous_run": prev, "same_test_split": same,
-                                     "macro_f1_delta": m["macro_f1"] - prev_summary.get("macro_f1", 0.0),
-                                     "accuracy_delta": m["accuracy"] - prev_summary.get("accuracy", 0.0),
-                                     "per_class": M.compare_per_class(m["per_class"], prev_summary.get("per_class", []))}
-        frames = [ev, val_frame]
-        if config.max_unreviewed:
-            un = se.unreviewed_examples(store, snap.dataset, config.max_unreviewed)
-            if un.height:
-                up = run_probabilities(run, un["text"].to_list(), progress=relabel(tick, "not-yet-reviewed"))
-                frames.append(_frame(un["example_id"].to_list(), un["label"].to_list(), up, labels, threshold, "unreviewed")
-                              .with_columns(pl.lit(None, pl.Boolean).alias("correct")))
-        stored = se.replace_predictions(store, run_id, pl.concat([f.select(list(se.PRED_SCHEMA)) for f in frames]))
-        summary["stored_predictions"] = stored
-        se.set_evaluation(store, run_id, summary, threshold)
-
-    report = render_report(summary)
-    out_dir = folder if data is None else folder / "evaluations" / Path(str(data)).stem
-    out_dir.mkdir(parents=True, exist_ok=True)
-    (out_dir / "evaluation.json").write_text(json.dumps(summary, indent=1, default=str) + "\n", encoding="utf-8")
-    (out_dir / "evaluation.md").write_text(report, encoding="utf-8")
-    ev.with_columns(pl.Series("text", texts)).write_parquet(out_dir / "evaluation_predictions.parquet")
-    if data is None:
-        from training import set_card_section
-
-        from .report import card_section
-
-        set_card_section(folder / "model_card.md", "evaluation", card_section(summary))
+        _comparison(store, summary, rows.ids)
+        summary.stored_predictions = _store_predictions(store, run, snap, [ev, val_frame], labels, thr, config, tick)
+        se.set_evaluation(store, run_id, summary.to_dict(), thr["threshold"])
+    stored = summary.to_dict()
+    report = render_report(stored)
+    out_dir = _write_outputs(folder, data, stored, report, ev, rows.texts)
     tick("metrics", 1, 1)
     return EvaluationResult(run_id, summary, report, ev, out_dir)
 
 
 def run_threshold(store: Store, run_id: str) -> float | None:
-    """The abstention threshold chosen when the run was last evaluated (``None`` if never)."""
+    """The escalation threshold chosen when the run was last evaluated (``None`` if never)."""
     return se.get_evaluation(store, run_id)[1]
 
 
+def _is_predictions(path: Path) -> bool:
+    """Whether ``path`` is a previous :func:`predict_file` output (it may then be replaced)."""
+    try:
+        lf = {".csv": pl.scan_csv, ".parquet": pl.scan_parquet, ".pq": pl.scan_parquet}.get(path.suffix.lower(), pl.scan_ndjson)(path)
+        return {"predicted", "confidence", "abstained", "decision"} <= set(lf.collect_schema().names())
+    except Exception:  # noqa: BLE001 - unreadable means not ours
+        return False
+
+
+def _stored_policy(store: Store, run_id: str) -> dict | None:
+    """The threshold dict (score, mode, words) of the run's last test-split evaluation."""
+    summary, threshold = se.get_evaluation(store, run_id)
+    if summary is None or threshold is None:
+        return None
+    thr = dict(summary.get("threshold") or {})
+    thr.setdefault("score", "max_softmax")  # evaluations before escalation policies used the top probability
+    thr["threshold"] = threshold
+    thr.setdefault("text", f"Escalates to a human when the top class probability is below {threshold:.4g}.")
+    return thr
+
+
 def predict_file(store: Store, run_id: str, path: str | Path, out: str | Path, *, text_col: str = "text",
-                 threshold: float | None = None, progress=None) -> dict:
-    """Predict a label and confidence for every row of ``path``; abstain below the run's threshold.
+                 threshold: float | None = None, policy: EscalationPolicy | None = None, progress=None) -> dict:
+    """Predict a label and confidence for every row of ``path``; escalate by the run's policy.
 
     The output (format by the extension of ``out``) has the input columns plus ``predicted``,
-    ``confidence``, ``abstained`` and ``decision`` (the label, or "escalate to a human").
-    Without ``threshold`` the one chosen on the validation split by the last evaluation is
-    used; a run never evaluated gets its threshold chosen now (validation scored, not stored).
+    ``confidence`` (the label's probability), ``abstained`` and ``decision`` (the label, or
+    "escalate to a human"). Which rows escalate:
+
+    - ``threshold`` given: rows whose top class probability is below it;
+    - ``policy`` given: its threshold, chosen now on the validation split (scored, not stored);
+    - else the policy of the run's last ``tuneloop evaluate`` (threshold stored with it), or,
+      for a run never evaluated, the default policy chosen now on validation.
+
+    Returns ``{"run", "rows", "abstained", "threshold", "score", "policy" (in words), "out"}``.
     """
     import training
 
@@ -279,26 +379,26 @@ def predict_file(store: Store, run_id: str, path: str | Path, out: str | Path, *
         raise EvaluationDataError(f"{o}: unknown output extension {o.suffix!r} (use .csv, .jsonl or .parquet)")
     df = read_labelled_file(p, text_col, "")
     run = training.load_run(store, run_id)
-    if threshold is None:
-        threshold = run_threshold(store, run_id)
-    if threshold is None:
-        snap = training.load_snapshot(store, training.get_run(store, run_id)["snapshot_id"])
-        val = snap.split("validation")
-        vp = run_probabilities(run, val["text"].to_list())
-        correct = np.array([run.labels[i] for i in vp.argmax(1)], dtype=object) == np.array(val["label"].to_list(), dtype=object)
-        threshold = M.choose_threshold(vp.max(1), correct)["threshold"] if val.height else 0.0
-    probs = run_probabilities(run, [str(t) for t in df[text_col].to_list()], progress=progress)
-    conf = probs.max(1)
-    predicted = [run.labels[i] for i in probs.argmax(1)]
-    abstained = conf < threshold
+    if threshold is not None:
+        thr = {"threshold": float(threshold), "score": "max_softmax",
+               "text": f"Escalates to a human when the top class probability is below {threshold:g} (--threshold)."}
+    else:
+        thr = None if policy is not None else _stored_policy(store, run_id)
+        if thr is None:
+            snap = training.load_snapshot(store, training.get_run(store, run_id)["snapshot_id"])
+            pol = policy or EscalationPolicy()
+            config = EvalConfig(policy=pol.mode, budget=pol.budget, target_precision=pol.target_precision, score=pol.score)
+            _, thr = _validation_threshold(run, snap, config, list(run.labels), no_progress)
+    rs = run_scores(run, [str(t) for t in df[text_col].to_list()], progress=progress)
+    score = rs.ood(run.scoring)[thr["score"]]
+    conf = rs.probs.max(1)
+    predicted = [run.labels[i] for i in rs.probs.argmax(1)]
+    abstained = score < thr["threshold"]
     res = df.with_columns(pl.Series("predicted", predicted, dtype=pl.String), pl.Series("confidence", conf.astype(float)),
                           pl.Series("abstained", abstained), pl.Series("decision", [ESCALATE if a else l for a, l in zip(abstained, predicted)]))
-    o.parent.mkdir(parents=True, exist_ok=True)
-    ext = o.suffix.lower()
-    if ext == ".csv":
-        res.write_csv(o)
-    elif ext in (".jsonl", ".ndjson"):
-        res.write_ndjson(o)
-    else:
-        res.write_parquet(o)
-    return {"run": run_id, "rows": res.height, "abstained": int(abstained.sum()), "threshold": float(threshold), "out": str(o)}
+    o = check_file_target(o, is_ours=_is_predictions, protect=[store.path, p])
+    writer = {"csv": res.write_csv, "jsonl": res.write_ndjson, "parquet": res.write_parquet}[FORMATS[o.suffix.lower()]]
+    write_file_atomically(o, writer)
+    return {"run": run_id, "rows": res.height, "abstained": int(abstained.sum()), "threshold": float(thr["threshold"]),
+            "score": thr["score"], "policy": thr["text"], "out": str(o)}
+

@@ -55,8 +55,9 @@ def review_candidates(preds: pl.DataFrame, threshold: float, *, error_splits: tu
     preds
         ``example_id, split, expected, label, confidence`` (stored predictions of a run).
     threshold
-        The run's abstention threshold; predictions below it in ``low_confidence_splits`` are sent
-        as "low confidence".
+        The run's escalation threshold on the confidence; used when ``preds`` has no ``abstained``
+        column (stored predictions carry the escalation policy's decision, which is used instead).
+        Predictions escalated in ``low_confidence_splits`` are sent as "low confidence".
     error_splits
         Splits whose disagreements with the label are sent as "model disagrees with label"
         (also ``train`` when out-of-fold predictions are given, as the benchmark does).
@@ -77,7 +78,9 @@ def review_candidates(preds: pl.DataFrame, threshold: float, *, error_splits: tu
                          & (pl.col("label") != pl.col("expected")))
     wrong = wrong.select("example_id", pl.lit(DISAGREES).alias("reason"), pl.col("label").alias("suggestion"), "confidence",
                          (PRIORITY_DISAGREE + 10 * pl.col("confidence")).alias("priority"))
-    doubt = preds.filter(pl.col("split").is_in(list(low_confidence_splits)) & (pl.col("confidence") < threshold))
+    # stored predictions carry the escalation policy's decision (its score may not be the confidence)
+    below = pl.col("abstained").fill_null(False) if "abstained" in preds.columns else pl.col("confidence") < threshold
+    doubt = preds.filter(pl.col("split").is_in(list(low_confidence_splits)) & below)
     doubt = doubt.select("example_id", pl.lit(LOW_CONFIDENCE).alias("reason"), pl.col("label").alias("suggestion"),
                          "confidence", (PRIORITY_LOW_CONF + 10 * (1 - pl.col("confidence"))).alias("priority"))
     parts = [wrong.cast(CAND_SCHEMA), doubt.cast(CAND_SCHEMA)]

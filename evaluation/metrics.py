@@ -10,6 +10,10 @@ from __future__ import annotations
 import numpy as np
 import polars as pl
 
+from training.scores import averages as _averages
+from training.scores import confusion
+from training.scores import prf as _prf
+
 from .errors import InvalidEvaluationOption
 
 
@@ -22,35 +26,6 @@ def _codes(y_true, y_pred, labels: list[str] | None) -> tuple[np.ndarray, np.nda
     names += extra
     index = {n: i for i, n in enumerate(names)}
     return np.array([index[v] for v in y_true], dtype=np.int64), np.array([index[v] for v in y_pred], dtype=np.int64), names
-
-
-def confusion(t: np.ndarray, p: np.ndarray, k: int) -> np.ndarray:
-    """``k x k`` counts: rows are true labels, columns predicted labels."""
-    return np.bincount(t * k + p, minlength=k * k).reshape(k, k)
-
-
-def _prf(cm: np.ndarray) -> dict:
-    tp = np.diag(cm).astype(float)
-    support, predicted = cm.sum(1).astype(float), cm.sum(0).astype(float)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        precision = np.where(predicted > 0, tp / predicted, 0.0)
-        recall = np.where(support > 0, tp / support, 0.0)
-        f1 = np.where(precision + recall > 0, 2 * precision * recall / (precision + recall), 0.0)
-    return {"tp": tp, "support": support, "predicted": predicted, "precision": precision, "recall": recall, "f1": f1}
-
-
-def _averages(cm: np.ndarray) -> dict:
-    s = _prf(cm)
-    # like scikit-learn's default: average over labels that occur in y_true or y_pred
-    present = (s["support"] + s["predicted"]) > 0
-    n = cm.sum()
-    out = {"accuracy": float(s["tp"].sum() / n) if n else 0.0}
-    for name in ("precision", "recall", "f1"):
-        v = s[name][present]
-        out[f"macro_{name}"] = float(v.mean()) if v.size else 0.0
-        out[f"weighted_{name}"] = float((s[name] * s["support"]).sum() / n) if n else 0.0
-        out[f"micro_{name}"] = out["accuracy"]  # single-label: micro P = R = F1 = accuracy
-    return out
 
 
 def classification_metrics(y_true, y_pred, labels: list[str] | None = None, *, top_pairs: int = 10) -> dict:
@@ -176,8 +151,9 @@ def choose_threshold(confidence, correct, *, target_precision: float = 0.9, min_
 def out_of_scope(y_true, y_pred, confidence, threshold: float, oos_label: str) -> dict:
     """Out-of-scope recall and in-scope accuracy at ``threshold`` (CLINC150 definitions).
 
-    An out-of-scope example (``y_true == oos_label``) is caught when the model abstains (or
-    predicts ``oos_label`` itself). In-scope accuracy counts an abstention as wrong.
+    An out-of-scope example (``y_true == oos_label``) is caught when the model abstains, i.e.
+    its ``confidence`` (any in-scope score) is below ``threshold``, or predicts ``oos_label``
+    itself. In-scope accuracy counts an abstention as wrong.
     """
     t, p = np.asarray(y_true, dtype=object), np.asarray(y_pred, dtype=object)
     abstain = (np.asarray(confidence, dtype=float) < threshold) | (p == oos_label)
@@ -225,3 +201,48 @@ def compare_per_class(current: list[dict], previous: list[dict], *, tolerance: f
         delta = r["f1"] - b["f1"]
         out.append({"label": r["label"], "f1": r["f1"], "previous_f1": b["f1"], "delta": delta, "regression": delta < -tolerance})
     return sorted(out, key=lambda x: x["delta"])
+
+
+def auroc(in_scope_scores, oos_scores) -> float | None:
+    """Area under the ROC curve of telling in-scope (positive, higher score) from out-of-scope
+    texts: the probability that a random in-scope text scores above a random out-of-scope one
+    (ties count half). ``None`` when either side is empty."""
+    a, b = np.asarray(in_scope_scores, dtype=float), np.asarray(oos_scores, dtype=float)
+    if a.size == 0 or b.size == 0:
+        return None
+    both = np.concatenate([a, b])
+    order = np.argsort(both, kind="mergesort")
+    ranks = np.empty(both.size)
+    sorted_vals = both[order]
+    # average ranks over ties
+    starts = np.r_[0, np.flatnonzero(sorted_vals[1:] != sorted_vals[:-1]) + 1]
+    ends = np.r_[starts[1:], both.size]
+    for s, e in zip(starts, ends):
+        ranks[order[s:e]] = (s + e + 1) / 2
+    return float((ranks[: a.size].sum() - a.size * (a.size + 1) / 2) / (a.size * b.size))
+
+
+def oos_recall_at_coverage(in_scope_scores, oos_scores, coverages=(0.95, 0.97, 0.99)) -> dict[str, float | None]:
+    """Share of out-of-scope texts escalated when the threshold keeps ``coverage`` of the in-scope
+    texts (threshold = the ``1 - coverage`` quantile of these in-scope scores; escalate below it).
+
+    Keys are the coverages as strings ("0.95"). The threshold is set on the evaluated rows
+    themselves: this measures how well the score separates the two, not a deployable threshold
+    (that one is chosen on validation by the escalation policy).
+    """
+    a, b = np.asarray(in_scope_scores, dtype=float), np.asarray(oos_scores, dtype=float)
+    out: dict[str, float | None] = {}
+    for cov in coverages:
+        if a.size == 0 or b.size == 0:
+            out[f"{cov:g}"] = None
+            continue
+        thr = np.sort(a)[int(np.floor((1 - cov) * a.size + 1e-9))]
+        out[f"{cov:g}"] = float(np.mean(b < thr))
+    return out
+
+
+def ood_detection(scores: dict[str, np.ndarray], is_oos: np.ndarray, coverages=(0.95, 0.97, 0.99)) -> dict[str, dict]:
+    """Per in-scope score: AUROC (in-scope vs out-of-scope) and OOS recall at each in-scope coverage."""
+    oos = np.asarray(is_oos, dtype=bool)
+    return {name: {"auroc": auroc(s[~oos], s[oos]), "oos_recall_at_coverage": oos_recall_at_coverage(s[~oos], s[oos], coverages)}
+            for name, s in scores.items()}

@@ -28,13 +28,19 @@ def _headline(s: dict) -> list[str]:
              f"- Accuracy {s['accuracy']:.3f}{acc_ci}; macro-F1 {s['macro_f1']:.3f}{f1_ci}; "
              f"weighted-F1 {s['weighted_f1']:.3f}; micro-F1 {s['micro_f1']:.3f}",
              f"- Calibration: expected calibration error {s['ece']:.3f} (15 bins)",
-             f"- Abstention threshold {thr['threshold']:.3f}, chosen on validation for precision >= {thr['target_precision']}"
-             + ("" if thr.get("target_met") else " (target not reachable: best precision kept)")
-             + f"; here it keeps {at['coverage']:.1%} of predictions at accuracy {_f(at['accuracy'])}"]
+             f"- Escalation policy: {_policy_text(thr)} Here it keeps {at['coverage']:.1%} of in-scope predictions "
+             f"at accuracy {_f(at['accuracy'])}"]
     if s.get("oos"):
         o = s["oos"]
-        lines.append(f"- Out of scope (`{o['oos_label']}`): recall {_f(o['oos_recall'])} over {o['oos_examples']} examples; "
-                     f"in-scope accuracy {_f(o['in_scope_accuracy'])}")
+        lines.append(f"- Out of scope (`{o['oos_label']}`): the policy escalates {_f(o['oos_recall'])} of {o['oos_examples']} "
+                     f"out-of-scope examples; in-scope accuracy {_f(o['in_scope_accuracy'])} (an escalation counts as wrong)")
+    ood = s.get("ood")
+    if ood:
+        for name, r in ood["by_score"].items():
+            rec = r["oos_recall_at_coverage"]
+            lines.append(f"- Score `{name}`{' (the policy' + chr(39) + 's)' if name == ood['policy_score'] else ''}: AUROC in-scope vs "
+                         f"out-of-scope {_f(r['auroc'])}; out-of-scope recall at 95/97/99% in-scope coverage "
+                         f"{_f(rec.get('0.95'))} / {_f(rec.get('0.97'))} / {_f(rec.get('0.99'))}")
     if s.get("baseline"):
         b = s["baseline"]
         lines.append(f"- Baseline ({b['model']}): accuracy {b['accuracy']:.3f}, macro-F1 {b['macro_f1']:.3f}; "
@@ -47,6 +53,14 @@ def _headline(s: dict) -> list[str]:
                      + f": macro-F1 {c['macro_f1_delta']:+.3f}, accuracy {c['accuracy_delta']:+.3f}; "
                      + (f"**regressions (F1 down > 0.05): {', '.join(regs)}**" if regs else "no per-class regression"))
     return lines + [""]
+
+
+def _policy_text(thr: dict) -> str:
+    if thr.get("text"):
+        return thr["text"]
+    # evaluations stored before escalation policies
+    return (f"escalates below confidence {thr['threshold']:.3f}, chosen on validation for precision >= "
+            f"{thr.get('target_precision')}" + ("." if thr.get("target_met") else " (target not reachable: best precision kept)."))
 
 
 def render_report(s: dict) -> str:

@@ -122,11 +122,15 @@ def evaluate_generation(store: Store, run_id: str, *, data=None, limit: int = 50
     """Generate responses for a generation (sft) run's test prompts (or a file's), run the
     automatic checks and store the outputs for rubric review.
 
-    With ``data`` and ``oos_label``, rows whose ``label_col`` equals ``oos_label`` are
-    out-of-scope prompts: their output passes only if it refuses or escalates.
+    With ``data`` and ``oos_label``, rows whose ``label_col`` equals ``oos_label`` are prompts
+    that expect escalation (out of scope, or too vague to answer): their output passes only if
+    it refuses or escalates. A file without a ``prompt_col`` column is read from its ``text``
+    column (the difficult-cases suite, ``data/difficult_cases/suite.csv``, with
+    ``oos_label="escalate"``); a ``slice`` column gives the escalate rate per slice.
 
-    Returns a summary: counts of outputs, failed checks per kind, pass rate, and the share of
-    out-of-scope prompts escalated. Cost: greedy generation, about 30 tokens/s for SmolLM2 on CPU.
+    Returns a summary: counts of outputs, failed checks per kind, pass rate, and the
+    ``escalate_rate`` on the prompts that expect escalation (overall and per slice).
+    Cost: greedy generation, about 30 tokens/s for SmolLM2 on CPU.
     """
     import training
 
@@ -141,9 +145,14 @@ def evaluate_generation(store: Store, run_id: str, *, data=None, limit: int = 50
         frame = snap.split("test").head(limit)
         prompts, refs, ids = frame["prompt"].to_list(), frame["response"].to_list(), frame["example_id"].to_list()
         oos = [False] * len(prompts)
+        slices = None
     else:
-        df = read_labelled_file(data, prompt_col, "").head(limit)
+        columns = read_labelled_file(data, "", "").columns
+        if prompt_col not in columns and "text" in columns:
+            prompt_col = "text"
+        df = read_labelled_file(data, prompt_col, "")  # every row of a file: a suite is meant to be run whole
         prompts = [str(p) for p in df[prompt_col].to_list()]
+        slices = df["slice"].cast(pl.String).to_list() if "slice" in df.columns else None
         refs = [None] * len(prompts)
         ids = list(range(1, len(prompts) + 1))
         oos = [(oos_label is not None and label_col in df.columns and v == oos_label) for v in
@@ -162,14 +171,26 @@ def evaluate_generation(store: Store, run_id: str, *, data=None, limit: int = 50
             "example_id": ids, "prompt": prompts, "reference": refs, "output": outputs,
             "checks": [json.dumps(c) for c in checks]}, schema={"example_id": pl.Int64, "prompt": pl.String, "reference": pl.String,
                                                                 "output": pl.String, "checks": pl.String}))
-    return summarize_checks(run_id, checks, oos)
+    return summarize_checks(run_id, checks, oos, slices)
 
 
-def summarize_checks(run_id: str, checks: list[dict], oos: list[bool]) -> dict:
+def summarize_checks(run_id: str, checks: list[dict], oos: list[bool], slices: list[str] | None = None) -> dict:
+    """Counts of outputs and failed checks, pass rate, and the escalate rate on prompts that expect
+    escalation (``oos``): overall (``escalate_rate``, also ``oos_escalated``) and per slice.
+    ``escalated_unexpectedly`` is the share of the other prompts whose answer escalates."""
     n = len(checks)
     failed = {k: sum(bool(c.get(k)) for c in checks) for k in ("placeholders", "too_short", "too_long", "pii")}
     n_oos = sum(oos)
     passed = sum(bool(c.get("passed")) for c in checks)
-    return {"run": run_id, "outputs": n, "passed": passed, "pass_rate": (passed / n) if n else None,
-            "failed": failed, "oos_prompts": n_oos,
-            "oos_escalated": (sum(bool(c.get("escalates")) for c, o in zip(checks, oos) if o) / n_oos) if n_oos else None}
+    esc = [bool(c.get("escalates")) for c in checks]
+    rate = (sum(e for e, o in zip(esc, oos) if o) / n_oos) if n_oos else None
+    out = {"run": run_id, "outputs": n, "passed": passed, "pass_rate": (passed / n) if n else None,
+           "failed": failed, "oos_prompts": n_oos, "oos_escalated": rate, "escalate_rate": rate,
+           "escalated_unexpectedly": (sum(e for e, o in zip(esc, oos) if not o) / (n - n_oos)) if n - n_oos else None}
+    if slices is not None and n_oos:
+        per: dict[str, list[bool]] = {}
+        for e, o, sl in zip(esc, oos, slices):
+            if o:
+                per.setdefault(str(sl), []).append(e)
+        out["escalate_rate_by_slice"] = {k: {"prompts": len(v), "escalate_rate": sum(v) / len(v)} for k, v in sorted(per.items())}
+    return out

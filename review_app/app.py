@@ -8,12 +8,19 @@ from __future__ import annotations
 
 import streamlit as st
 
-from review_app.state import current_user, get_store
+from review_app.services import TuneloopError
+from review_app.state import current_user, get_store, session_cookie_script, sign_out
 
 st.set_page_config(page_title="Tuneloop review", layout="wide")
-get_store()  # open (and migrate) the store once per process, before any page runs
+try:
+    get_store()  # open (and migrate) the store once per process, before any page runs
+except TuneloopError as exc:  # busy, missing, damaged, a bad setting: say so, no traceback
+    st.error(str(exc))
+    st.button("Retry", key="retry_store")  # a click reruns the script, which tries again
+    st.stop()
 
 user = current_user()
+session_cookie_script()
 if user is None:
     pages = [st.Page("views/login.py", title="Log in", url_path="login")]
 else:
@@ -30,6 +37,8 @@ else:
             st.Page("views/rubric.py", title="Rubric review", url_path="rubric"),
         ],
     }
+    if user.can("reviewer"):
+        pages["Review"].append(st.Page("views/jobs.py", title="Jobs", url_path="jobs"))
     if user.can("admin"):
         pages["Admin"] = [
             st.Page("views/import_export.py", title="Import / export", url_path="import"),
@@ -38,8 +47,7 @@ else:
         ]
     st.sidebar.caption(f"Signed in as **{user.name}** ({user.role})")
     if st.sidebar.button("Log out", key="logout"):
-        for key in list(st.session_state):
-            del st.session_state[key]
+        sign_out()
         st.rerun()
 
 st.navigation(pages).run()

@@ -5,6 +5,8 @@ Passwords are never logged or stored in clear; failed logins lock an account for
 
 from __future__ import annotations
 
+import threading
+import time
 from dataclasses import dataclass
 
 from argon2 import PasswordHasher
@@ -22,6 +24,31 @@ _DUMMY_HASH = _hasher.hash("not-a-real-password")
 LOCK_AFTER = 5
 LOCK_SECONDS = 60.0
 MIN_PASSWORD = 4
+
+
+class _UnknownNames:
+    """Failed logins of names that have no account, counted in memory like the store counts
+    real accounts', so an unknown name locks exactly as a known one does."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._failures: dict[str, tuple[int, float]] = {}  # name -> (failures, locked until)
+
+    def locked_for(self, name: str) -> int:
+        with self._lock:
+            _, until = self._failures.get(name, (0, 0.0))
+        return int(until - time.monotonic()) + 1 if until > time.monotonic() else 0
+
+    def fail(self, name: str) -> None:
+        with self._lock:
+            if len(self._failures) > 10_000:  # bounded: forget the oldest guesses
+                self._failures.pop(next(iter(self._failures)))
+            n, until = self._failures.get(name, (0, 0.0))
+            n += 1
+            self._failures[name] = (n, time.monotonic() + LOCK_SECONDS if n >= LOCK_AFTER else until)
+
+
+_unknown = _UnknownNames()
 
 
 @dataclass(frozen=True)
@@ -57,6 +84,9 @@ def authenticate(store: Store, name: str, password: str) -> User:
     row = store.get_user(name.strip())
     if row is None:
         _verify(_DUMMY_HASH, password)
+        if seconds := _unknown.locked_for(name.strip()):
+            raise AccountLocked(name.strip(), seconds)
+        _unknown.fail(name.strip())
         raise LoginFailed()
     if row["locked_until"] is not None and row["locked_until"] > now():
         raise AccountLocked(row["name"], int((row["locked_until"] - now()).total_seconds()) + 1)

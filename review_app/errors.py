@@ -11,5 +11,9 @@ class LoginFailed(BadInput):
 
 
 class AccountLocked(BadInput):
+    """Too many failed logins. The message is the same for every name, known or not, so it
+    does not reveal who has an account."""
+
     def __init__(self, name: str, seconds: int):
-        super().__init__(f"too many failed logins for '{name}'; try again in {seconds} s or ask an admin")
+        self.name = name
+        super().__init__(f"too many failed logins; try again in {seconds} s or ask an admin")

@@ -9,17 +9,120 @@ import streamlit as st
 from curation import Store, settings
 
 from .auth import User
+from .sessions import COOKIE, SessionRegistry
+
+
+def _process_owner():
+    """The owner this process runs for the app's store (``tuneloop app``), if any."""
+    from pathlib import Path
+
+    from .server import current
+
+    owner = current()
+    return owner if owner is not None and owner.db == Path(settings().db_path).expanduser().resolve() else None
 
 
 @st.cache_resource
 def get_store() -> Store:
     """One Store per app process: DuckDB allows one read-write process per file; sessions share
-    it through per-thread cursors and the store's write lock."""
+    it through per-thread cursors and the store's write lock. Under ``tuneloop app`` it is the
+    store of the process's owner, which also serves the CLI and the API."""
+    owner = _process_owner()
+    if owner is not None:
+        return owner.store
     return Store(settings().db_path, lock_wait_s=settings().lock_wait_s, memory_limit=settings().memory_limit)
 
 
+def get_owner():
+    """The owner that runs this app's jobs: the process's (``tuneloop app``), else one kept for the
+    app's store without an API (the app was started with ``streamlit run``, or in tests)."""
+    return _process_owner() or _local_owner()
+
+
+@st.cache_resource
+def _local_owner():
+    from .server.owner import Owner
+
+    return Owner(settings().db_path, api=False, store=get_store(), register=False)
+
+
+@st.cache_resource
+def get_sessions() -> SessionRegistry:
+    """The live login sessions of this app process."""
+    return SessionRegistry()
+
+
 def current_user() -> User | None:
-    return st.session_state.get("user")
+    """The signed-in user: from this Streamlit session, else from the session cookie a reload
+    or a new tab brings along (checked against the live sessions; the role is re-read)."""
+    user = st.session_state.get("user")
+    if user is None and not st.session_state.get("logged_out"):
+        try:
+            token = st.context.cookies.get(COOKIE)
+        except Exception:  # noqa: BLE001 - no browser context (AppTest, bare mode)
+            token = None
+        from review_app import services as svc
+
+        user = svc.user_named(get_store(), get_sessions().user_name(token))
+        if user is not None:
+            st.session_state["user"], st.session_state["token"] = user, token
+    return user
+
+
+def sign_in(user: User) -> None:
+    """Remember ``user`` for this Streamlit session and for reloads (a new session token)."""
+    st.session_state.pop("logged_out", None)
+    st.session_state["user"] = user
+    st.session_state["token"] = get_sessions().start(user.name)
+    st.session_state["cookie_pending"] = True
+
+
+def sign_out() -> None:
+    """End the session everywhere: the token stops working, its cookie is cleared and the files
+    this session generated for download are dropped from the media store."""
+    get_sessions().end(st.session_state.get("token"))
+    for key in list(st.session_state):
+        del st.session_state[key]
+    st.session_state["logged_out"] = True
+    st.session_state["cookie_pending"] = True
+    _drop_session_media()
+
+
+def _drop_session_media() -> None:
+    try:
+        from streamlit.runtime import Runtime
+
+        mgr = Runtime.instance().media_file_mgr
+    except Exception:  # noqa: BLE001 - no runtime (AppTest)
+        return
+    mgr.clear_session_refs()
+    mgr.remove_orphaned_files()  # downloadable files are deleted on the second sweep
+    mgr.remove_orphaned_files()
+
+
+def session_cookie_script() -> None:
+    """Write (after a login) or clear (after a logout) the session cookie in the browser, once."""
+    if not st.session_state.pop("cookie_pending", False):
+        return
+    token = st.session_state.get("token") or ""
+    if token and not re.fullmatch(r"[A-Za-z0-9_\-.]+", token):
+        return
+    value = f"{COOKIE}={token}; path=/; SameSite=Strict" + ("" if token else "; max-age=0")
+    st.html(f"<script>document.cookie = {value!r};</script>", unsafe_allow_javascript=True)
+
+
+def download_guard(make):
+    """Wrap a bytes factory for ``st.download_button(data=...)``: the bytes are generated on the
+    click, and only while this session's login is live (no stable download URL is prepared)."""
+    token = st.session_state.get("token")
+    sessions = get_sessions()
+
+    def _make():
+        if token is not None and sessions.user_name(token) is None:
+            raise PermissionError("your session ended; log in again to download")
+        return make()
+
+    return _make
 
 
 def require_user() -> User:
@@ -31,7 +134,9 @@ def require_user() -> User:
 
 def dataset_picker(store: Store) -> str | None:
     """The dataset chosen in the sidebar (remembered for the session)."""
-    names = store.list_datasets()
+    from review_app import services as svc
+
+    names = svc.list_datasets(store)
     if not names:
         st.info("No datasets yet: an admin can import one on the Import / export page, "
                 "or run `tuneloop demo` / `tuneloop import FILE --dataset NAME`.")
@@ -80,7 +185,7 @@ def highlight(text: str, spans: list[dict]) -> str:
 
 def run_action(flash_key: str, ok_message: str, fn, *args) -> None:
     """Button callback: ``fn(store, user, *args)``; remember a success or error message to show."""
-    from curation import TuneloopError
+    from review_app.services import TuneloopError
 
     try:
         fn(get_store(), st.session_state["user"], *args)

@@ -18,7 +18,7 @@ PACKAGES = ("curation", "training", "evaluation", "review_app")
 LAYER = {name: i for i, name in enumerate(PACKAGES)}
 # What the store may import besides itself: pure helpers only. The scrubber's placeholder rules
 # (what it writes), and dedup's connected components (which conflicts are between exact twins).
-STORE_MAY_IMPORT = ("curation.store", "curation.errors", "curation.labels", "curation.config", "curation.pii.scrub",
+STORE_MAY_IMPORT = ("curation.store", "curation.errors", "curation.outputs", "curation.labels", "curation.config", "curation.pii.scrub",
                     "curation.dedup.algos")
 
 MAX_MODULE_LINES = 400
@@ -27,7 +27,6 @@ MAX_FUNCTION_LINES = 60
 LONG_MODULES: dict[str, str] = {
     "curation.store.core": "Store: connection, locks, transactions, migrations and the versioned update in one class",
     "review_app.cli": "being split into review_app/cli/ (#15)",
-    "review_app.services": "being split into review_app/services/ (#15)",
 }
 LONG_FUNCTIONS: dict[str, str] = {
     "curation.imports.import_file": "pending split into steps (#15)",

@@ -5,7 +5,7 @@ imported inside the functions that need them.
 """
 
 from .card import model_card, set_card_section
-from .config import TrainConfig, describe_fields
+from .config import TrainConfig
 from .data import SnapshotData, check_snapshot, load_snapshot, split_frame
 from .errors import (
     BaseModelNotFound,
@@ -15,7 +15,7 @@ from .errors import (
     SnapshotNotUsable,
     TrainingFailed,
 )
-from .fit import FitResult, fit, generate, macro_f1
+from .fit import FitResult, fit, generate
 from .runs import (
     LoadedRun,
     RunDetail,
@@ -32,11 +32,12 @@ from .runs import (
     train,
     train_snapshot,
 )
+from .scores import macro_f1
 
 __all__ = [
     "BaseModelNotFound", "FitResult", "InvalidTrainingConfig", "LoadedRun", "RunDetail", "RunNotFound", "RunNotUsable",
     "RunResult", "SnapshotData", "SnapshotNotUsable", "TrainConfig", "TrainingFailed", "check_snapshot", "curves_frame",
-    "describe_fields", "fit", "generate", "generate_from_run", "get_run", "list_runs", "load_run", "load_run_folder",
+    "fit", "generate", "generate_from_run", "get_run", "list_runs", "load_run", "load_run_folder",
     "load_snapshot", "macro_f1", "model_card", "run_curves", "run_detail", "run_folder", "set_card_section",
     "split_frame", "train", "train_snapshot",
 ]

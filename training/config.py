@@ -68,6 +68,9 @@ class TrainConfig:
         "classification: how the text vector is read: auto (mean for sentence-transformers models with mean "
         "pooling, else cls) | mean | cls (the model's own sequence-classification head).",
         cli="classification: auto | mean | cls (auto = mean for sentence encoders)."))
+    ensemble: bool = field(default=True, metadata=_h(
+        "classification (LoRA, mean pooling): average the head's probabilities with logistic regression on the base "
+        "model's frozen embeddings, the head's weight chosen on validation."))
     seed: int = field(default=0, metadata=_h("Seed of initialisation, shuffling and dropout.",
         cli="Random seed (same seed, same metrics on CPU)."))
     patience: int = field(default=2, metadata=_h(
@@ -159,7 +162,3 @@ class TrainConfig:
     def from_dict(cls, d: dict) -> "TrainConfig":
         return cls(**{k: (tuple(v) if k == "target_modules" else v) for k, v in d.items()})
 
-
-def describe_fields() -> list[dict]:
-    """Name, default and help of every option (for the app's training form and docs)."""
-    return [{"name": f.name, "default": f.default, "help": f.metadata.get("help", "")} for f in fields(TrainConfig)]

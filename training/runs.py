@@ -13,7 +13,9 @@ import json
 import os
 import platform
 import secrets
+import signal
 import subprocess
+import threading
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from importlib import metadata
@@ -30,6 +32,7 @@ from .config import TrainConfig
 from .data import SnapshotData, check_snapshot
 from .errors import RunNotFound, RunNotUsable, TrainingFailed
 from .fit import fit, generate, setup_torch
+from .heads import Scoring
 from .models import resolve_base_model
 
 _PACKAGES = ("torch", "transformers", "peft", "tokenizers", "accelerate", "numpy", "polars", "duckdb")
@@ -88,6 +91,43 @@ def _write_json(path: Path, data: object) -> None:
     path.write_text(json.dumps(data, indent=1, ensure_ascii=False, default=str) + "\n", encoding="utf-8")
 
 
+class Terminated(KeyboardInterrupt):
+    """SIGTERM arrived while training: unwinds like Ctrl-C so the run is marked failed."""
+
+
+def _fail_on_sigterm():
+    """Turn SIGTERM into :class:`Terminated` while training (main thread only); return the undo."""
+    if threading.current_thread() is not threading.main_thread():
+        return lambda: None
+
+    def on_term(signum, frame):
+        raise Terminated()
+
+    previous = signal.signal(signal.SIGTERM, on_term)
+    return lambda: signal.signal(signal.SIGTERM, previous)
+
+
+def fit_to_folder(run_id: str, snapshot: SnapshotData, config: TrainConfig, folder: Path, *,
+                  progress: Progress | None = None, on_epoch=None) -> tuple[dict, str]:
+    """Train and write a complete run folder (model, config, metrics, environment, card) into
+    ``folder``; returns ``(metrics, model card)``. Touches no store: the training subprocess of
+    the store's owner runs this, and the owner registers the result."""
+    result = fit(snapshot, config, folder, progress=progress, on_epoch=on_epoch)
+    metrics = result.metrics()
+    snap_info = {"id": snapshot.id, "dataset": snapshot.dataset, "task": snapshot.task, "sizes": result.sizes,
+                 "datasheet_summary": snapshot.datasheet_summary}
+    env = environment(result.device)
+    card = model_card(run_id=run_id, task=config.task, base_model=config.base_model, snapshot=snap_info,
+                      config=config.to_dict(), metrics=metrics, environment=env,
+                      labels=snapshot.labels if config.task == "classification" else None)
+    _write_json(folder / "config.json", config.to_dict())
+    _write_json(folder / "metrics.json", metrics)
+    _write_json(folder / "environment.json", env)
+    _write_json(folder / "snapshot.json", snap_info)
+    (folder / "model_card.md").write_text(card, encoding="utf-8")
+    return metrics, card
+
+
 def train(store: Store, snapshot: SnapshotData, config: TrainConfig, *, runs_dir: Path | None = None,
           progress: Progress | None = None, on_epoch=None) -> RunResult:
     """Train ``config`` on ``snapshot``, register the run in ``store`` and write its folder.
@@ -112,7 +152,9 @@ def train(store: Store, snapshot: SnapshotData, config: TrainConfig, *, runs_dir
     SnapshotNotUsable, BaseModelNotFound, InvalidTrainingConfig
         Before anything is registered.
     TrainingFailed
-        Training raised; the run is marked failed. ``KeyboardInterrupt`` marks it failed too and propagates.
+        Training raised; the run is marked failed. ``KeyboardInterrupt`` and SIGTERM (as
+        :class:`Terminated`) mark it failed too and propagate. After SIGKILL, the next process that opens the
+        store marks it failed (:meth:`curation.store.core.Store.end_orphans`).
     """
     check_snapshot(snapshot, config.task)
     base = resolve_base_model(config.task, config.base_model)
@@ -123,22 +165,15 @@ def train(store: Store, snapshot: SnapshotData, config: TrainConfig, *, runs_dir
     partial, final = root / f".{run_id}.partial", root / run_id
     sr.insert_run(store, run_id, snapshot_id=snapshot.id, dataset=snapshot.dataset, task=config.task,
                   base_model=base, config=config.to_dict())
+    restore = _fail_on_sigterm()
     try:
-        result = fit(snapshot, config, partial, progress=progress, on_epoch=on_epoch)
-        metrics = result.metrics()
-        snap_info = {"id": snapshot.id, "dataset": snapshot.dataset, "task": snapshot.task, "sizes": result.sizes,
-                     "datasheet_summary": snapshot.datasheet_summary}
-        env = environment(result.device)
-        card = model_card(run_id=run_id, task=config.task, base_model=base, snapshot=snap_info, config=config.to_dict(),
-                          metrics=metrics, environment=env, labels=snapshot.labels if config.task == "classification" else None)
-        _write_json(partial / "config.json", config.to_dict())
-        _write_json(partial / "metrics.json", metrics)
-        _write_json(partial / "environment.json", env)
-        _write_json(partial / "snapshot.json", snap_info)
-        (partial / "model_card.md").write_text(card, encoding="utf-8")
+        metrics, card = fit_to_folder(run_id, snapshot, config, partial, progress=progress, on_epoch=on_epoch)
         os.replace(partial, final)
     except BaseException as exc:
-        reason = "interrupted (KeyboardInterrupt)" if isinstance(exc, KeyboardInterrupt) else f"{type(exc).__name__}: {exc}"
+        restore()
+        reason = ("terminated (SIGTERM)" if isinstance(exc, Terminated)
+                  else "interrupted (KeyboardInterrupt)" if isinstance(exc, KeyboardInterrupt)
+                  else f"{type(exc).__name__}: {exc}")
         sr.finish_run(store, run_id, status="failed", error=reason)
         if partial.exists():
             os.replace(partial, root / f"{run_id}.failed")
@@ -146,6 +181,7 @@ def train(store: Store, snapshot: SnapshotData, config: TrainConfig, *, runs_dir
             raise TrainingFailed(f"run {run_id} failed: {reason}; it is marked failed in the registry "
                                  f"(partial files in {root / (run_id + '.failed')})") from exc
         raise
+    restore()
     sr.finish_run(store, run_id, status="completed", metrics=metrics, path=str(final.resolve()))
     return RunResult(run_id, final, metrics, card)
 
@@ -251,6 +287,7 @@ class LoadedRun:
     labels: list[str]
     config: TrainConfig
     device: str
+    scoring: Scoring | None = None  # classification: frozen-embedding ensemble and OOD statistics (scoring.npz)
 
 
 def load_run(store: Store, run_id: str, *, device: str | None = None) -> LoadedRun:
@@ -291,7 +328,7 @@ def load_run_folder(folder: Path, *, run_id: str | None = None, device: str | No
     if tok.pad_token is None:
         tok.pad_token = tok.eos_token
     model.to(dev).eval()
-    return LoadedRun(run_id or folder.name, config.task, model, tok, labels, config, dev)
+    return LoadedRun(run_id or folder.name, config.task, model, tok, labels, config, dev, Scoring.load(folder))
 
 
 def generate_from_run(store: Store, run_id: str, prompt: str, *, max_new_tokens: int | None = None) -> str:

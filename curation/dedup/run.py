@@ -212,13 +212,14 @@ def run_dedup(
     ds = store.get_dataset(dataset)
     members = _sql.load_members(store, dataset)
     frame = dedup_keys(members, ds.task)
-    pair_counts = {}
-    for method in config.methods:
-        pairs = _find_pairs(store, frame, method, config, progress, encoder)
-        pair_counts[method] = pairs.height
-        _sql.replace_edges(store, dataset, [method], pairs)
-    result = regroup(store, dataset, _config=config, _t0=t0, _run_actor=actor)
-    return DedupResult(**{**result.to_dict(), "pairs": pair_counts})
+    found = {method: _find_pairs(store, frame, method, config, progress, encoder) for method in config.methods}
+    # Edges, groups, flags and the run row become visible together: a run killed at any point
+    # leaves the previous result whole (the pairs above are only computed, never stored).
+    with store.transaction() as cur:
+        for method, pairs in found.items():
+            _sql.replace_edges(store, dataset, [method], pairs, cur)
+        result = _regroup(store, cur, dataset, _config=config, _t0=t0, _run_actor=actor)
+    return DedupResult(**{**result.to_dict(), "pairs": {m: p.height for m, p in found.items()}})
 
 
 def regroup(
@@ -237,29 +238,37 @@ def regroup(
     With ``actor`` (a reviewer's decision), changed examples get revisions of ``action``.
     A dedup run (``_config``) is recorded in ``dedup_runs``.
     """
-    t0 = _t0 if _t0 is not None else time.perf_counter()
     store.get_dataset(dataset)
     with store.transaction() as cur:
-        members = _sql.load_members(store, dataset, cur)
-        edges = _sql.load_edges(store, dataset, cur)
-        cannot, must, pinned = _sql.load_decisions(store, dataset, cur)
-        edges = pl.concat([edges, must], how="vertical_relaxed") if must.height else edges
-        grouped = group(members["id"].to_numpy(), edges, cannot)
-        table = members.select("id", "status", "reviewed_at", "label").join(grouped, on="id").join(
-            pinned, on="id", how="left")
-        canon = choose_canonical(table)
-        changed = _sql.write_assignment(cur, canon, actor=actor, action=action, reason=reason)
-        conflicts = label_conflicts(table)
-        _sql.sync_conflict_flags(cur, dataset, conflicts)
-        dups = canon.filter(pl.col("duplicate_of").is_not_null()).join(grouped.select("id", "method"), on="id")
-        by_method = {m: 0 for m in (_config.methods if _config else ())}
-        for m, n in dups.group_by("method").len().iter_rows():
-            by_method[m or "exact"] = n
-        by_method = dict(sorted(by_method.items(), key=lambda kv: METHOD_RANK.get(kv[0], 9)))
-        n_groups = canon["group"].n_unique() - (1 if canon["group"].null_count() else 0)
-        seconds = time.perf_counter() - t0
-        run_id = None
-        if _config is not None:
-            run_id = _sql.record_run(cur, dataset, list(_config.methods), asdict(_config), n_groups, dups.height,
-                                     by_method, _run_actor, seconds)
+        return _regroup(store, cur, dataset, actor=actor, action=action, reason=reason, _config=_config, _t0=_t0,
+                        _run_actor=_run_actor)
+
+
+def _regroup(store: Store, cur, dataset: str, *, actor: str | None = None, action: str | None = None,
+             reason: str | None = None, _config: DedupConfig | None = None, _t0: float | None = None,
+             _run_actor: str | None = None) -> DedupResult:
+    """:func:`regroup` inside the caller's transaction."""
+    t0 = _t0 if _t0 is not None else time.perf_counter()
+    members = _sql.load_members(store, dataset, cur)
+    edges = _sql.load_edges(store, dataset, cur)
+    cannot, must, pinned = _sql.load_decisions(store, dataset, cur)
+    edges = pl.concat([edges, must], how="vertical_relaxed") if must.height else edges
+    grouped = group(members["id"].to_numpy(), edges, cannot)
+    table = members.select("id", "status", "reviewed_at", "label").join(grouped, on="id").join(
+        pinned, on="id", how="left")
+    canon = choose_canonical(table)
+    changed = _sql.write_assignment(cur, canon, actor=actor, action=action, reason=reason)
+    conflicts = label_conflicts(table)
+    _sql.sync_conflict_flags(cur, dataset, conflicts)
+    dups = canon.filter(pl.col("duplicate_of").is_not_null()).join(grouped.select("id", "method"), on="id")
+    by_method = {m: 0 for m in (_config.methods if _config else ())}
+    for m, n in dups.group_by("method").len().iter_rows():
+        by_method[m or "exact"] = n
+    by_method = dict(sorted(by_method.items(), key=lambda kv: METHOD_RANK.get(kv[0], 9)))
+    n_groups = canon["group"].n_unique() - (1 if canon["group"].null_count() else 0)
+    seconds = time.perf_counter() - t0
+    run_id = None
+    if _config is not None:
+        run_id = _sql.record_run(cur, dataset, list(_config.methods), asdict(_config), n_groups, dups.height,
+                                 by_method, _run_actor, seconds)
     return DedupResult(dataset, n_groups, dups.height, by_method, conflicts.height, changed, {}, run_id, seconds)

@@ -7,6 +7,7 @@ import json
 import time
 from dataclasses import asdict
 
+from ..errors import UnsafeOutput
 from .batch import peak_rss_mb, plan_input, resolve_task
 from .config import (
     SUCCESS,
@@ -30,6 +31,9 @@ def _prepare_out(out: str, overwrite: bool):
         nonempty = not fs.isdir(path) or bool(fs.ls(path))
         if (complete or nonempty) and not overwrite:
             raise ScaleOutputExists(out, complete)
+        if nonempty and not complete:  # --overwrite replaces only a complete output of a previous run
+            raise UnsafeOutput(out, "holds files that are not a complete curate-at-scale output (no _SUCCESS), so "
+                                    "--overwrite will not replace it", "choose a new --out")
     staging = f"{path}.partial"
     if fs.exists(staging):  # left by an interrupted run: never reused, so nothing is mixed
         fs.rm(staging, recursive=True)

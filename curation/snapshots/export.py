@@ -14,12 +14,15 @@ from pathlib import Path
 
 import polars as pl
 
-from ..errors import ExportTargetExists, SnapshotCorrupted
+from ..errors import SnapshotCorrupted
+from ..outputs import MARKER, prepare_folder_target, publish_folder, safe_name
 from ..store import snapshots as sql
 from ..store.core import Store
 from .datasheet import render_datasheet
 from .exporters import DEFAULT_INSTRUCTION, ExportInput, get_exporter
 from .splits import SPLITS, snapshot_hash
+
+EXPORT_KIND = "snapshot"
 
 
 def split_frames(store: Store, ref: str) -> tuple[dict, dict[str, pl.DataFrame]]:
@@ -81,11 +84,12 @@ def export_snapshot(store: Store, ref: str, fmt: str, out: str | os.PathLike, *,
         Unknown format (the message lists the valid ones).
     ExportTargetExists
         ``out`` exists and is not empty, and ``overwrite`` is False.
+    UnsafeOutput
+        ``out`` is a file, holds the store, or (with ``overwrite``) holds anything but a previous
+        snapshot export (recognised by its ``.tuneloop-export.json`` marker); or it cannot be written.
     """
     exporter = get_exporter(fmt)
-    out = Path(out)
-    if out.exists() and (out.is_file() or any(out.iterdir())) and not overwrite:
-        raise ExportTargetExists(str(out))
+    out = prepare_folder_target(out, kind=EXPORT_KIND, overwrite=overwrite, protect=[store.path])
     snap, frames = split_frames(store, ref)
     settings = store.get_dataset(snap["dataset"]).settings
     md = render_datasheet(snap["datasheet"])
@@ -93,16 +97,13 @@ def export_snapshot(store: Store, ref: str, fmt: str, out: str | os.PathLike, *,
                       system_prompt=settings.get("system_prompt"),
                       instruction=settings.get("instruction") or DEFAULT_INSTRUCTION,
                       title=f"{snap['dataset']} {snap['id']}")
-    out.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
     try:
         files = exporter(inp, tmp)
         (tmp / "datasheet.md").write_text(md, encoding="utf-8")
         (tmp / "datasheet.json").write_text(json.dumps(snap["datasheet"], indent=2, ensure_ascii=False) + "\n",
                                             encoding="utf-8")
-        if out.exists():
-            shutil.rmtree(out) if out.is_dir() else out.unlink()
-        os.replace(tmp, out)
+        publish_folder(tmp, out, kind=EXPORT_KIND, meta={"snapshot": snap["id"], "format": fmt})
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
     return ExportResult(snap["id"], fmt, str(out), sorted([*files, "datasheet.md", "datasheet.json"]),
@@ -113,11 +114,12 @@ def export_snapshot_zip(store: Store, ref: str, fmt: str) -> tuple[str, bytes]:
     """Export into memory as a zip (for a download button); returns ``(file name, bytes)``."""
     snap = sql.get_snapshot(store, ref)
     with tempfile.TemporaryDirectory() as d:
-        folder = Path(d) / f"{snap['dataset']}-{snap['id']}-{fmt}"
+        # the dataset name is the user's: never let it build a path outside the temporary folder
+        folder = Path(d) / safe_name(f"{snap['dataset']}-{snap['id']}-{fmt}")
         export_snapshot(store, snap["id"], fmt, folder)
         buf = io.BytesIO()
         with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as zf:
             for p in sorted(folder.rglob("*")):
-                if p.is_file():
+                if p.is_file() and p.name != MARKER:
                     zf.write(p, f"{folder.name}/{p.relative_to(folder).as_posix()}")
     return f"{folder.name}.zip", buf.getvalue()

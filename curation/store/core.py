@@ -24,13 +24,19 @@ from pathlib import Path
 import duckdb
 
 from ..errors import (
+    MAX_NAME_LENGTH,
     DatasetNotFound,
     ExampleNotFound,
+    InvalidName,
     InvalidValue,
+    NotAStore,
     SchemaTooNew,
+    StoreDamaged,
+    StoreNotFound,
     StaleVersion,
     StoreBusy,
 )
+from ..config import parse_memory_limit
 from ..labels import LabelSchema
 from . import schema as _schema
 from .common import (  # noqa: F401 - re-exported
@@ -60,6 +66,65 @@ _CONTENT_HASH = (
 
 
 
+# What a file that is not a DuckDB store most likely is, by its first bytes (DuckDB's own error
+# for a SQLite file is an attempt to download an extension, which says nothing useful offline).
+_MAGIC = (
+    (b"SQLite format 3\x00", "a SQLite database"),
+    (b"PK\x03\x04", "a zip archive"),
+    (b"\x1f\x8b", "a gzip file"),
+    (b"PAR1", "a Parquet file"),
+)
+
+
+def _first_line(msg: str) -> str:
+    return msg.strip().splitlines()[0] if msg.strip() else "unknown error"
+
+
+def _check_store_file(path: Path, *, create: bool) -> None:
+    """Refuse a path that is not a store before DuckDB sees it; create the folder only if asked."""
+    if path.is_dir():
+        raise NotAStore(str(path), "is a folder")
+    if not path.exists():
+        if not create:
+            raise StoreNotFound(str(path))
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise NotAStore(str(path), f"cannot create its folder ({exc.strerror})") from None
+        return
+    try:
+        with path.open("rb") as fh:
+            head = fh.read(16)
+    except OSError as exc:
+        raise NotAStore(str(path), f"cannot be read ({exc.strerror})") from None
+    if len(head) >= 12 and head[8:12] == b"DUCK":
+        return
+    what = next((name for magic, name in _MAGIC if head.startswith(magic)), None)
+    if what is None:
+        what = "an empty file" if not head else "another kind of file (no DuckDB header)"
+    raise NotAStore(str(path), f"is {what}")
+
+
+def check_dataset_name(name: str) -> str:
+    """Refuse a dataset name that is unsafe where names end up: file and folder names, terminals.
+
+    Rules: 1 to ``MAX_NAME_LENGTH`` characters, all printable (no control characters, no NUL),
+    no ``/`` or ``\\``, not ``.`` or ``..``, no leading or trailing spaces. Raises
+    :class:`~curation.errors.InvalidName`; returns the name unchanged when it is fine.
+    """
+    if not isinstance(name, str) or not name.strip():
+        raise InvalidName(str(name), "is empty")
+    if len(name) > MAX_NAME_LENGTH:
+        raise InvalidName(name[:MAX_NAME_LENGTH] + "...", f"is {len(name)} characters long")
+    if not name.isprintable():
+        raise InvalidName(name, "holds a control or non-printable character")
+    if "/" in name or "\\" in name:
+        raise InvalidName(name, "holds a path separator")
+    if name in (".", "..") or name != name.strip():
+        raise InvalidName(name, "is '.' or '..' or starts or ends with a space")
+    return name
+
+
 @dataclass(frozen=True)
 class Dataset:
     name: str
@@ -83,7 +148,16 @@ class Store(ExportSql, UserSql):
         Open without write access (still refused while another process writes).
     memory_limit
         DuckDB's ``memory_limit`` (``"2GB"``); past it DuckDB spills to a temporary folder
-        beside the file. ``None``: DuckDB's default, 80% of RAM.
+        beside the file. ``None``: DuckDB's default, 80% of RAM. At least 64MiB.
+    create
+        Create the file (and its folder) when missing. ``False`` for commands that only read
+        or change an existing store: a mistyped path then raises
+        :class:`~curation.errors.StoreNotFound` instead of leaving an empty store behind.
+
+    Raises
+    ------
+    StoreNotFound, NotAStore, StoreDamaged, StoreBusy, SchemaTooNew
+        One line naming the file and what to do; nothing is created or changed.
 
     Examples
     --------
@@ -93,20 +167,30 @@ class Store(ExportSql, UserSql):
     """
 
     def __init__(self, path: str | os.PathLike = ":memory:", *, lock_wait_s: float = 3.0, read_only: bool = False,
-                 memory_limit: str | None = None):
+                 memory_limit: str | None = None, create: bool = True):
         self.path = str(path)
+        memory_limit = parse_memory_limit(memory_limit, "memory limit (TUNELOOP_MEMORY_LIMIT)")
         if self.path != ":memory:":
-            Path(self.path).parent.mkdir(parents=True, exist_ok=True)
+            _check_store_file(Path(self.path), create=create and not read_only)
         self._con = self._connect(lock_wait_s, read_only, memory_limit)
         self._local = threading.local()
         # DuckDB's optimistic concurrency misses some write-write conflicts between threads
         # (measured: versioned updates interleaved with lease updates on the same row lost
         # updates), so every write in this process is serialised. Writes take milliseconds.
         self.write_lock = threading.RLock()
+        try:
+            current = self.schema_version()
+        except duckdb.Error as exc:  # a file that opens but whose catalogue cannot be read
+            self._con.close()
+            raise StoreDamaged(self.path, _first_line(str(exc))) from None
+        self.recovered = {"jobs": 0, "runs": 0}  # orphaned 'running' rows ended as failed on opening
         if not read_only:
             self.migrate()
+            if self.path != ":memory:":
+                # Holding the file read-write proves no other process runs jobs on it now.
+                self.recovered = self.end_orphans()
         else:
-            self._check_version(self.schema_version())
+            self._check_version(current)
 
     def _connect(self, lock_wait_s: float, read_only: bool, memory_limit: str | None) -> duckdb.DuckDBPyConnection:
         deadline = time.monotonic() + max(lock_wait_s, 0.0)
@@ -114,19 +198,20 @@ class Store(ExportSql, UserSql):
         while True:
             try:
                 return duckdb.connect(self.path, read_only=read_only, config=config)
+            except duckdb.IOException as exc:
+                msg = str(exc)
+                if "lock" not in msg.lower():
+                    raise StoreDamaged(self.path, _first_line(msg)) from None
+                if time.monotonic() >= deadline:
+                    raise StoreBusy(self.path, _first_line(msg)) from None
+                time.sleep(0.2)
             except (duckdb.InvalidInputException, duckdb.ParserException, duckdb.ConversionException) as exc:
                 if memory_limit and "memory" in str(exc).lower():
                     raise InvalidValue("memory limit (TUNELOOP_MEMORY_LIMIT)", memory_limit,
                                        hint="give a size such as 2GB or 512MB") from None
                 raise
-            except duckdb.IOException as exc:
-                msg = str(exc)
-                if "lock" not in msg.lower():
-                    raise
-                if time.monotonic() >= deadline:
-                    detail = msg.split("\n")[0]
-                    raise StoreBusy(self.path, detail) from None
-                time.sleep(0.2)
+            except duckdb.Error as exc:  # "Corrupt database file: computed checksum ..."
+                raise StoreDamaged(self.path, _first_line(str(exc))) from None
 
     # -- connection ---------------------------------------------------------------------
     def cursor(self) -> duckdb.DuckDBPyConnection:
@@ -160,6 +245,25 @@ class Store(ExportSql, UserSql):
         with self.write_lock:
             cur = self.cursor()
             return cur.execute(sql, params or []).fetchall()
+
+    def end_orphans(self) -> dict:
+        """End as failed the ``running`` / ``queued`` jobs and ``running`` runs of other processes.
+
+        Call only in a process that has just opened the file read-write: DuckDB then guarantees
+        no other process holds it, so those rows belong to a process that died (their owner
+        records its pid). Returns the counts. Here, not in ``store.jobs``, because opening runs it.
+        """
+        pid, t = os.getpid(), now()
+        with self.transaction() as cur:
+            jobs = cur.execute(
+                "UPDATE jobs SET status = 'failed', finished_at = ?, error = 'the process that ran it (pid ' || "
+                "coalesce(CAST(owner_pid AS VARCHAR), '?') || ') stopped before it finished; run it again' "
+                "WHERE status IN ('queued', 'running') AND owner_pid IS DISTINCT FROM ? RETURNING id", [t, pid]).fetchall()
+            runs = cur.execute(
+                "UPDATE runs SET status = 'failed', finished_at = ?, error = 'interrupted: the process that trained it (pid ' || "
+                "coalesce(CAST(pid AS VARCHAR), '?') || ') stopped before it finished (killed, or the machine restarted)' "
+                "WHERE status = 'running' AND pid IS DISTINCT FROM ? RETURNING id", [t, pid]).fetchall()
+        return {"jobs": len(jobs), "runs": len(runs)}
 
     def close(self) -> None:
         self._con.close()
@@ -223,6 +327,8 @@ class Store(ExportSql, UserSql):
     def create_dataset(
         self, name: str, task: str, label_schema: LabelSchema | None = None, cur: duckdb.DuckDBPyConnection | None = None
     ) -> Dataset:
+        """Create a dataset; ``name`` must pass :func:`check_dataset_name`."""
+        check_dataset_name(name)
         if task not in TASKS:
             raise InvalidValue("--task", task, list(TASKS))
         schema = label_schema or LabelSchema(open=True)

@@ -63,25 +63,33 @@ def load_examples(store: Store, ids: list[int]) -> pl.DataFrame:
 
 
 # -- edges ------------------------------------------------------------------------------
-def replace_edges(store: Store, dataset: str, methods: list[str], edges: pl.DataFrame) -> None:
-    """Replace the stored edges of ``methods`` in ``dataset`` by ``edges`` (``a``, ``b``, ``method``, ``score``)."""
-    with store.transaction() as cur:
+def replace_edges(store: Store, dataset: str, methods: list[str], edges: pl.DataFrame,
+                  cur: duckdb.DuckDBPyConnection | None = None) -> None:
+    """Replace the stored edges of ``methods`` in ``dataset`` by ``edges`` (``a``, ``b``, ``method``, ``score``).
+
+    With ``cur``, inside the caller's transaction (a dedup run writes edges, groups, flags and its
+    run row in one); without, in a transaction of its own.
+    """
+    if cur is None:
+        with store.transaction() as own:
+            replace_edges(store, dataset, methods, edges, own)
+        return
+    cur.execute(
+        "DELETE FROM dup_edges WHERE dataset = ? AND list_contains(?::VARCHAR[], method)", [dataset, methods]
+    )
+    if edges.height == 0:
+        return
+    frame = edges.select(
+        a=pl.min_horizontal("a", "b").cast(pl.Int64), b=pl.max_horizontal("a", "b").cast(pl.Int64),
+        method=pl.col("method"), score=pl.col("score").cast(pl.Float64),
+    ).unique(["a", "b", "method"], keep="first")
+    with _registered(cur, "_edges", frame):
         cur.execute(
-            "DELETE FROM dup_edges WHERE dataset = ? AND list_contains(?::VARCHAR[], method)", [dataset, methods]
+            """INSERT INTO dup_edges
+               SELECT ?, x.a, x.b, x.method, x.score, ea.content_hash, eb.content_hash, ?
+               FROM _edges x JOIN examples ea ON ea.id = x.a JOIN examples eb ON eb.id = x.b""",
+            [dataset, now()],
         )
-        if edges.height == 0:
-            return
-        frame = edges.select(
-            a=pl.min_horizontal("a", "b").cast(pl.Int64), b=pl.max_horizontal("a", "b").cast(pl.Int64),
-            method=pl.col("method"), score=pl.col("score").cast(pl.Float64),
-        ).unique(["a", "b", "method"], keep="first")
-        with _registered(cur, "_edges", frame):
-            cur.execute(
-                """INSERT INTO dup_edges
-                   SELECT ?, x.a, x.b, x.method, x.score, ea.content_hash, eb.content_hash, ?
-                   FROM _edges x JOIN examples ea ON ea.id = x.a JOIN examples eb ON eb.id = x.b""",
-                [dataset, now()],
-            )
 
 
 def load_edges(store: Store | None, dataset: str, cur: duckdb.DuckDBPyConnection | None = None) -> pl.DataFrame:

@@ -5,7 +5,23 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+from ..outputs import check_file_target
 from .common import _sql_path
+
+
+def is_jsonl_export(path: Path) -> bool:
+    """Whether ``path`` is empty or looks like a previous ``export_jsonl`` output (its first record's keys)."""
+    import json
+
+    try:
+        with path.open("rb") as fh:
+            first = fh.readline(1 << 20)
+        if not first.strip():
+            return path.stat().st_size == 0
+        rec = json.loads(first)
+    except (OSError, ValueError):
+        return False
+    return isinstance(rec, dict) and {"id", "dataset", "status", "version", "flags"} <= rec.keys()
 
 
 class ExportSql:
@@ -15,11 +31,12 @@ class ExportSql:
         """Write every example of ``dataset`` as one JSON object per line (the CLI contract's record).
 
         Writes to a temporary file beside ``out`` and renames it, so a crash never leaves a
-        half-written export under the final name.
+        half-written export under the final name. An existing ``out`` is replaced only when it
+        is a previous JSONL export (or empty); a folder, a read-only file, the store file or any
+        other file raises :class:`~curation.errors.UnsafeOutput` (see :mod:`curation.outputs`).
         """
         self.get_dataset(dataset)
-        out = Path(out)
-        out.parent.mkdir(parents=True, exist_ok=True)
+        out = check_file_target(out, is_ours=is_jsonl_export, protect=[self.path])
         tmp = out.with_name(f".{out.name}.{os.getpid()}.tmp")
         sql = """
             WITH f AS (

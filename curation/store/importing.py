@@ -126,6 +126,7 @@ class ImportSession:
                     FROM (SELECT * FROM _new ORDER BY source_row)""",
                 [dataset, source_id, status, ts, ts],
             )
+            _give_ids(cur, dataset, source_id)
             if fail_after_insert:  # test hook: a crash between the example and revision inserts
                 raise RuntimeError("injected failure after inserting examples")
             cur.execute(
@@ -150,6 +151,30 @@ class ImportSession:
 
     def update_schema(self, name: str, schema: LabelSchema) -> None:
         self._store.update_dataset(name, label_schema=schema, cur=self._cur)
+
+
+def _give_ids(cur: duckdb.DuckDBPyConnection, dataset: str, source_id: int) -> None:
+    """Give each new example without an id of its own one that no other example of ``dataset`` has.
+
+    Exports name an example by its id, so ids must never collide: an example without one gets
+    its number (``"42"``), or ``"42-2"``, ``"42-3"``... when an imported row already uses that id.
+    """
+    cur.execute(
+        """UPDATE examples SET external_id = id::VARCHAR
+           WHERE source_id = ? AND external_id IS NULL
+             AND id::VARCHAR NOT IN (SELECT external_id FROM examples WHERE dataset = ? AND external_id IS NOT NULL)""",
+        [source_id, dataset],
+    )
+    left = [r[0] for r in cur.execute(
+        "SELECT id FROM examples WHERE source_id = ? AND external_id IS NULL ORDER BY id", [source_id]).fetchall()]
+    for example_id in left:  # rare: a whole number used as an id elsewhere in the dataset
+        taken = {r[0] for r in cur.execute(
+            "SELECT external_id FROM examples WHERE dataset = ? AND starts_with(external_id, ?)",
+            [dataset, f"{example_id}-"]).fetchall()}
+        k = 2
+        while f"{example_id}-{k}" in taken:
+            k += 1
+        cur.execute("UPDATE examples SET external_id = ? WHERE id = ?", [f"{example_id}-{k}", example_id])
 
 
 @contextmanager

@@ -8,7 +8,9 @@ runs have a ``path``, so a crashed or interrupted run is never mistaken for a us
 from __future__ import annotations
 
 import json
+import os
 
+from ..errors import InvalidValue
 from .core import Store, equal_clauses, now
 
 RUN_STATUSES = ("running", "completed", "failed")
@@ -17,11 +19,11 @@ _COLS = "id, snapshot_id, dataset, task, base_model, status, config, metrics, pa
 
 def insert_run(store: Store, run_id: str, *, snapshot_id: str, dataset: str, task: str, base_model: str,
                config: dict) -> None:
-    """Register a new run as ``running``."""
+    """Register a new run as ``running`` by this process (its pid marks who may finish it)."""
     store.write(
-        "INSERT INTO runs (id, snapshot_id, dataset, task, base_model, config, status, created_at) "
-        "VALUES (?, ?, ?, ?, ?, ?, 'running', ?)",
-        [run_id, snapshot_id, dataset, task, base_model, json.dumps(config, sort_keys=True), now()],
+        "INSERT INTO runs (id, snapshot_id, dataset, task, base_model, config, status, created_at, pid) "
+        "VALUES (?, ?, ?, ?, ?, ?, 'running', ?, ?)",
+        [run_id, snapshot_id, dataset, task, base_model, json.dumps(config, sort_keys=True), now(), os.getpid()],
     )
 
 
@@ -49,7 +51,12 @@ def get_run(store: Store, run_id: str) -> dict | None:
 
 
 def list_runs(store: Store, *, snapshot_id: str | None = None, status: str | None = None, limit: int | None = None) -> list[dict]:
-    """Runs, newest first, optionally of one snapshot and / or status (config and metrics decoded)."""
+    """Runs, newest first, optionally of one snapshot and / or status (config and metrics decoded).
+
+    Raises :class:`~curation.errors.InvalidValue` for a status other than running, completed or failed.
+    """
+    if status is not None and status not in RUN_STATUSES:
+        raise InvalidValue("--status", status, list(RUN_STATUSES))
     where, params = equal_clauses({"snapshot_id": snapshot_id, "status": status})
     sql = f"SELECT {_COLS} FROM runs" + (" WHERE " + " AND ".join(where) if where else "") + " ORDER BY created_at DESC, id DESC"
     if limit is not None:

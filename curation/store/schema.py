@@ -307,6 +307,35 @@ MIGRATIONS: list[tuple[int, str, list[str]]] = [
             )""",
         ],
     ),
+    (
+        20,
+        "one owner of the store: jobs (long work with progress, logs, cancel); the pid of a run's owner",
+        [
+            "CREATE SEQUENCE job_id_seq START 1",
+            """CREATE TABLE jobs (
+                id BIGINT PRIMARY KEY,
+                kind VARCHAR NOT NULL,            -- train | evaluate | dedup | scrub | check | snapshot-export | load-curated | cli
+                title VARCHAR NOT NULL,           -- what the Jobs page shows, e.g. the command line
+                params VARCHAR NOT NULL DEFAULT '{}',  -- JSON
+                status VARCHAR NOT NULL,          -- queued | running | completed | failed | cancelled
+                progress DOUBLE,                  -- 0..1; NULL while unknown
+                progress_text VARCHAR,
+                logs VARCHAR NOT NULL DEFAULT '',  -- the last 200,000 characters
+                result VARCHAR,                   -- JSON
+                error VARCHAR,
+                cancel_requested BOOLEAN NOT NULL DEFAULT false,
+                created_by VARCHAR,
+                owner_pid INTEGER,                -- the process holding the store that runs it
+                worker_pid INTEGER,               -- its compute subprocess, if any
+                created_at TIMESTAMP NOT NULL,
+                started_at TIMESTAMP,
+                finished_at TIMESTAMP
+            )""",
+            # Only the process holding the store writes 'running' rows; whoever opens the file
+            # read-write next knows any other pid's 'running' rows are orphans.
+            "ALTER TABLE runs ADD COLUMN pid INTEGER",
+        ],
+    ),
 ]
 
 MIGRATIONS.sort(key=lambda m: m[0])  # branches append in any order; versions must apply in order

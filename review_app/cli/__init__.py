@@ -9,15 +9,15 @@ Layout: :mod:`.core` (apps, global options, entry point), :mod:`.options` (share
 are registered below, in the order ``tuneloop --help`` lists them.
 """
 
-from . import curate, data, evaluate, snapshot, store, train
-from .core import app, main, snapshot_app, user_app
+from . import curate, data, evaluate, owner, snapshot, store, train
+from .core import app, jobs_app, main, snapshot_app, user_app
 
 for _name, _fn in [
     ("init", store.init), ("demo", store.demo), ("import", data.import_cmd), ("export", data.export),
     ("scrub", curate.scrub), ("dedup", curate.dedup), ("curate-at-scale", curate.curate_at_scale_cmd),
     ("check", curate.check), ("status", store.status), ("train", train.train), ("runs", train.runs),
     ("generate", train.generate), ("evaluate", evaluate.evaluate), ("predict", evaluate.predict),
-    ("app", store.app_cmd),
+    ("app", owner.app_cmd), ("serve", owner.serve_cmd),
 ]:
     app.command(_name)(_fn)
 user_app.command("add")(store.user_add)
@@ -27,5 +27,8 @@ for _name, _fn in [("create", snapshot.snapshot_create), ("export", snapshot.sna
     snapshot_app.command(_name)(_fn)
 app.add_typer(user_app, name="user")
 app.add_typer(snapshot_app, name="snapshot")
+jobs_app.command("list")(owner.jobs_list)
+jobs_app.command("cancel")(owner.jobs_cancel)
+app.add_typer(jobs_app, name="jobs")
 
 __all__ = ["app", "main"]

@@ -41,7 +41,7 @@ def import_cmd(
     c: Ctx = ctx.obj
     cols = ColumnMap(text=text_col, label=label_col, prompt=prompt_col, response=response_col, id=id_col)
     label_schema = LabelSchema.load(schema) if schema else None
-    with c.store() as store, c.progress(f"importing {file.name}") as tick:
+    with c.store(create=True) as store, c.progress(f"importing {file.name}") as tick:
         res = import_file(store, file, dataset, task=task, columns=cols, status=status, label_schema=label_schema,
                           actor=user, licence=licence, note=note, progress=rows_progress(tick))
     if res.already_imported:

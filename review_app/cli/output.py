@@ -30,8 +30,16 @@ class Ctx:
     db: Path
     json: bool
 
-    def store(self) -> Store:
-        return Store(self.db, lock_wait_s=settings().lock_wait_s, memory_limit=settings().memory_limit)
+    def store(self, *, create: bool = False) -> Store:
+        """Open ``--db`` (or borrow the owner's store). Only commands that create a store (init,
+        demo, import) pass ``create``: for any other, a mistyped path is "no store here", never a
+        new empty store."""
+        from ..server.context import Borrowed, owner_store
+
+        owned = owner_store()  # running inside the store's owner, for a client: use its store
+        if owned is not None:
+            return Borrowed(owned)
+        return Store(self.db, lock_wait_s=settings().lock_wait_s, memory_limit=settings().memory_limit, create=create)
 
     def emit(self, data: dict, human: str | list[str] | None = None) -> None:
         """Print ``data`` as one JSON line with ``--json``, else ``human`` (lines joined by newlines)."""
@@ -51,8 +59,16 @@ class Ctx:
             table.add_row(*row)
         out.print(table)
 
-    def progress(self, label: str | None = None) -> RichProgress:
-        """A progress bar on stderr; ``label`` gives one fixed-title bar, else one bar per stage."""
+    def progress(self, label: str | None = None):
+        """A progress bar on stderr; ``label`` gives one fixed-title bar, else one bar per stage.
+
+        Inside the store's owner, a command running as a job reports to its job instead.
+        """
+        from ..server.context import job_progress
+
+        job = job_progress()
+        if job is not None:
+            return nullcontext(job if label is None else (lambda _stage, done, total: job(label, done, total)))
         return RichProgress(err, enabled=not self.json, label=label)
 
     def status(self, message: str):

@@ -1,6 +1,5 @@
-"""Store commands: init, demo, status, user add, app."""
+"""Store commands: init, demo, status, user add."""
 
-import os
 import sys
 from pathlib import Path
 
@@ -15,7 +14,7 @@ def init(ctx: typer.Context) -> None:
     Example: tuneloop --db data/tuneloop.duckdb init
     """
     c: Ctx = ctx.obj
-    with c.store() as store:
+    with c.store(create=True) as store:
         version = store.schema_version()
     c.emit({"db": str(c.db), "schema_version": version}, f"store {c.db} ready (schema version {version})")
 
@@ -28,7 +27,7 @@ def demo(ctx: typer.Context) -> None:
     from ..demo import load_demo
 
     c: Ctx = ctx.obj
-    with c.store() as store:
+    with c.store(create=True) as store:
         with err.status("loading demo data") as status:
             res = load_demo(store, progress=lambda msg: status.update(msg))
         counts = store.status_counts()
@@ -77,29 +76,3 @@ def user_add(
     with c.store() as store:
         user = add_user(store, name, role, password)
     c.emit({"user": user.name, "role": user.role}, f"user '{user.name}' added as {user.role}")
-
-
-def app_cmd(
-    ctx: typer.Context,
-    port: int = typer.Option(8501, "--port", help="Port on 127.0.0.1."),
-) -> None:
-    """Start the review app on 127.0.0.1 (the app process holds the store while it runs).
-
-    Example: tuneloop app --port 8501
-    """
-    from ..demo import DEMO_USERS
-
-    c: Ctx = ctx.obj
-    with c.store() as store:  # migrate (and fail clearly if busy) before handing over to Streamlit
-        demo_users = [u for u in DEMO_USERS if store.get_user(u[0]) is not None]
-    app_file = Path(__file__).resolve().parent.parent / "app.py"
-    say(f"Tuneloop review app: http://127.0.0.1:{port}")
-    if demo_users:
-        say("demo logins: " + ", ".join(f"{n} / {p} ({r})" for n, r, p in demo_users))
-    say("stop it with Ctrl+C")
-    sys.stdout.flush()
-    env = dict(os.environ, TUNELOOP_DB=str(Path(c.db).resolve()))
-    args = [sys.executable, "-m", "streamlit", "run", str(app_file), "--server.headless", "true",
-            "--server.address", "127.0.0.1", "--server.port", str(port), "--browser.gatherUsageStats", "false",
-            "--client.toolbarMode", "viewer"]
-    os.execve(sys.executable, args, env)

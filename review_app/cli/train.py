@@ -51,6 +51,14 @@ def train(ctx: typer.Context, snapshot: str, runs_dir: Optional[Path], **options
             err.print("epoch " + ", ".join(f"{k} {v:.4g}" if isinstance(v, float) else f"{k} {v}" for k, v in rec.items()),
                       highlight=False, markup=False)
 
+    from ..server.context import owner_store
+
+    if owner_store() is not None:  # in the store's owner: train in a niced subprocess that does not hold the store
+        from ..server.jobs import current_job
+        from ..server.train_job import train_in_subprocess as train_snapshot  # noqa: F811
+
+        job = current_job()
+        options = {**options, "job": job, "on_log": job.log if job else None}
     with c.store() as store, c.progress("training (steps)") as tick:
         res = train_snapshot(store, snapshot, runs_dir=runs_dir, progress=tick, on_epoch=on_epoch,
                              **options)

@@ -6,8 +6,8 @@ from __future__ import annotations
 import altair as alt
 import streamlit as st
 
-from curation import TuneloopError
 from review_app import services as svc
+from review_app.services import TuneloopError
 from review_app.state import md_escape, open_page, run_action, show_flash
 
 

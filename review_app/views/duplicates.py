@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import streamlit as st
 
-from curation.dedup.groups import list_groups
 from review_app import services as svc
 from review_app.state import md_escape, open_page, run_action, show_flash
 
@@ -22,7 +21,7 @@ def render() -> None:
     store, user, dataset = page
     show_flash("dup_flash")
     page = st.session_state.setdefault("dup_page", 0)
-    result = list_groups(store, dataset, limit=PAGE, offset=page * PAGE)
+    result = svc.dup_groups(store, dataset, limit=PAGE, offset=page * PAGE)
     if result.total == 0:
         st.info("No duplicate groups. Run `tuneloop dedup --dataset NAME` to find exact, near and semantic duplicates.")
         return

@@ -4,10 +4,8 @@ from __future__ import annotations
 
 import streamlit as st
 
-from curation import BadInput
-
-from review_app.auth import authenticate
-from review_app.state import get_store
+from review_app import services as svc
+from review_app.state import get_store, sign_in
 
 
 def render() -> None:
@@ -19,8 +17,8 @@ def render() -> None:
         submitted = st.form_submit_button("Log in", type="primary")
     if submitted:
         try:
-            st.session_state["user"] = authenticate(get_store(), name, password)
-        except BadInput as exc:
+            sign_in(svc.log_in(get_store(), name, password))
+        except svc.BadInput as exc:
             st.error(str(exc))
             return
         st.rerun()

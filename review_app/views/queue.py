@@ -1,96 +1,152 @@
 """The queue: one item at a time, keyboard first.
 
-Keys: 1-9 label with the most frequent labels, L save the label chosen in the search box,
-A approve, X reject, S skip, U undo, N add the note (reviewers approve; annotators label).
+Every button is keyed by the id and version of the item it was drawn for, and its action
+carries them; an action whose item is no longer the one on screen (a key pressed while the
+next item was loading) is dropped, never applied to an item nobody saw. The item area is a
+fragment, so a key press reruns only it.
+
+Keys: ``1``-``9`` label (fixed order per dataset), ``Enter`` save / approve the label shown on
+the Save button (search result, current label or the model's), ``M`` take the model's
+suggestion, ``/`` search labels (Esc leaves), ``A`` approve, ``X`` reject, ``S`` skip, ``U`` undo,
+``P`` previous item, ``N`` add the note.
 """
 
 from __future__ import annotations
 
+import os
+
 import streamlit as st
 
-from curation import StaleVersion, TuneloopError
-from curation.store import review as sr
-
 from review_app import services as svc
-from review_app.state import dataset_picker, get_store, highlight, md_escape, require_user
+from review_app.services import StaleVersion, TuneloopError
+from review_app.state import dataset_picker, get_store, md_escape, require_user
+from review_app.ui import SEARCH_LABEL, diff, keyboard, plain
+from review_app.views.queue_context import context_panel
 
-KEYS_HELP = "**Keys** · `1`–`9` label · `L` save chosen label · `A` approve · `X` reject · `S` skip · `U` undo · `N` note"
+# TUNELOOP_QUEUE_FRAGMENT=0 reruns the whole page per key press (the naive page the latency
+# benchmark compares against).
+FRAGMENT = os.environ.get("TUNELOOP_QUEUE_FRAGMENT", "1") != "0"
 
 
-def _filters(store, user, dataset) -> sr.QueueFilter:
+def _k(name: str, item: svc.Item) -> str:
+    """A widget key bound to the item on screen and its version."""
+    return f"{name}@{item.id}.{item.version}"
+
+
+def _filters(store, user, dataset) -> svc.QueueFilter:
     sb = st.sidebar
     stages = ["review", "annotate", "all"] if user.can("reviewer") else ["annotate"]
     stage = sb.radio("Queue", stages, horizontal=True, key="queue_stage",
                      help="review: labelled items awaiting approval · annotate: unlabelled items")
-    labels = [lab for lab, _ in sr.label_frequencies(store, dataset)]
-    label = sb.selectbox("Label", ["(any)", *labels], key="queue_label")
-    flags = sr.open_flag_names(store, dataset)
-    flag = sb.selectbox("Open flag", ["(any)", *flags], key="queue_flag")
-    sources = {f"{s['id']}: {s['file_name']}": s["id"] for s in store.list_sources(dataset)}
-    source = sb.selectbox("Source", ["(any)", *sources], key="queue_source")
+    options = svc.filter_options(store, dataset)
+    label = sb.selectbox("Label", ["(any)", *options.labels], key="queue_label")
+    flag = sb.selectbox("Open flag", ["(any)", *options.flags], key="queue_flag")
+    source = sb.selectbox("Source", ["(any)", *options.sources], key="queue_source")
     skipped = tuple(st.session_state.setdefault("skipped", {}).get(dataset, ()))
-    return sr.QueueFilter(stage=stage, label=None if label == "(any)" else label,
-                          flag=None if flag == "(any)" else flag,
-                          source_id=None if source == "(any)" else sources[source], exclude_ids=skipped)
+    return svc.QueueFilter(stage=stage, label=None if label == "(any)" else label,
+                           flag=None if flag == "(any)" else flag,
+                           source_id=None if source == "(any)" else options.sources[source], exclude_ids=skipped)
 
 
+# -- actions ------------------------------------------------------------------------------------
 def _act(action: str, example_id: int, version: int, *args) -> None:
-    """Button callback: run one service action; keep a conflict for the user to decide on."""
+    """Button callback: one service action on the item that was on screen, or nothing."""
+    if st.session_state.get("shown") != (example_id, version) and action != "undo":
+        st.session_state["flash"] = ("info", "A key pressed while the next item was loading was ignored.")
+        return
     store, user = get_store(), st.session_state["user"]
     st.session_state.pop("conflict", None)
     try:
-        if action == "label":
-            svc.label(store, user, example_id, version, args[0])
-        elif action == "label_from_pick":
-            value = _picked_label(example_id)
-            if not value:
-                st.session_state["flash"] = ("warning", "Choose a label first (type to search).")
-                return
-            svc.label(store, user, example_id, version, value)
-            args = (value,)
-            action = "label"
-        elif action == "approve":
-            response = st.session_state.get(f"resp_{example_id}")
-            original = args[0] if args else None
-            svc.approve(store, user, example_id, version,
-                        response=response if response is not None and response != original else None)
-        elif action == "reject":
-            svc.reject(store, user, example_id, version, st.session_state.get(f"note_{example_id}") or None)
-        elif action == "response":
-            svc.correct_response(store, user, example_id, version, st.session_state.get(f"resp_{example_id}", ""))
-        elif action == "note":
-            svc.note(store, user, example_id, version, st.session_state.get(f"note_{example_id}", ""))
-            st.session_state["flash"] = ("success", "Note added.")
-            return
-        elif action == "skip":
-            svc.skip(store, user, example_id)
-            st.session_state.setdefault("skipped", {}).setdefault(st.session_state["dataset"], []).append(example_id)
-        elif action == "undo":
-            row = svc.undo_last(store, user, st.session_state["dataset"])
-            st.session_state["flash"] = ("info", f"Undid your last change to example {row['id']}." if row
-                                         else "Nothing to undo.")
-            return
-        st.session_state["flash"] = ("success", f"{action}: example {example_id} saved.")
+        _run(store, user, action, example_id, version, *args)
     except StaleVersion as exc:
-        st.session_state["conflict"] = {"action": action, "id": example_id, "args": args, "theirs": exc.current_row,
-                                        "who": _last_actor(store, example_id)}
+        theirs = exc.current_row
+        st.session_state["conflict"] = {"action": action, "id": theirs.get("id", example_id), "args": args,
+                                        "theirs": theirs, "mine": _mine(action, args, example_id, version),
+                                        "who": svc.last_actor(store, theirs.get("id", example_id))}
     except TuneloopError as exc:
         st.session_state["flash"] = ("error", str(exc))
 
 
-def _picked_label(example_id: int) -> str | None:
-    fields = st.session_state.get(f"fields_{example_id}")
-    if fields:
-        values = [st.session_state.get(f"field_{example_id}_{f}") for f in fields]
-        return ", ".join(values) if all(values) else None
-    return st.session_state.get(f"pick_{example_id}")
+def _mine(action: str, args: tuple, example_id: int, version: int) -> dict:
+    """The change the user tried to make, for the conflict box."""
+    edited = st.session_state.get(f"resp@{example_id}.{version}")
+    if action in ("label", "approve_as") and args:
+        return {"label": args[0]} if action == "label" else {"label": args[0], "status": "approved"}
+    if action == "response":
+        return {"response": args[0] if args else edited, "status": "needs_review"}
+    if action == "approve":
+        changed = edited is not None and args and edited != args[0]
+        return {"status": "approved", **({"response": edited} if changed else {})}
+    return {"status": {"reject": "rejected", "accept": "needs_review"}.get(action, action)}
 
 
-def _last_actor(store, example_id: int) -> str:
-    revs = store.revisions(example_id)
-    return revs[-1]["actor"] if revs else "someone"
+def _run(store, user, action: str, example_id: int, version: int, *args) -> None:
+    dataset = st.session_state["dataset"]
+    if action == "undo":
+        res = svc.undo_last(store, user, dataset, *args)
+        if res is None:
+            st.session_state["flash"] = ("info", "Nothing to undo.")
+        else:
+            st.session_state["undone"] = res
+            st.session_state["pinned"] = res.id
+        return
+    if action == "note":
+        svc.note(store, user, example_id, version, st.session_state.get(f"note_text@{example_id}.{version}", ""))
+        st.session_state["toast"] = "Note added."
+        return
+    if action == "label":
+        svc.label(store, user, example_id, version, args[0])
+    elif action == "approve_as":
+        svc.approve(store, user, example_id, version, new_label=args[0])
+    elif action == "approve":
+        original = args[0] if args else None
+        edited = st.session_state.get(f"resp@{example_id}.{version}")
+        svc.approve(store, user, example_id, version,
+                    response=edited if edited is not None and edited != original else None)
+    elif action == "reject":
+        svc.reject(store, user, example_id, version,
+                   st.session_state.get(f"note_text@{example_id}.{version}") or None)
+    elif action == "response":
+        svc.correct_response(store, user, example_id, version,
+                             args[0] if args else st.session_state.get(f"resp@{example_id}.{version}", ""))
+    elif action == "accept":
+        svc.pass_on(store, user, example_id, version)
+    elif action == "skip":
+        svc.skip(store, user, example_id)
+        st.session_state.setdefault("skipped", {}).setdefault(dataset, []).append(example_id)
+    _done(example_id, action)
 
 
+def _done(example_id: int, action: str) -> None:
+    """Bookkeeping after an action: the item left the screen; count it; remember it for Previous."""
+    st.session_state["shown"] = None
+    st.session_state.pop("pinned", None)
+    st.session_state.pop("undone", None)
+    if action != "skip":
+        st.session_state["done_count"] = st.session_state.get("done_count", 0) + 1
+    trail = st.session_state.setdefault("trail", [])
+    if example_id in trail:
+        trail.remove(example_id)
+    trail.append(example_id)
+    st.session_state["toast"] = f"{action}: example {example_id} saved."
+
+
+def _previous() -> None:
+    trail = st.session_state.get("trail", [])
+    current = st.session_state.get("pinned")
+    earlier = trail[: trail.index(current)] if current in trail else trail
+    if earlier:
+        st.session_state["pinned"] = earlier[-1]
+        st.session_state["shown"] = None
+
+
+def _back_to_queue() -> None:
+    st.session_state.pop("pinned", None)
+    st.session_state.pop("undone", None)
+    st.session_state["shown"] = None
+
+
+# -- messages -----------------------------------------------------------------------------------
 def _conflict_box() -> None:
     c = st.session_state.get("conflict")
     if not c:
@@ -99,177 +155,216 @@ def _conflict_box() -> None:
     with st.container(border=True):
         st.warning(f"**{md_escape(c['who'])}** changed example {c['id']} while you were on it "
                    f"(now version {theirs.get('version')}). Nothing was overwritten.")
-        st.write({k: theirs.get(k) for k in ("label", "status", "response") if theirs.get(k) is not None})
+        rows = [(f, c["mine"].get(f), theirs.get(f)) for f in ("label", "status", "response") if f in c["mine"]
+                or (f != "response" and theirs.get(f) is not None)]
+        head, mine_col, theirs_col = st.columns([1, 3, 3])
+        head.caption("field")
+        mine_col.caption("mine")
+        theirs_col.caption(f"theirs ({md_escape(c['who'])})")
+        for field, mine, their in rows:
+            head.markdown(f"**{field}**")
+            if field == "response" and mine is not None:
+                with mine_col:
+                    diff(their, mine)
+                with theirs_col:
+                    plain(their)
+            else:
+                with mine_col:
+                    plain("—" if mine is None else str(mine), fold_at=None)
+                with theirs_col:
+                    plain("—" if their is None else str(their), fold_at=None)
         left, right = st.columns(2)
         if left.button("Keep their version", key="conflict_keep"):
             st.session_state.pop("conflict", None)
             st.rerun()
         if right.button("Apply mine on top", key="conflict_mine", type="primary"):
             st.session_state.pop("conflict", None)
-            _act(c["action"], c["id"], theirs["version"], *c["args"])
+            store, user = get_store(), st.session_state["user"]
+            try:
+                if c["action"] == "undo":
+                    _run(store, user, "undo", c["id"], theirs["version"], theirs["version"])
+                else:
+                    _run(store, user, c["action"], c["id"], theirs["version"], *c["args"])
+            except TuneloopError as exc:
+                st.session_state["flash"] = ("error", str(exc))
             st.rerun()
 
 
+def _undone_box() -> None:
+    res: svc.Undone | None = st.session_state.get("undone")
+    if res is None:
+        return
+    changed = ", ".join(f"{k} {res.replaced.get(k)!r} → {v!r}" for k, v in res.restored.items()) or "no fields"
+    st.info(f"Undid your {md_escape(res.action)} of example {res.id}: {md_escape(changed)}. It is shown below.")
+
+
+# -- the page -----------------------------------------------------------------------------------
 def render() -> None:
     store, user = get_store(), require_user()
     dataset = dataset_picker(store)
     if not dataset:
         return
     flt = _filters(store, user, dataset)
+    keyboard()
+    link = st.query_params.get("item")
+    if link and not st.session_state.get("link_opened"):
+        st.session_state["link_opened"] = True
+        if link.isdigit():
+            st.session_state["pinned"] = int(link)
     st.title(f"Queue · {dataset}")
+    (st.fragment(_queue) if FRAGMENT else _queue)(dataset, flt)
+
+
+def _queue(dataset: str, flt: svc.QueueFilter) -> None:
+    store, user = get_store(), st.session_state["user"]
     flash = st.session_state.pop("flash", None)
     if flash:
         getattr(st, flash[0])(flash[1])
+    toast = st.session_state.pop("toast", None)
+    if toast:  # shown here, not in the callback: a toast from a callback would land at the page top
+        st.toast(toast)
     _conflict_box()
+    _undone_box()
     try:
-        item = svc.next_item(store, user, dataset, flt)
+        pinned = st.session_state.get("pinned")
+        item = svc.open_item(store, user, pinned) if pinned else svc.next_item(store, user, dataset, flt)
     except TuneloopError as exc:
         st.error(str(exc))
+        st.session_state.pop("pinned", None)
         return
     if item is None:
+        st.session_state["shown"] = None
         st.success("Nothing left in this queue. Change the filters, or take a break.")
         if flt.exclude_ids and st.button("Bring back the items I skipped"):
             st.session_state["skipped"][dataset] = []
             st.rerun()
-        st.button("Undo my last change", key="undo_empty", shortcut="U", on_click=_act, args=("undo", 0, 0))
+        c1, c2 = st.columns(2)
+        c1.button("Undo my last change", key="undo_empty", shortcut="U", on_click=_act, args=("undo", 0, 0))
+        c2.button("Previous item", key="prev_empty", shortcut="P", on_click=_previous,
+                  disabled=not st.session_state.get("trail"))
         return
-    main, side = st.columns([3, 2], gap="large")
+    main, side = st.columns([3, 2], gap="medium")
     with main:
-        _item(store, user, item)
+        _item(store, user, item, pinned is not None)
     with side:
-        _context(item)
+        context_panel(store, user, item)
+    st.session_state["shown"] = (item.id, item.version)
 
 
-def _item(store, user, item: svc.Item) -> None:
+def _item(store, user, item: svc.Item, pinned: bool) -> None:
     ex = item.example
+    done = st.session_state.get("done_count", 0)
     st.caption(f"Example {ex['id']}" + (f" · {md_escape(ex['external_id'])}" if ex["external_id"] else "")
-               + f" · {ex['status']} · version {ex['version']} · {item.remaining} in this queue")
+               + f" · {ex['status']} · version {ex['version']} · "
+               + ("opened from your history or a link" if pinned else f"{item.remaining} left in this queue")
+               + f" · {done} done this session · [link](?item={ex['id']})")
+    if pinned:
+        st.button("Back to the queue", key=_k("back", item), on_click=_back_to_queue)
     spans = {f: [s for s in item.pii if s["field"] == f] for f in ("text", "prompt", "response")}
-    original_response = ex["response"]
     if item.task == "classification":
         with st.container(border=True):
-            st.markdown(highlight(ex["text"] or "", spans["text"]))
+            plain(ex["text"], spans["text"], fold_at=700)
     else:
-        st.markdown("**Prompt**")
-        with st.container(border=True):
-            st.markdown(highlight(ex["prompt"] or "", spans["prompt"]))
-        st.text_area("Response (edit to correct it)", value=original_response or "", height=220, key=f"resp_{ex['id']}")
-        if spans["response"]:
-            with st.expander("Personal data found in the stored response"):
-                st.markdown(highlight(original_response or "", spans["response"]))
-        st.button("Save response", key="save_resp", shortcut="Ctrl+Enter", on_click=_act,
-                  args=("response", ex["id"], ex["version"]))
-
+        _generation(item, spans)
     st.markdown(f"**Current label:** {md_escape(ex['label']) if ex['label'] else '_none yet_'}")
-    _label_controls(store, item)
+    _label_controls(store, user, item)
+    _actions(user, item)
 
-    st.text_input("Note (N to add; also the reason when you reject)", key=f"note_{ex['id']}")
+
+def _generation(item: svc.Item, spans: dict) -> None:
+    ex = item.example
+    st.markdown("**Prompt**")
+    with st.container(border=True):
+        plain(ex["prompt"], spans["prompt"], fold_at=500)
+    key = _k("resp", item)
+    original = ex["response"] or ""
+    st.text_area("Response (edit to correct it; Esc leaves the box)", value=original, height=320, key=key)
+    edited = st.session_state.get(key, original)
+    c1, c2, c3 = st.columns(3)
+    c1.button("Save response", key=_k("save_resp", item), shortcut="Ctrl+Enter", on_click=_act,
+              args=("response", ex["id"], ex["version"]), use_container_width=True)
+    c2.button("Reset to the original", key=_k("reset_resp", item), on_click=_reset, args=(key, original),
+              disabled=edited == original, use_container_width=True)
+    c3.button("Pass on as it is", key=_k("accept", item), on_click=_act, args=("accept", ex["id"], ex["version"]),
+              disabled=edited != original or not original or ex["status"] != "imported",
+              help="Send the response to review unchanged", use_container_width=True)
+    if edited != original:
+        with st.expander("Your changes against the stored response", expanded=True):
+            diff(original, edited)
+    if spans["response"]:
+        with st.expander("Personal data found in the stored response"):
+            plain(original, spans["response"])
+
+
+def _reset(key: str, original: str) -> None:
+    st.session_state[key] = original
+
+
+def _label_controls(store, user, item: svc.Item) -> None:
+    ex = item.example
+    schema = item.schema
+    suggestion = item.prediction["label"] if item.prediction else None
+    query = st.text_input(SEARCH_LABEL, key=_k("q", item), label_visibility="collapsed",
+                          placeholder="/ search labels (e.g. “card arr”), Enter to pick, Esc to leave")
+    matches = svc.find_labels(store, item.dataset, query) if query.strip() else []
+    if schema.structured:
+        current = schema.parse(ex["label"]) if ex["label"] else {}
+        suggested = schema.parse(suggestion) if suggestion else {}
+        cols = st.columns(len(schema.fields))
+        for col, (name, values) in zip(cols, schema.fields):
+            default = current.get(name) or suggested.get(name)
+            col.selectbox(name, list(values), index=list(values).index(default) if default in values else None,
+                          key=_k(f"field_{name}", item), placeholder=f"choose {name}")
+        picked = [st.session_state.get(_k(f"field_{name}", item)) for name in schema.field_names]
+        fields_label = ", ".join(picked) if all(picked) else None
+        changed = fields_label and fields_label != (ex["label"] or suggestion)
+        chosen = matches[0] if matches else (fields_label if changed else ex["label"] or suggestion or fields_label)
+    else:
+        keys = svc.label_choices(store, item.dataset)[:9]
+        cols = st.columns(3)
+        for i, lab in enumerate(keys, start=1):
+            cols[(i - 1) % 3].button(f"{i} · {lab}", key=_k(f"lab_{i}", item), shortcut=str(i), on_click=_act,
+                                     args=("label", ex["id"], ex["version"], lab), use_container_width=True,
+                                     help=lab, wrap=True)  # long label names wrap, never cut off
+        chosen = matches[0] if matches else ex["label"] or suggestion
+    if matches:
+        st.caption("Matches: " + " · ".join(f"**{md_escape(m)}**" if i == 0 else md_escape(m)
+                                            for i, m in enumerate(matches)))
+    elif query.strip():
+        st.caption("No label matches; try fewer letters.")
+    approve = user.can("reviewer")
+    verb = "Approve as" if approve else "Save"
+    c1, c2 = st.columns(2)
+    c1.button(f"⏎ {verb} {chosen}" if chosen else "⏎ Save (choose a label first)", key=_k("save_label", item),
+              shortcut="Enter", disabled=not chosen, on_click=_act, type="primary",
+              args=("approve_as" if approve else "label", ex["id"], ex["version"], chosen),
+              use_container_width=True)
+    if suggestion:
+        c2.button(f"M · model's {suggestion}", key=_k("model", item), shortcut="M", on_click=_act,
+                  args=("approve_as" if approve else "label", ex["id"], ex["version"], suggestion),
+                  use_container_width=True)
+
+
+def _actions(user, item: svc.Item) -> None:
+    ex = item.example
     buttons = []
     if user.can("reviewer"):
-        buttons += [("Approve", "approve", "A", ("approve", ex["id"], ex["version"], original_response), "primary"),
+        buttons += [("Approve", "approve", "A", ("approve", ex["id"], ex["version"], ex["response"]), "primary"),
                     ("Reject", "reject", "X", ("reject", ex["id"], ex["version"]), "secondary")]
     buttons += [("Skip", "skip", "S", ("skip", ex["id"], ex["version"]), "secondary"),
                 ("Undo", "undo", "U", ("undo", ex["id"], ex["version"]), "secondary"),
-                ("Add note", "note", "N", ("note", ex["id"], ex["version"]), "secondary")]
-    for col, (text, key, shortcut, args, kind) in zip(st.columns(len(buttons)), buttons):
-        col.button(text, key=key, shortcut=shortcut, on_click=_act, args=args, type=kind, use_container_width=True)
-    st.caption(KEYS_HELP)
-
-
-def _label_controls(store, item: svc.Item) -> None:
-    ex = item.example
-    schema = item.schema
-    if schema.structured:
-        current = schema.parse(ex["label"]) if ex["label"] else {}
-        suggestion = schema.parse(item.prediction["label"]) if item.prediction else {}
-        st.session_state[f"fields_{ex['id']}"] = schema.field_names
-        cols = st.columns(len(schema.fields))
-        for col, (name, values) in zip(cols, schema.fields):
-            default = current.get(name) or suggestion.get(name)
-            col.selectbox(name, list(values), index=list(values).index(default) if default in values else None,
-                          key=f"field_{ex['id']}_{name}", placeholder=f"choose {name}")
-    else:
-        choices = svc.label_choices(store, item.dataset)
-        top = choices[:9]
-        cols = st.columns(3)
-        for i, lab in enumerate(top, start=1):
-            cols[(i - 1) % 3].button(f"{i} · {lab}", key=f"lab_{i}", shortcut=str(i), on_click=_act,
-                                     args=("label", ex["id"], ex["version"], lab), use_container_width=True)
-        st.selectbox("Search all labels", choices, index=None, key=f"pick_{ex['id']}",
-                     placeholder=f"type to search {len(choices)} labels")
-    st.button("Save label", key="save_label", shortcut="L", on_click=_act,
-              args=("label_from_pick", ex["id"], ex["version"]))
-
-
-def _pii_act(action: str, *args) -> None:
-    store, user = get_store(), st.session_state["user"]
-    try:
-        if action == "confirm":
-            svc.pii_confirm(store, user, *args)
-        elif action == "reject":
-            svc.pii_reject(store, user, *args)
-        else:
-            example_id, version, field_name = args
-            svc.pii_mark_missed(store, user, example_id, version, field_name,
-                                st.session_state.get(f"pii_value_{example_id}", ""),
-                                st.session_state.get(f"pii_entity_{example_id}", "PERSON"))
-        st.session_state["flash"] = ("success", f"personal data: {action} saved.")
-    except TuneloopError as exc:
-        st.session_state["flash"] = ("error", str(exc))
-
-
-def _pii_panel(item: svc.Item) -> None:
-    user = st.session_state["user"]
-    with st.expander(f"Personal data ({len(item.pii)} found)", expanded=bool(item.pii)):
-        for f in item.pii:
-            line = (f"- `{md_escape(f['placeholder'] or f['entity'])}` {f['entity']} in {f['field']} · {f['action']}"
-                    + (f" · score {f['score']:.2f}" if f["score"] is not None else ""))
-            st.markdown(line)
-            if user.can("reviewer") and f["action"] in ("review", "replaced"):
-                c1, c2 = st.columns(2)
-                c1.button("Confirm", key=f"pii_ok_{f['id']}", on_click=_pii_act, args=("confirm", f["id"], item.version))
-                c2.button("Not personal data", key=f"pii_no_{f['id']}", disabled=not f["has_original"],
-                          on_click=_pii_act, args=("reject", f["id"], item.version),
-                          help=None if f["has_original"] else "the original was purged after scrubbing")
-        if user.can("reviewer"):
-            fields = ["text"] if item.task == "classification" else ["prompt", "response"]
-            field_name = st.selectbox("Missed personal data in", fields, key=f"pii_field_{item.id}")
-            st.text_input("Exact text to replace", key=f"pii_value_{item.id}")
-            st.selectbox("Type", ["PERSON", "EMAIL_ADDRESS", "PHONE_NUMBER", "CREDIT_CARD", "STREET_ADDRESS",
-                                  "ORDER_NUMBER", "USERNAME", "LOCATION", "IBAN_CODE", "US_SSN", "IP_ADDRESS", "URL"],
-                         key=f"pii_entity_{item.id}")
-            st.button("Replace it", key=f"pii_missed_{item.id}", on_click=_pii_act,
-                      args=("missed", item.id, item.version, field_name))
-
-
-def _context(item: svc.Item) -> None:
-    if item.prediction:
-        p = item.prediction
-        st.info(f"Model suggests **{md_escape(p['label'])}** (confidence {p['confidence']:.0%}, run {md_escape(p['run_id'])})")
-    for f in item.flags:
-        icon = {"error": "🛑", "warning": "⚠️"}.get(f["severity"], "ℹ️")
-        text = f"{icon} **{md_escape(f['check_name'])}** — {md_escape(f['detail'] or '')}"
-        if f["suggestion"]:
-            text += f"  \nSuggestion: {md_escape(f['suggestion'])}"
-        st.markdown(text)
-    if item.pii or st.session_state["user"].can("reviewer"):
-        _pii_panel(item)
-    if item.neighbours:
-        with st.expander(f"Near-duplicates ({len(item.neighbours)})", expanded=True):
-            for n in item.neighbours:
-                st.markdown(f"- {md_escape((n['text'] or n['prompt'] or '')[:160])} → "
-                            f"**{md_escape(n['label'] or '—')}** ({n['status']})")
-    if item.annotations:
-        with st.expander(f"Annotations ({len(item.annotations)})", expanded=True):
-            for a in item.annotations:
-                st.markdown(f"- {md_escape(a['annotator'])}: **{md_escape(a['label'] or '—')}**"
-                            + (f" — {md_escape(a['note'])}" if a["note"] else ""))
-    with st.expander("Guidelines: what good looks like", expanded=True):
-        st.markdown(item.guidelines or "_No guidelines yet; an admin can add them under Settings._")
-    with st.expander("History"):
-        for r in svc.history(get_store(), item.id):
-            st.markdown(f"- v{r['version']} · {r['created_at']:%Y-%m-%d %H:%M} · {md_escape(r['actor'])} · "
-                        f"{md_escape(r['action'])}" + (f" — {md_escape(r['reason'])}" if r["reason"] else ""))
+                ("Note", "note", "N", ("note", ex["id"], ex["version"]), "secondary")]
+    cols = st.columns(len(buttons) + 1)
+    for col, (text, key, shortcut, args, kind) in zip(cols, buttons):
+        col.button(f"{text} ({shortcut})", key=_k(key, item), shortcut=shortcut, on_click=_act, args=args, type=kind,
+                   use_container_width=True)
+    cols[-1].button("Previous (P)", key=_k("prev", item), shortcut="P", on_click=_previous,
+                    disabled=not st.session_state.get("trail"), use_container_width=True)
+    st.text_input("Note (N adds it; also the reason when you reject)", key=_k("note_text", item))
+    keys = "`1`–`9` label · `⏎` save" + (" / approve as" if user.can("reviewer") else "") + " · `M` model's label"
+    keys += " · `/` search · `Esc` leave a field"
+    keys += " · `A` approve · `X` reject" if user.can("reviewer") else ""
+    st.caption(f"**Keys** {keys} · `S` skip · `U` undo · `N` note · `P` previous")
 
 
 render()

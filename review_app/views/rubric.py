@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import streamlit as st
 
-from curation import TuneloopError
-from evaluation import CRITERIA
 from review_app import services as svc
+from review_app.services import TuneloopError
 from review_app.state import md_escape, open_page
 
 
@@ -41,7 +40,7 @@ def render() -> None:
             st.markdown(md_escape(output))
             failed = [k for k in ("placeholders", "too_short", "too_long", "pii") if checks.get(k)]
             st.caption("automatic checks: " + (", ".join(failed) + " failed" if failed else "passed"))
-            scores = {c: st.slider(c, 1, 5, 3, key=f"rub_{slot}_{c}") for c in CRITERIA}
+            scores = {c: st.slider(c, 1, 5, 3, key=f"rub_{slot}_{c}") for c in svc.criteria()}
             comment = st.text_input("Comment", key=f"rub_{slot}_comment")
             if st.button("Save scores", key=f"rub_save_{slot}"):
                 try:

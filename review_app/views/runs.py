@@ -6,8 +6,8 @@ import altair as alt
 import polars as pl
 import streamlit as st
 
-from curation import TuneloopError
 from review_app import services as svc
+from review_app.services import TuneloopError
 from review_app.state import open_page, show_flash
 
 
@@ -79,7 +79,8 @@ def render() -> None:
     store, user, dataset = page
     runs = svc.runs_table(store, dataset)
     if runs.height == 0:
-        st.info("No runs yet: snapshot the approved examples, then `tuneloop train --snapshot ID`.")
+        st.info("No runs yet: snapshot the approved examples, then train on the Snapshots page (Train tab) "
+                "or with `tuneloop train --snapshot ID`.")
         return
     st.dataframe(runs.select("id", "status", "snapshot_id", "best_epoch", "val_score", "test_accuracy", "test_macro_f1", "minutes"),
                  hide_index=True, width="stretch")
@@ -111,10 +112,18 @@ def render() -> None:
     cols[0].metric("accuracy", f"{ev['accuracy']:.3f}", help=f"95% CI {ci.get('accuracy')}")
     cols[1].metric("macro-F1", f"{ev['macro_f1']:.3f}", help=f"95% CI {ci.get('macro_f1')}")
     cols[2].metric("ECE", f"{ev['ece']:.3f}")
-    cols[3].metric("abstain below", f"{ev['threshold']['threshold']:.3f}")
+    thr = ev["threshold"]
+    cols[3].metric("escalated (in scope)", f"{1 - ev['at_threshold']['coverage']:.1%}",
+                   help=f"{thr.get('score', 'max_softmax')} below {thr['threshold']:.4g}")
     if ev.get("baseline"):
         cols[4].metric("baseline macro-F1", f"{ev['baseline']['macro_f1']:.3f}",
                        delta=f"{ev['baseline']['run_minus_baseline_macro_f1']:+.3f} run − baseline")
+    st.caption("Escalation policy: " + (thr.get("text") or f"escalates below confidence {thr['threshold']:.3f}."))
+    if ev.get("ood"):
+        st.caption("Out-of-scope detection per score (AUROC in-scope vs out-of-scope; out-of-scope recall at 95/97/99% "
+                   "in-scope coverage)")
+        st.dataframe([{"score": n, "auroc": r["auroc"], **{f"recall @ {k}": v for k, v in r["oos_recall_at_coverage"].items()}}
+                      for n, r in ev["ood"]["by_score"].items()], hide_index=True, width="stretch")
     tab_m, tab_loop, tab_cmp, tab_card = st.tabs(["Metrics", "Loop back", "Comparison", "Model card"])
     with tab_m:
         _charts(ev)

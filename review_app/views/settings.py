@@ -6,9 +6,8 @@ import json
 
 import streamlit as st
 
-from curation import LabelSchema, TuneloopError
-
 from review_app import services as svc
+from review_app.services import LabelSchema, TuneloopError
 from review_app.state import dataset_picker, get_store, require_user
 
 
@@ -17,7 +16,7 @@ def settings_page() -> None:
     dataset = dataset_picker(store)
     if not dataset:
         return
-    ds = store.get_dataset(dataset)
+    ds = svc.get_dataset(store, dataset)
     st.title(f"Settings · {dataset}")
     with st.form("settings"):
         guidelines = st.text_area("Guidelines (Markdown): what good looks like", value=ds.guidelines, height=220,
@@ -28,6 +27,12 @@ def settings_page() -> None:
         out_of_scope = st.text_area("Out-of-scope use", value=ds.settings.get("out_of_scope_use", ""), key="s_oos")
         schema_text = st.text_area("Label schema (JSON)", value=json.dumps(ds.label_schema.to_dict(), indent=1),
                                    height=200, key="s_schema")
+        order_text = st.text_area("Label keys: labels in the order of the keys 1-9 and the label buttons, one per line "
+                                  "(the rest follow in schema order; empty = schema order)",
+                                  value="\n".join(ds.settings.get("label_order") or []), height=120, key="s_order",
+                                  disabled=ds.label_schema.structured)
+        reason = st.checkbox("Ask reviewers for a reason when they reject", key="s_reject_reason",
+                             value=bool(ds.settings.get("reject_reason_required")))
         if st.form_submit_button("Save settings", type="primary"):
             try:
                 schema = LabelSchema.from_dict(json.loads(schema_text))
@@ -37,7 +42,10 @@ def settings_page() -> None:
             try:
                 svc.update_dataset_settings(store, user, dataset, guidelines=guidelines, label_schema=schema,
                                             required_annotations=int(required),
-                                            extra={"intended_use": intended, "out_of_scope_use": out_of_scope})
+                                            extra={"intended_use": intended, "out_of_scope_use": out_of_scope,
+                                                   "reject_reason_required": reason})
+                if not schema.structured:
+                    svc.set_label_order(store, user, dataset, order_text.splitlines())
             except TuneloopError as exc:
                 st.error(str(exc))
                 return

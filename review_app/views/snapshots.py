@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import streamlit as st
 
-from curation import EXPORTERS, SnapshotConfig, TuneloopError, diff_snapshots, get_datasheet, list_snapshots, parse_split
 from review_app import services as svc
-from review_app.state import open_page
+from review_app.services import SnapshotConfig, TuneloopError, parse_split
+from review_app.state import download_guard, open_page, show_flash
 
 
 def render() -> None:
@@ -32,7 +32,7 @@ def render() -> None:
                     else:
                         st.success(f"Snapshot {res.id} {'created' if res.created else 'already existed'}: "
                                    f"{res.items} items.")
-    snaps = list_snapshots(store, dataset)
+    snaps = svc.list_snapshots(store, dataset)
     if not snaps:
         st.info("No snapshots yet. Approve examples, then create one (admins), or run "
                 "`tuneloop snapshot create --dataset NAME`.")
@@ -42,14 +42,14 @@ def render() -> None:
     ids = [s["id"] for s in snaps]
     label = {s["id"]: f"{s['id']} · {s['name'] or ''} · {s['items']} items" for s in snaps}
     chosen = st.selectbox("Snapshot", ids, format_func=label.get, key="snap_pick")
-    sheet, markdown = get_datasheet(store, chosen)
-    tab_sheet, tab_diff, tab_export = st.tabs(["Datasheet", "Diff", "Export"])
+    sheet, markdown = svc.datasheet(store, chosen)
+    tab_sheet, tab_diff, tab_export, tab_train = st.tabs(["Datasheet", "Diff", "Export", "Train"])
     with tab_sheet:
         st.markdown(markdown)
     with tab_diff:
         other = st.selectbox("Compare with", [i for i in ids if i != chosen], format_func=label.get, key="snap_other")
         if other:
-            d = diff_snapshots(store, other, chosen)
+            d = svc.diff_snapshots(store, other, chosen)
             cols = st.columns(5)
             for col, key in zip(cols, ["added", "removed", "relabelled", "edited", "moved"]):
                 col.metric(key, d["counts"][key])
@@ -63,7 +63,7 @@ def render() -> None:
         if not user.can("admin"):
             st.caption("Admins can download exports.")
         else:
-            fmt = st.selectbox("Format", sorted(EXPORTERS), key="snap_fmt")
+            fmt = st.selectbox("Format", svc.export_formats(), key="snap_fmt")
             if st.button("Prepare download", key="snap_prepare"):
                 try:
                     st.session_state["snap_zip"] = svc.snapshot_download(store, user, chosen, fmt)
@@ -71,8 +71,40 @@ def render() -> None:
                     st.error(str(exc))
             prepared = st.session_state.get("snap_zip")
             if prepared:
-                st.download_button(f"Download {prepared[0]}", prepared[1], file_name=prepared[0],
-                                   mime="application/zip", key="snap_download")
+                data = prepared[1]
+                st.download_button(f"Download {prepared[0]}", download_guard(lambda: data), file_name=prepared[0],
+                                   mime="application/zip", key="snap_download", on_click="ignore")
+
+    with tab_train:
+        _train(user, chosen)
+
+
+def _train(user, snapshot_id: str) -> None:
+    """Start training on the chosen snapshot as a job (reviewers and admins)."""
+    from review_app.state import get_owner
+
+    if not user.can("reviewer"):
+        st.caption("Reviewers and admins can train a model on a snapshot.")
+        return
+    show_flash("train_flash")
+    st.caption("Trains a LoRA model in a background process at lower priority: reviewing goes on meanwhile. "
+               "Follow it on the Jobs page; the run appears on the Runs page when it completes.")
+    with st.form("train_form"):
+        c1, c2, c3 = st.columns(3)
+        epochs = c1.number_input("Epochs (0 = the task's default)", min_value=0, value=0, step=1, key="train_epochs")
+        lr = c2.number_input("Learning rate (0 = default)", min_value=0.0, value=0.0, format="%.5f", key="train_lr")
+        cap = c3.number_input("At most N training examples (0 = all)", min_value=0, value=0, step=100, key="train_cap")
+        base = st.text_input("Base model folder (empty = the bundled default)", key="train_base")
+        if st.form_submit_button("Train", type="primary"):
+            try:
+                job_id = svc.start_training(get_owner(), user, snapshot_id, epochs=int(epochs) or None,
+                                                 learning_rate=float(lr) or None, max_train_examples=int(cap) or None,
+                                                 base_model=base.strip() or None)
+            except TuneloopError as exc:
+                st.session_state["train_flash"] = ("error", str(exc))
+            else:
+                st.session_state["train_flash"] = ("success", f"Training job {job_id} queued: see the Jobs page.")
+            st.rerun()
 
 
 render()

@@ -10,6 +10,7 @@ import zipfile
 import polars as pl
 import pytest
 
+from curation.errors import UnsafeOutput
 from curation import (
     EXPORTERS,
     ExportTargetExists,
@@ -145,14 +146,65 @@ def test_unknown_format_lists_the_valid_ones(store, classification, tmp_path):
 
 def test_export_refuses_a_non_empty_target_unless_overwrite(store, classification, tmp_path):
     out = tmp_path / "o"
-    out.mkdir()
-    (out / "keep.txt").write_text("x")
+    export_snapshot(store, classification, "csv", out)
     with pytest.raises(ExportTargetExists, match="already exists and is not empty; choose a new path or pass --overwrite"):
         export_snapshot(store, classification, "parquet", out)
-    export_snapshot(store, classification, "parquet", out, overwrite=True)
-    assert sorted(p.name for p in out.iterdir()) == ["datasheet.json", "datasheet.md", "test.parquet",
-                                                     "train.parquet", "validation.parquet"]
+    export_snapshot(store, classification, "parquet", out, overwrite=True)  # a previous export may be replaced
+    assert sorted(p.name for p in out.iterdir()) == [".tuneloop-export.json", "datasheet.json", "datasheet.md",
+                                                     "test.parquet", "train.parquet", "validation.parquet"]
     assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".")] == []  # no temporary folder left
+
+
+# -- #21 class 1: output paths never destroy what Tuneloop did not write ---------------------------
+def test_overwrite_never_replaces_a_folder_holding_anything_but_a_previous_export(store, classification, tmp_path):
+    out = tmp_path / "o"
+    out.mkdir()
+    (out / "keep.txt").write_text("mine")
+    with pytest.raises(UnsafeOutput, match=r"^--out .*/o: holds files that are not a previous snapshot export, so "
+                                           r"--overwrite will not replace it; choose a new folder path \(nothing was written"):
+        export_snapshot(store, classification, "csv", out, overwrite=True)
+    assert (out / "keep.txt").read_text() == "mine"
+
+
+def test_overwrite_never_touches_the_stores_folder(store, classification, tmp_path):
+    from pathlib import Path
+
+    folder = Path(store.path).parent
+    before = sorted(p.name for p in folder.iterdir())
+    with pytest.raises(UnsafeOutput, match=r"^--out .*: holds t.duckdb, which Tuneloop reads \(the store or the input\); "
+                                           r"choose another output folder"):
+        export_snapshot(store, classification, "csv", folder, overwrite=True)
+    with pytest.raises(UnsafeOutput, match=r"is the store or the input file itself"):
+        store.export_jsonl("cls", store.path)
+    assert sorted(p.name for p in folder.iterdir()) == before
+    assert store.count_examples() > 0
+
+
+def test_export_onto_a_file_a_folder_or_an_unwritable_place_is_one_clear_line(store, classification, tmp_path):
+    f = tmp_path / "file.txt"
+    f.write_text("mine")
+    (tmp_path / "o").mkdir()
+    with pytest.raises(UnsafeOutput, match=r"^--out .*file.txt: is a file, not a folder; choose a new folder path"):
+        export_snapshot(store, classification, "csv", f, overwrite=True)
+    with pytest.raises(UnsafeOutput, match=r"^--out .*: cannot create its folder \(Not a directory\); choose a folder you can write to"):
+        export_snapshot(store, classification, "csv", f / "sub" / "out")
+    with pytest.raises(UnsafeOutput, match=r"^--out .*: is a folder; give a file path, e.g. .*export.jsonl"):
+        store.export_jsonl("cls", f.parent / "o")  # an existing folder
+    with pytest.raises(UnsafeOutput, match=r"^--out .*file.txt: already exists and was not written by Tuneloop; "
+                                           r"choose a new path or remove the file \(nothing was written or replaced\)"):
+        store.export_jsonl("cls", f)
+    assert f.read_text() == "mine"
+
+
+def test_a_read_only_target_file_is_never_replaced(store, classification, tmp_path):
+    out = tmp_path / "cls.jsonl"
+    store.export_jsonl("cls", out)
+    store.export_jsonl("cls", out)  # a previous export, writable: replaced
+    before = out.read_bytes()
+    out.chmod(0o444)
+    with pytest.raises(UnsafeOutput, match=r"^--out .*cls.jsonl: is read-only; choose another output path"):
+        store.export_jsonl("cls", out)
+    assert out.read_bytes() == before
 
 
 def test_zip_export_for_a_download_button(store, classification):
@@ -161,3 +213,16 @@ def test_zip_export_for_a_download_button(store, classification):
     names = sorted(zipfile.ZipFile(io.BytesIO(data)).namelist())
     assert names == [f"cls-{classification}-csv/{f}" for f in
                      ("datasheet.json", "datasheet.md", "test.csv", "train.csv", "validation.csv")]
+
+
+
+def test_curate_at_scale_overwrite_never_replaces_a_folder_it_did_not_write(tmp_path):
+    from curation.scale.run import _prepare_out
+
+    out = tmp_path / "mine"
+    out.mkdir()
+    (out / "keep.txt").write_text("mine")
+    with pytest.raises(UnsafeOutput, match=r"holds files that are not a complete curate-at-scale output \(no _SUCCESS\), "
+                                           r"so --overwrite will not replace it; choose a new --out"):
+        _prepare_out(str(out), overwrite=True)
+    assert (out / "keep.txt").read_text() == "mine"

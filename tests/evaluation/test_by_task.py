@@ -27,4 +27,4 @@ def test_sft_runs_get_generated_outputs_and_send_to_review_only_for_the_test_spl
 def test_classification_runs_get_metrics_and_no_review_unless_asked(eval_store, trained):
     ev = evaluate_by_task(eval_store, trained.run_id)
     assert ev.task == "classification" and ev.generation is None and ev.loop is None
-    assert 0.0 <= ev.result.summary["accuracy"] <= 1.0
+    assert 0.0 <= ev.result.summary.accuracy <= 1.0

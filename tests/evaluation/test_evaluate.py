@@ -28,21 +28,22 @@ def test_evaluate_stores_predictions_threshold_report_and_card(eval_store, train
     res = evaluate_run(eval_store, trained.run_id, config=FAST)
     snap = load_snapshot(eval_store, trained.snapshot_id)
     s = res.summary
-    assert s["n"] == snap.split("test").height
-    assert 0 <= s["ci"]["accuracy"][0] <= s["accuracy"] <= s["ci"]["accuracy"][1] <= 1
+    assert s.n == snap.split("test").height
+    assert 0 <= s.ci["accuracy"][0] <= s.accuracy <= s.ci["accuracy"][1] <= 1
     preds = se.run_predictions(eval_store, trained.run_id)
     counts = dict(preds.group_by("split").len().iter_rows())
     assert counts == {"test": snap.split("test").height, "validation": snap.split("validation").height,
                       "unreviewed": len(trained.unreviewed)}
     _, threshold = se.get_evaluation(eval_store, trained.run_id)
-    assert threshold == s["threshold"]["threshold"]
-    assert preds.filter(pl.col("split") == "test")["abstained"].to_list() == (res.predictions["confidence"] < threshold).to_list()
-    assert set(s["slices"]) == {"label_frequency", "source"}
-    assert s["slices"]["source"][0]["slice"] == "b.parquet"
-    assert 0 <= s["baseline"]["macro_f1"] <= 1
+    assert threshold == s.threshold["threshold"]
+    assert preds.filter(pl.col("split") == "test")["abstained"].to_list() == (res.predictions["score"] < threshold).to_list()
+    assert set(s.slices) == {"label_frequency", "source"}
+    assert s.slices["source"][0]["slice"] == "b.parquet"
+    assert 0 <= s.baseline["macro_f1"] <= 1
     card = (res.folder / "model_card.md").read_text()
     assert "Evaluation on held-out data" in card and "Not evaluated beyond" not in card
-    assert json.loads((res.folder / "evaluation.json").read_text())["run"] == trained.run_id
+    assert json.loads((res.folder / "evaluation.json").read_text()) == json.loads(json.dumps(s.to_dict(), default=str))
+    assert se.get_evaluation(eval_store, trained.run_id)[0]["run"] == trained.run_id
     # a second evaluation replaces the stored predictions instead of adding to them
     evaluate_run(eval_store, trained.run_id, config=EvalConfig(bootstrap=0, baseline=False))
     assert se.run_predictions(eval_store, trained.run_id).height == preds.height
@@ -53,8 +54,15 @@ def test_evaluate_on_a_labelled_file_with_out_of_scope_rows(eval_store, trained,
                           "what is the weather tomorrow,escalate,oos\nmy top up failed again,top_up_failed,emotional\n")
     res = evaluate_run(eval_store, trained.run_id, data=f, config=EvalConfig(bootstrap=0, baseline=False, oos_label="escalate"))
     s = res.summary
-    assert (s["n"], s["oos"]["oos_examples"], s["oos"]["in_scope_examples"]) == (2, 1, 2)
-    assert [r["slice"] for r in s["slices"]["slice"]] == ["emotional", "oos", "vague"]
+    assert (s.n, s.oos["oos_examples"], s.oos["in_scope_examples"]) == (2, 1, 2)
+    # AUROC and out-of-scope recall at 95/97/99% in-scope coverage, per score, in the summary and the files
+    assert s.ood["policy_score"] == s.threshold["score"] and set(s.ood["by_score"]) >= {"max_softmax", "energy", "knn", "mahalanobis"}
+    for r in s.ood["by_score"].values():
+        assert 0 <= r["auroc"] <= 1 and set(r["oos_recall_at_coverage"]) == {"0.95", "0.97", "0.99"}
+    written = json.loads((res.folder / "evaluation.json").read_text())
+    assert written["ood"]["by_score"]["knn"]["auroc"] == s.ood["by_score"]["knn"]["auroc"]
+    assert "AUROC in-scope vs out-of-scope" in (res.folder / "evaluation.md").read_text()
+    assert [r["slice"] for r in s.slices["slice"]] == ["emotional", "oos", "vague"]
     assert se.get_evaluation(eval_store, trained.run_id)[0] is None
     assert (res.folder / "evaluation.md").read_text().startswith(f"# Evaluation of run {trained.run_id}")
 
@@ -65,6 +73,33 @@ def test_evaluate_rejects_unknown_labels_naming_file_row_and_option(eval_store, 
         evaluate_run(eval_store, trained.run_id, data=f, config=FAST)
     with pytest.raises(EvaluationDataError, match=r"bad.csv:1:category: column missing \(columns: text, label\)"):
         evaluate_run(eval_store, trained.run_id, data=f, config=EvalConfig(label_col="category"))
+
+
+def test_coverage_policy_escalates_the_budgeted_share_of_validation(eval_store, trained):
+    res = evaluate_run(eval_store, trained.run_id, config=EvalConfig(bootstrap=0, baseline=False, budget=0.1))
+    val = se.run_predictions(eval_store, trained.run_id).filter(pl.col("split") == "validation")
+    assert res.summary.threshold["mode"] == "coverage" and res.summary.threshold["score"] == "combined"
+    assert val["abstained"].sum() == int(0.1 * val.height)
+    assert "at most 10% of in-scope texts are escalated" in (res.folder / "model_card.md").read_text()
+
+
+def test_predict_abstains_by_the_runs_policy(eval_store, trained, write, tmp_path):
+    from evaluation import EscalationPolicy, run_scores
+    from training import load_run
+
+    f = write("in.csv", "id,text\n1,my card still has not arrived\n2,exchange rate please\n3,what is the capital of peru\n"
+                        "4,I lost my card yesterday\n5,sing me a song\n")
+    evaluate_run(eval_store, trained.run_id, config=EvalConfig(bootstrap=0, baseline=False, budget=0.5))
+    stored, thr = se.get_evaluation(eval_store, trained.run_id)
+    res = predict_file(eval_store, trained.run_id, f, tmp_path / "out.csv")
+    run = load_run(eval_store, trained.run_id)
+    score = run_scores(run, pl.read_csv(f)["text"].to_list()).ood(run.scoring)[stored["threshold"]["score"]]
+    out = pl.read_csv(tmp_path / "out.csv")
+    assert out["abstained"].to_list() == (score < thr).tolist()
+    assert res["policy"] == stored["threshold"]["text"] and res["abstained"] == int((score < thr).sum())
+    # a budget given to predict chooses the threshold now, on validation
+    none = predict_file(eval_store, trained.run_id, f, tmp_path / "none.csv", policy=EscalationPolicy(budget=0.0))
+    assert none["score"] == "combined" and "at most 0% of in-scope texts" in none["policy"]
 
 
 def test_predict_abstains_below_the_threshold(eval_store, trained, write, tmp_path):
@@ -83,11 +118,13 @@ def test_predict_abstains_below_the_threshold(eval_store, trained, write, tmp_pa
 def test_loop_back_sends_exactly_the_mistakes_and_doubts_once(eval_store, trained):
     with pytest.raises(NotEvaluated, match="has no evaluation yet: run `tuneloop evaluate --run"):
         send_errors_to_review(eval_store, trained.run_id)
-    evaluate_run(eval_store, trained.run_id, config=EvalConfig(bootstrap=0, baseline=False, target_precision=0.99))
+    evaluate_run(eval_store, trained.run_id, config=EvalConfig(bootstrap=0, baseline=False, policy="precision",
+                                                               target_precision=0.99, score="max_softmax"))
     preds = se.run_predictions(eval_store, trained.run_id)
     _, thr = se.get_evaluation(eval_store, trained.run_id)
     wrong = set(preds.filter(pl.col("split").is_in(["test", "validation"]) & (pl.col("label") != pl.col("expected")))["example_id"])
     doubt = set(preds.filter((pl.col("split") == "unreviewed") & (pl.col("confidence") < thr))["example_id"])
+    assert doubt == set(preds.filter((pl.col("split") == "unreviewed") & pl.col("abstained"))["example_id"])
     res = send_errors_to_review(eval_store, trained.run_id, actor="rita")
     assert set(res.sent) == wrong | doubt and len(res.sent) == len(wrong) + len(doubt)
     for eid in wrong:
@@ -107,7 +144,7 @@ def test_loop_back_sends_exactly_the_mistakes_and_doubts_once(eval_store, traine
 
 def test_confusion_cell_sends_exactly_that_cell(eval_store, trained):
     res = evaluate_run(eval_store, trained.run_id, config=EvalConfig(bootstrap=0, baseline=False))
-    pairs = res.summary["top_confused"]
+    pairs = res.summary.top_confused
     assert pairs, "the tiny model makes mistakes on the test split"
     cell = pairs[0]
     got = send_confusion_cell(eval_store, trained.run_id, predicted=cell["predicted"], labelled=cell["labelled"], actor="rita")
@@ -133,9 +170,9 @@ def test_difficult_cases_are_reported_per_slice(eval_store, trained):
     res = evaluate_run(eval_store, trained.run_id, data=SUITE,
                        config=EvalConfig(bootstrap=0, baseline=False, oos_label="escalate", drop_unknown=True))
     s = res.summary
-    assert s["oos"]["oos_examples"] == 66
-    assert {r["slice"] for r in s["slices"]["slice"]} == {"vague", "emotional", "incomplete", "hostile", "out_of_scope"}
-    assert "rows with labels unknown to the run dropped" in s["data"]
+    assert s.oos["oos_examples"] == 66
+    assert {r["slice"] for r in s.slices["slice"]} == {"vague", "emotional", "incomplete", "hostile", "out_of_scope"}
+    assert "rows with labels unknown to the run dropped" in s.data
 
 
 def test_review_budget_sends_only_the_highest_priority_items(eval_store, trained):

@@ -92,8 +92,8 @@ def test_the_whole_loop_from_import_to_a_corrected_retrained_round(store, tmp_pa
     assert data2.split("test")["example_id"].to_list() == load_snapshot(store, snap1.id).split("test")["example_id"].to_list()
     run2 = train(store, load_snapshot(store, snap2.id), cfg, runs_dir=tmp_path / "runs")
     ev2 = evaluate_run(store, run2.id, config=EvalConfig(bootstrap=0, baseline=False))
-    cmp = ev2.summary["comparison"]
+    cmp = ev2.summary.comparison
     assert cmp["previous_run"] == run1.id and cmp["same_test_split"] is True
-    assert cmp["macro_f1_delta"] == pytest.approx(ev2.summary["macro_f1"] - ev1.summary["macro_f1"])
+    assert cmp["macro_f1_delta"] == pytest.approx(ev2.summary.macro_f1 - ev1.summary.macro_f1)
     rounds = svc.rounds(store, "banking77")
     assert [(r["run"], r["snapshot"], r["next_snapshot"]) for r in rounds] == [(run1.id, snap1.id, snap2.id), (run2.id, snap2.id, None)]

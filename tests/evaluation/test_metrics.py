@@ -127,3 +127,24 @@ def test_slices_frequency_bands_and_regressions():
     assert frequency_band(["a"] * 10 + ["b"] * 9 + ["c"] * 2 + ["d"] * 8) == {"a": "common", "b": "common", "c": "rare", "d": "common"}
     cmp = compare_per_class([{"label": "a", "f1": 0.5}, {"label": "b", "f1": 0.9}], [{"label": "a", "f1": 0.8}, {"label": "b", "f1": 0.88}])
     assert [(r["label"], r["regression"]) for r in cmp] == [("a", True), ("b", False)]
+
+
+def test_auroc_matches_scikit_learn_with_ties():
+    from sklearn.metrics import roc_auc_score
+
+    from evaluation import auroc
+
+    rng = np.random.default_rng(3)
+    a, b = rng.random(200).round(1), (rng.random(80) - 0.3).round(1)
+    assert auroc(a, b) == pytest.approx(roc_auc_score(np.r_[np.ones(200), np.zeros(80)], np.r_[a, b]))
+    assert auroc(a, []) is None
+
+
+def test_oos_recall_at_coverage_sets_the_threshold_on_in_scope_scores():
+    from evaluation import ood_detection, oos_recall_at_coverage
+
+    in_scope = np.arange(100, dtype=float)  # threshold at 95% coverage = 5: scores 0..4 escalated
+    oos = np.array([-1.0, 2.0, 4.5, 50.0])
+    assert oos_recall_at_coverage(in_scope, oos) == {"0.95": 0.75, "0.97": 0.5, "0.99": 0.25}
+    rep = ood_detection({"s": np.r_[in_scope, oos]}, np.r_[np.zeros(100, bool), np.ones(4, bool)])
+    assert rep["s"]["oos_recall_at_coverage"]["0.95"] == 0.75 and 0 < rep["s"]["auroc"] < 1

@@ -92,3 +92,17 @@ def test_generation_run_outputs_are_generated_checked_and_stored(store, tmp_path
     gens = se.generations(store, run.id)
     assert gens["example_id"].to_list() == sorted(sft_snapshot.split("test")["example_id"].head(3).to_list())
     assert gens["output"].str.len_chars().min() >= 0 and gens["checks"].str.contains("passed").all()
+    # the difficult-cases suite: a file with a text column; rows labelled "escalate" expect escalation
+    suite = tmp_path / "suite.csv"
+    suite.write_text("id,text,label,slice\n1,what is the weather,escalate,out_of_scope\n2,help,escalate,vague\n"
+                     "3,I lost my card,lost_or_stolen_card,emotional\n4,tell me a joke,escalate,out_of_scope\n")
+
+    def answer(model, tok, prompt, **kw):
+        return "Let me pass you to a human agent who can help." if "weather" in prompt or "lost" in prompt else "Sure, done."
+
+    with mock.patch("training.generate", side_effect=answer):
+        s = evaluate_generation(store, run.id, data=suite, oos_label="escalate", detect_pii=False)
+    assert (s["outputs"], s["oos_prompts"]) == (4, 3)
+    assert s["escalate_rate"] == pytest.approx(1 / 3) and s["escalated_unexpectedly"] == 1.0
+    assert s["escalate_rate_by_slice"] == {"out_of_scope": {"prompts": 2, "escalate_rate": 0.5},
+                                           "vague": {"prompts": 1, "escalate_rate": 0.0}}

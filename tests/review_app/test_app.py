@@ -30,6 +30,14 @@ def db(tmp_path, write, monkeypatch):
     st.cache_resource.clear()  # closes nothing by itself; drop the cached store before the file goes
 
 
+def k(at: AppTest, name: str) -> str:
+    """The key of the queue widget ``name`` drawn for the item on screen (``name@id.version``)."""
+    keys = [w.key for w in [*at.button, *at.text_input, *at.text_area, *at.selectbox]
+            if w.key and w.key.split("@")[0] == name]
+    assert len(keys) == 1, (name, keys)
+    return keys[0]
+
+
 def app_as(user: User | None) -> AppTest:
     at = AppTest.from_file(APP, default_timeout=30)
     if user is not None:
@@ -53,7 +61,8 @@ def test_login_page_logs_in_and_shows_the_queue(db):
 def test_queue_label_with_a_button_then_next_item(db):
     at = app_as(User("ana", "annotator"))
     assert "Example 1" in at.caption[0].value
-    at.button(key="lab_1").click().run()  # no labels used yet: first button is the first schema label
+    assert k(at, "lab_1") == "lab_1@1.1"  # bound to the item on screen and its version
+    at.button(key=k(at, "lab_1")).click().run()  # keys follow the schema order: 1 is billing
     assert "Example 2" in at.caption[0].value
     with _store(at) as s:
         ex = s.get_example(1)
@@ -69,35 +78,49 @@ def _store(_at=None):
     return nullcontext(get_store())
 
 
-def test_queue_search_box_label_and_undo(db):
+def test_queue_search_box_label_and_undo_shows_what_it_undid(db):
     at = app_as(User("ana", "annotator"))
-    at.selectbox(key="pick_1").select("shipping").run()
-    at.button(key="save_label").click().run()
+    at.text_input(key=k(at, "q")).input("shipp").run()
+    assert at.button(key=k(at, "save_label")).label == "⏎ Save shipping"
+    at.button(key=k(at, "save_label")).click().run()
     with _store(at) as s:
         assert s.get_example(1)["label"] == "shipping"
-    at.button(key="undo").click().run()
-    assert at.info[0].value == "Undid your last change to example 1."
+    at.button(key=k(at, "undo")).click().run()
+    assert at.info[0].value == ("Undid your label of example 1: label 'shipping' → None, status 'needs\\_review' → "
+                                "'imported'. It is shown below.")
+    assert "Example 1" in at.caption[0].value  # the undone item is on screen again
     with _store(at) as s:
         assert (s.get_example(1)["label"], s.get_example(1)["status"]) == (None, "imported")
 
 
+def test_a_key_for_an_item_no_longer_on_screen_is_dropped(db):
+    at = app_as(User("ana", "annotator"))
+    at.button(key=k(at, "lab_2")).click().run()  # labels example 1, shows example 2
+    assert "Example 2" in at.caption[0].value
+    at.session_state["shown"] = (1, 1)  # as if example 2 had not reached the screen when the key came
+    at.button(key=k(at, "lab_3")).click().run()
+    assert at.info[0].value == "A key pressed while the next item was loading was ignored."
+    with _store(at) as s:
+        assert [s.get_example(i)["label"] for i in (1, 2)] == ["login", None]
+
+
 def test_user_text_is_rendered_as_text_not_html(db):
     at = app_as(User("ana", "annotator"))
-    at.button(key="skip").click().run()
-    at.button(key="skip").click().run()
-    body = at.markdown[0].value
-    assert "\\<script\\>" in body and "\\*\\*bold\\*\\*" in body
+    at.button(key=k(at, "skip")).click().run()
+    at.button(key=k(at, "skip")).click().run()
+    body = next(h.proto.body for h in at.get("html") if "tl-text" in h.proto.body)
+    assert "&lt;script&gt;alert(1)&lt;/script&gt; **bold**" in body and "<script>" not in body
 
 
 def test_reviewer_approves_and_a_stale_save_shows_the_conflict(db):
     at = app_as(User("ana", "annotator"))
-    at.button(key="lab_1").click().run()
+    at.button(key=k(at, "lab_1")).click().run()
     rev = app_as(User("rita", "reviewer"))
     assert "Example 1" in rev.caption[0].value
     # meanwhile the annotator undoes her label: the reviewer's approve is now stale
-    at.button(key="undo").click().run()
-    rev.button(key="approve").click().run()
-    assert "changed example 1 while you were on it" in rev.warning[0].value
+    at.button(key=k(at, "undo")).click().run()
+    rev.button(key=k(rev, "approve")).click().run()
+    assert "**ana** changed example 1 while you were on it" in rev.warning[0].value
     rev.button(key="conflict_keep").click().run()
     with _store(rev) as s:
         assert s.get_example(1)["status"] == "imported"
@@ -105,7 +128,8 @@ def test_reviewer_approves_and_a_stale_save_shows_the_conflict(db):
 
 def test_annotator_sees_no_approve_button_and_no_admin_pages(db):
     at = app_as(User("ana", "annotator"))
-    assert [b.key for b in at.button if b.key in ("approve", "reject")] == []
+    assert [b.key for b in at.button if b.key.split("@")[0] in ("approve", "reject")] == []
+    assert "`A` approve" not in at.caption[-1].value  # keys they cannot use are not advertised
     with pytest.raises(ValueError):
         at.switch_page("views/users.py")  # not registered for annotators
 
@@ -115,8 +139,8 @@ def test_generation_item_response_can_be_corrected(db):
     at.session_state["user"] = User("ana", "annotator")
     at.session_state["dataset"] = "gen"
     at.run()
-    at.text_area(key="resp_4").input("Click 'Forgot password' on the sign-in page.").run()
-    at.button(key="save_resp").click().run()
+    at.text_area(key=k(at, "resp")).input("Click 'Forgot password' on the sign-in page.").run()
+    at.button(key=k(at, "save_resp")).click().run()
     with _store(at) as s:
         ex = s.get_example(4)
     assert (ex["response"], ex["status"]) == ("Click 'Forgot password' on the sign-in page.", "needs_review")
@@ -131,7 +155,7 @@ def test_browse_page_filters_and_searches(db):
     at = page_as(User("rita", "reviewer"), "browse")
     assert at.title[0].value == "Browse · d"
     at.text_input(key="b_search").input("log in").run()
-    assert at.caption[0].value == "1 examples shown (at most 500)"
+    assert at.caption[0].value.startswith("1 examples shown (at most 500; rows 1–1)")
     assert at.dataframe[0].value["external_id"].tolist() == ["t2"]
 
 
@@ -213,3 +237,32 @@ def test_checks_page_shows_coverage_and_resolves_a_flag(db):
     assert at.success[0].value.endswith("accept saved.")
     with _store() as s:
         assert s.get_example(1)["label"] == "billing"
+
+
+def test_sft_editor_shows_a_diff_resets_and_passes_a_good_response_on(db):
+    at = AppTest.from_file(APP, default_timeout=30)
+    at.session_state["user"] = User("ana", "annotator")
+    at.session_state["dataset"] = "gen"
+    at.run()
+    at.text_area(key=k(at, "resp")).input("Click reset, then check your e-mail.").run()
+    diff = next(h.proto.body for h in at.get("html") if "<ins" in h.proto.body)
+    assert "then check your e-mail." in diff
+    at.button(key=k(at, "reset_resp")).click().run()
+    assert at.text_area(key=k(at, "resp")).value == "Click reset."
+    at.button(key=k(at, "accept")).click().run()
+    with _store(at) as s:
+        ex = s.get_example(4)
+    assert (ex["response"], ex["status"], s.revisions(4)[-1]["action"]) == ("Click reset.", "needs_review", "accept")
+
+
+def test_deep_link_opens_the_item_and_previous_walks_back(db):
+    at = AppTest.from_file(APP, default_timeout=30)
+    at.session_state["user"] = User("ana", "annotator")
+    at.session_state["dataset"] = "d"
+    at.query_params["item"] = "3"
+    at.run()
+    assert at.caption[0].value.startswith("Example 3 · t3") and "opened from your history or a link" in at.caption[0].value
+    at.button(key=k(at, "lab_1")).click().run()  # acting on it goes back to the queue
+    assert at.caption[0].value.startswith("Example 1") and "1 done this session" in at.caption[0].value
+    at.button(key=k(at, "prev")).click().run()
+    assert at.caption[0].value.startswith("Example 3")

@@ -53,8 +53,10 @@ def test_runs_page_evaluates_then_sends_errors_and_a_confusion_cell(runs_db, tra
     at.button(key="run_evaluate").click().run()
     assert not at.exception
     labels = [m.label for m in at.metric]
-    assert labels[:4] == ["accuracy", "macro-F1", "ECE", "abstain below"]
+    assert labels[:4] == ["accuracy", "macro-F1", "ECE", "escalated (in scope)"]
     ev = se.get_evaluation(_store(), trained.run_id)[0]
+    assert any(c.value == "Escalation policy: " + ev["threshold"]["text"] for c in at.caption)
+    assert "at most 5% of in-scope texts are escalated" in ev["threshold"]["text"]
     cell = ev["top_confused"][0]
     at.selectbox(key="run_cell").select(0).run()
     at.button(key="run_send_cell").click().run()

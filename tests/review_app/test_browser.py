@@ -8,35 +8,19 @@ from __future__ import annotations
 
 import os
 import re
-import socket
-import subprocess
-import sys
-import time
-import urllib.request
-from pathlib import Path
 
 import pytest
 
 from curation import LabelSchema, Store, import_file
 from review_app.auth import add_user
 
-ROOT = Path(__file__).resolve().parents[2]
-CHROMIUM = "/usr/bin/chromium"
-ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-        "--disable-sync"]
+from .browser import ARGS, CHROMIUM, ROOT, login, serve
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.fixture
 def server(tmp_path, write):
-    assert Path(CHROMIUM).exists(), "Debian's chromium is required: apt-get install -y chromium (.ci/run does)"
     db = tmp_path / "e2e.duckdb"
     with Store(db) as s:
         rows = "".join(f"t{i},customer message number {i} about a card,\n" for i in range(1, 6))
@@ -46,40 +30,12 @@ def server(tmp_path, write):
         add_user(s, "rita", "reviewer", "rita-demo")
         s.update_dataset("tickets", guidelines="## What a good label looks like\n- Pick the **one intent** the "
                          "customer needs resolved now.\n- *card_arrival*: a card not yet received.")
-    port = _free_port()
-    env = dict(os.environ, TUNELOOP_DB=str(db), HF_HUB_OFFLINE="1")
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "streamlit", "run", str(ROOT / "review_app" / "app.py"), "--server.headless", "true",
-         "--server.address", "127.0.0.1", "--server.port", str(port), "--browser.gatherUsageStats", "false",
-         "--client.toolbarMode", "viewer"],
-        env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, cwd=tmp_path,
-    )
-    url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                if urllib.request.urlopen(f"{url}/_stcore/health", timeout=2).read() == b"ok":
-                    break
-            except OSError:
-                if proc.poll() is not None or time.monotonic() > deadline:
-                    raise RuntimeError(proc.stdout.read().decode() if proc.stdout else "server did not start")
-                time.sleep(0.3)
+    with serve(db) as (url, proc):
         yield url, db, proc
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            proc.kill()
 
 
 def _login(page, url: str, name: str, password: str) -> None:
-    page.goto(url)
-    page.get_by_label("User name").fill(name)
-    page.get_by_label("Password", exact=True).fill(password)
-    page.keyboard.press("Enter")
-    page.get_by_text("Example 1").wait_for(timeout=30_000)
+    login(page, url, name, password, wait_for="Example 1")
 
 
 def _settle(page) -> None:

@@ -12,7 +12,7 @@ from pathlib import Path
 import polars as pl
 import pytest
 
-from training import SnapshotData, split_frame
+from training import SnapshotData, TrainConfig, split_frame
 
 ROOT = Path(__file__).resolve().parents[2]
 CHATML = (
@@ -32,6 +32,12 @@ def _support_frame(n: int = 40) -> pl.DataFrame:
     rows = [json.loads(line) for line in (ROOT / "data/support/support_sft.jsonl").read_text().splitlines()[:n]]
     return pl.DataFrame({"example_id": [int(r["id"]) for r in rows], "prompt": [r["prompt"] for r in rows],
                          "response": [r["response"][:300] for r in rows]})
+
+
+def cls_config(base: str, **kw) -> TrainConfig:
+    """A fast classification config for the tiny test models."""
+    opts = dict(base_model=base, epochs=3, batch_size=8, learning_rate=5e-3, threads=1)
+    return TrainConfig.for_task("classification", **{**opts, **kw})
 
 
 @pytest.fixture(scope="session")

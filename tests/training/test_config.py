@@ -1,18 +1,21 @@
-"""TrainConfig validation messages, defaults per task, and the pure helpers (batching, curves, F1)."""
+"""TrainConfig validation messages, defaults per task, base models and the snapshot seam."""
 
 from __future__ import annotations
 
 import sys
 import types
 
-import numpy as np
 import polars as pl
 import pytest
-from hypothesis import given, settings
-from hypothesis import strategies as st
 
-from training import InvalidTrainingConfig, SnapshotData, SnapshotNotUsable, TrainConfig, check_snapshot, curves_frame, load_snapshot, macro_f1
-from training.fit import length_batches
+from training import (
+    InvalidTrainingConfig,
+    SnapshotData,
+    SnapshotNotUsable,
+    TrainConfig,
+    check_snapshot,
+    load_snapshot,
+)
 
 
 @pytest.mark.parametrize(("options", "message"), [
@@ -35,7 +38,7 @@ def test_invalid_options_name_field_rule_and_value(options, message):
 def test_unknown_task_and_unknown_option_are_refused():
     with pytest.raises(InvalidTrainingConfig, match=r"^training config: `task` must be one of classification, sft, got 'regression'$"):
         TrainConfig.for_task("regression")
-    with pytest.raises(InvalidTrainingConfig, match=r"`epoch` is not a training option \(options: base_model, batch_size, device, epochs,"):
+    with pytest.raises(InvalidTrainingConfig, match=r"`epoch` is not a training option \(options: base_model, batch_size, device, ensemble, epochs,"):
         TrainConfig.for_task("sft", epoch=3)
 
 
@@ -96,52 +99,3 @@ def test_load_snapshot_reads_splits_through_curation_snapshots(monkeypatch, stor
     assert (snap.id, snap.dataset, snap.task, snap.labels, snap.datasheet_summary) == ("abc", "demo", "classification", ["x", "y"], {"approved": 4})
     assert snap.splits["train"].rows() == [(1, "a", "y"), (3, "c", "x")]
     assert snap.sizes() == {"train": 2, "validation": 1, "test": 1}
-
-
-@settings(max_examples=60, deadline=None)
-@given(st.lists(st.integers(1, 64), max_size=300), st.integers(1, 40), st.integers(0, 2**16))
-def test_length_batches_partition_every_index_once(lengths, batch_size, seed):
-    import torch
-
-    for batches in (length_batches(lengths, batch_size), length_batches(lengths, batch_size, torch.Generator().manual_seed(seed))):
-        flat = [i for b in batches for i in b]
-        assert sorted(flat) == list(range(len(lengths)))
-        assert all(0 < len(b) <= batch_size for b in batches)
-
-
-@settings(max_examples=60, deadline=None)
-@given(st.lists(st.tuples(st.integers(0, 5), st.integers(0, 5)), min_size=1, max_size=80))
-def test_macro_f1_matches_scikit_learn(pairs):
-    from sklearn.metrics import f1_score
-
-    y, p = np.array([a for a, _ in pairs]), np.array([b for _, b in pairs])
-    assert macro_f1(y, p) == pytest.approx(f1_score(y, p, average="macro", zero_division=0))
-
-
-def test_curves_frame_is_long_form_train_vs_validation():
-    hist = [{"epoch": 1, "train_loss": 2.0, "val_loss": 1.5, "val_macro_f1": 0.4, "seconds": 3.0},
-            {"epoch": 2, "train_loss": 1.0, "val_loss": 1.2, "val_macro_f1": 0.6, "seconds": 3.0}]
-    assert curves_frame(hist).rows() == [(1, "loss", "train", 2.0), (1, "loss", "validation", 1.5), (1, "macro_f1", "validation", 0.4),
-                                         (2, "loss", "train", 1.0), (2, "loss", "validation", 1.2), (2, "macro_f1", "validation", 0.6)]
-    assert curves_frame([]).columns == ["epoch", "metric", "split", "value"]
-
-
-def test_runs_folder_defaults_beside_the_store_and_follows_tuneloop_runs(monkeypatch, tmp_path):
-    from curation import settings
-
-    monkeypatch.delenv("TUNELOOP_RUNS", raising=False)
-    assert settings().runs_path(tmp_path / "db" / "t.duckdb") == tmp_path / "db" / "runs"
-    monkeypatch.setenv("TUNELOOP_RUNS", str(tmp_path / "elsewhere"))
-    assert settings().runs_path(tmp_path / "db" / "t.duckdb") == tmp_path / "elsewhere"
-
-
-def test_default_threads_leave_busy_cores_alone(monkeypatch):
-    from training.fit import default_threads
-
-    monkeypatch.setattr("os.sched_getaffinity", lambda pid: {0, 1})
-    monkeypatch.setattr("os.getloadavg", lambda: (0.2, 0.0, 0.0))
-    assert default_threads() == 2
-    monkeypatch.setattr("os.getloadavg", lambda: (1.2, 0.0, 0.0))
-    assert default_threads() == 1
-    monkeypatch.setattr("os.getloadavg", lambda: (6.0, 0.0, 0.0))
-    assert default_threads() == 1

@@ -10,7 +10,7 @@ from training.data import load_snapshot
 from training.runs import train
 
 from .conftest import _banking_frame
-from .test_runs import _cls_config
+from .conftest import cls_config
 
 
 def test_classification_trains_from_a_stored_snapshot(store, tmp_path, tiny_bert):
@@ -24,7 +24,7 @@ def test_classification_trains_from_a_stored_snapshot(store, tmp_path, tiny_bert
     assert (data.id, data.dataset, data.task) == (snap.id, "banking77", "classification")
     assert sum(f.height for f in data.splits.values()) == frame.height
 
-    res = train(store, data, _cls_config(tiny_bert), runs_dir=tmp_path / "runs")
+    res = train(store, data, cls_config(tiny_bert), runs_dir=tmp_path / "runs")
     row = store_runs.get_run(store, res.id)
     assert (row["status"], row["snapshot_id"]) == ("completed", snap.id)
     assert row["metrics"]["sizes"]["test"] == data.splits["test"].height

@@ -9,13 +9,14 @@ import polars as pl
 import pytest
 
 from curation.store import runs as store_runs
+from tests.training.conftest import cls_config
 from training import (
     RunNotFound,
     RunNotUsable,
     SnapshotNotUsable,
     TrainConfig,
     TrainingFailed,
-    fit,
+    curves_frame,
     generate_from_run,
     list_runs,
     load_run,
@@ -26,12 +27,7 @@ from training import (
 )
 
 CLS_FILES = {"adapter", "tokenizer", "labels.json", "config.json", "metrics.json", "environment.json", "snapshot.json",
-             "model_card.md", "test_predictions.parquet"}
-
-
-def _cls_config(base: str, **kw) -> TrainConfig:
-    opts = dict(base_model=base, epochs=3, batch_size=8, learning_rate=5e-3, threads=1)
-    return TrainConfig.for_task("classification", **{**opts, **kw})
+             "model_card.md", "test_predictions.parquet", "scoring.npz"}
 
 
 def _sft_config(base: str, **kw) -> TrainConfig:
@@ -40,7 +36,7 @@ def _sft_config(base: str, **kw) -> TrainConfig:
 
 
 def test_classification_run_registers_completed_row_and_writes_folder(store, tmp_path, cls_snapshot, tiny_bert):
-    res = train(store, cls_snapshot, _cls_config(tiny_bert), runs_dir=tmp_path / "runs")
+    res = train(store, cls_snapshot, cls_config(tiny_bert), runs_dir=tmp_path / "runs")
 
     assert {p.name for p in res.path.iterdir()} == CLS_FILES
     assert sorted(p.name for p in (tmp_path / "runs").iterdir()) == [res.id]
@@ -63,7 +59,7 @@ def test_classification_run_registers_completed_row_and_writes_folder(store, tmp
 
 
 def test_model_card_names_base_model_snapshot_metrics_and_uses(store, tmp_path, cls_snapshot, tiny_bert):
-    res = train(store, cls_snapshot, _cls_config(tiny_bert), runs_dir=tmp_path / "runs")
+    res = train(store, cls_snapshot, cls_config(tiny_bert), runs_dir=tmp_path / "runs")
     card = (res.path / "model_card.md").read_text()
     assert card == res.card
     assert card.startswith(f"# Model card: run `{res.id}`\n")
@@ -77,23 +73,6 @@ def test_model_card_names_base_model_snapshot_metrics_and_uses(store, tmp_path, 
     updated = (res.path / "model_card.md").read_text()
     assert "<!-- evaluation:start -->\nConfuses card_arrival with lost_or_stolen_card.\n<!-- evaluation:end -->" in updated
     assert "Not evaluated beyond" not in updated
-
-
-def test_same_seed_gives_same_metrics_on_cpu(tmp_path, cls_snapshot, tiny_bert):
-    cfg = _cls_config(tiny_bert, seed=7)
-    a = fit(cls_snapshot, cfg, tmp_path / "a")
-    b = fit(cls_snapshot, cfg, tmp_path / "b")
-    strip = lambda hs: [{k: v for k, v in h.items() if k != "seconds"} for h in hs]  # noqa: E731
-    assert strip(a.history) == strip(b.history)
-    assert a.test == b.test
-    c = fit(cls_snapshot, cfg.replace(seed=8), tmp_path / "c")
-    assert strip(c.history) != strip(a.history)
-
-
-def test_early_stopping_keeps_best_epoch_when_validation_stops_improving(tmp_path, cls_snapshot, tiny_bert):
-    # A vanishing learning rate never changes a prediction: macro-F1 stays flat, so epoch 1 stays best.
-    res = fit(cls_snapshot, _cls_config(tiny_bert, learning_rate=1e-12, patience=1, epochs=5), tmp_path / "o")
-    assert (len(res.history), res.best_epoch, res.stopped_early) == (2, 1, True)
 
 
 def test_sft_run_end_to_end_with_samples_and_generation(store, tmp_path, sft_snapshot, tiny_llama):
@@ -116,28 +95,6 @@ def test_sft_run_end_to_end_with_samples_and_generation(store, tmp_path, sft_sna
         ("loss", "train"), ("loss", "validation"), ("perplexity", "validation")]
 
 
-def test_sft_loss_counts_only_response_tokens(sft_snapshot, tiny_llama):
-    from training.fit import _SFT
-
-    task = _SFT(sft_snapshot, TrainConfig.for_task("sft", base_model=tiny_llama, max_length=512), tiny_llama)
-    ids, labels = task._one("where is my parcel?", "It ships tomorrow.")
-    prompt = task.tok("<|im_start|>user\nwhere is my parcel?<|im_end|>\n<|im_start|>assistant\n", add_special_tokens=False)["input_ids"]
-    response = task.tok("It ships tomorrow.", add_special_tokens=False)["input_ids"] + [task.tok.eos_token_id]
-    assert ids == prompt + response
-    assert labels == [-100] * len(prompt) + response
-
-
-def test_sft_truncation_keeps_the_assistant_header(sft_snapshot, tiny_llama):
-    from training.fit import _SFT
-
-    task = _SFT(sft_snapshot, TrainConfig.for_task("sft", base_model=tiny_llama, max_length=16), tiny_llama)
-    ids, labels = task._one("word " * 50, "answer " * 50)
-    header = task.tok("<|im_start|>assistant\n", add_special_tokens=False)["input_ids"]
-    n_prompt = labels.count(-100)
-    assert len(ids) == 16 and n_prompt == 8
-    assert ids[n_prompt - len(header):n_prompt] == header
-
-
 def test_interrupted_run_is_marked_failed_not_half_registered(store, tmp_path, cls_snapshot, tiny_bert, monkeypatch):
     def interrupt(snap, config, out, **kw):
         out.mkdir(parents=True)
@@ -146,12 +103,30 @@ def test_interrupted_run_is_marked_failed_not_half_registered(store, tmp_path, c
 
     monkeypatch.setattr("training.runs.fit", interrupt)
     with pytest.raises(KeyboardInterrupt):
-        train(store, cls_snapshot, _cls_config(tiny_bert), runs_dir=tmp_path / "runs")
+        train(store, cls_snapshot, cls_config(tiny_bert), runs_dir=tmp_path / "runs")
     (row,) = store_runs.list_runs(store)
     assert (row["status"], row["path"], row["error"]) == ("failed", None, "interrupted (KeyboardInterrupt)")
     assert [p.name for p in (tmp_path / "runs").iterdir()] == [f"{row['id']}.failed"]
     with pytest.raises(RunNotUsable, match=rf"run {row['id']} is failed: interrupted \(KeyboardInterrupt\); only completed runs"):
         load_run(store, row["id"])
+
+
+def test_sigterm_during_training_marks_the_run_failed(store, tmp_path, cls_snapshot, tiny_bert, monkeypatch):
+    import os
+    import signal
+
+    from training.runs import Terminated
+
+    def terminate(snap, config, out, **kw):
+        os.kill(os.getpid(), signal.SIGTERM)
+
+    monkeypatch.setattr("training.runs.fit", terminate)
+    before = signal.getsignal(signal.SIGTERM)
+    with pytest.raises(Terminated):
+        train(store, cls_snapshot, _cls_config(tiny_bert), runs_dir=tmp_path / "runs")
+    (row,) = store_runs.list_runs(store)
+    assert (row["status"], row["error"]) == ("failed", "terminated (SIGTERM)")
+    assert signal.getsignal(signal.SIGTERM) is before  # the handler is only there while training
 
 
 def test_crashing_run_raises_training_failed_and_is_marked_failed(store, tmp_path, cls_snapshot, tiny_bert, monkeypatch):
@@ -160,7 +135,7 @@ def test_crashing_run_raises_training_failed_and_is_marked_failed(store, tmp_pat
 
     monkeypatch.setattr("training.runs.fit", boom)
     with pytest.raises(TrainingFailed, match=r"run \S+ failed: RuntimeError: out of memory; it is marked failed"):
-        train(store, cls_snapshot, _cls_config(tiny_bert), runs_dir=tmp_path / "runs")
+        train(store, cls_snapshot, cls_config(tiny_bert), runs_dir=tmp_path / "runs")
     frame = list_runs(store)
     assert frame.select("status", "error").rows() == [("failed", "RuntimeError: out of memory")]
 
@@ -168,13 +143,13 @@ def test_crashing_run_raises_training_failed_and_is_marked_failed(store, tmp_pat
 def test_wrong_task_snapshot_registers_nothing(store, tmp_path, sft_snapshot, tiny_bert):
     with pytest.raises(SnapshotNotUsable, match="snapshot snap-sft \\(dataset 'support'\\) is a generation snapshot "
                                                 "and cannot train classification; use --task sft"):
-        train(store, sft_snapshot, _cls_config(tiny_bert), runs_dir=tmp_path / "runs")
+        train(store, sft_snapshot, cls_config(tiny_bert), runs_dir=tmp_path / "runs")
     assert store_runs.list_runs(store) == []
     assert not (tmp_path / "runs").exists()
 
 
 def test_list_runs_and_run_detail_for_the_runs_page(store, tmp_path, cls_snapshot, tiny_bert):
-    res = train(store, cls_snapshot, _cls_config(tiny_bert, epochs=2), runs_dir=tmp_path / "runs")
+    res = train(store, cls_snapshot, cls_config(tiny_bert, epochs=2), runs_dir=tmp_path / "runs")
     frame = list_runs(store)
     assert frame.columns == ["id", "created_at", "status", "task", "dataset", "snapshot_id", "base_model", "best_epoch",
                              "val_score", "test_accuracy", "test_loss", "minutes", "error"]
@@ -192,11 +167,11 @@ def test_unknown_run_lists_recent_ids(store):
         run_detail(store, "nope")
 
 
-def test_migration_6_adds_the_run_registry_columns(store):
+def test_migrations_6_and_20_add_the_run_registry_columns(store):
     cols = [r[0] for r in store.cursor().execute(
         "SELECT column_name FROM information_schema.columns WHERE table_name = 'runs' ORDER BY ordinal_position").fetchall()]
     assert cols == ["id", "snapshot_id", "task", "config", "metrics", "path", "status", "created_at",
-                    "dataset", "base_model", "finished_at", "error"]
+                    "dataset", "base_model", "finished_at", "error", "pid"]
 
 
 def test_finish_run_changes_a_run_only_once(store):
@@ -213,7 +188,9 @@ def test_finish_run_changes_a_run_only_once(store):
 def test_loaded_run_reproduces_its_test_predictions(store, tmp_path, cls_snapshot, tiny_bert, lora_r, pooling):
     import torch
 
-    res = train(store, cls_snapshot, _cls_config(tiny_bert, lora_r=lora_r, learning_rate=5e-3 if lora_r else 1e-3,
+    from evaluation import run_probabilities
+
+    res = train(store, cls_snapshot, cls_config(tiny_bert, lora_r=lora_r, learning_rate=5e-3 if lora_r else 1e-3,
                                                  pooling=pooling), runs_dir=tmp_path / "runs")
     assert (res.path / ("adapter" if lora_r else "model")).is_dir()
     run = load_run(store, res.id)
@@ -221,6 +198,26 @@ def test_loaded_run_reproduces_its_test_predictions(store, tmp_path, cls_snapsho
     texts = cls_snapshot.splits["test"].sort("example_id")["text"].to_list()
     enc = run.tokenizer(texts, padding=True, truncation=True, max_length=64, return_tensors="pt")
     with torch.no_grad():
-        probs = torch.softmax(run.model(input_ids=enc["input_ids"], attention_mask=enc["attention_mask"]).logits, -1)
+        probs = torch.softmax(run.model(input_ids=enc["input_ids"], attention_mask=enc["attention_mask"]).logits, -1).numpy()
+    if run.scoring is not None and run.scoring.has_ensemble:  # LoRA + mean pooling: averaged with the frozen-embedding regression
+        assert lora_r and pooling == "mean"
+        probs = run_probabilities(run, texts)
     assert [run.labels[i] for i in probs.argmax(-1).tolist()] == preds["predicted"].to_list()
-    assert probs.max(-1).values.tolist() == pytest.approx(preds["confidence"].to_list(), abs=1e-5)
+    assert probs.max(-1).tolist() == pytest.approx(preds["confidence"].to_list(), abs=1e-5)
+
+
+def test_curves_frame_is_long_form_train_vs_validation():
+    hist = [{"epoch": 1, "train_loss": 2.0, "val_loss": 1.5, "val_macro_f1": 0.4, "seconds": 3.0},
+            {"epoch": 2, "train_loss": 1.0, "val_loss": 1.2, "val_macro_f1": 0.6, "seconds": 3.0}]
+    assert curves_frame(hist).rows() == [(1, "loss", "train", 2.0), (1, "loss", "validation", 1.5), (1, "macro_f1", "validation", 0.4),
+                                         (2, "loss", "train", 1.0), (2, "loss", "validation", 1.2), (2, "macro_f1", "validation", 0.6)]
+    assert curves_frame([]).columns == ["epoch", "metric", "split", "value"]
+
+
+def test_runs_folder_defaults_beside_the_store_and_follows_tuneloop_runs(monkeypatch, tmp_path):
+    from curation import settings
+
+    monkeypatch.delenv("TUNELOOP_RUNS", raising=False)
+    assert settings().runs_path(tmp_path / "db" / "t.duckdb") == tmp_path / "db" / "runs"
+    monkeypatch.setenv("TUNELOOP_RUNS", str(tmp_path / "elsewhere"))
+    assert settings().runs_path(tmp_path / "db" / "t.duckdb") == tmp_path / "elsewhere"

@@ -47,6 +47,7 @@ def test_import_json_output_and_status(capsys, tmp_path, write):
 
 
 def test_export_unknown_dataset_exits_2(capsys, tmp_path):
+    Store(tmp_path / "s.duckdb").close()  # read commands never create a store
     code, _, err = run(capsys, "--db", str(tmp_path / "s.duckdb"), "export", "--dataset", "nope", "--out", str(tmp_path / "o.jsonl"))
     assert code == 2
     assert err.strip() == ("dataset 'nope' does not exist (datasets: none yet); "
@@ -55,6 +56,7 @@ def test_export_unknown_dataset_exits_2(capsys, tmp_path):
 
 def test_user_add_reads_password_from_stdin_and_hashes_it(capsys, tmp_path, monkeypatch):
     db = tmp_path / "s.duckdb"
+    Store(db).close()  # only init, demo and import create a store
     monkeypatch.setattr(sys, "stdin", io.StringIO("s3cret-pass\n"))
     code, out, _ = run(capsys, "--db", str(db), "user", "add", "maria", "--role", "reviewer", "--password-stdin")
     assert (code, out.strip()) == (0, "user 'maria' added as reviewer")
@@ -69,6 +71,7 @@ def test_user_add_reads_password_from_stdin_and_hashes_it(capsys, tmp_path, monk
 
 def test_user_add_rejects_unknown_role(capsys, tmp_path, monkeypatch):
     monkeypatch.setattr(sys, "stdin", io.StringIO("s3cret\n"))
+    Store(tmp_path / "s.duckdb").close()
     code, _, err = run(capsys, "--db", str(tmp_path / "s.duckdb"), "user", "add", "x", "--role", "boss", "--password-stdin")
     assert (code, err.strip()) == (2, "--role: 'boss' is not valid (choose one of: annotator, reviewer, admin)")
 

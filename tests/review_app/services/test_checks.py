@@ -51,10 +51,3 @@ def test_coverage_service_returns_frames_for_charts(ds):
     rep = svc.coverage(ds, "d", min_label_count=2, difficult=False)
     assert rep.label_balance.columns == ["label", "n", "share", "rare"]
     assert rep.rare_labels == ["biling", "billing"]
-
-
-def test_dashboard_agreement_adds_fleiss_and_cohen():
-    long = pl.DataFrame({"example_id": [1, 1, 2, 2], "annotator": ["a", "b", "a", "b"], "label": ["x", "x", "x", "y"]})
-    got = svc.agreement(long)
-    assert got["items"] == 2 and got["observed_agreement"] == 0.5
-    assert set(got) == {"items", "annotators", "observed_agreement", "krippendorff_alpha", "fleiss_kappa", "cohen_kappa"}

@@ -1,32 +1,19 @@
-"""Review services: every action, every role check, leases, conflicts, undo, bulk, agreement."""
+"""Queue services: the next item, leases, every item action and its role check, conflicts, undo."""
 
 from __future__ import annotations
 
-import json
 import threading
 from collections import Counter
 
-import polars as pl
 import pytest
 
 from curation import BadInput, LabelSchema, StaleVersion, import_file
 from curation.store import review as sr
 from review_app import services as svc
-from review_app.auth import AccountLocked, LoginFailed, User, add_user, authenticate
+from review_app.auth import User
 from review_app.errors import PermissionDenied
 
-ANA = User("ana", "annotator")
-BEN = User("ben", "annotator")
-RITA = User("rita", "reviewer")
-ADAM = User("adam", "admin")
-SCHEMA = LabelSchema(labels=("billing", "login", "shipping"))
-
-
-@pytest.fixture
-def ds(store, write):
-    rows = "".join(f"t{i},text number {i},\n" for i in range(1, 7))
-    import_file(store, write("a.csv", "id,text,label\n" + rows), "d", label_schema=SCHEMA)
-    return store
+from .people import ADAM, ANA, BEN, RITA, SCHEMA
 
 
 def test_annotator_labels_then_reviewer_approves(ds):
@@ -49,15 +36,6 @@ def test_annotator_labels_then_reviewer_approves(ds):
 def test_annotator_may_not_review(ds, fn, args):
     with pytest.raises(PermissionDenied, match=r"user 'ana' \(annotator\) may not .*; it needs the reviewer role"):
         fn(ds, ANA, *args)
-
-
-@pytest.mark.parametrize(("fn", "args"), [
-    (svc.update_dataset_settings, ("d",)), (svc.create_user, ("x", "annotator", "pass1234")),
-    (svc.import_upload, ("a.csv", b"text\nx\n", "d")), (svc.export_csv, ("d",)), (svc.export_jsonl, ("d",)),
-])
-def test_reviewer_may_not_administer(ds, fn, args):
-    with pytest.raises(PermissionDenied, match="it needs the admin role"):
-        fn(ds, RITA, *args)
 
 
 def test_annotator_cannot_open_the_review_queue(ds):
@@ -98,8 +76,10 @@ def test_stale_save_shows_the_other_change(ds):
 
 def test_undo_is_a_new_revision(ds):
     svc.label(ds, ANA, 1, 1, "billing")
-    row = svc.undo_last(ds, ANA, "d")
-    assert (row["label"], row["status"], row["version"]) == (None, "imported", 3)
+    res = svc.undo_last(ds, ANA, "d")
+    assert (res.example["label"], res.example["status"], res.example["version"]) == (None, "imported", 3)
+    assert (res.id, res.action, res.replaced, res.restored) == (
+        1, "label", {"label": "billing", "status": "needs_review"}, {"label": None, "status": "imported"})
     assert [r["action"] for r in svc.history(ds, 1)] == ["import", "label", "undo"]
     assert svc.undo_last(ds, ANA, "d") is None  # nothing left to undo
 
@@ -107,9 +87,12 @@ def test_undo_is_a_new_revision(ds):
 def test_undo_refuses_when_someone_changed_the_example_since(ds):
     svc.label(ds, ANA, 1, 1, "billing")
     svc.approve(ds, RITA, 1, 2)
-    with pytest.raises(StaleVersion):
+    with pytest.raises(StaleVersion) as exc:
         svc.undo_last(ds, ANA, "d")
     assert ds.get_example(1)["status"] == "approved"
+    assert (exc.value.current_row["id"], svc.last_actor(ds, 1)) == (1, "rita")  # the right example and user
+    res = svc.undo_last(ds, ANA, "d", on_version=exc.value.current)  # "apply mine" on top of theirs
+    assert (res.example["label"], res.example["status"]) == (None, "imported")
 
 
 def test_note_and_correct_response(store, write):
@@ -120,20 +103,6 @@ def test_note_and_correct_response(store, write):
     assert (row["response"], row["status"]) == ("Click 'Forgot password' on the sign-in page.", "needs_review")
     with pytest.raises(BadInput, match="response: empty"):
         svc.correct_response(store, ANA, 1, 3, "   ")
-
-
-def test_bulk_approve_reports_stale_rows_and_leaves_them(ds):
-    svc.label(ds, ANA, 2, 1, "login")  # version 2 now, the reviewer saw 1
-    res = svc.bulk(ds, RITA, {1: 1, 2: 1, 3: 1}, "approve")
-    assert (res.done, res.stale) == ([1, 3], [2])
-    assert [ds.get_example(i)["status"] for i in (1, 2, 3)] == ["approved", "needs_review", "approved"]
-    assert svc.history(ds, 1)[-1]["action"] == "bulk_approve"
-
-
-def test_bulk_relabel(ds):
-    res = svc.bulk(ds, RITA, {4: 1, 5: 1}, "relabel", "shipping")
-    assert res.done == [4, 5]
-    assert [ds.get_example(i)["label"] for i in (4, 5)] == ["shipping", "shipping"]
 
 
 def test_resolve_flag_is_recorded(ds):
@@ -183,53 +152,55 @@ def test_multi_annotator_dataset_collects_n_annotations_then_flags_disagreement(
     assert sorted(x["label"] for x in item.annotations) == ["billing", "login"]
 
 
-def test_agreement_statistics_match_hand_computed_values():
-    long = pl.DataFrame({
-        "example_id": [1, 1, 2, 2, 3, 3, 4],
-        "annotator": ["a", "b", "a", "b", "a", "b", "a"],
-        "label": ["x", "x", "y", "y", "x", "y", "x"],
-    })
-    got = svc.agreement(long)
-    # 3 items with 2 annotations: 2 of 3 pairs agree. Krippendorff's alpha (nominal):
-    # values x,x,y,y,x,y -> n=6, o_xx=2, o_yy=2, o_xy=o_yx=1; n_x=n_y=3;
-    # D_o = 2/6, D_e = (3*3*2)/(6*5) = 0.6 -> alpha = 1 - (1/3)/0.6 = 4/9
-    assert got["items"] == 3 and got["annotators"] == 2
-    assert got["observed_agreement"] == pytest.approx(2 / 3)
-    assert got["krippendorff_alpha"] == pytest.approx(4 / 9)
-
-
-def test_csv_export_escapes_formula_injection(ds, write):
-    import_file(ds, write("x.csv", "id,text,label\nevil,=HYPERLINK(\"http://x\"),\nplus,+1 call me,\n"), "d")
-    text = svc.export_csv(ds, ADAM, "d").decode()
-    assert "'=HYPERLINK" in text and "'+1 call me" in text
-    assert svc.csv_safe("-2") == "'-2" and svc.csv_safe("@x") == "'@x" and svc.csv_safe("ok") == "ok"
-
-
-def test_import_upload_reports_the_uploaded_name(ds):
-    with pytest.raises(BadInput) as exc:
-        svc.import_upload(ds, ADAM, "mine.csv", b"text,label\n,billing\n", "d")
-    assert str(exc.value) == "mine.csv:2:text: empty text; fill it in or remove the row"
-    res = svc.import_upload(ds, ADAM, "mine.csv", b"text,label\nnew one,billing\n", "d")
-    assert res.inserted == 1
-
-
-def test_label_choices_put_frequent_labels_first(ds):
+def test_label_keys_keep_the_schema_order_whatever_the_counts(ds):
     svc.label(ds, ANA, 1, 1, "shipping")
     svc.label(ds, ANA, 2, 1, "shipping")
     svc.label(ds, ANA, 3, 1, "login")
-    assert svc.label_choices(ds, "d") == ["shipping", "login", "billing"]
+    assert svc.label_choices(ds, "d") == ["billing", "login", "shipping"]
 
 
-def test_login_is_rate_limited_and_never_says_which_part_was_wrong(store):
-    add_user(store, "maria", "reviewer", "correct-horse")
-    assert authenticate(store, "maria", "correct-horse") == User("maria", "reviewer")
-    with pytest.raises(LoginFailed, match="unknown user or wrong password"):
-        authenticate(store, "nobody", "x")
-    for _ in range(5):
-        with pytest.raises(LoginFailed):
-            authenticate(store, "maria", "wrong")
-    with pytest.raises(AccountLocked, match="too many failed logins for 'maria'"):
-        authenticate(store, "maria", "correct-horse")
+def test_label_keys_follow_the_order_an_admin_set(ds):
+    assert svc.set_label_order(ds, ADAM, "d", ["shipping", " "]) == ["shipping"]
+    assert svc.label_choices(ds, "d") == ["shipping", "billing", "login"]
+    with pytest.raises(BadInput, match=r"label order: 'shiping' not in the label schema"):
+        svc.set_label_order(ds, ADAM, "d", ["shiping"])
+    with pytest.raises(BadInput, match=r"label order: 'login' listed more than once"):
+        svc.set_label_order(ds, ADAM, "d", ["login", "login"])
+    with pytest.raises(PermissionDenied, match="it needs the admin role"):
+        svc.set_label_order(ds, RITA, "d", [])
+
+
+def test_label_search_finds_labels_by_word_prefixes_and_typos(ds):
+    assert svc.find_labels(ds, "d", "ship")[0] == "shipping"
+    assert svc.find_labels(ds, "d", "biling")[0] == "billing"
+    assert svc.find_labels(ds, "d", "zzzz") == []
+
+
+def test_structured_labels_can_be_found_by_one_search(store, write):
+    schema = LabelSchema(fields=(("category", ("billing", "account")), ("component", ("web", "ios", "android")),
+                                 ("priority", ("low", "high"))))
+    import_file(store, write("s.csv", "id,text\ns1,the app crashes\n"), "s", label_schema=schema)
+    assert svc.find_labels(store, "s", "acc andr hi", limit=1) == ["account, android, high"]
+    assert svc.label(store, ANA, 1, 1, "account, android, high")["label"] == "account, android, high"
+
+
+def test_a_dataset_can_require_a_reason_to_reject(ds):
+    svc.update_dataset_settings(ds, ADAM, "d", extra={"reject_reason_required": True})
+    with pytest.raises(BadInput, match="reason: this dataset asks for a reason when rejecting"):
+        svc.reject(ds, RITA, 1, 1, "  ")
+    assert svc.reject(ds, RITA, 1, 1, "not a support request")["status"] == "rejected"
+
+
+def test_pass_on_sends_a_good_response_to_review_without_re_saving_it(store, write):
+    import_file(store, write("g.csv", "prompt,response\nhow to reset?,Click reset.\n"), "g")
+    row = svc.pass_on(store, ANA, 1, 1)
+    assert (row["status"], row["response"], row["version"]) == ("needs_review", "Click reset.", 2)
+    assert svc.history(store, 1)[-1]["action"] == "accept"
+
+
+def test_pass_on_refuses_an_item_with_nothing_to_pass_on(ds):
+    with pytest.raises(BadInput, match="pass on: the item has no label or response yet"):
+        svc.pass_on(ds, ANA, 1, 1)
 
 
 @pytest.mark.slow
@@ -300,27 +271,8 @@ def test_four_annotators_500_actions_no_lost_updates_no_double_serving(store, wr
         assert ex["version"] == len(store.revisions(example_id))
 
 
-def test_pii_review_actions_need_a_reviewer_and_replace_missed_spans(store, write):
-    import_file(store, write("p.csv", "id,text\np1,Call Zorblax Quint about the refund\n"), "p")
-    with pytest.raises(PermissionDenied, match="may not mark missed personal data"):
-        svc.pii_mark_missed(store, ANA, 1, 1, "text", "Zorblax Quint", "PERSON")
-    with pytest.raises(BadInput, match="'Nobody' does not appear in the example"):
-        svc.pii_mark_missed(store, RITA, 1, 1, "text", "Nobody", "PERSON")
-    svc.pii_mark_missed(store, RITA, 1, 1, "text", "Zorblax Quint", "PERSON")
-    ex = store.get_example(1)
-    assert ex["text"] == "Call <PERSON_1> about the refund"
-    item = svc.load_item(store, 1)
-    assert [(f["entity"], f["field"], f["start"], f["end"]) for f in item.pii] == [("PERSON", "text", 5, 15)]
-    assert "Zorblax" not in json.dumps([r["before"] for r in store.revisions(1)] + [r["after"] for r in store.revisions(1)])
-
-
-def test_duplicate_decisions_need_a_reviewer(ds):
-    with pytest.raises(PermissionDenied, match="may not split duplicate groups"):
-        svc.dup_split(ds, ANA, "d", 1)
-    with pytest.raises(PermissionDenied, match="may not choose canonical examples"):
-        svc.dup_set_canonical(ds, ANA, "d", 1)
-    with pytest.raises(PermissionDenied, match="may not merge duplicate groups"):
-        svc.dup_merge(ds, ANA, "d", [1, 2])
-    res = svc.dup_merge(ds, RITA, "d", [1, 2], reason="same request")
-    assert res.duplicates == 1
-    assert ds.get_example(2)["duplicate_of"] == 1
+def test_a_reviewers_relabel_is_not_a_second_annotation(ds):
+    svc.label(ds, ANA, 1, 1, "billing")
+    svc.label(ds, RITA, 1, 2, "login")  # a correction of a labelled item
+    assert [(a["annotator"], a["label"]) for a in sr.annotations(ds, 1)] == [("ana", "billing")]
+    assert svc.dashboard(ds, "d").agreement == {"items": 0}

@@ -1,0 +1,119 @@
+"""What the Python client can ask of a store, as plain functions ``op(store, **kwargs) -> dict``.
+
+The embedded client calls them on a store it opened itself; the owner's API calls the same
+functions on its store (``POST /v1/ops/NAME``), so both return the same records: the CLI's
+``--json`` records where the CLI has the command.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+
+def actor(user: str | None) -> str:
+    """``user``, else the OS user (who acts, in revisions and on the Jobs page)."""
+    from curation.config import os_user
+
+    return user or os_user()
+
+
+def status(store) -> dict:
+    return {"datasets": store.status_counts()}
+
+
+def export(store, *, dataset: str, out: str) -> dict:
+    n = store.export_jsonl(dataset, Path(out))
+    return {"dataset": dataset, "out": str(out), "rows": n}
+
+
+def snapshot_create(store, *, dataset: str, name: str | None = None, split: str = "0.8,0.1,0.1", seed: int = 0,
+                    allow_flags: list[str] | tuple[str, ...] = (), pin_test: str | None = None,
+                    user: str | None = None) -> dict:
+    from curation import SnapshotConfig, create_snapshot
+
+    config = SnapshotConfig(name=name, split=split, seed=seed, allow_flags=tuple(allow_flags), pin_test=pin_test)
+    return create_snapshot(store, dataset, config, actor=actor(user)).to_dict()
+
+
+def snapshot_export(store, *, snapshot: str, format: str, out: str, overwrite: bool = False) -> dict:  # noqa: A002
+    from curation import export_snapshot
+
+    return export_snapshot(store, snapshot, format, Path(out), overwrite=overwrite).to_dict()
+
+
+def snapshots(store, *, dataset: str | None = None) -> dict:
+    from curation import list_snapshots
+
+    return {"snapshots": list_snapshots(store, dataset)}
+
+
+def send_to_review(store, *, run: str, budget: int | None = None, label_checks: bool = True,
+                   user: str | None = None) -> dict:
+    from evaluation import send_errors_to_review
+
+    return send_errors_to_review(store, run, actor=actor(user), budget=budget, label_checks=label_checks).to_dict()
+
+
+def run_metrics(store, *, run: str) -> dict:
+    """A run's training metrics (validation, test, history) and its latest evaluation summary."""
+    from curation.store import evaluation as se
+    from training import get_run
+
+    row = get_run(store, run)
+    return {"run": run, "status": row["status"], "task": row["task"], "dataset": row["dataset"],
+            "snapshot_id": row["snapshot_id"], "error": row.get("error"), "metrics": row["metrics"],
+            "evaluation": se.get_evaluation(store, run)[0]}
+
+
+def runs(store, *, snapshot: str | None = None, status: str | None = None) -> dict:
+    from training import list_runs
+
+    return {"runs": list_runs(store, snapshot_id=snapshot, status=status).to_dicts()}
+
+
+def jobs(store, *, status: str | None = None, limit: int = 100) -> dict:
+    from curation.store import jobs as sj
+
+    return {"jobs": sj.list_jobs(store, status=status, limit=limit)}
+
+
+def job(store, *, id: int) -> dict:  # noqa: A002
+    from curation.store import jobs as sj
+
+    from .errors import RemoteError
+
+    row = sj.get_job(store, int(id))
+    if row is None:
+        raise RemoteError(f"job {id} does not exist (tuneloop jobs lists them)", 2, "BadInput")
+    return row
+
+
+OPS = {f.__name__: f for f in (status, export, snapshot_create, snapshot_export, snapshots, send_to_review, run_metrics,
+                               runs, jobs, job)}
+
+
+# -- jobs the client and the app submit (kind -> fn(store, ctx, **params)) ----------------------
+def train_job(store, ctx, *, snapshot: str, user: str | None = None, **options) -> dict:
+    from .train_job import train_in_subprocess
+
+    def on_epoch(rec: dict) -> None:
+        ctx.log("epoch " + ", ".join(f"{k} {v:.4g}" if isinstance(v, float) else f"{k} {v}" for k, v in rec.items()) + "\n")
+
+    res = train_in_subprocess(store, snapshot, progress=lambda stage, d, t: ctx.progress(d, t, f"{stage}: {d} of {t}"),
+                              on_epoch=on_epoch, on_log=ctx.log, job=ctx, **options)
+    return res.to_dict()
+
+
+def evaluate_job(store, ctx, *, run: str, send_errors_to_review: bool = False, budget: int | None = None,
+                 label_checks: bool = True, user: str | None = None, **options) -> dict:
+    from evaluation import EvalConfig, evaluate_run
+
+    res = evaluate_run(store, run, config=EvalConfig(**options),
+                       progress=lambda stage, done, total: ctx.progress(done, total, stage))
+    out = res.to_dict()
+    if send_errors_to_review:
+        out["loop_back"] = send_to_review(store, run=run, budget=budget, label_checks=label_checks, user=user)
+    return out
+
+
+JOBS = {"train": train_job, "evaluate": evaluate_job}

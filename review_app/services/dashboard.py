@@ -1,0 +1,34 @@
+"""Dashboard page: counts by status and label, activity, annotator agreement."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import polars as pl
+
+from curation import Store, agreement_report
+from curation.store import review as sr
+
+
+@dataclass
+class Dashboard:
+    by_status: pl.DataFrame
+    by_label: pl.DataFrame
+    activity: pl.DataFrame
+    agreement: dict
+
+
+def dashboard(store: Store, dataset: str) -> Dashboard:
+    return Dashboard(sr.counts_by(store, dataset, "status"), sr.counts_by(store, dataset, "label"),
+                     sr.activity(store, dataset), agreement(sr.annotation_matrix(store, dataset)))
+
+
+def agreement(long: pl.DataFrame) -> dict:
+    """Headline agreement of items with 2+ annotations (observed agreement, Krippendorff's alpha,
+    Fleiss' kappa, mean pairwise Cohen's kappa); computed by :func:`curation.agreement_report`."""
+    rep = agreement_report(long)
+    if rep.items == 0:
+        return {"items": 0}
+    return {"items": rep.items, "annotators": rep.annotators, "observed_agreement": rep.observed_agreement,
+            "krippendorff_alpha": rep.krippendorff_alpha, "fleiss_kappa": rep.fleiss_kappa,
+            "cohen_kappa": rep.cohen_kappa}
