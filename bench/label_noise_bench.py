@@ -168,7 +168,8 @@ def report(results: dict, info: dict, seeds: list[int], noises: list[str], budge
     for name in info:
         path, _, role = SETS[name]
         md += [f"**{name}** (`{path}`, {info[name]['n']} examples, {info[name]['k']} intents; {role}); "
-               f"ours took {np.mean(info[name]['secs']):.0f} s per run (min {min(info[name]['secs']):.0f} s)", "",
+               f"ours took {np.mean(info[name]['secs']):.0f} s wall clock per run (min {min(info[name]['secs']):.0f} s; "
+               "see the load average below)", "",
                "| noise | rule | seeds | precision | recall | F1 |", "|---|---|---|---|---|---|"]
         missing = [n for n in noises if (name, n, "ours") not in results]
         for noise in noises:
@@ -182,7 +183,7 @@ def report(results: dict, info: dict, seeds: list[int], noises: list[str], budge
                           f"{bold}{f1.mean():.3f}{bold} ({f1.min():.3f}-{f1.max():.3f}) |")
         md.append("")
         if missing:
-            md += [f"- Not run on {name} this time (the machine was too loaded to finish): {', '.join(missing)}.", ""]
+            md += [f"- Not in this table for {name} (not run to the end, or not saved, this time): {', '.join(missing)}.", ""]
         conf = np.asarray(results[(name, "nearest_embedding", "ours")]) if (name, "nearest_embedding", "ours") in results else None
         uni = np.asarray(results[(name, "uniform", "ours")]) if (name, "uniform", "ours") in results else None
         if conf is not None and uni is not None:
