@@ -93,7 +93,11 @@ def run_one(input_dir: Path, engine: str, workers: int, steps: str, out: Path) -
     code = (
         "import json,sys; from curation.scale import ScaleConfig, curate_at_scale;"
         f"r=curate_at_scale({str(input_dir)!r}, {str(out)!r}, ScaleConfig(steps=tuple({steps!r}.split(',')),"
-        f" engine={engine!r}, workers={workers}, overwrite=True)); print('RESULT', json.dumps(r.to_dict()))"
+        f" engine={engine!r}, workers={workers}, overwrite=True)); d=r.to_dict();"
+        "import hashlib; from curation.scale.output import read_curated;"
+        f"c=read_curated({str(out)!r}).sort('id').select('id','duplicate_of');"
+        "d['groups_hash']=hashlib.sha256(c.write_csv().encode()).hexdigest()[:12];"
+        "print('RESULT', json.dumps(d))"
     )
     env = dict(os.environ, PYTHONPATH=str(ROOT), HF_HUB_OFFLINE="1", RAY_USAGE_STATS_ENABLED="0")
     t0 = time.perf_counter()
@@ -118,7 +122,8 @@ def run_one(input_dir: Path, engine: str, workers: int, steps: str, out: Path) -
     res = json.loads(line[7:])
     return {"engine": engine, "workers": workers, "wall": round(wall, 1), "peak_gb": round(peak[0] / 2**30, 2),
             "seconds": res["seconds"], "duplicates": res["duplicates"], "groups": res["groups"],
-            "pii": res["pii"], "rows": res["rows"]}
+            "pii": res["pii"], "rows": res["rows"], "driver_mb": res["peak_rss_mb"], "groups_hash": res.get("groups_hash"),
+            "load": os.getloadavg()[0]}
 
 
 def main() -> None:
@@ -173,11 +178,14 @@ def render(rows: list[dict], pii_rows: list[dict], notes: list[str]) -> str:
              "Synthetic short texts (8-14 words); 10 % of rows are exact copies (case, punctuation changed) and 5 % near "
              "copies (one word changed) of a random earlier-or-same row, so about 7 % end up duplicates; steps exact + near "
              "(MinHash 128 permutations, threshold 0.7, 16 bands x 8 rows). Each configuration in its own process; "
-             "seconds per step from the run's summary (Ray: read, exact = key shuffle, near = band shuffle + verify on "
-             "the driver, groups = components on the driver, write); peak memory of the whole process tree. "
+             "seconds per step from the run's summary (Ray: read, exact = key shuffle, near + groups = candidates, "
+             "verification, min-label propagation and stars per component, all shuffles in Ray Data: no edge reaches "
+             "the driver; write); peak memory of the whole process tree and of the driver alone. Same result = the "
+             "same `duplicate_of` for every row as the first configuration of that size (hash of the sorted output). "
              "**Other helpers' work was running on this 2-core machine at the same time**, so absolute times are noisy.",
-             "", "| texts | engine | read s | exact s | near s | groups s | write s | total s | wall s | peak GB | duplicates | same result |",
-             "|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|"]
+             "", "| texts | engine | read s | exact s | near + groups s | write s | total s | wall s | peak GB (tree) | "
+             "driver peak MB | duplicates | same result | load |",
+             "|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|---:|"]
     ref = {}
     for r in rows:
         if "error" in r:
@@ -185,12 +193,14 @@ def render(rows: list[dict], pii_rows: list[dict], notes: list[str]) -> str:
             continue
         s = r["seconds"]
         key = r["n"]
-        ref.setdefault(key, (r["duplicates"], r["groups"]))
-        same = "yes" if ref[key] == (r["duplicates"], r["groups"]) else "NO"
+        sig = r.get("groups_hash") or (r["duplicates"], r["groups"])
+        ref.setdefault(key, sig)
+        same = "yes" if ref[key] == sig else "NO"
         dedup = s.get("dedup")
         lines.append(f"| {r['n']:,} | {_label(r)} | {s.get('read', 0):.1f} | {s.get('exact', dedup or 0):.1f} | "
-                     f"{s.get('near', 0):.1f} | {s.get('groups', 0):.1f} | {s.get('write', 0):.1f} | {s['total']:.1f} | "
-                     f"{r['wall']:.1f} | {r['peak_gb']:.2f} | {r['duplicates']:,} | {same} |")
+                     f"{s.get('near+groups', s.get('near', 0)):.1f} | {s.get('write', 0):.1f} | {s['total']:.1f} | "
+                     f"{r['wall']:.1f} | {r['peak_gb']:.2f} | {r.get('driver_mb', 0):,.0f} | {r['duplicates']:,} | "
+                     f"{same} | {r.get('load', 0):.1f} |")
     lines.append("")
     lines.append("Local engine: `exact` holds exact + near together (one `dedup` step).")
     if pii_rows:
@@ -230,8 +240,7 @@ def extrapolate(rows: list[dict], pii_rows: list[dict]) -> str:
            + ". The range is the spread between the runs (the 2-worker runs competed with other work for this "
            "machine's 2 cores). Hours for 1e9 texts on N nodes of M cores = 1e9 / (rate x N x M x 0.7) / 3600, "
            "assuming linear scaling with an efficiency of 0.7 for shuffles over a network (an assumption, not "
-           "measured here). The driver-side part (the groups column, and the verify inside near) does not shrink with more "
-           "nodes: see docs/scaling.md for its own estimate:"]
+           "measured here). No step runs on the driver over all edges any more (#17); it only reads counts:"]
 
     def hours(rate: float, nodes: int, cores: int) -> float:
         return 1e9 / (rate * nodes * cores * 0.7) / 3600

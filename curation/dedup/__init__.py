@@ -1,7 +1,8 @@
 """Deduplication: exact, near (MinHash LSH) and semantic (MiniLM) duplicate groups.
 
 ``run`` finds and stores groups, ``groups`` lists and edits them (reviewer decisions),
-``contamination`` reports leakage into an evaluation file; ``algos`` and ``minhash`` are pure.
+``contamination`` reports leakage into an evaluation file; ``algos``, ``minhash`` (candidates) and
+``verify`` (verification of candidates, grouping without chaining) are pure.
 """
 
 from __future__ import annotations
@@ -28,12 +29,14 @@ from .minhash import (
     band_params,
     bucket_pairs,
     candidate_pairs,
+    candidate_threshold,
     estimated_jaccard,
     lsh_params,
     near_pairs,
     signatures,
     tokenize,
 )
+from .verify import FILLERS, content_text, star_edges, verify
 from .run import (
     METHODS,
     DedupConfig,

@@ -16,11 +16,13 @@ from .algos import METHOD_RANK, dedup_keys, semantic_pairs
 from .minhash import (
     band_params,
     candidate_pairs,
+    candidate_threshold,
     estimated_jaccard,
     signatures,
     tokenize,
 )
 from .run import DedupConfig, Progress, _no_progress
+from .verify import content_text, verify
 
 # -- contamination ----------------------------------------------------------------------
 _FORMATS = {".csv": "csv", ".jsonl": "jsonl", ".ndjson": "jsonl", ".parquet": "parquet", ".pq": "parquet"}
@@ -113,16 +115,17 @@ def check_contamination(
         found.append(m.select("id", "row", method=pl.lit("exact"), score=pl.lit(1.0)))
     if "near" in config.methods and members.height and ext.height:
         progress("near duplicates (MinHash)", 0, 1)
-        texts = pl.concat([members["shingle_text"], ext_keys["shingle_text"]])
+        texts = content_text(pl.concat([members["shingle_text"], ext_keys["shingle_text"]]))
         hashes, offsets = tokenize(texts, config.shingle, config.shingle_size, config.seed)
         sig = signatures(hashes, offsets, config.num_perm, config.seed, config.backend)
         n = members.height
-        # candidates within the union, kept only across the two sides
-        a, b = candidate_pairs(sig, *band_params(config.near_threshold, config.num_perm), config.seed)
+        # candidates within the union, kept only across the two sides, then verified pair by pair
+        a, b = candidate_pairs(sig, *band_params(candidate_threshold(config.near_threshold), config.num_perm),
+                               config.seed)
         cross = (a < n) & (b >= n)
         a, b = a[cross], b[cross]
         score = estimated_jaccard(sig, a, b)
-        keep = score >= config.near_threshold
+        keep = verify(texts, a, b)
         found.append(pl.DataFrame({"id": members["id"].to_numpy()[a[keep]], "row": ext["row"].to_numpy()[b[keep] - n],
                                    "method": "near", "score": score[keep]}))
         progress("near duplicates (MinHash)", 1, 1)

@@ -47,7 +47,7 @@ class DedupConfig:
     """How duplicates are found. Defaults were chosen by measurement (``docs/dedup.md``)."""
 
     methods: tuple[str, ...] = field(default=METHODS, metadata={"help": "Methods to run: exact, near, semantic."})
-    near_threshold: float = field(default=0.7, metadata={"help": "Estimated Jaccard similarity of shingle sets for a near duplicate, in (0, 1)."})
+    near_threshold: float = field(default=0.7, metadata={"help": "Jaccard similarity of word sets the near-duplicate candidate search is built for (bands for this minus 0.2), in (0, 1); candidates are then verified (curation.dedup.verify)."})
     semantic_threshold: float = field(default=0.9, metadata={"help": "Cosine similarity of MiniLM embeddings for a semantic duplicate, in (0, 1]."})
     shingle: str = field(default="word", metadata={"help": "Shingles for MinHash: word or char n-grams."})
     shingle_size: int = field(default=1, metadata={"help": "n of the shingle n-grams."})

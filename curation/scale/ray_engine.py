@@ -5,14 +5,11 @@ in one block and the per-block function is the single-machine one):
 
 1. read: one task per Parquet row group, rows numbered by global position (``row``);
 2. exact: :func:`~curation.scale.keys_batch` per batch, shuffle by ``key``, then
-   :func:`~curation.dedup_algos.exact_pairs` per block: the star to the smallest row of a key;
-3. near: on one representative per key, MinHash :func:`~curation.minhash.band_keys` per batch,
-   shuffle by ``(band, bucket key)``, :func:`~curation.minhash.bucket_pairs` per block; the
-   candidate pairs come to the driver, which fetches the signatures of their endpoints only and
-   keeps pairs with :func:`~curation.minhash.estimated_jaccard` at or above the threshold;
-4. groups: connected components on the driver over the candidate-edge set
-   (:func:`~curation.scale.assignment`), which is far smaller than the corpus (see docs/scaling.md);
-5. write: ``duplicate_of`` attached per batch, PII scrubbed by an actor pool (one Presidio
+   :func:`~curation.dedup.algos.exact_pairs` per block: the star to the smallest row of a key;
+3. near and groups (:mod:`curation.scale.ray_groups`): candidates, verification, components by
+   min-label propagation and stars per component, all as Ray Data pipelines: no edge reaches the
+   driver, which only reads counts;
+4. write: ``duplicate_of`` attached per batch, PII scrubbed by an actor pool (one Presidio
    analyzer per actor), embeddings by another, Parquet written by Ray.
 
 A worker that dies is handled by Ray: Ray Data's tasks are retried (Ray's default of 3 retries on
@@ -28,24 +25,12 @@ from contextlib import contextmanager
 from dataclasses import asdict
 from pathlib import Path
 
-import numpy as np
 import polars as pl
 
 from ..dedup.algos import exact_pairs
-from ..dedup.minhash import (
-    band_keys,
-    band_params,
-    bucket_pairs,
-    estimated_jaccard,
-    signatures,
-    tokenize,
-)
 from ..errors import TuneloopError
 from ..pii.scrub import PiiConfig
 from .batch import (
-    assignment,
-    attach,
-    dedup_stats,
     empty_stats,
     finish_batch,
     keys_batch,
@@ -53,6 +38,7 @@ from .batch import (
     scrub_batch,
 )
 from .config import Part, Progress, ScaleConfig, _no_progress
+from .ray_groups import dedup_ray
 
 
 @contextmanager
@@ -113,54 +99,6 @@ def _exact(batch):
                       shingle_text=pl.when(pl.col("head").is_null()).then(pl.col("shingle_text"))).to_arrow()
 
 
-def _bands(batch, dedup: dict):
-    import pyarrow as pa
-
-    frame = _pl(batch)
-    bands, rows = band_params(dedup["near_threshold"], dedup["num_perm"])
-    hashes, offsets = tokenize(frame["shingle_text"], dedup["shingle"], dedup["shingle_size"], dedup["seed"])
-    sig = signatures(hashes, offsets, dedup["num_perm"], dedup["seed"], dedup["backend"])
-    keys = band_keys(sig, bands, rows, dedup["seed"])
-    n = frame.height
-    return pa.table({"band": np.tile(np.arange(bands, dtype=np.int16), n), "bkey": keys.ravel(),
-                     "row": np.repeat(frame["row"].to_numpy(), bands)})
-
-
-def _buckets(batch):
-    import pyarrow as pa
-
-    a, b = bucket_pairs(batch["band"].to_numpy(), batch["bkey"].to_numpy(), batch["row"].to_numpy())
-    return pa.table({"a": a, "b": b})
-
-
-def _signatures_of(batch, wanted_ref, dedup: dict):
-    import pyarrow as pa
-    import ray
-
-    wanted = ray.get(wanted_ref[0])
-    frame = _pl(batch)
-    frame = frame.filter(pl.Series(np.isin(frame["row"].to_numpy(), wanted)))
-    hashes, offsets = tokenize(frame["shingle_text"], dedup["shingle"], dedup["shingle_size"], dedup["seed"])
-    sig = signatures(hashes, offsets, dedup["num_perm"], dedup["seed"], dedup["backend"])
-    return pa.table({"row": frame["row"].to_numpy(),
-                     "sig": pa.FixedSizeListArray.from_arrays(pa.array(sig.ravel()), dedup["num_perm"])})
-
-
-def _ids_of(batch, wanted_ref):
-    import ray
-
-    wanted = ray.get(wanted_ref[0])
-    frame = _pl(batch)
-    return frame.filter(pl.Series(np.isin(frame["row"].to_numpy(), wanted))).select("row", "id").to_arrow()
-
-
-def _attach(batch, refs):
-    import ray
-
-    assign, canon = ray.get(refs[0]), ray.get(refs[1])
-    return attach(_pl(batch), assign, canon).to_arrow()
-
-
 def _finish(batch, task: str, steps: tuple[str, ...]):
     return finish_batch(_pl(batch), task, steps).to_arrow()
 
@@ -192,12 +130,6 @@ class _Embedder:
         return embed_batch(_pl(batch), self.encode, self.task).to_arrow()
 
 
-def _collect(ds, columns: list[str]) -> pl.DataFrame:
-    frames = [_pl(t) for t in ds.iter_batches(batch_format="pyarrow", batch_size=None)]
-    frames = [f for f in frames if f.height]
-    return pl.concat(frames) if frames else pl.DataFrame(schema={c: pl.Int64 for c in columns})
-
-
 def _pii_counts(batch):
     import pyarrow as pa
 
@@ -214,7 +146,6 @@ def run_ray(parts: list[Part], config: ScaleConfig, task: str, fs, staging: str,
 
     with ray_session(config.address, config.workers) as ray:
         import ray.data
-        from ray.data.expressions import col
 
         ctx = ray.data.DataContext.get_current()
         ctx.enable_progress_bars = progress is not _no_progress
@@ -242,43 +173,13 @@ def run_ray(parts: list[Part], config: ScaleConfig, task: str, fs, staging: str,
                                      batch_format="pyarrow").select_columns(
                 ["row", "key", "shingle_text"]).repartition(partitions, keys=["key"]).map_batches(
                 _exact, batch_size=None, batch_format="pyarrow").materialize()
-            heads = _collect(keyed.filter(expr=col("row") != col("head")).select_columns(["row", "head"]), ["row", "head"])
-            edges = [heads.select(a=pl.col("head"), b=pl.col("row"))]
-            stats["pairs"]["exact"] = heads.height
             progress("exact duplicates", 1, 1)
             sec["exact"] = round(time.perf_counter() - t, 3)
-            if "near" in config.steps:
-                t = time.perf_counter()
-                progress("near duplicates", 0, 3)
-                reps = keyed.filter(expr=col("row") == col("head")).select_columns(["row", "shingle_text"]).materialize()
-                cand = _collect(reps.map_batches(_bands, fn_kwargs={"dedup": dedup}, batch_size=config.batch_rows,
-                                                 batch_format="pyarrow")
-                                .repartition(partitions, keys=["band", "bkey"])
-                                .map_batches(_buckets, batch_size=None, batch_format="pyarrow"),
-                                ["a", "b"]).unique()
-                progress("near duplicates", 1, 3)
-                ends = np.unique(np.concatenate([cand["a"].to_numpy(), cand["b"].to_numpy()])) if cand.height else (
-                    np.zeros(0, np.int64))
-                sigs = _collect(reps.map_batches(_signatures_of, fn_kwargs={"wanted_ref": [ray.put(ends)], "dedup": dedup},
-                                                 batch_size=config.batch_rows, batch_format="pyarrow"),
-                                ["row"]).sort("row")
-                progress("near duplicates", 2, 3)
-                near = _verify(cand, sigs, config.dedup.near_threshold, config.dedup.num_perm)
-                stats["pairs"]["near"] = heads.height + near.height  # as a dedup run counts: star + pairs
-                stats["pairs"]["near_candidates"] = cand.height
-                edges.append(near)
-                progress("near duplicates", 3, 3)
-                sec["near"] = round(time.perf_counter() - t, 3)
             t = time.perf_counter()
-            assign = assignment(pl.concat(edges).with_columns(method=pl.lit("exact"), score=pl.lit(1.0)))
-            dedup_stats(stats, assign)
-            canon_rows = assign["duplicate_of"].drop_nulls().unique().to_numpy()
-            canon = _collect(base.map_batches(_ids_of, fn_kwargs={"wanted_ref": [ray.put(canon_rows)]},
-                                              batch_size=config.batch_rows, batch_format="pyarrow"),
-                             ["row", "id"])
-            final = base.map_batches(_attach, fn_kwargs={"refs": [ray.put(assign), ray.put(canon)]},
-                                     batch_size=config.batch_rows, batch_format="pyarrow")
-            sec["groups"] = round(time.perf_counter() - t, 3)
+            progress("near duplicates and groups", 0, 1)
+            final = dedup_ray(ray.data, base, keyed, dedup, "near" in config.steps, partitions, stats)
+            progress("near duplicates and groups", 1, 1)
+            sec["near+groups"] = round(time.perf_counter() - t, 3)
         else:
             final = base
         t = time.perf_counter()
@@ -304,18 +205,6 @@ def run_ray(parts: list[Part], config: ScaleConfig, task: str, fs, staging: str,
             stats["pii"] = {"changed": sum(c["changed"] for c in counts), "findings": sum(c["findings"] for c in counts),
                             "entities": dict(sorted(entities.items()))}
         return stats
-
-
-def _verify(cand: pl.DataFrame, sigs: pl.DataFrame, threshold: float, num_perm: int) -> pl.DataFrame:
-    """Candidate pairs whose estimated Jaccard is at least ``threshold``, as ``a``, ``b`` rows."""
-    if not cand.height:
-        return pl.DataFrame(schema={"a": pl.Int64, "b": pl.Int64})
-    rows = sigs["row"].to_numpy()
-    mat = np.asarray(sigs["sig"].to_arrow().flatten().to_numpy(zero_copy_only=False), dtype=np.uint32).reshape(-1, num_perm)
-    a, b = cand["a"].to_numpy(), cand["b"].to_numpy()
-    score = estimated_jaccard(mat, np.searchsorted(rows, a), np.searchsorted(rows, b))
-    keep = score >= threshold
-    return pl.DataFrame({"a": a[keep], "b": b[keep]})
 
 
 def _arrow_fs(fs):

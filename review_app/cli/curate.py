@@ -43,6 +43,10 @@ def scrub(
                             keep_original=keep_original, progress=tick)
     human = (f"'{dataset}': scanned {rep.scanned} of {rep.examples} examples, {rep.changed} changed, "
              f"{rep.findings} PII spans replaced ({joined(rep.entities) or 'none'}); {rep.flagged} flagged pii_review")
+    if rep.notes or rep.embeddings_dropped:
+        human += f"; {rep.notes} notes/reasons scrubbed, {rep.embeddings_dropped} stale embeddings dropped"
+    if rep.file_rewritten:
+        human += "; store file rewritten (no old row versions left)"
     if rep.stale:
         human += f"; {rep.stale} changed meanwhile and were skipped: run scrub again"
     c.emit(rep.to_dict(), human)
@@ -137,7 +141,7 @@ def curate_at_scale_cmd(
              f"{res.groups} duplicate groups, {res.duplicates} duplicates marked; "
              f"{res.pii.get('findings', 0)} PII spans replaced in {res.pii.get('changed', 0)} rows; {secs}"]
     if load_into:
-        with c.store() as store:
+        with c.store(create=True) as store:  # --load-into imports, like `tuneloop import`
             loaded = load_curated(store, out_dir, load_into, sample=sample, actor=user or os_user())
         data["loaded"] = loaded.to_dict()
         human.append(f"loaded {loaded.inserted} new of {loaded.rows} rows into '{load_into}'; "

@@ -119,6 +119,41 @@ def test_ray_engine_gives_the_store_path_groups_and_placeholders(corpus_dir, sto
     assert summary_of(_out(tmp_path))["engine"] == "ray"
 
 
+def _noisy_corpus(n: int = 60, seed: int = 5) -> pl.DataFrame:
+    """Typo / case / filler variants (duplicates) next to one-word paraphrases (not) and a chain."""
+    rng = random.Random(seed)
+    rows: list[str] = []
+    for _ in range(n):
+        words = [rng.choice(WORDS) for _ in range(9)]
+        base = " ".join(words)
+        typo = words.copy()
+        typo[2] = typo[2][:-1] + typo[2][-1] * 2
+        rows += [base, " ".join(typo), "Please " + base.upper() + "?", " ".join(words[:4] + ["zebra"] + words[5:])]
+    chain = "tell me how i can get the minimum payment on my {}bill for this month"
+    rows += [chain.format("gas "), chain.format(""), chain.format("electric ")]
+    return pl.DataFrame({"id": [f"n{i:04d}" for i in range(len(rows))], "text": rows})
+
+
+@pytest.mark.slow
+def test_ray_engine_near_groups_equal_the_local_engine(tmp_path, ray_local):
+    df = _noisy_corpus()
+    (tmp_path / "in").mkdir()
+    df.write_parquet(tmp_path / "in" / "part.parquet", row_group_size=64)
+    outs = {}
+    for engine in ("ray", "local"):
+        res = curate_at_scale(str(tmp_path / "in"), _out(tmp_path, engine),
+                              ScaleConfig(steps=("exact", "near"), engine=engine, batch_rows=64, workers=2))
+        outs[engine] = read_curated(_out(tmp_path, engine)).sort("id").select("id", "duplicate_of")
+        assert res.duplicates == outs[engine]["duplicate_of"].is_not_null().sum()
+    assert outs["ray"].equals(outs["local"])
+    dup = dict(outs["local"].iter_rows())
+    assert dup["n0001"] == "n0000" and dup["n0002"] == "n0000"  # typo and case + filler variants
+    assert dup["n0003"] is None  # one content word replaced
+    last = df.height - 3
+    ends = {dup[f"n{last:04d}"] or f"n{last:04d}", dup[f"n{last + 2:04d}"] or f"n{last + 2:04d}"}
+    assert len(ends) == 2  # the chain's ends are in different groups
+
+
 @pytest.mark.slow
 def test_ray_engine_exact_and_embed_match_the_local_engine(corpus_dir, tmp_path, ray_local):
     curate_at_scale(str(corpus_dir / "in" / "*.parquet"), _out(tmp_path),

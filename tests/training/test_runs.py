@@ -123,7 +123,7 @@ def test_sigterm_during_training_marks_the_run_failed(store, tmp_path, cls_snaps
     monkeypatch.setattr("training.runs.fit", terminate)
     before = signal.getsignal(signal.SIGTERM)
     with pytest.raises(Terminated):
-        train(store, cls_snapshot, _cls_config(tiny_bert), runs_dir=tmp_path / "runs")
+        train(store, cls_snapshot, cls_config(tiny_bert), runs_dir=tmp_path / "runs")
     (row,) = store_runs.list_runs(store)
     assert (row["status"], row["error"]) == ("failed", "terminated (SIGTERM)")
     assert signal.getsignal(signal.SIGTERM) is before  # the handler is only there while training

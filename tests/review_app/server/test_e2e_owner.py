@@ -4,6 +4,7 @@ snapshots, trains and evaluates (sending errors to review) on the same store thr
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import sys
 import threading
@@ -19,7 +20,7 @@ from curation.store import jobs as sj
 from curation.store.review import QueueFilter
 from review_app.auth import User, add_user
 from review_app.server.ownerfile import read_owner
-from tests.review_app.test_browser import ARGS, CHROMIUM, _free_port, _login, _press_and_wait
+from tests.review_app.browser import ARGS, CHROMIUM, free_port, login, settle
 from tests.training.conftest import _banking_frame, tiny_bert  # noqa: F401 - fixture re-used
 
 from .conftest import env_for_children, stop
@@ -28,7 +29,7 @@ pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
 
 def _app(db: Path, cwd: Path) -> tuple[subprocess.Popen, str]:
-    port = _free_port()
+    port = free_port()
     proc = subprocess.Popen([sys.executable, "-m", "review_app.cli", "--db", str(db), "app", "--port", str(port)],
                             cwd=str(cwd), env=env_for_children(), stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     url, deadline = f"http://127.0.0.1:{port}", time.monotonic() + 90
@@ -42,6 +43,26 @@ def _app(db: Path, cwd: Path) -> tuple[subprocess.Popen, str]:
             proc.kill()
             raise RuntimeError(proc.stdout.read())
         time.sleep(0.3)
+
+
+def _shown_id(page) -> int:
+    caption = page.get_by_text(re.compile(r"^Example \d+")).first
+    caption.wait_for(timeout=60_000)
+    return int(re.match(r"Example (\d+)", caption.inner_text()).group(1))
+
+
+def _label_one(page) -> int | None:
+    """Press 1 on the item shown; return its id once the next item shows (None: the press was lost)."""
+    page.get_by_role("button", name=re.compile(r"^1 · card_arrival")).first.wait_for(state="visible", timeout=60_000)
+    settle(page)
+    shown = _shown_id(page)
+    page.keyboard.press("1")
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        page.wait_for_timeout(200)
+        if _shown_id(page) != shown:
+            return shown
+    return None
 
 
 def _cli(db: Path, cwd: Path, *args: str) -> dict:
@@ -78,18 +99,18 @@ def test_annotator_keeps_labelling_while_the_cli_imports_snapshots_trains_and_ev
         except BaseException as exc:  # noqa: BLE001 - reported by the main thread
             results["error"] = exc
 
-    saves = 0
+    saved: list[int] = []
     try:
         with sync_playwright() as pw:
             browser = pw.chromium.launch(executable_path=CHROMIUM, args=ARGS)
             try:
                 page = browser.new_page(viewport={"width": 1400, "height": 1000})
-                _login(page, url, "ana", "ana-demo")
+                login(page, url, "ana", "ana-demo", wait_for="Example 1")
                 worker = threading.Thread(target=engineer, daemon=True)
                 worker.start()
-                while (worker.is_alive() or saves < 3) and saves < 299:
-                    _press_and_wait(page, "1", f"Example {saves + 2}", "1 · card_arrival")
-                    saves += 1
+                while (worker.is_alive() or len(saved) < 3) and len(saved) < 299:
+                    if (done := _label_one(page)) is not None:
+                        saved.append(done)
                 worker.join(600)
             finally:
                 browser.close()
@@ -105,7 +126,8 @@ def test_annotator_keeps_labelling_while_the_cli_imports_snapshots_trains_and_ev
         served, reviewer = set(), User("rita", "reviewer")
         while (item := svc.next_item(s, reviewer, "work", QueueFilter(stage="all", exclude_ids=tuple(served)))) is not None:
             served.add(item.id)
-    print(f"annotator saves while the CLI worked: {saves}; sent to review: {len(sent)}")  # shown with pytest -s
-    assert saves >= 3 and len(labelled) == saves and {r["actor"] for r in labelled} == {"ana"}  # every save landed
+    print(f"annotator saves while the CLI worked: {len(saved)}; sent to review: {len(sent)}")  # shown with pytest -s
+    assert len(saved) >= 3 and {r["actor"] for r in labelled} == {"ana"}
+    assert sorted(r["example_id"] for r in labelled) == sorted(saved)  # every save landed, once
     assert jobs == {"import": "completed", "train": "completed", "evaluate": "completed"}  # ran through the owner
     assert sent and set(sent) <= served  # the sent items are in the review queue
