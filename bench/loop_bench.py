@@ -1,10 +1,15 @@
-"""Does the loop pay off? BANKING77 with 10% of the training labels corrupted (seeded).
+"""Does the loop pay off? BANKING77 with 8% of the training labels corrupted (seeded), under
+confusable noise (the neighbouring intent, as people mislabel) and uniform noise as a column.
+
+Noise models (``bench/_noise.py``): ``nearest_embedding`` moves a corrupted label to the intent
+whose MiniLM centroid is closest to the true one; ``nearest_tfidf`` the same with TF-IDF
+centroids; ``uniform`` draws any other intent.
 
 Round 1: train on the noisy labels, evaluate on the official (clean) test split.
 Loop, as the product runs it:
 
-1. ``tuneloop check`` raises ``label_issue`` flags (confident learning on 5-fold out-of-fold
-   probabilities over MiniLM embeddings) on the training and validation examples;
+1. ``tuneloop check`` raises ``label_issue`` flags (the check's default rule,
+   :func:`curation.checks.label_errors`) on the training and validation examples;
 2. ``tuneloop evaluate --send-errors-to-review --review-budget 500`` sends, most likely label
    error first, the check's flags and the round-1 model's validation mistakes
    (:func:`evaluation.review_candidates`, the same code);
@@ -15,14 +20,14 @@ Loop, as the product runs it:
 
 Round 2: retrain on that snapshot's training examples. Reference: training on the clean labels.
 Side by side in the same run: the corrections alone (flags let through), holding out every
-flagged example without any review, 500 random reviews, and the selection this benchmark used
-before (the round-1 model's out-of-fold disagreements, most confident first).
+flagged example without any review, 500 random reviews, and (``--previous``) the selection this
+benchmark used before (the round-1 model's out-of-fold disagreements, most confident first).
 
-Two models train each round: the evaluation layer's TF-IDF + logistic-regression baseline and
-logistic regression on frozen MiniLM embeddings (a LoRA round takes 7-13 minutes on 2 cores).
+Round models: the evaluation layer's TF-IDF + logistic-regression baseline and logistic
+regression on frozen MiniLM embeddings (a LoRA round takes 7-13 minutes on a quiet 2-core machine).
 
-    python bench/loop_bench.py [--budget 500] [--noise 0.1] [--seeds 0,1,2]
-    python bench/loop_bench.py --seeds 0 --skip-previous --lora   # + LoRA rounds (~25 min, own section)
+    python bench/loop_bench.py [--budget 500] [--noise 0.08] [--noise-models nearest_embedding,uniform] [--seeds 0,1,2]
+    python bench/loop_bench.py --seeds 0 --lora   # + LoRA rounds (~25 min quiet, own section)
 """
 
 from __future__ import annotations
@@ -43,10 +48,11 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
 from bench._results import write_section  # noqa: E402
 from curation import Store, embed  # noqa: E402
-from curation.checks import algos
-from curation.checks.registry import CheckConfig
-from curation.checks.builtin import label_issue_mask
-from curation.snapshots.create import select_items
+from bench._noise import make_noise  # noqa: E402
+from curation.checks import algos  # noqa: E402
+from curation.checks.builtin import label_errors  # noqa: E402
+from curation.checks.registry import CheckConfig  # noqa: E402
+from curation.snapshots.create import select_items  # noqa: E402
 from evaluation import Baseline, classification_metrics, out_of_fold_probabilities, review_candidates  # noqa: E402
 from evaluation.metrics import choose_threshold  # noqa: E402
 from evaluation.scoring import in_label_order  # noqa: E402
@@ -54,16 +60,16 @@ from evaluation.scoring import in_label_order  # noqa: E402
 CACHE = Path(os.environ.get("TMPDIR", "/tmp")) / "tuneloop_loop_bench"
 
 
-def corrupt(labels: np.ndarray, names: list[str], share: float, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
-    """Replace ``share`` of the labels with a different label drawn uniformly; return labels and mask."""
-    noisy = labels.copy()
-    idx = rng.choice(len(labels), int(round(share * len(labels))), replace=False)
-    for i in idx:
-        choices = [n for n in names if n != labels[i]]
-        noisy[i] = choices[rng.integers(len(choices))]
-    mask = np.zeros(len(labels), dtype=bool)
-    mask[idx] = True
-    return noisy, mask
+def corrupt(labels: np.ndarray, names: list[str], share: float, seed: int, noise_model: str,
+            vectors: dict[str, np.ndarray], texts: list[str]) -> tuple[np.ndarray, np.ndarray]:
+    """Replace ``share`` of the labels by ``noise_model`` (``bench/_noise.py``: ``uniform`` or a
+    confusable model, the partner intents computed on these examples' true labels); return the
+    labels and the mask of changed ones."""
+    code = {n: i for i, n in enumerate(names)}
+    y = np.array([code[lb] for lb in labels])
+    x = np.stack([vectors[t] for t in texts])
+    noisy, mask = make_noise(noise_model, y, len(names), share, seed, x_embed=x, texts=texts)
+    return np.array([names[i] for i in noisy], dtype=object), mask
 
 
 class Frozen:
@@ -93,20 +99,21 @@ def embeddings(texts: list[str]) -> dict[str, np.ndarray]:
     return dict(zip(uniq, vecs))
 
 
-def one_seed(seed: int, args, train: pl.DataFrame, test: pl.DataFrame, names: list[str], vectors) -> dict:
+def one_seed(seed: int, noise_model: str, args, train: pl.DataFrame, test: pl.DataFrame, names: list[str], vectors,
+             clean_cache: dict) -> dict:
     rng = np.random.default_rng(seed)
     order = rng.permutation(train.height)
     n_val = train.height // 10
     val, tr = train[order[:n_val].tolist()], train[order[n_val:].tolist()]
-    true_tr, true_val = tr["label"].to_numpy(), val["label"].to_numpy()
-    noisy_tr, bad_tr = corrupt(true_tr, names, args.noise, rng)
-    noisy_val, bad_val = corrupt(true_val, names, args.noise, rng)
     x_tr, x_val, x_te, y_te = tr["text"].to_list(), val["text"].to_list(), test["text"].to_list(), test["label"].to_list()
     n_tr, n_val = len(x_tr), len(x_val)
+    true_all = np.concatenate([tr["label"].to_numpy(), val["label"].to_numpy()])
+    noisy_all, bad_all = corrupt(true_all, names, args.noise, seed, noise_model, vectors, x_tr + x_val)
+    true_tr, noisy_tr, bad_tr = true_all[:n_tr], noisy_all[:n_tr], bad_all[:n_tr]
+    noisy_val = noisy_all[n_tr:]
     ids = np.arange(n_tr + n_val)  # example ids: training examples first, then validation
-    true_all, noisy_all, bad_all = (np.concatenate(p) for p in ((true_tr, true_val), (noisy_tr, noisy_val), (bad_tr, bad_val)))
-    out: dict = {"seed": seed, "n_tr": n_tr, "n_val": n_val, "bad_tr": int(bad_tr.sum()), "bad_val": int(bad_val.sum()),
-                 "n_test": len(x_te)}
+    out: dict = {"seed": seed, "noise_model": noise_model, "n_tr": n_tr, "n_val": n_val, "bad_tr": int(bad_tr.sum()),
+                 "bad_val": int(bad_all[n_tr:].sum()), "n_test": len(x_te)}
 
     # 1. the label_issue check, exactly as curation.checks.check_label_issue computes it
     t0 = time.perf_counter()
@@ -114,8 +121,8 @@ def one_seed(seed: int, args, train: pl.DataFrame, test: pl.DataFrame, names: li
     code = {n: i for i, n in enumerate(names)}
     y = np.array([code[lb] for lb in noisy_all])
     x = np.stack([vectors[t] for t in x_tr + x_val])
-    oof = algos.out_of_fold_probs(x, y, len(names), folds=cfg.folds, seed=cfg.seed, c=cfg.regularization)
-    flags = algos.label_issue_flags(ids, y, oof, names, label_issue_mask(y, oof, cfg)).rename({"id": "example_id"})
+    found = label_errors(x, y, len(names), cfg)
+    flags = algos.label_issue_flags(ids, y, found, names).rename({"id": "example_id"})
     flagged = flags["example_id"].to_numpy()
     out["check_s"] = time.perf_counter() - t0
     out["flagged"], out["flagged_bad"] = len(flagged), int(bad_all[flagged].sum())
@@ -128,10 +135,13 @@ def one_seed(seed: int, args, train: pl.DataFrame, test: pl.DataFrame, names: li
         return met, m, time.perf_counter() - t
 
     models = {"tfidf": lambda: Baseline(names, seed=seed), "minilm": lambda: Frozen(names, vectors, seed=seed)}
+    models = {k: v for k, v in models.items() if k in args.models.split(",")}
     every = np.ones(n_tr, dtype=bool)
     for key, model_cls in models.items():
         res: dict = {}
-        res["clean"], _, res["fit_s"] = fit_score(model_cls, every, true_tr)
+        if (seed, key) not in clean_cache:  # the clean reference does not depend on the noise
+            clean_cache[(seed, key)] = fit_score(model_cls, every, true_tr)
+        res["clean"], _, res["fit_s"] = clean_cache[(seed, key)]
         res["round1"], m1, _ = fit_score(model_cls, every, noisy_tr)
         print(f"seed {seed} {key}: clean {res['clean']['macro_f1']:.4f} round 1 {res['round1']['macro_f1']:.4f}", flush=True)
 
@@ -166,14 +176,15 @@ def one_seed(seed: int, args, train: pl.DataFrame, test: pl.DataFrame, names: li
             still[list(still_open)] = True
             out["_rounds"] = {"x_tr": x_tr, "x_val": x_val, "x_te": x_te, "y_te": y_te, "true": true_all, "noisy": noisy_all,
                               "fixed": fixed, "held": still, "n_tr": n_tr}
-        res["corrections_only"], _, _ = fit_score(model_cls, every, fixed[:n_tr])
-        hold = np.ones(n_tr, dtype=bool)
-        hold[flagged[flagged < n_tr]] = False
-        res["hold_out_only"], _, _ = fit_score(model_cls, hold, noisy_tr)
-        rand = rng.choice(n_tr, min(args.budget, n_tr), replace=False)
-        ctrl = noisy_tr.copy()
-        ctrl[rand] = true_tr[rand]
-        res["random"], _, _ = fit_score(model_cls, every, ctrl)
+        if args.ablations:
+            res["corrections_only"], _, _ = fit_score(model_cls, every, fixed[:n_tr])
+            hold = np.ones(n_tr, dtype=bool)
+            hold[flagged[flagged < n_tr]] = False
+            res["hold_out_only"], _, _ = fit_score(model_cls, hold, noisy_tr)
+            rand = rng.choice(n_tr, min(args.budget, n_tr), replace=False)
+            ctrl = noisy_tr.copy()
+            ctrl[rand] = true_tr[rand]
+            res["random"], _, _ = fit_score(model_cls, every, ctrl)
         if key == "tfidf" and not args.skip_previous:
             # the previous selection: the model's own out-of-fold disagreements, most confident first
             t = time.perf_counter()
@@ -193,10 +204,9 @@ def one_seed(seed: int, args, train: pl.DataFrame, test: pl.DataFrame, names: li
         for k in ("loop", "corrections_only", "hold_out_only", "random", "previous"):
             if k in res:
                 res[f"{k}_recovered"] = (res[k]["macro_f1"] - res["round1"]["macro_f1"]) / gap if gap > 0 else float("nan")
-        print(f"seed {seed} {key}: loop {res['loop']['macro_f1']:.4f} ({res['loop_recovered']:.0%}), corrections only "
-              f"{res['corrections_only_recovered']:.0%}, hold-out only {res['hold_out_only_recovered']:.0%}, random "
-              f"{res['random_recovered']:.0%}" + (f", previous {res['previous_recovered']:.0%}" if "previous" in res else ""),
-              flush=True)
+        print(f"{noise_model} seed {seed} {key}: " + ", ".join(
+            f"{k} {res[k + '_recovered']:.0%}" for k in ("loop", "corrections_only", "hold_out_only", "random", "previous")
+            if k + "_recovered" in res) + f" (load {os.getloadavg()[0]:.1f})", flush=True)
         out[key] = res
     return out
 
@@ -211,51 +221,63 @@ MODEL_NAMES = {"tfidf": "TF-IDF (word 1-2 + char 2-5) + logistic regression (the
                "minilm": "frozen MiniLM embeddings + logistic regression"}
 
 
-def report(results: list[dict], args, total_s: float) -> str:
-    r0 = results[0]
-    seeds = ", ".join(str(r["seed"]) for r in results)
+NOISE_TITLES = {"nearest_embedding": "confusable noise: each corrupted label moved to the intent whose MiniLM centroid is "
+                                      "closest to the true one (`bench/_noise.py`)",
+                "nearest_tfidf": "confusable noise: the intent whose TF-IDF centroid is closest",
+                "uniform": "uniform noise: a different label drawn at random"}
+
+
+def report(by_noise: dict[str, list[dict]], args, total_s: float, parallel: int = 1) -> str:
+    first = next(iter(by_noise.values()))
+    r0 = first[0]
+    seeds = ", ".join(str(r["seed"]) for r in first)
     md = ["## Loop benchmark (`bench/loop_bench.py`)", "",
           f"BANKING77: {r0['n_tr']} training and {r0['n_val']} validation examples (seeded split of the official train "
-          f"set), {int(round(args.noise * 100))}% of their labels replaced by a different random label "
-          f"({r0['bad_tr']} train, {r0['bad_val']} validation); official test split ({r0['n_test']}, clean); seeds {seeds}. "
-          "The loop as the product runs it: the `label_issue` check flags likely label errors (out-of-fold, MiniLM "
-          "embeddings); `evaluate --send-errors-to-review --review-budget "
-          f"{args.budget}` ranks the flags with the round-1 model's validation mistakes (`review_candidates`); the simulated "
-          "expert restores the true label of the surfaced items; the next snapshot holds out flagged examples nobody "
-          "reviewed yet (`select_items`: `label_issue` blocks). Share of the gap = (round 2 - round 1) / (clean - round 1), "
-          "on test macro-F1; mean over seeds (per seed in brackets).", ""]
-    for key, title in MODEL_NAMES.items():
-        md += [f"**{title}**", "", "| round | test accuracy | test macro-F1 | share of the gap recovered |", "|---|---|---|---|"]
-        for row, name in ROWS:
-            got = [r[key][row] for r in results if row in r[key]]
-            if not got:
+          f"set), {args.noise:.0%} of their labels corrupted by each noise model below; official test split "
+          f"({r0['n_test']}, clean); seeds {seeds}. "
+          "The loop as the product runs it: the `label_issue` check flags likely label errors (its default rule: "
+          "out-of-fold logistic regression + 10-NN vote on MiniLM embeddings, second pass, suggested label's share); "
+          f"`evaluate --send-errors-to-review --review-budget {args.budget}` ranks the flags with the round-1 model's "
+          "validation mistakes (`review_candidates`); the simulated expert restores the true label of the surfaced "
+          "items; the next snapshot holds out flagged examples nobody reviewed yet (`select_items`: `label_issue` "
+          "blocks). Share of the gap = (round 2 - round 1) / (clean - round 1), on test macro-F1; mean over seeds "
+          "(per seed in brackets).", ""]
+    for noise, results in by_noise.items():
+        md += [f"### {NOISE_TITLES.get(noise, noise)}", ""]
+        for key, title in MODEL_NAMES.items():
+            if key not in results[0]:
                 continue
-            acc, f1 = np.mean([g["accuracy"] for g in got]), np.mean([g["macro_f1"] for g in got])
-            rec = [r[key][f"{row}_recovered"] for r in results if f"{row}_recovered" in r[key]]
-            rec_s = f"{np.mean(rec):.0%} ({', '.join(f'{x:.0%}' for x in rec)})" if rec else "-"
-            md.append(f"| {name} | {acc:.4f} | {f1:.4f} | {rec_s} |")
-        loop = [r[key]["loop_recovered"] for r in results]
-        md += ["", f"- Target (round 2 recovers >= 70% of the gap): **{'met' if min(loop) >= 0.7 else 'not met'}** "
-                   f"(mean {np.mean(loop):.0%}, lowest seed {min(loop):.0%}). Gap clean - round 1: "
-                   f"{np.mean([r[key]['gap'] for r in results]):.4f} macro-F1.",
-               f"- Surfaced {results[0][key]['surfaced']} items per seed, of which corrupted: "
-               f"{', '.join(str(r[key]['surfaced_bad']) for r in results)} (validation items among them: "
-               f"{', '.join(str(r[key]['surfaced_val']) for r in results)}); held out of round 2 (flagged, not reviewed): "
-               f"{', '.join(str(r[key]['held_out']) for r in results)}, of which corrupted "
-               f"{', '.join(str(r[key]['held_out_bad']) for r in results)}.", ""]
-    prev_bad = [r["tfidf"]["previous_bad"] for r in results if "previous_bad" in r["tfidf"]]
-    md += [f"- The check flagged {', '.join(str(r['flagged']) for r in results)} of the {r0['n_tr'] + r0['n_val']} "
-           f"training and validation examples ({r0['bad_tr'] + r0['bad_val']} corrupted); truly corrupted among the "
-           f"flags: {', '.join(str(r['flagged_bad']) for r in results)}. Check time (out-of-fold on cached embeddings): "
-           f"{np.mean([r['check_s'] for r in results]):.1f} s.",
-           "- Why the previous selection recovered little: ranking the model's disagreements by its confidence in "
-           "its own prediction puts first the corrupted items it already predicts right despite the noise (the least "
-           "harmful ones); ranking by the probability of the *given* label (lowest first) and holding out the flagged "
-           "rest removes most of the noise the budget cannot reach"
-           + (f" (previous selection hit {', '.join(map(str, prev_bad))} corrupted items in its 500)." if prev_bad else "."),
-           f"- Times: one TF-IDF fit + test scoring {np.mean([r['tfidf']['fit_s'] for r in results]):.0f} s, frozen-MiniLM "
-           f"{np.mean([r['minilm']['fit_s'] for r in results]):.0f} s (embeddings cached); whole benchmark "
-           f"{total_s / 60:.1f} min."]
+            md += [f"**{title}**", "", "| round | test accuracy | test macro-F1 | share of the gap recovered |",
+                   "|---|---|---|---|"]
+            for row, name in ROWS:
+                got = [r[key][row] for r in results if row in r[key]]
+                if not got:
+                    continue
+                acc, f1 = np.mean([g["accuracy"] for g in got]), np.mean([g["macro_f1"] for g in got])
+                rec = [r[key][f"{row}_recovered"] for r in results if f"{row}_recovered" in r[key]]
+                rec_s = f"{np.mean(rec):.0%} ({', '.join(f'{x:.0%}' for x in rec)})" if rec else "-"
+                md.append(f"| {name} | {acc:.4f} | {f1:.4f} | {rec_s} |")
+            loop = [r[key]["loop_recovered"] for r in results]
+            md += ["", f"- Target (round 2 recovers >= 70% of the gap): **{'met' if min(loop) >= 0.7 else 'not met'}** "
+                       f"(mean {np.mean(loop):.0%}, lowest seed {min(loop):.0%}). Gap clean - round 1: "
+                       f"{np.mean([r[key]['gap'] for r in results]):.4f} macro-F1.",
+                   f"- Surfaced {results[0][key]['surfaced']} items per seed, of which corrupted: "
+                   f"{', '.join(str(r[key]['surfaced_bad']) for r in results)} (validation items among them: "
+                   f"{', '.join(str(r[key]['surfaced_val']) for r in results)}); held out of round 2 (flagged, not "
+                   f"reviewed): {', '.join(str(r[key]['held_out']) for r in results)}, of which corrupted "
+                   f"{', '.join(str(r[key]['held_out_bad']) for r in results)}.", ""]
+        md += [f"- The check flagged {', '.join(str(r['flagged']) for r in results)} of the {r0['n_tr'] + r0['n_val']} "
+               f"training and validation examples ({', '.join(str(r['bad_tr'] + r['bad_val']) for r in results)} "
+               f"corrupted); truly corrupted among the flags: {', '.join(str(r['flagged_bad']) for r in results)}. "
+               f"Check time (cached embeddings): {np.mean([r['check_s'] for r in results]):.0f} s.", ""]
+    every = [r for rs in by_noise.values() for r in rs]
+    times = [f"one TF-IDF fit + test scoring {np.mean([r['tfidf']['fit_s'] for r in every]):.0f} s"]
+    if "minilm" in every[0]:
+        times.append(f"frozen-MiniLM {np.mean([r['minilm']['fit_s'] for r in every]):.0f} s (embeddings cached)")
+    load = os.getloadavg()[0]
+    md.append(f"- Times: {', '.join(times)}; whole benchmark {total_s / 60:.1f} min"
+              + (f" (the longest of {parallel} runs made in parallel)" if parallel > 1 else "") + f"; load average at the end "
+              f"{load:.1f} on {os.cpu_count()} CPUs" + (" (other work was running at the same time)." if load > 1.5 else "."))
     if args.note:
         md.append(f"- {args.note}")
     return "\n".join(md)
@@ -318,13 +340,35 @@ def lora_report(lo: dict, seed: int, epochs: int, args) -> str:
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--budget", type=int, default=500)
-    ap.add_argument("--noise", type=float, default=0.1)
+    ap.add_argument("--noise", type=float, default=0.08)
+    ap.add_argument("--noise-models", default="nearest_embedding,uniform",
+                    help="Comma-separated noise models of bench/_noise.py (confused_pairs is not offered here).")
+    ap.add_argument("--models", default="tfidf,minilm", help="Round models: tfidf, minilm.")
     ap.add_argument("--seeds", default="0,1,2")
-    ap.add_argument("--skip-previous", action="store_true", help="Skip the previous selection (5 extra TF-IDF fits).")
-    ap.add_argument("--lora", action="store_true", help="Also train LoRA rounds (clean, round 1, loop) on the first seed.")
+    ap.add_argument("--previous", action="store_true", help="Also run the previous selection (5 extra TF-IDF fits).")
+    ap.add_argument("--lora", action="store_true", help="Also train LoRA rounds (clean, round 1, loop) on the first seed "
+                                                        "of the first noise model.")
     ap.add_argument("--lora-epochs", type=int, default=4)
+    ap.add_argument("--no-ablations", dest="ablations", action="store_false",
+                    help="Only clean, round 1 and the loop (skip corrections only, hold-out only, random).")
+    ap.add_argument("--save", help="Also save the results as JSON (to --combine later runs, e.g. one per noise model).")
+    ap.add_argument("--combine", help="Comma-separated JSON files of earlier --save runs: write their joint report only.")
     ap.add_argument("--note", default="", help="Appended to RESULTS.md (e.g. other jobs running).")
     args = ap.parse_args()
+    args.skip_previous = not args.previous
+    if args.combine:
+        import json
+
+        parts = [json.loads(Path(p).read_text()) for p in args.combine.split(",")]
+        by_noise: dict[str, list[dict]] = {}
+        for part in parts:  # e.g. one run per seed made in parallel
+            for k, v in part["by_noise"].items():
+                by_noise.setdefault(k, []).extend(v)
+        by_noise = {k: sorted(v, key=lambda r: r["seed"]) for k, v in by_noise.items()}
+        md = report(by_noise, args, max(part["seconds"] for part in parts), parallel=len(parts))
+        write_section("loop_bench", md)
+        print(md)
+        return
     t_all = time.perf_counter()
     train = pl.read_csv(ROOT / "data/banking77/train.csv").rename({"category": "label"})
     test = pl.read_csv(ROOT / "data/banking77/test.csv").rename({"category": "label"})
@@ -332,14 +376,24 @@ def main() -> None:
     t0 = time.perf_counter()
     vectors = embeddings(train["text"].to_list() + test["text"].to_list())
     print(f"embeddings: {len(vectors)} texts in {time.perf_counter() - t0:.0f} s", flush=True)
-    results = [one_seed(int(s), args, train, test, names, vectors) for s in args.seeds.split(",")]
-    md = report(results, args, time.perf_counter() - t_all)
-    if not args.lora or len(results) > 1:  # a one-seed LoRA run leaves the three-seed table alone
+    clean_cache: dict = {}
+    by_noise: dict[str, list[dict]] = {}
+    for noise_model in args.noise_models.split(","):
+        by_noise[noise_model] = [one_seed(int(s), noise_model, args, train, test, names, vectors, clean_cache)
+                                 for s in args.seeds.split(",")]
+    md = report(by_noise, args, time.perf_counter() - t_all)
+    if args.save:
+        import json
+
+        clean = {k: [{f: v for f, v in r.items() if f != "_rounds"} for r in rs] for k, rs in by_noise.items()}
+        Path(args.save).write_text(json.dumps({"by_noise": clean, "seconds": time.perf_counter() - t_all}, default=float))
+    if not args.lora or len(args.seeds.split(",")) > 1:  # a one-seed LoRA run leaves the three-seed table alone
         write_section("loop_bench", md)
     print(md)
     if args.lora:
-        lo = lora_rounds(results[0]["_rounds"], names, args.lora_epochs)
-        md = lora_report(lo, results[0]["seed"], args.lora_epochs, args)
+        first = next(iter(by_noise.values()))[0]
+        lo = lora_rounds(first["_rounds"], names, args.lora_epochs)
+        md = lora_report(lo, first["seed"], args.lora_epochs, args)
         write_section("loop_bench_lora", md)
         print(md)
 

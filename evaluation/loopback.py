@@ -64,8 +64,9 @@ def review_candidates(preds: pl.DataFrame, threshold: float, *, error_splits: tu
     budget
         At most this many items, highest priority first (``None``: all).
     label_flags
-        Open ``label_issue`` flags (``example_id, score, suggestion``; score = 1 - probability of
-        the given label): sent as "likely label error" with priority 100 + 10 x score.
+        Open ``label_issue`` flags (``example_id, score, suggestion``; score in [0, 1], likelier
+        errors higher: the suggested label's share of the two labels' probability by default):
+        sent as "likely label error" with priority 100 + 10 x score.
 
     Returns
     -------

@@ -1,5 +1,5 @@
 """Consistency and label-quality checks: ``registry`` (contract and registration), ``builtin``
-(the checks), ``run`` (running them, flags, resolution), ``algos`` (pure), ``agreement`` and
+(the checks), ``label_errors`` (finding mislabelled examples), ``run`` (running them, flags, resolution), ``algos`` (pure), ``agreement`` and
 ``coverage`` (reports).
 """
 
@@ -15,7 +15,13 @@ from .registry import (
     Progress,
     register_check,
 )
-from .builtin import (label_issue_mask,)
+from .builtin import (label_errors,)
+from .label_errors import (
+    LabelErrors,
+    find_label_errors,
+    knn_probs,
+    rank_issues,
+)
 from .run import (
     LABEL_SUGGESTING,
     RESOLUTIONS,
@@ -29,10 +35,7 @@ from .algos import (
     empty_flags,
     knn_similarity,
     label_issue_flags,
-    naive_issues,
-    out_of_fold_probs,
     outlier_flags,
-    rank_issues,
     response_conflicts,
     schema_flags,
 )

@@ -1,4 +1,4 @@
-"""Pure algorithms behind the checks (NumPy / Polars, no store): label issues, outliers, format rules.
+"""Pure algorithms behind the checks (NumPy / Polars, no store): label-issue flags, outliers, format rules.
 
 Every function returns one row per flagged example with ``id``, ``score`` in [0, 1] (higher is
 worse), ``detail`` (a sentence for a reviewer) and ``suggestion`` (or null); the check layer
@@ -23,87 +23,21 @@ def empty_flags() -> pl.DataFrame:
     return pl.DataFrame(schema=FLAG_SCHEMA)
 
 
-# -- label issues (confident learning) -------------------------------------------------------
-def out_of_fold_probs(x: np.ndarray, y: np.ndarray, n_classes: int, *, folds: int = 5, seed: int = 0,
-                      c: float = 3.0, max_iter: int = 200) -> np.ndarray:
-    """Out-of-fold predicted probabilities of a multinomial logistic regression.
-
-    Parameters
-    ----------
-    x
-        Features, shape (n, d) (L2-normalised embeddings).
-    y
-        Given label codes in ``0..n_classes-1``.
-    folds
-        Stratified folds (lowered to the size of the smallest class, at least 2).
-    c
-        Inverse regularisation strength (3 was best of 3, 10, 30 on BANKING77 with 5% noise:
-        ``docs/checks.md``).
-
-    Returns
-    -------
-    numpy.ndarray
-        shape (n, n_classes); row i was predicted by a model that never saw example i. Classes a
-        fold's training part lacks get probability 0 for that fold's rows.
-    """
-    from sklearn.linear_model import LogisticRegression
-    from sklearn.model_selection import StratifiedKFold
-    from threadpoolctl import threadpool_limits
-
-    n = len(y)
-    probs = np.zeros((n, n_classes), dtype=np.float64)
-    smallest = np.bincount(y, minlength=n_classes)
-    smallest = smallest[smallest > 0].min()
-    k = int(max(2, min(folds, smallest)))
-    splitter = StratifiedKFold(n_splits=k, shuffle=True, random_state=seed)
-    # One BLAS thread: on 2 shared cores, OpenBLAS's threads oversubscribe and one fit took 12x longer.
-    with threadpool_limits(1, user_api="blas"):
-        for train, test in splitter.split(x, y):
-            model = LogisticRegression(C=c, max_iter=max_iter)
-            model.fit(x[train], y[train])
-            probs[np.ix_(test, model.classes_)] = model.predict_proba(x[test])
-    return probs
-
-
-def naive_issues(y: np.ndarray, probs: np.ndarray) -> np.ndarray:
-    """Baseline: a boolean mask of examples where the cross-validated prediction differs from the label."""
-    return probs.argmax(axis=1) != y
-
-
-def rank_issues(y: np.ndarray, probs: np.ndarray, *, top_k: int = 3, relative_confidence: float = 1.5) -> np.ndarray:
-    """Our rule: the given label is outside the model's top ``top_k`` classes *and* its probability
-    is below ``relative_confidence`` times the uniform probability ``1 / n_classes``.
-
-    Why: a random mislabel usually names an unrelated class, which the model ranks far down with
-    a near-zero probability; a correctly labelled but hard example is usually confused with one or
-    two similar classes, so its label stays in the top few. Requiring both keeps the hard-but-right
-    examples (the naive baseline's false positives) out (measured in ``bench/label_noise_bench.py``:
-    with 77 classes the threshold is 0.019). Scaling by the number of classes keeps the rule
-    meaningful for small label sets; there "outside the top k" says little, so k is capped at a
-    quarter of the classes (at least 1: the label is not the model's first choice).
-    """
-    n_classes = probs.shape[1]
-    k = max(1, min(top_k, n_classes // 4))
-    p_given = probs[np.arange(len(y)), y]
-    rank = (probs > p_given[:, None]).sum(axis=1)  # classes strictly more likely than the given one
-    return (rank >= k) & (p_given < relative_confidence / n_classes)
-
-
-def label_issue_flags(ids: np.ndarray, y: np.ndarray, probs: np.ndarray, classes: list[str], mask: np.ndarray
-                      ) -> pl.DataFrame:
-    """Flags for ``mask``: score = 1 - self-confidence, suggestion = the most likely class."""
-    idx = np.flatnonzero(mask)
+# -- label issues: see :mod:`curation.checks.label_errors` ------------------------------------
+def label_issue_flags(ids: np.ndarray, y: np.ndarray, found, classes: list[str]) -> pl.DataFrame:
+    """Flags of :func:`curation.checks.label_errors.find_label_errors`'s result ``found``: score
+    in [0, 1] (``found.score``), suggestion = the likeliest other label."""
+    idx = np.flatnonzero(found.mask)
     if len(idx) == 0:
         return empty_flags()
-    p_given = probs[idx, y[idx]]
-    best = probs[idx].argmax(axis=1)
+    rows = found.probs[idx]
     detail = [
-        f"likely mislabelled: the model gives the label '{classes[y[i]]}' probability {pg:.2f} "
-        f"and '{classes[b]}' {probs[i, b]:.2f} (out-of-fold, on embeddings)"
-        for i, pg, b in zip(idx, p_given, best)
+        f"likely mislabelled: the model gives the label '{classes[y[i]]}' probability {p[y[i]]:.2f} "
+        f"and '{classes[s]}' {p[s]:.2f} ({found.source})"
+        for i, p, s in zip(idx, rows, found.suggestion[idx])
     ]
-    return pl.DataFrame({"id": ids[idx].astype(np.int64), "score": (1 - p_given).astype(np.float64),
-                         "detail": detail, "suggestion": [classes[b] for b in best]}, schema=FLAG_SCHEMA)
+    return pl.DataFrame({"id": ids[idx].astype(np.int64), "score": np.clip(found.score[idx], 0, 1).astype(np.float64),
+                         "detail": detail, "suggestion": [classes[s] for s in found.suggestion[idx]]}, schema=FLAG_SCHEMA)
 
 
 # -- outliers ---------------------------------------------------------------------------------

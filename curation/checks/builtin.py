@@ -10,6 +10,7 @@ import polars as pl
 from ..store import review as _review_sql
 from . import algos
 from .agreement import agreement_report
+from .label_errors import LabelErrors, find_label_errors
 from .registry import CheckConfig, CheckContext, CheckOutput, register_check
 
 
@@ -37,7 +38,7 @@ def check_label_conflict(ctx: CheckContext) -> CheckOutput:
 
 @register_check("label_issue")
 def check_label_issue(ctx: CheckContext) -> CheckOutput:
-    """Likely mislabelled examples (confident learning on out-of-fold probabilities)."""
+    """Likely mislabelled examples, confusable ones included (two views, two passes on embeddings)."""
     cfg = ctx.config
     f = ctx.frame.with_row_index("_row").filter(pl.col("label").is_not_null())
     sizes = f.group_by("label").len()
@@ -51,25 +52,21 @@ def check_label_issue(ctx: CheckContext) -> CheckOutput:
     code = {c: i for i, c in enumerate(classes)}
     y = np.asarray([code[lb] for lb in f["label"].to_list()], dtype=np.int64)
     ctx.progress("label issues (cross-validation)", 0, 1)
-    probs = algos.out_of_fold_probs(x, y, len(classes), folds=cfg.folds, seed=cfg.seed, c=cfg.regularization)
+    found = label_errors(x, y, len(classes), cfg)
     ctx.progress("label issues (cross-validation)", 1, 1)
-    mask = label_issue_mask(y, probs, cfg)
-    flags = algos.label_issue_flags(f["id"].to_numpy(), y, probs, classes, mask)
-    accuracy = float((probs.argmax(axis=1) == y).mean())
+    flags = algos.label_issue_flags(f["id"].to_numpy(), y, found, classes)
+    accuracy = float((found.first_lr.argmax(axis=1) == y).mean())
     return CheckOutput({"label_issue": _with_severity(flags, "warning")},
                        {"flagged": flags.height, "examined": int(len(y)), "method": cfg.label_method,
-                        "out_of_fold_accuracy": round(accuracy, 4)})
+                        "out_of_fold_accuracy": round(accuracy, 4), "left_out_of_second_pass": found.dropped})
 
 
-def label_issue_mask(y: np.ndarray, probs: np.ndarray, config: CheckConfig) -> np.ndarray:
-    """Which examples ``config.label_method`` flags, given out-of-fold probabilities."""
-    if config.label_method == "naive":
-        return algos.naive_issues(y, probs)
-    if config.label_method == "cleanlab":
-        from cleanlab.filter import find_label_issues
-
-        return find_label_issues(y, probs)
-    return algos.rank_issues(y, probs, top_k=config.top_k, relative_confidence=config.relative_confidence)
+def label_errors(x: np.ndarray, y: np.ndarray, n_classes: int, config: CheckConfig) -> LabelErrors:
+    """What the ``label_issue`` check finds with ``config`` on embeddings ``x`` and label codes ``y``."""
+    return find_label_errors(x, y, n_classes, method=config.label_method, folds=config.folds, seed=config.seed,
+                             c=config.regularization, k=config.neighbours, passes=config.passes,
+                             drop_margin=config.drop_margin, min_share=config.min_share, top_k=config.top_k,
+                             relative_confidence=config.relative_confidence)
 
 
 @register_check("schema")

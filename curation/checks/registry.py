@@ -13,12 +13,14 @@ Registered checks (``CHECKS``):
     the very flag dedup raises), and generation examples with the same prompt but contradicting
     responses (flag ``response_conflict``).
 ``label_issue``
-    Likely mislabelled examples by confident learning on out-of-fold probabilities of a logistic
-    regression on cached MiniLM embeddings; the flag suggests the likely label.
+    Likely mislabelled examples, including the confusable ones people make (the neighbouring
+    intent): out-of-fold logistic regression and a k-NN vote on cached MiniLM embeddings, a second
+    pass without the likely errors, flagged by the suggested label's share of the two labels
+    (:mod:`curation.checks.label_errors`); the flag suggests the likely label.
 ``schema``
     Labels outside the schema, missing fields of structured labels, empty or too short texts,
     the dataset's format rules (``settings["format_rules"]``, see
-    :func:`curation.check_algos.schema_flags`).
+    :func:`curation.checks.algos.schema_flags`).
 ``outlier``
     Examples far from every other example and class (embedding distance).
 ``agreement``
@@ -39,7 +41,7 @@ from ..errors import InvalidValue
 from ..progress import Progress, no_progress
 from ..store.core import Dataset, Store
 
-LABEL_METHODS = ("ours", "cleanlab", "naive")
+LABEL_METHODS = ("ours", "rank", "cleanlab", "naive")
 
 
 @dataclass(frozen=True)
@@ -47,10 +49,14 @@ class CheckConfig:
     """Settings of a check run. Defaults were chosen by measurement (``docs/checks.md``)."""
 
     checks: tuple[str, ...] = field(default=(), metadata={"help": "Checks to run (default: all registered)."})
-    label_method: str = field(default="ours", metadata={"help": "label_issue rule: ours | cleanlab | naive."})
+    label_method: str = field(default="ours", metadata={"help": "label_issue rule: ours | rank (the previous default) | cleanlab | naive."})
     folds: int = field(default=5, metadata={"help": "Cross-validation folds for out-of-fold probabilities (>= 2)."})
-    top_k: int = field(default=3, metadata={"help": "ours: flag only when the label is outside the model's top k."})
-    relative_confidence: float = field(default=1.5, metadata={"help": "ours: and its probability is below this times 1 / number of classes (> 0)."})
+    neighbours: int = field(default=10, metadata={"help": "ours: nearest neighbours in the k-NN vote (>= 1)."})
+    passes: int = field(default=2, metadata={"help": "ours: 2 predicts again without the first pass's likely errors; 1 does not."})
+    min_share: float = field(default=0.95, metadata={"help": "ours: flag when the suggested label's share of p(suggested) + p(given) is at least this (0.5-1)."})
+    drop_margin: float = field(default=0.3, metadata={"help": "ours: left out of the second pass when the suggested label's probability exceeds the given one's by more than this (0-1)."})
+    top_k: int = field(default=3, metadata={"help": "rank: flag only when the label is outside the model's top k."})
+    relative_confidence: float = field(default=1.5, metadata={"help": "rank: and its probability is below this times 1 / number of classes (> 0)."})
     regularization: float = field(default=3.0, metadata={"help": "Inverse L2 strength C of the logistic regression (> 0)."})
     min_class_size: int = field(default=2, metadata={"help": "label_issue: classes smaller than this are left out of the model."})
     outlier_k: int = field(default=5, metadata={"help": "outlier: neighbours averaged."})
@@ -69,6 +75,13 @@ class CheckConfig:
             raise InvalidValue("label_method", self.label_method, list(LABEL_METHODS))
         if self.folds < 2:
             raise InvalidValue("folds", self.folds, hint="cross-validation needs at least 2 folds (default 5)")
+        if self.neighbours < 1 or self.passes not in (1, 2):
+            raise InvalidValue("neighbours / passes", (self.neighbours, self.passes),
+                               hint="neighbours >= 1 (default 10), passes 1 or 2 (default 2)")
+        if not 0.5 <= self.min_share <= 1.0:
+            raise InvalidValue("min_share", self.min_share, hint="it must lie in [0.5, 1] (a share of two labels)")
+        if not 0.0 <= self.drop_margin <= 1.0:
+            raise InvalidValue("drop_margin", self.drop_margin, hint="it must lie in [0, 1]")
         if self.top_k < 1:
             raise InvalidValue("top_k", self.top_k, hint="it must be at least 1 (default 3)")
         if self.relative_confidence <= 0:

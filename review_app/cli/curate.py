@@ -156,7 +156,7 @@ def check(
     report: bool = typer.Option(False, "--report", help="Print the coverage report (Markdown) instead of running the checks."),
     min_label_count: int = typer.Option(10, "--min-label-count", help="--report: labels with fewer examples are rare."),
     difficult: bool = typer.Option(True, "--difficult/--no-difficult", help="--report: detect difficult cases (embeds every example)."),
-    label_method: str = typer.Option("ours", "--label-method", help="label_issue rule: ours | cleanlab | naive."),
+    label_method: str = typer.Option("ours", "--label-method", help="label_issue rule: ours | rank (the previous default) | cleanlab | naive."),
     user: UserOpt("Who runs it (default: the OS user).") = None,
 ) -> None:
     """Consistency and label-quality checks; raises flags that feed the review queue (worst first).

@@ -13,7 +13,8 @@ from hypothesis import strategies as st
 
 from curation import BadInput, ColumnMap, InvalidValue, LabelSchema, StaleVersion, Store, import_file
 from curation.store import review as sr
-from curation.checks.algos import rank_issues, response_conflicts, schema_flags
+from curation.checks.algos import response_conflicts, schema_flags
+from curation.checks.label_errors import find_label_errors, knn_probs, rank_issues
 from curation.checks.registry import CHECKS, CheckConfig, get_check
 from curation.checks.run import resolve_flag, run_checks
 
@@ -77,10 +78,14 @@ def test_registry_lists_every_check_and_unknown_name_lists_valid_ones():
 def test_config_rejects_bad_values_with_the_field_named():
     with pytest.raises(InvalidValue, match="folds: 1 is not valid; cross-validation needs at least 2 folds"):
         CheckConfig(folds=1)
-    with pytest.raises(InvalidValue, match=r"label_method: 'magic' is not valid \(choose one of: ours, cleanlab, naive\)"):
+    with pytest.raises(InvalidValue, match=r"label_method: 'magic' is not valid \(choose one of: ours, rank, cleanlab, naive\)"):
         CheckConfig(label_method="magic")
     with pytest.raises(InvalidValue, match="relative_confidence: 0 is not valid; it must be positive"):
         CheckConfig(relative_confidence=0)
+    with pytest.raises(InvalidValue, match=r"min_share: 0.3 is not valid; it must lie in \[0.5, 1\]"):
+        CheckConfig(min_share=0.3)
+    with pytest.raises(InvalidValue, match=r"neighbours / passes: \(10, 3\) is not valid; neighbours >= 1"):
+        CheckConfig(passes=3)
 
 
 # -- label_issue ------------------------------------------------------------------------------
@@ -103,6 +108,49 @@ def test_rank_rule_needs_both_a_low_rank_and_a_low_probability():
     ])
     y = np.array([7, 1, 4, 5])
     assert rank_issues(y, probs, top_k=3, relative_confidence=0.5).tolist() == [True, False, False, True]
+
+
+NEAR = 12  # intents; intent1 lies close to intent0 (cosine 0.8), the others are orthogonal
+
+
+def near_encoder(texts: list[str]) -> np.ndarray:
+    """Stand-in for MiniLM with two confusable intents: one direction per intent, intent1 80% intent0."""
+    base = np.eye(NEAR, 48)
+    base[1] = 0.0
+    base[1, :2] = (0.8, 0.6)
+    out = np.zeros((len(texts), 48))
+    for i, t in enumerate(texts):
+        seed = int(hashlib.md5(t.encode()).hexdigest()[:8], 16)
+        out[i] = base[int(re.findall(r"intent(\d+)", t)[0])]
+        out[i, NEAR:] = np.random.default_rng(seed).normal(0, 0.1, 48 - NEAR)
+        out[i] /= np.linalg.norm(out[i])
+    return out
+
+
+def test_a_confusable_flip_between_two_near_intents_is_flagged_with_the_right_suggestion(store, write):
+    rows = [(f"i{c}-{i}", f"question {i} about intent{c}", f"intent{c}") for c in range(NEAR) for i in range(40)]
+    rows[3] = ("i0-3", "question 3 about intent0", "intent1")  # the neighbouring intent, as people mislabel
+    import_file(store, _csv(write, "near.csv", rows), "near", columns=ColumnMap(label="label"))
+    res = run_checks(store, "near", CheckConfig(checks=("label_issue",)), encoder=near_encoder)
+    assert _open(store, "label_issue") == {"i0-3"}
+    [flag] = sr.open_flags(store, _ids(store)["i0-3"])
+    assert (flag["suggestion"], flag["severity"]) == ("intent0", "warning")
+    assert 0.95 <= flag["score"] <= 1.0
+    assert flag["detail"].startswith("likely mislabelled: the model gives the label 'intent1' probability")
+    assert res.summaries["label_issue"]["examined"] == 480
+    # the previous default rule misses it: the given label is still the model's second choice
+    x, y = near_encoder([r[1] for r in rows]), np.array([int(r[2][6:]) for r in rows])
+    assert not find_label_errors(x, y, NEAR, method="rank").mask[3]
+
+
+def test_knn_vote_never_counts_an_example_as_its_own_neighbour_and_honours_the_pool():
+    x = np.array([[1.0, 0.0], [0.99, 0.141], [0.0, 1.0], [0.141, 0.99]])
+    x /= np.linalg.norm(x, axis=1, keepdims=True)
+    y = np.array([0, 1, 1, 1])
+    p = knn_probs(x, y, 2, k=1)
+    assert p.argmax(axis=1).tolist() == [1, 0, 1, 1]  # 0's nearest other is 1 (label 1), 1's is 0 (label 0)
+    p = knn_probs(x, y, 2, k=1, pool=np.array([True, False, True, True]))
+    assert p[0].argmax() == 1 and p[1].tolist() == [1.0, 0.0]  # 1 is out of the pool: 0 sees only 2 and 3
 
 
 def test_naive_and_cleanlab_methods_are_selectable(topics):
