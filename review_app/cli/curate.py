@@ -141,7 +141,7 @@ def curate_at_scale_cmd(
              f"{res.groups} duplicate groups, {res.duplicates} duplicates marked; "
              f"{res.pii.get('findings', 0)} PII spans replaced in {res.pii.get('changed', 0)} rows; {secs}"]
     if load_into:
-        with c.store() as store:
+        with c.store(create=True) as store:  # --load-into imports, like `tuneloop import`
             loaded = load_curated(store, out_dir, load_into, sample=sample, actor=user or os_user())
         data["loaded"] = loaded.to_dict()
         human.append(f"loaded {loaded.inserted} new of {loaded.rows} rows into '{load_into}'; "

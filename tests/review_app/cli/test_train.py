@@ -69,6 +69,7 @@ def test_train_runs_and_generate_from_the_command_line(capsys, monkeypatch, tmp_
 def test_train_bad_option_and_unknown_run_exit_2_without_registering(capsys, monkeypatch, tmp_path, cls_snapshot):
     _fake_snapshots(monkeypatch, {"c1": cls_snapshot})
     db = str(tmp_path / "s.duckdb")
+    assert run(capsys, "--db", db, "init")[0] == 0  # only init/demo/import create a store
     code, out, err = run(capsys, "--db", db, "train", "--snapshot", "c1", "--epochs", "0")
     assert (code, out) == (2, "")
     assert err.strip() == "training config: `epochs` must be a positive integer, got 0"

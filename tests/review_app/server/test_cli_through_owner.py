@@ -147,6 +147,7 @@ def test_owner_file_of_a_dead_owner_whose_pid_lives_on_is_ignored(tmp_path):
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
     db = tmp_path / "s.duckdb"
+    Store(db).close()
     write_owner(db, OwnerInfo(f"http://127.0.0.1:{port}", "old", os.getpid(), str(db), "2026-01-01T00:00:00"))
     r = tl(db, "--json", "status", cwd=tmp_path)
     assert r.returncode == 0 and json.loads(r.stdout) == {"datasets": {}}
