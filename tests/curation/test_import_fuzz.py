@@ -55,7 +55,9 @@ def write_file(path: Path, fmt: str, rows: list[dict], encoding: str) -> None:
     cols = list(rows[0])
     if fmt == "csv":
         buf = io.StringIO()
-        w = csv.writer(buf, lineterminator="\n")
+        # RFC 4180 line ends, so a value holding a carriage return is quoted (a bare CR ending an
+        # unquoted field is read by Polars as part of a line end: a known limit, see docs/reliability.md)
+        w = csv.writer(buf, lineterminator="\r\n")
         w.writerow(cols)
         for r in rows:
             w.writerow([_cell(r[c]) for c in cols])
