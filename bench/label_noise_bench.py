@@ -7,7 +7,7 @@ flags of each rule against the flipped set:
 
 - naive: flag where the cross-validated prediction differs from the label;
 - cleanlab: ``cleanlab.filter.find_label_issues`` with its defaults;
-- ours: :func:`curation.check_algos.rank_issues` (label outside the top 3 and probability
+- ours: :func:`curation.checks.algos.rank_issues` (label outside the top 3 and probability
   below 1.5 / number of classes).
 
 Then times a whole ``run_checks`` (every check) on BANKING77 with the embeddings cached.

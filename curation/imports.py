@@ -33,6 +33,7 @@ class ImportResult:
     source_id: int | None
     already_imported: bool
     created_dataset: bool
+    pii_findings: int | None = None  # with scrub: values replaced before the rows were written
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -52,6 +53,7 @@ def import_file(
     note: str | None = None,
     progress: RowsProgress | None = None,
     chunk_rows: int | None = None,
+    scrub=None,
     _fail_after_insert: bool = False,
 ) -> ImportResult:
     """Import a CSV, JSONL or Parquet file into ``dataset``.
@@ -78,6 +80,11 @@ def import_file(
         Who imports (recorded in ``sources`` and ``revisions``); default the OS user.
     progress
         Called as ``progress(rows_done, rows_total_or_None)`` after each chunk.
+    scrub
+        A :class:`~curation.pii.PiiConfig` (or ``True`` for the dataset's saved settings, defaults
+        for a new dataset): PII is replaced by placeholders in each chunk before it is staged, so
+        raw values never reach the store; findings, review flags and scrub marks are written
+        with the rows, as ``tuneloop scrub`` would.
 
     Returns
     -------
@@ -134,10 +141,14 @@ def import_file(
         mapping = resolve_columns(info, columns, task, schema)
         check_value_types(info.path, info.fmt, file, mapping)
         checker = RowChecker(file, task, schema, mapping)
+        pii_config = _pii_config(session, dataset, scrub)
+        scrubbed: dict = {}  # source row -> ScrubResult
         done = 0
         for chunk in iter_chunks(info, chunk_rows):
             frame = checker.standardise(chunk)
             if not checker.total:  # once a problem is found, keep checking but stop staging
+                if pii_config is not None:
+                    frame = _scrub_chunk(frame, task, pii_config, scrubbed)
                 session.stage(frame)
             done += chunk.height
             if progress:
@@ -161,9 +172,43 @@ def import_file(
             imported_by=actor, licence=licence, note=note,
         )
         counts: ImportCounts = session.commit(dataset, source, status, fail_after_insert=_fail_after_insert)
+        findings = None
+        if pii_config is not None:
+            from .store.pii import record_import_scrub
+
+            findings = record_import_scrub(session._cur, dataset, counts.source_id, scrubbed,
+                                           pii_config.detection_hash()) if counts.inserted else 0
 
     return ImportResult(
         dataset=dataset, file=file, sha256=info.sha256, rows=counts.rows, inserted=counts.inserted,
         skipped_existing=counts.skipped_existing, skipped_in_file=counts.skipped_in_file,
         source_id=counts.source_id, already_imported=counts.already_imported, created_dataset=existing is None,
+        pii_findings=findings,
     )
+
+
+def _pii_config(session, dataset: str, scrub):
+    """The settings ``import --scrub`` uses: given, or the dataset's saved ones, or the defaults."""
+    if scrub is None or scrub is False:
+        return None
+    from .pii import PiiConfig
+
+    if isinstance(scrub, PiiConfig):
+        return scrub
+    ds = session.dataset(dataset)
+    return PiiConfig.from_dict(ds.settings.get("pii") if ds is not None else None)
+
+
+def _scrub_chunk(frame, task: str, config, scrubbed: dict):
+    """The chunk with its text fields scrubbed; results kept by source row for the findings."""
+    import polars as pl
+
+    from .pii import fields_of, scrub_records
+
+    fields = fields_of(task)
+    results = scrub_records(frame.select(list(fields)).to_dicts(), config)
+    for row, res in zip(frame["source_row"].to_list(), results):
+        if res.changed:
+            scrubbed[row] = res
+    return frame.with_columns(*(pl.Series(f, [r.fields[f] for r in results], dtype=pl.String) for f in fields))
+

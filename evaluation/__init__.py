@@ -11,7 +11,6 @@ from .evaluate import (
     EvalConfig,
     EvaluationResult,
     evaluate_run,
-    predict_file,
     read_labelled_file,
     run_threshold,
 )
@@ -39,6 +38,8 @@ from .metrics import (
     reliability,
     slice_metrics,
 )
+from .policy import EscalationPolicy
+from .predict import predict_file
 from .rubric import (
     CRITERIA,
     aggregate,
@@ -48,8 +49,13 @@ from .rubric import (
     evaluate_generation,
     save_review,
 )
-from .policy import EscalationPolicy
-from .scoring import Baseline, RunScores, out_of_fold_probabilities, run_probabilities, run_scores
+from .scoring import (
+    Baseline,
+    RunScores,
+    out_of_fold_probabilities,
+    run_probabilities,
+    run_scores,
+)
 from .summary import EvaluationSummary
 
 __all__ = [
@@ -58,7 +64,6 @@ __all__ = [
     "ESCALATE",
     "LOW_CONFIDENCE",
     "RUBRIC_LOW",
-    "RunScores",
     "Baseline",
     "EscalationPolicy",
     "EvalConfig",
@@ -69,6 +74,7 @@ __all__ = [
     "LoopbackResult",
     "NotEvaluated",
     "ReviewRequest",
+    "RunScores",
     "TaskEvaluation",
     "aggregate",
     "auroc",

@@ -15,10 +15,9 @@ import numpy as np
 import polars as pl
 
 from curation import ImportValidationError, Store
-from curation.io import FORMATS, read_table
-from curation.outputs import check_file_target, write_file_atomically
 from curation.progress import Progress, no_progress, relabel
 from curation.store import evaluation as se
+from curation.tables import read_table
 
 from . import metrics as M
 from .errors import EvaluationDataError, InvalidEvaluationOption
@@ -334,71 +333,3 @@ def evaluate_run(store: Store, run_id: str, *, data: str | Path | None = None, c
 def run_threshold(store: Store, run_id: str) -> float | None:
     """The escalation threshold chosen when the run was last evaluated (``None`` if never)."""
     return se.get_evaluation(store, run_id)[1]
-
-
-def _is_predictions(path: Path) -> bool:
-    """Whether ``path`` is a previous :func:`predict_file` output (it may then be replaced)."""
-    try:
-        lf = {".csv": pl.scan_csv, ".parquet": pl.scan_parquet, ".pq": pl.scan_parquet}.get(path.suffix.lower(), pl.scan_ndjson)(path)
-        return {"predicted", "confidence", "abstained", "decision"} <= set(lf.collect_schema().names())
-    except Exception:  # noqa: BLE001 - unreadable means not ours
-        return False
-
-
-def _stored_policy(store: Store, run_id: str) -> dict | None:
-    """The threshold dict (score, mode, words) of the run's last test-split evaluation."""
-    summary, threshold = se.get_evaluation(store, run_id)
-    if summary is None or threshold is None:
-        return None
-    thr = dict(summary.get("threshold") or {})
-    thr.setdefault("score", "max_softmax")  # evaluations before escalation policies used the top probability
-    thr["threshold"] = threshold
-    thr.setdefault("text", f"Escalates to a human when the top class probability is below {threshold:.4g}.")
-    return thr
-
-
-def predict_file(store: Store, run_id: str, path: str | Path, out: str | Path, *, text_col: str = "text",
-                 threshold: float | None = None, policy: EscalationPolicy | None = None, progress=None) -> dict:
-    """Predict a label and confidence for every row of ``path``; escalate by the run's policy.
-
-    The output (format by the extension of ``out``) has the input columns plus ``predicted``,
-    ``confidence`` (the label's probability), ``abstained`` and ``decision`` (the label, or
-    "escalate to a human"). Which rows escalate:
-
-    - ``threshold`` given: rows whose top class probability is below it;
-    - ``policy`` given: its threshold, chosen now on the validation split (scored, not stored);
-    - else the policy of the run's last ``tuneloop evaluate`` (threshold stored with it), or,
-      for a run never evaluated, the default policy chosen now on validation.
-
-    Returns ``{"run", "rows", "abstained", "threshold", "score", "policy" (in words), "out"}``.
-    """
-    import training
-
-    p, o = Path(path), Path(out)
-    if o.suffix.lower() not in (".csv", ".jsonl", ".ndjson", ".parquet", ".pq"):
-        raise EvaluationDataError(f"{o}: unknown output extension {o.suffix!r} (use .csv, .jsonl or .parquet)")
-    df = read_labelled_file(p, text_col, "")
-    run = training.load_run(store, run_id)
-    if threshold is not None:
-        thr = {"threshold": float(threshold), "score": "max_softmax",
-               "text": f"Escalates to a human when the top class probability is below {threshold:g} (--threshold)."}
-    else:
-        thr = None if policy is not None else _stored_policy(store, run_id)
-        if thr is None:
-            snap = training.load_snapshot(store, training.get_run(store, run_id)["snapshot_id"])
-            pol = policy or EscalationPolicy()
-            config = EvalConfig(policy=pol.mode, budget=pol.budget, target_precision=pol.target_precision, score=pol.score)
-            _, thr = _validation_threshold(run, snap, config, list(run.labels), no_progress)
-    rs = run_scores(run, [str(t) for t in df[text_col].to_list()], progress=progress)
-    score = rs.ood(run.scoring)[thr["score"]]
-    conf = rs.probs.max(1)
-    predicted = [run.labels[i] for i in rs.probs.argmax(1)]
-    abstained = score < thr["threshold"]
-    res = df.with_columns(pl.Series("predicted", predicted, dtype=pl.String), pl.Series("confidence", conf.astype(float)),
-                          pl.Series("abstained", abstained), pl.Series("decision", [ESCALATE if a else l for a, l in zip(abstained, predicted)]))
-    o = check_file_target(o, is_ours=_is_predictions, protect=[store.path, p])
-    writer = {"csv": res.write_csv, "jsonl": res.write_ndjson, "parquet": res.write_parquet}[FORMATS[o.suffix.lower()]]
-    write_file_atomically(o, writer)
-    return {"run": run_id, "rows": res.height, "abstained": int(abstained.sum()), "threshold": float(thr["threshold"]),
-            "score": thr["score"], "policy": thr["text"], "out": str(o)}
-

@@ -83,13 +83,13 @@ def _rows(n: int, start: int = 0) -> str:
 
 
 def crash_and_rerun(db: Path, args: list[str], queries: dict[str, str], rng: random.Random,
-                    between_ok=None) -> tuple[dict, dict]:
+                    between_ok=None, copy_args: list[str] | None = None) -> tuple[dict, dict]:
     """Run on a copy (after state, duration), kill on the real store, check, rerun; return (after, rerun)."""
     before = counts(db, queries)
     copy = db.with_name("copy.duckdb")
     shutil.copy(db, copy)
     t0 = time.monotonic()
-    done = cli(copy, *args)
+    done = cli(copy, *(copy_args or args))
     duration = time.monotonic() - t0
     assert done.returncode == 0, done.stderr
     after = counts(copy, queries)
@@ -159,7 +159,8 @@ def test_killed_commands_leave_the_store_before_or_after_and_a_rerun_succeeds(tm
         assert "running" not in statuses, f"a killed run stays running (seed {SEED})"
         assert len(statuses) <= 1
 
-    crash_and_rerun(db, args, q_runs, rng, never_running)
+    copy_args = [*args[:-1], str(tmp_path / "copy-runs")]  # the full run's folder stays apart
+    crash_and_rerun(db, args, q_runs, rng, never_running, copy_args)
     with Store(db, create=False) as s:
         rows = s.cursor().execute("SELECT id, status, path FROM runs").fetchall()
     assert sum(1 for _, status, _ in rows if status == "completed") >= 1

@@ -6,11 +6,12 @@ The detection itself is pure (:mod:`curation.pii.scrub`); this module hands its 
 
 from __future__ import annotations
 
+import re
 from dataclasses import asdict, dataclass
 
 from ..permissions import ADMIN, require_stored_user
 from ..progress import Progress
-from .scrub import PiiConfig, fields_of, scrub_records
+from .scrub import PLACEHOLDER_RX, PiiConfig, Span, _resolve, detect, fields_of, replace_spans, scrub_records
 
 
 # -- datasets in the store ------------------------------------------------------------------
@@ -27,6 +28,9 @@ class ScrubReport:
     stale: int  # changed by someone else meanwhile: run scrub again
     entities: dict[str, int]
     config: dict
+    notes: int = 0  # notes, reasons, annotation responses and generation copies scrubbed
+    embeddings_dropped: int = 0  # cached vectors of pre-scrub text
+    file_rewritten: bool = False  # the store file was rewritten so old row versions are gone
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -47,7 +51,7 @@ def set_pii_config(store, dataset: str, config: PiiConfig) -> PiiConfig:
 
 def scrub_dataset(store, dataset: str, *, actor: str, config: PiiConfig | None = None, keep_original: bool = False,
                   force: bool = False, chunk: int = 512, progress: Progress | None = None,
-                  overrides: dict | None = None) -> ScrubReport:
+                  overrides: dict | None = None, rewrite: bool = True) -> ScrubReport:
     """Detect PII in every example of ``dataset`` and replace it in the stored text.
 
     Parameters
@@ -68,6 +72,10 @@ def scrub_dataset(store, dataset: str, *, actor: str, config: PiiConfig | None =
         Scan examples already scrubbed with the same settings too (normally skipped by content hash).
     chunk
         Examples detected and written per step (bounds memory).
+    rewrite
+        When anything changed, copy the store into a new file and swap it in
+        (:func:`curation.store.rewrite.rewrite_file`), so the replaced values are gone from the
+        file's bytes too; DuckDB keeps old row versions in the file otherwise.
     progress
         ``progress("scrubbing", done, total)`` in examples.
     overrides
@@ -76,10 +84,14 @@ def scrub_dataset(store, dataset: str, *, actor: str, config: PiiConfig | None =
 
     Warnings
     --------
-    Raw values are removed from the example's revision history as well; this cannot be undone
-    unless ``keep_original`` is set.
+    Raw values are removed from the example's revision history, notes, reject reasons, annotation
+    responses and generation copies as well, and cached embeddings of the pre-scrub text are
+    dropped; this cannot be undone unless ``keep_original`` is set. Values awaiting review stay in
+    the ``pii_originals`` vault until reviewed.
     """
     from ..store import pii as store_pii
+    from ..store import pii_residue
+    from ..store.rewrite import rewrite_file
 
     if keep_original:
         require_stored_user(store, actor, ADMIN, "keep raw personal data (--keep-original)",
@@ -97,6 +109,7 @@ def scrub_dataset(store, dataset: str, *, actor: str, config: PiiConfig | None =
     fields = fields_of(ds.task)
     total = store_pii.ApplyCounts()
     entities: dict[str, int] = {}
+    known: dict[str, str] = {}  # every value replaced in the dataset -> its entity
     for i in range(0, len(todo), chunk):
         rows = todo[i:i + chunk]
         results = scrub_records([{f: r[f] for f in fields} for r in rows], config)
@@ -104,10 +117,48 @@ def scrub_dataset(store, dataset: str, *, actor: str, config: PiiConfig | None =
                                        keep_original=keep_original)
         for name in ("changed", "unchanged", "stale", "findings", "flagged"):
             setattr(total, name, getattr(total, name) + getattr(counts, name))
+        total.copies += counts.copies
+        total.old_hashes += counts.old_hashes
         for res in results:
             for r in res.replacements:
                 entities[r.entity] = entities.get(r.entity, 0) + 1
+                known.setdefault(r.original, r.entity)
         if progress is not None:
             progress("scrubbing", min(i + chunk, len(todo)), len(todo))
+    notes = total.copies + _scrub_free_texts(store, dataset, config, known)
+    dropped = pii_residue.drop_stale_embeddings(store, total.old_hashes)
+    rewritten = bool(rewrite and (total.changed or notes or dropped) and rewrite_file(store))
     return ScrubReport(dataset, store.count_examples(dataset), len(todo), total.changed, total.findings,
-                       total.flagged, total.stale, dict(sorted(entities.items())), config.to_dict())
+                       total.flagged, total.stale, dict(sorted(entities.items())), config.to_dict(), notes, dropped,
+                       rewritten)
+
+
+def _scrub_free_texts(store, dataset: str, config: PiiConfig, known: dict[str, str]) -> int:
+    """Scrub what people typed about the examples (notes, reasons, responses); returns how many changed.
+
+    Besides what detection finds, every value the scrub replaced anywhere in the dataset
+    (``known``: value -> entity) is replaced where it occurs, so a name typed in a note about
+    another example goes too. Placeholders are numbered per text.
+    """
+    from ..store import pii_residue
+
+    rows = pii_residue.free_texts(store, dataset)
+    if not rows:
+        return 0
+    texts = [text for *_, text in rows]
+    values = sorted((v for v in known if len(v.strip()) >= 3), key=len, reverse=True)
+    known_rx = re.compile("|".join(r"(?<!\w)" + re.escape(v) + r"(?!\w)" for v in values)) if values else None
+    found = detect(texts, config)
+    changed = 0
+    with store.transaction() as cur:
+        for (table, key, column, text), spans in zip(rows, found):
+            if known_rx is not None:
+                guarded = [(m.start(), m.end()) for m in PLACEHOLDER_RX.finditer(text)]
+                extra = [Span(known[m.group()], m.start(), m.end(), 1.0) for m in known_rx.finditer(text)
+                         if not any(a < m.end() and m.start() < b for a, b in guarded)]
+                spans = _resolve(spans + extra)
+            res = replace_spans({"t": text}, {"t": spans}, config)
+            if res.changed:
+                pii_residue.update_free_text(cur, table, key, column, text, res.fields["t"])
+                changed += 1
+    return changed

@@ -3,7 +3,7 @@
 The pure part (:func:`detect`, :func:`replace_spans`, :func:`scrub_records`, :func:`scrub_frame`)
 takes texts and a :class:`PiiConfig` and returns scrubbed texts and findings; it never touches
 the store. :func:`scrub_dataset` runs it over a dataset and hands the results to
-:mod:`curation.store_pii`, which writes them (versioned, with purged revision history).
+:mod:`curation.store.pii`, which writes them (versioned, with purged revision history).
 
 Placeholders are ``<TYPE_N>``: the same value gets the same placeholder in every field of one
 example (``<EMAIL_1>`` in the prompt and in the response), different values get different
@@ -144,7 +144,7 @@ class Replacement:
     end: int
     score: float
     placeholder: str
-    original: str  # never stored where exports read; see curation.store_pii
+    original: str  # never stored where exports read; see curation.store.pii
     action: str  # "replaced" or "review"
 
 

@@ -172,7 +172,8 @@ class Store(ExportSql, UserSql):
         memory_limit = parse_memory_limit(memory_limit, "memory limit (TUNELOOP_MEMORY_LIMIT)")
         if self.path != ":memory:":
             _check_store_file(Path(self.path), create=create and not read_only)
-        self._con = self._connect(lock_wait_s, read_only, memory_limit)
+        self._open_args = (lock_wait_s, read_only, memory_limit)  # to reopen after a rewrite (store.rewrite)
+        self._con = self._connect(*self._open_args)
         self._local = threading.local()
         # DuckDB's optimistic concurrency misses some write-write conflicts between threads
         # (measured: versioned updates interleaved with lease updates on the same row lost

@@ -9,11 +9,12 @@ revision history in that transaction too.
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from ..errors import BadInput, ExampleNotFound, InvalidValue, StaleVersion
 from ..pii.scrub import PLACEHOLDER_RX, Replacement, ScrubResult, placeholder_name
 from .core import Store, _json, now
+from .pii_residue import purge_copies
 
 TEXT_FIELDS = ("text", "prompt", "response")
 FINDING_COLUMNS = "id, example_id, field, entity, start_pos, end_pos, score, action, placeholder, reviewed_by, reviewed_at"
@@ -61,6 +62,8 @@ class ApplyCounts:
     stale: int = 0
     findings: int = 0
     flagged: int = 0
+    copies: int = 0  # notes, reasons, generation prompts purged of the replaced values
+    old_hashes: list = field(default_factory=list)  # content hashes before the scrub (embedding cache keys)
 
 
 def examples_to_scrub(store: Store, dataset: str, config_hash: str, *, force: bool = False) -> list[dict]:
@@ -68,7 +71,7 @@ def examples_to_scrub(store: Store, dataset: str, config_hash: str, *, force: bo
     skip = "" if force else """AND NOT EXISTS (SELECT 1 FROM pii_scrubbed s WHERE s.example_id = e.id
                                  AND s.content_hash = e.content_hash AND s.config_hash = ?)"""
     return store._dicts(
-        f"SELECT e.id, e.version, e.text, e.prompt, e.response FROM examples e WHERE e.dataset = ? {skip} ORDER BY e.id",
+        f"SELECT e.id, e.version, e.text, e.prompt, e.response, e.content_hash FROM examples e WHERE e.dataset = ? {skip} ORDER BY e.id",
         [dataset] if force else [dataset, config_hash])
 
 
@@ -158,6 +161,8 @@ def apply_scrub(store: Store, dataset: str, items: list[tuple[dict, ScrubResult]
                            before=before, after=changes | summary,
                            reason=f"replaced {len(res.replacements)} PII span(s) with placeholders")
                     _purge_revisions(cur, row["id"], pairs)
+                    counts.copies += purge_copies(cur, row["id"], pairs)
+                    counts.old_hashes.append(row.get("content_hash"))
                     cur.execute("DELETE FROM pii_findings WHERE example_id = ? AND action IN ('replaced', 'review') "
                                 "AND field IN (SELECT unnest(?::VARCHAR[]))", [row["id"], list(changes)])
                     for r in res.replacements:
@@ -316,6 +321,7 @@ def add_missed_span(store: Store, example_id: int, field: str, start: int, end: 
                                         for r in new_findings]},
                                reason=f"reviewer marked a missed {entity}: replaced by {placeholder}")
         _purge_revisions(cur, example_id, [(value, placeholder)])
+        purge_copies(cur, example_id, [(value, placeholder)])
         for r in new_findings:
             _insert_finding(cur, example_id, r, "keep_original" if keep_original else None)
         cur.execute("UPDATE pii_findings SET reviewed_by = ?, reviewed_at = ? WHERE example_id = ? AND action = 'missed' "
@@ -338,3 +344,20 @@ def purge_originals(store: Store, dataset: str | None = None) -> int:
     n = cur.execute("SELECT count(*) FROM pii_originals" + where, [dataset] if dataset else []).fetchall()[0][0]
     cur.execute("DELETE FROM pii_originals" + where, [dataset] if dataset else [])
     return n
+
+
+def record_import_scrub(cur, dataset: str, source_id: int, results: dict[int, ScrubResult], config_hash: str) -> int:
+    """After ``import --scrub``: findings, review flags and scrub marks of the examples a source
+    inserted (``results`` by source row; their text was scrubbed before staging). Runs in the
+    import's transaction. Returns the number of findings."""
+    rows = cur.execute("SELECT id, source_row FROM examples WHERE source_id = ?", [source_id]).fetchall()
+    findings = 0
+    for example_id, source_row in rows:
+        res = results.get(source_row)
+        if res is not None:
+            for r in res.replacements:
+                _insert_finding(cur, example_id, r, "review" if r.action == "review" else None)
+            _raise_review_flag(cur, dataset, example_id, res.replacements)
+            findings += len(res.replacements)
+        _mark_scrubbed(cur, example_id, config_hash)
+    return findings

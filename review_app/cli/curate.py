@@ -43,6 +43,10 @@ def scrub(
                             keep_original=keep_original, progress=tick)
     human = (f"'{dataset}': scanned {rep.scanned} of {rep.examples} examples, {rep.changed} changed, "
              f"{rep.findings} PII spans replaced ({joined(rep.entities) or 'none'}); {rep.flagged} flagged pii_review")
+    if rep.notes or rep.embeddings_dropped:
+        human += f"; {rep.notes} notes/reasons scrubbed, {rep.embeddings_dropped} stale embeddings dropped"
+    if rep.file_rewritten:
+        human += "; store file rewritten (no old row versions left)"
     if rep.stale:
         human += f"; {rep.stale} changed meanwhile and were skipped: run scrub again"
     c.emit(rep.to_dict(), human)

@@ -33,6 +33,7 @@ def import_cmd(
     licence: Optional[str] = typer.Option(None, "--licence", help="Licence of the source, recorded with it."),
     note: Optional[str] = typer.Option(None, "--note", help="Free note recorded with the source."),
     user: UserOpt("Who imports (default: the OS user).") = None,
+    scrub: bool = typer.Option(False, "--scrub", help="Replace PII before the rows are written (the dataset's saved scrub settings): raw values never reach the store."),
 ) -> None:
     """Import a file into a dataset: all rows or none; importing the same rows again adds nothing.
 
@@ -43,12 +44,14 @@ def import_cmd(
     label_schema = LabelSchema.load(schema) if schema else None
     with c.store(create=True) as store, c.progress(f"importing {file.name}") as tick:
         res = import_file(store, file, dataset, task=task, columns=cols, status=status, label_schema=label_schema,
-                          actor=user, licence=licence, note=note, progress=rows_progress(tick))
+                          actor=user, licence=licence, note=note, progress=rows_progress(tick), scrub=scrub or None)
     if res.already_imported:
         human = f"{file}: already imported into '{dataset}' (source {res.source_id}); nothing added"
     else:
         human = (f"{file}: {res.inserted} new examples in '{dataset}' ({res.rows} rows read, "
                  f"{res.skipped_existing} already there, {res.skipped_in_file} repeated in the file)")
+        if res.pii_findings is not None:
+            human += f"; {res.pii_findings} PII spans replaced before writing"
     c.emit(res.to_dict(), human)
 
 

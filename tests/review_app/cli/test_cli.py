@@ -136,3 +136,14 @@ def test_every_command_has_help_with_an_example(capsys, command):
     code, out, _ = run(capsys, *command.split(), "--help")
     assert code == 0
     assert "Example" in out
+
+
+def test_import_with_scrub_writes_placeholders_only_and_says_how_many(capsys, tmp_path, write):
+    f = write("t.csv", "text,label\n\"my name is Holly Jones-Clayton, mail holly@example.org\",a\n")
+    db = tmp_path / "s.duckdb"
+    code, out, _ = run(capsys, "--db", str(db), "import", str(f), "--dataset", "d", "--scrub")
+    assert code == 0 and "2 PII spans replaced before writing" in out
+    with Store(db) as s:
+        assert s.cursor().execute("SELECT text FROM examples").fetchall() == [
+            ("my name is <PERSON_1>, mail <EMAIL_1>",)]
+    assert b"Jones-Clayton" not in db.read_bytes() and b"holly@example.org" not in db.read_bytes()

@@ -150,3 +150,17 @@ def test_owner_file_of_a_dead_owner_whose_pid_lives_on_is_ignored(tmp_path):
     write_owner(db, OwnerInfo(f"http://127.0.0.1:{port}", "old", os.getpid(), str(db), "2026-01-01T00:00:00"))
     r = tl(db, "--json", "status", cwd=tmp_path)
     assert r.returncode == 0 and json.loads(r.stdout) == {"datasets": {}}
+
+
+def test_scrub_in_the_owner_rewrites_the_file_and_the_owner_keeps_serving(served, tmp_path):
+    db, proc = served
+    (tmp_path / "p.csv").write_text("id,text,label\np1,\"my name is Holly Jones-Clayton, holly@example.org\",x\n")
+    assert tl(db, "import", "p.csv", "--dataset", "p", cwd=tmp_path).returncode == 0
+    r = tl(db, "--json", "scrub", "--dataset", "p", cwd=tmp_path)
+    assert r.returncode == 0, r.stderr
+    assert json.loads(r.stdout)["file_rewritten"] is True
+    r = tl(db, "status", cwd=tmp_path)  # the owner reopened the rewritten file and still answers
+    assert r.returncode == 0 and "p" in r.stdout
+    stop(proc)
+    data = b"".join(f.read_bytes() for f in (db, db.with_name(db.name + ".wal")) if f.exists())
+    assert b"Jones-Clayton" not in data and b"holly@example.org" not in data

@@ -1,4 +1,4 @@
-"""curation.io.read_table / write_table: the one small-file reader and writer, chosen by extension."""
+"""curation.tables.read_table: the one small-file reader, chosen by extension."""
 
 from __future__ import annotations
 
@@ -6,14 +6,14 @@ import polars as pl
 import pytest
 
 from curation import ImportValidationError
-from curation.io import read_table, write_table
+from curation.tables import read_table
 
 
 @pytest.mark.parametrize("name", ["t.csv", "t.jsonl", "t.parquet"])
-def test_write_then_read_returns_the_same_rows(tmp_path, name):
+def test_read_table_reads_every_format_and_csv_ids_keep_leading_zeros(tmp_path, name):
     frame = pl.DataFrame({"id": ["007", "8"], "text": ["a, b", "c"]})
-    write_table(frame, tmp_path / name)
-    assert read_table(tmp_path / name).to_dicts() == frame.to_dicts()  # CSV ids keep their leading zeros
+    getattr(frame, {"csv": "write_csv", "jsonl": "write_ndjson", "parquet": "write_parquet"}[name.split(".")[1]])(tmp_path / name)
+    assert read_table(tmp_path / name).to_dicts() == frame.to_dicts()
 
 
 def test_read_table_names_the_file_and_the_problem(tmp_path):
@@ -25,5 +25,3 @@ def test_read_table_names_the_file_and_the_problem(tmp_path):
     (tmp_path / "bad.jsonl").write_text("{not json\n")
     with pytest.raises(ImportValidationError, match=r"bad.jsonl:0:-: cannot read it \("):
         read_table(tmp_path / "bad.jsonl")
-    with pytest.raises(ImportValidationError, match=r"o.xlsx:0:-: unknown extension '.xlsx'"):
-        write_table(pl.DataFrame({"a": [1]}), tmp_path / "o.xlsx")

@@ -1,0 +1,60 @@
+"""Labelled sets of the PII benchmark that the project did not write (see bench/data/README.md).
+
+Each loader returns ``(text, planted, neutral)`` triples: ``planted`` are the identifying values
+whose recall and leaks are measured, ``[(type, start, end, value)]``; ``neutral`` are spans the set
+labels as sensitive but that Tuneloop does not promise to remove (countries, organisations,
+titles, ages, dates): a prediction on them is not a false positive, a miss is not a leak.
+"""
+
+from __future__ import annotations
+
+import gzip
+import json
+from pathlib import Path
+
+DATA = Path(__file__).resolve().parent / "data"
+PRESIDIO_FILE = DATA / "presidio_synth_dataset_v2.json.gz"
+WNUT_FILE = Path("/work/shared/data/pii/wnut17/test.jsonl")
+# presidio-research type -> planted type; types not listed are neutral.
+PRESIDIO_PLANTED = {
+    "PERSON": "PERSON", "STREET_ADDRESS": "STREET_ADDRESS", "ZIP_CODE": "STREET_ADDRESS",
+    "EMAIL_ADDRESS": "EMAIL_ADDRESS", "PHONE_NUMBER": "PHONE_NUMBER", "CREDIT_CARD": "CREDIT_CARD",
+    "IBAN_CODE": "IBAN_CODE", "US_SSN": "US_SSN", "IP_ADDRESS": "IP_ADDRESS",
+}
+
+
+def presidio_synth(split: str):
+    """presidio-research's synthetic set. ``dev``: even template ids; ``heldout``: odd template ids
+    (templates never seen while tuning)."""
+    if split not in ("dev", "heldout"):
+        raise ValueError(f"split must be 'dev' or 'heldout', got {split!r}")
+    rows = json.loads(gzip.decompress(PRESIDIO_FILE.read_bytes()))
+    out = []
+    for row in rows:
+        if (row["template_id"] % 2 == 1) != (split == "heldout"):
+            continue
+        text, planted, neutral = row["full_text"], [], []
+        for s in row["spans"]:
+            a, b = s["start_position"], s["end_position"]
+            typ = PRESIDIO_PLANTED.get(s["entity_type"])
+            (planted if typ else neutral).append((typ or s["entity_type"], a, b, text[a:b]))
+        out.append((text, planted, neutral))
+    return out
+
+
+def wnut17_test():
+    """WNUT-17 test tweets: person spans planted; location, corporation, product, group and
+    creative-work spans neutral."""
+    if not WNUT_FILE.exists():
+        return None
+    out = []
+    for line in WNUT_FILE.read_text(encoding="utf-8").splitlines():
+        row = json.loads(line)
+        text, planted, neutral = row["text"], [], []
+        for s in row["spans"]:
+            a, b = s["start"], s["end"]
+            label = s.get("label") or s.get("type")
+            (planted if label == "person" else neutral).append(
+                ("PERSON" if label == "person" else label.upper(), a, b, text[a:b]))
+        out.append((text, planted, neutral))
+    return out
