@@ -40,6 +40,7 @@ def run(capsys, *args):
 def test_train_runs_and_generate_from_the_command_line(capsys, monkeypatch, tmp_path, cls_snapshot, sft_snapshot, tiny_bert, tiny_llama):
     _fake_snapshots(monkeypatch, {"c1": cls_snapshot, "g1": sft_snapshot})
     db, runs = str(tmp_path / "s.duckdb"), str(tmp_path / "runs")
+    assert run(capsys, "--db", db, "init")[0] == 0  # only init/demo/import create a store
     code, out, _ = run(capsys, "--db", db, "--json", "train", "--snapshot", "c1", "--base-model", tiny_bert, "--epochs", "2",
                        "--batch-size", "16", "--threads", "1", "--runs-dir", runs)
     assert code == 0
