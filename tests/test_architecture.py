@@ -25,18 +25,16 @@ MAX_MODULE_LINES = 400
 MAX_FUNCTION_LINES = 60
 # Allowed exceptions, each with its reason. Keep this list short; shrink it when you touch one.
 LONG_MODULES: dict[str, str] = {
-    "curation.store.core": "Store: connection, locks, transactions, migrations and the versioned update in one class",
-    "review_app.cli": "being split into review_app/cli/ (#15)",
+    "curation.store.core": "Store: connection, locks, transactions, migrations, orphan recovery and the versioned "
+                           "update in one class (each concept's SQL already lives in its own store module)",
 }
 LONG_FUNCTIONS: dict[str, str] = {
-    "curation.imports.import_file": "pending split into steps (#15)",
-    "curation.checks.agreement.agreement_report": "pending split into steps (#15)",
-    "curation.scale.ray_engine.run_ray": "pending split into steps (#15, with #17's distributed grouping)",
-    "training.fit.fit": "being split into named steps (#15)",
-    "evaluation.evaluate.evaluate_run": "being split into named steps (#15)",
-    "review_app.views.runs.render": "page split with the services (#15)",
-    "review_app.views.snapshots.render": "page split with the services (#15)",
-    "review_app.views.checks.render": "page split with the services (#15)",
+    "curation.imports.import_file": "not yet split into steps: one transaction from file check to commit (known debt)",
+    "curation.checks.agreement.agreement_report": "not yet split: overall, per label and per annotator in one pass",
+    "curation.scale.ray_engine.run_ray": "not yet split: the Ray Data pipeline as one readable sequence of stages",
+    "review_app.views.runs.render": "not yet split into page sections (known debt)",
+    "review_app.views.snapshots.render": "not yet split into page sections (known debt)",
+    "review_app.views.checks.render": "not yet split into page sections (known debt)",
 }
 
 
@@ -145,6 +143,7 @@ def test_modules_stay_readable():
     long = {name: n for name, path in modules().items()
             if (n := len(path.read_text(encoding="utf-8").splitlines())) > MAX_MODULE_LINES}
     assert {k: v for k, v in long.items() if k not in LONG_MODULES} == {}
+    assert [m for m in LONG_MODULES if m not in long] == [], "shrink the allow-list: these are short now"
 
 
 def code_lines(fn: ast.FunctionDef | ast.AsyncFunctionDef) -> int:
@@ -165,6 +164,7 @@ def test_functions_stay_readable():
                 if n > MAX_FUNCTION_LINES:
                     long[f"{name}.{node.name}"] = n
     assert {k: v for k, v in long.items() if k not in LONG_FUNCTIONS} == {}
+    assert [f for f in LONG_FUNCTIONS if f not in long] == [], "shrink the allow-list: these are short now"
 
 
 def test_allow_lists_name_only_existing_offenders():
