@@ -182,6 +182,10 @@ def run_ray(parts: list[Part], config: ScaleConfig, task: str, fs, staging: str,
             sec["near+groups"] = round(time.perf_counter() - t, 3)
         else:
             final = base
+        # Finish the dedup shuffles before the PII / embedding actor pools take every CPU: with
+        # both in one streaming pipeline, the actors can hold all CPUs while the upstream tasks
+        # they wait for cannot be scheduled (seen as a hang on 2 CPUs).
+        final = final.materialize()
         t = time.perf_counter()
         if "pii" in config.steps:
             final = final.map_batches(_Scrubber, fn_constructor_kwargs={"pii": config.pii.to_dict(), "task": task},
