@@ -14,7 +14,7 @@ from pathlib import Path
 
 DATA = Path(__file__).resolve().parent / "data"
 PRESIDIO_FILE = DATA / "presidio_synth_dataset_v2.json.gz"
-WNUT_FILE = Path("/work/shared/data/pii/wnut17/test.jsonl")
+WNUT_DIR = Path("/work/shared/data/pii/wnut17")
 # presidio-research type -> planted type; types not listed are neutral.
 PRESIDIO_PLANTED = {
     "PERSON": "PERSON", "STREET_ADDRESS": "STREET_ADDRESS", "ZIP_CODE": "STREET_ADDRESS",
@@ -43,12 +43,18 @@ def presidio_synth(split: str):
 
 
 def wnut17_test():
-    """WNUT-17 test tweets: person spans planted; location, corporation, product, group and
-    creative-work spans neutral."""
-    if not WNUT_FILE.exists():
+    """WNUT-17 test tweets (the bench's set (d)); ``None`` when the shared data is absent."""
+    return wnut17("test")
+
+
+def wnut17(split: str):
+    """WNUT-17 tweets of ``split`` (``train``, ``dev``, ``test``): person spans planted; location,
+    corporation, product, group and creative-work spans neutral. ``None`` when the file is absent."""
+    path = WNUT_DIR / f"{split}.jsonl"
+    if not path.exists():
         return None
     out = []
-    for line in WNUT_FILE.read_text(encoding="utf-8").splitlines():
+    for line in path.read_text(encoding="utf-8").splitlines():
         row = json.loads(line)
         text, planted, neutral = row["text"], [], []
         for s in row["spans"]:

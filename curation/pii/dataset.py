@@ -11,7 +11,18 @@ from dataclasses import asdict, dataclass
 
 from ..permissions import ADMIN, require_stored_user
 from ..progress import Progress
-from .scrub import PLACEHOLDER_RX, PiiConfig, Span, _resolve, detect, fields_of, replace_spans, scrub_records
+from .consistency import known_values
+from .scrub import (
+    PLACEHOLDER_RX,
+    PiiConfig,
+    Span,
+    _resolve,
+    detect,
+    fields_of,
+    make_consistent,
+    replace_records,
+    replace_spans,
+)
 
 
 # -- datasets in the store ------------------------------------------------------------------
@@ -110,9 +121,12 @@ def scrub_dataset(store, dataset: str, *, actor: str, config: PiiConfig | None =
     total = store_pii.ApplyCounts()
     entities: dict[str, int] = {}
     known: dict[str, str] = {}  # every value replaced in the dataset -> its entity
-    for i in range(0, len(todo), chunk):
-        rows = todo[i:i + chunk]
-        results = scrub_records([{f: r[f] for f in fields} for r in rows], config)
+    detected = _detect_chunks(todo, fields, config, chunk, progress)
+    run_values = _run_values(detected, config)
+    for i, (rows, flat, found) in zip(range(0, len(todo), chunk), detected):
+        texts = [t for _, _, t in flat]
+        results = replace_records([{f: r[f] for f in fields} for r in rows], flat,
+                                  make_consistent(texts, found, config, run_values), config)
         counts = store_pii.apply_scrub(store, dataset, list(zip(rows, results)), actor=actor, config_hash=chash,
                                        keep_original=keep_original)
         for name in ("changed", "unchanged", "stale", "findings", "flagged"):
@@ -131,6 +145,26 @@ def scrub_dataset(store, dataset: str, *, actor: str, config: PiiConfig | None =
     return ScrubReport(dataset, store.count_examples(dataset), len(todo), total.changed, total.findings,
                        total.flagged, total.stale, dict(sorted(entities.items())), config.to_dict(), notes, dropped,
                        rewritten)
+
+
+def _detect_chunks(todo: list[dict], fields, config: PiiConfig, chunk: int, progress) -> list[tuple]:
+    """Pass 1 of a scrub: per chunk, its rows, their flattened non-empty fields and the spans found."""
+    out = []
+    for i in range(0, len(todo), chunk):
+        rows = todo[i:i + chunk]
+        flat = [(k, f, r[f]) for k, r in enumerate(rows) for f in fields if r[f]]
+        out.append((rows, flat, detect([t for _, _, t in flat], config)))
+        if progress is not None:
+            progress("detecting", min(i + chunk, len(todo)), len(todo))
+    return out
+
+
+def _run_values(detected: list[tuple], config: PiiConfig) -> dict | None:
+    """The confident values of the whole run (every chunk), spread to every example in pass 2."""
+    if not config.consistent:
+        return None
+    texts = [t for _, flat, _ in detected for _, _, t in flat]
+    return known_values(texts, [s for *_, found in detected for s in found], config.review_below)
 
 
 def _scrub_free_texts(store, dataset: str, config: PiiConfig, known: dict[str, str]) -> int:

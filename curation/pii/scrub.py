@@ -30,10 +30,8 @@ ENTITIES = (
     "USERNAME", "DENY_LIST",
 )
 # Placeholder names: short where Presidio's entity name is long. DATE_TIME is only ever a birth date here.
-PLACEHOLDER_NAMES = {
-    "EMAIL_ADDRESS": "EMAIL", "PHONE_NUMBER": "PHONE", "IBAN_CODE": "IBAN", "US_SSN": "SSN", "DATE_TIME": "BIRTH_DATE",
-    "STREET_ADDRESS": "ADDRESS", "DENY_LIST": "REDACTED",
-}
+PLACEHOLDER_NAMES = {"EMAIL_ADDRESS": "EMAIL", "PHONE_NUMBER": "PHONE", "IBAN_CODE": "IBAN", "US_SSN": "SSN",
+                     "DATE_TIME": "BIRTH_DATE", "STREET_ADDRESS": "ADDRESS", "DENY_LIST": "REDACTED"}
 PLACEHOLDER_RX = re.compile(r"<([A-Z][A-Z_]*?)_(\d+)>")
 _NER_ENTITIES = {"PERSON", "LOCATION"}
 # Words spaCy's small model tags as PERSON or LOCATION at the start of ticket phrases ("Email x@y").
@@ -67,6 +65,11 @@ class PiiConfig:
         Texts per spaCy batch (``nlp.pipe``).
     workers
         spaCy worker processes; more than 1 only helps on a machine with idle cores.
+    consistent
+        A value found with confidence (score at least ``review_below``) in one text of a scrub run
+        is replaced wherever it appears again in the run, word-bounded and ignoring case
+        (persons, e-mails, phones, addresses, ids; not short or common words):
+        :mod:`curation.pii.consistency`.
     """
 
     allow_list: tuple[str, ...] = field(default=(), metadata={"help": "never PII here (product, company names)"})
@@ -76,6 +79,7 @@ class PiiConfig:
     review_below: float = field(default=0.4, metadata={"help": "flag findings scoring below for review"})
     batch_size: int = field(default=128, metadata={"help": "texts per spaCy batch"})
     workers: int = field(default=1, metadata={"help": "spaCy worker processes"})
+    consistent: bool = field(default=True, metadata={"help": "replace confident values everywhere in the run"})
 
     def __post_init__(self) -> None:
         for name in ("allow_list", "deny_list", "entities"):
@@ -93,6 +97,8 @@ class PiiConfig:
             raise InvalidValue("pii config: batch_size", self.batch_size, hint="must be positive")
         if self.workers < 1:
             raise InvalidValue("pii config: workers", self.workers, hint="must be at least 1")
+        if not isinstance(self.consistent, bool):
+            raise InvalidValue("pii config: consistent", self.consistent, hint="must be true or false")
 
     def to_dict(self) -> dict:
         return {k: list(v) if isinstance(v, tuple) else v for k, v in asdict(self).items()}
@@ -170,12 +176,30 @@ def _norm(entity: str, value: str) -> str:
     return " ".join(value.split()).casefold()
 
 
-def _allowed(text: str, span: Span, allow_rx: re.Pattern | None, allow_set: set[str]) -> bool:
-    if allow_rx is None:
-        return False
-    if text[span.start:span.end].strip(" .,;:!?'\"").casefold() in allow_set:
-        return True
-    return any(m.start() <= span.start and span.end <= m.end() for m in allow_rx.finditer(text))
+def _allow_check(config: PiiConfig) -> Callable[[str, Span], bool]:
+    """``allowed(text, span)``: the span's text is allow-listed, or lies inside an allow-listed string."""
+    allow_set = {a.casefold() for a in config.allow_list}
+    rx = re.compile("|".join(re.escape(a) for a in sorted(config.allow_list, key=len, reverse=True)), re.I)
+    return lambda text, span: bool(allow_set) and (
+        text[span.start:span.end].strip(" .,;:!?'\"").casefold() in allow_set
+        or any(m.start() <= span.start and span.end <= m.end() for m in rx.finditer(text)))
+
+
+def make_consistent(texts: Sequence[str], spans: list[list[Span]], config: PiiConfig,
+                    known: dict | None = None) -> list[list[Span]]:
+    """``spans`` plus the confident values of the run found again (``known``: default, those of these
+    texts; see :mod:`curation.pii.consistency`); unchanged when ``config.consistent`` is off."""
+    from .consistency import known_values, propagate
+
+    if not config.consistent:
+        return spans
+    if known is None:
+        known = known_values(texts, spans, config.review_below)
+    allowed, out = _allow_check(config), []
+    for text, found, extra in zip(texts, spans, propagate(texts, spans, known, PLACEHOLDER_RX)):
+        extra = [s for s in (Span(*x) for x in extra) if not allowed(text, s)]
+        out.append(_resolve(found + extra) if extra else found)
+    return out
 
 
 def _resolve(spans: list[Span]) -> list[Span]:
@@ -200,11 +224,18 @@ def _resolve(spans: list[Span]) -> list[Span]:
     return merged
 
 
-def _clean(text: str, results, config: PiiConfig, allow_rx, allow_set) -> list[Span]:
+def _pieces(text: str, r) -> list[tuple[int, int]]:
+    """An NER span cut at line breaks (spaCy runs a signature's name into the phone line below)."""
+    if r.entity_type not in _NER_ENTITIES or "\n" not in text[r.start:r.end]:
+        return [(r.start, r.end)]
+    cuts = [r.start - 1] + [i for i in range(r.start, r.end) if text[i] == "\n"] + [r.end]
+    return [(a + 1, b) for a, b in zip(cuts, cuts[1:]) if any(ch.isalpha() for ch in text[a + 1:b])]
+
+
+def _clean(text: str, results, allowed) -> list[Span]:
     guarded = [(m.start(), m.end()) for m in PLACEHOLDER_RX.finditer(text)]
     spans = []
-    for r in results:
-        start, end = r.start, r.end
+    for r, (start, end) in ((r, piece) for r in results for piece in _pieces(text, r)):
         while end > start and text[end - 1] in " .,;:!?)'\"":  # NER sometimes takes the full stop
             end -= 1
         while start < end and text[start] in " ('\"":
@@ -216,7 +247,7 @@ def _clean(text: str, results, config: PiiConfig, allow_rx, allow_set) -> list[S
         if r.entity_type in _NER_ENTITIES and text[start:end].casefold() in _NER_STOPWORDS:
             continue
         s = Span(r.entity_type, start, end, float(r.score))
-        if not _allowed(text, s, allow_rx, allow_set):
+        if not allowed(text, s):
             spans.append(s)
     return _resolve(spans)
 
@@ -247,9 +278,7 @@ def detect(texts: Sequence[str], config: PiiConfig | None = None,
 
     config = config or PiiConfig()
     analyzer = build_analyzer(tuple(sorted(config.deny_list)))
-    allow_set = {a.casefold() for a in config.allow_list}
-    allow_rx = (re.compile("|".join(re.escape(a) for a in sorted(config.allow_list, key=len, reverse=True)), re.I)
-                if config.allow_list else None)
+    allowed = _allow_check(config)
     texts = [t or "" for t in texts]
     entities = [e for e in config.entities if e != "DENY_LIST" or config.deny_list]
     out: list[list[Span]] = []
@@ -261,7 +290,7 @@ def detect(texts: Sequence[str], config: PiiConfig | None = None,
         else:
             results = analyzer.analyze(text, "en", entities=entities, nlp_artifacts=nlp_artifacts,
                                        score_threshold=config.min_score)
-            out.append(_clean(text, results, config, allow_rx, allow_set))
+            out.append(_clean(text, results, allowed))
         if progress is not None and (i + 1) % 64 == 0:
             progress(i + 1, len(texts))
     if progress is not None:
@@ -323,15 +352,23 @@ def replace_spans(fields: dict[str, str | None], spans: dict[str, list[Span]],
 
 
 def scrub_records(records: Sequence[dict[str, str | None]], config: PiiConfig | None = None,
-                  progress: Callable[[int, int], None] | None = None) -> list[ScrubResult]:
+                  progress: Callable[[int, int], None] | None = None, known: dict | None = None) -> list[ScrubResult]:
     """Detect and replace PII in records of fields (``{"prompt": ..., "response": ...}``).
 
     All fields of all records go through spaCy in one batched stream; placeholders are
-    consistent across the fields of each record.
+    consistent across the fields of each record. With ``config.consistent``, a confident value
+    found in one record is also replaced where it appears in the others (or, with ``known``,
+    wherever a value of ``known`` appears: see :func:`make_consistent`).
     """
     config = config or PiiConfig()
     flat = [(i, name, text) for i, rec in enumerate(records) for name, text in rec.items() if text]
     found = detect([t for _, _, t in flat], config, progress)
+    return replace_records(records, flat, make_consistent([t for _, _, t in flat], found, config, known), config)
+
+
+def replace_records(records: Sequence[dict[str, str | None]], flat: list[tuple[int, str, str]],
+                    found: list[list[Span]], config: PiiConfig) -> list[ScrubResult]:
+    """:func:`replace_spans` over records, given the spans of their flattened non-empty fields."""
     per_record: list[dict[str, list[Span]]] = [{} for _ in records]
     for (i, name, _), spans in zip(flat, found):
         per_record[i][name] = spans

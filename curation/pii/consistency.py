@@ -1,0 +1,111 @@
+"""Consistency across one scrub run: a value found with confidence in one text goes from every text.
+
+A name detected after a cue ("my name is Rubija") is often written again with no cue at all
+("Rubija called again"); detection alone, text by text, leaves the second one. This module
+collects the confident values of a run (:func:`known_values`) and finds them again, verbatim,
+with word boundaries and ignoring case, in the other texts (:func:`propagate`).
+
+Only entity types whose values identify on their own are propagated (:data:`PROPAGATED`: persons,
+e-mails, phones, addresses, account-like numbers, IBANs, usernames); locations, dates and URLs
+are not. Very short values and common words are never propagated: a person value must have a
+word of at least :data:`MIN_CHARS` letters that is not a common English word (the lexicon's
+``common`` list: stop words, frequent support-text words), so "May" or "Will" found once does not
+remove every "may" and "will" of the dataset. The parts of a person's name are propagated too
+("Rubija" of "Rubija Hasanović"), under the same rule.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+
+from .lexicon import load as load_lexicon
+
+PROPAGATED = frozenset({
+    "PERSON", "EMAIL_ADDRESS", "PHONE_NUMBER", "STREET_ADDRESS", "IBAN_CODE", "CREDIT_CARD", "US_SSN",
+    "ORDER_NUMBER", "ACCOUNT_NUMBER", "TICKET_NUMBER", "TRACKING_NUMBER", "USERNAME", "DENY_LIST",
+})
+MIN_CHARS = 4  # shorter values ("Li", "Bo", "Ana") are too often something else
+_WORD_RX = re.compile(r"[^\W\d_]+")
+_NAME_PART_RX = re.compile(r"[^\W\d_]+(?:['’\-][^\W\d_]+)*")
+
+
+def _eligible(entity: str, value: str, lex) -> bool:
+    value = value.strip()
+    if entity not in PROPAGATED or len(value) < MIN_CHARS:
+        return False
+    if entity == "PERSON":
+        words = _WORD_RX.findall(value)
+        return any(len(w) >= MIN_CHARS and not lex.is_common(w) for w in words)
+    return sum(ch.isalnum() for ch in value) >= MIN_CHARS
+
+
+def known_values(texts: Sequence[str], spans: Sequence[Sequence], min_score: float) -> dict[str, tuple[str, float]]:
+    """The confident values of a run: casefolded value -> (entity, score).
+
+    Parameters
+    ----------
+    texts, spans
+        The run's texts and, per text, its detected :class:`~curation.pii.scrub.Span` list.
+    min_score
+        Only spans scoring at least this are taken (the config's ``review_below``: a finding that
+        awaits review is not spread further).
+    """
+    lex = load_lexicon()
+    out: dict[str, tuple[str, float]] = {}
+
+    def add(entity: str, value: str, score: float) -> None:
+        key = " ".join(value.split()).casefold()
+        if _eligible(entity, value, lex) and out.get(key, ("", -1.0))[1] < score:
+            out[key] = (entity, score)
+
+    for text, found in zip(texts, spans):
+        for s in found:
+            if s.score < min_score:
+                continue
+            value = text[s.start:s.end]
+            add(s.entity, value, s.score)
+            if s.entity == "PERSON":
+                parts = set(_NAME_PART_RX.findall(value)) | set(_WORD_RX.findall(value))
+                for part in parts - {value}:
+                    add("PERSON", part, s.score)
+    return out
+
+
+def matcher(known: dict[str, tuple[str, float]]) -> re.Pattern | None:
+    """One regex for every known value: word boundaries, any case, any run of spaces inside."""
+    if not known:
+        return None
+    from .formats import _trie
+
+    alternation = _trie(sorted(known))  # a trie: thousands of values stay fast
+    alternation = alternation.replace(r"\ ", r"\s+")
+    return re.compile(r"(?<!\w)" + alternation + r"(?!\w)", re.I)
+
+
+def propagate(texts: Sequence[str], spans: Sequence[Sequence], known: dict[str, tuple[str, float]],
+              guard: re.Pattern | None = None) -> list[list[tuple[str, int, int, float]]]:
+    """Per text, the known values found in it again: ``[(entity, start, end, score)]``.
+
+    Parameters
+    ----------
+    texts, spans
+        As for :func:`known_values`; a match inside a span of its text is not returned.
+    known
+        From :func:`known_values` (possibly over more texts than these).
+    guard
+        Matches overlapping a match of this regex (placeholders) are not returned.
+    """
+    rx = matcher(known)
+    out: list[list[tuple[str, int, int, float]]] = []
+    for text, found in zip(texts, spans):
+        text = text or ""
+        extra = []
+        guarded = [(m.start(), m.end()) for m in guard.finditer(text)] if guard is not None and rx else []
+        for m in rx.finditer(text) if rx is not None else ():
+            if any(a < m.end() and m.start() < b for a, b in guarded) or any(
+                    s.start <= m.start() and m.end() <= s.end for s in found):
+                continue
+            extra.append((*known[" ".join(m.group().split()).casefold()], m.start(), m.end()))
+        out.append([(e, a, b, sc) for e, sc, a, b in extra])
+    return out
