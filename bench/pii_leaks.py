@@ -46,10 +46,11 @@ def main() -> None:
     ap.add_argument("--types", default="", help="comma-separated entity types to show")
     ap.add_argument("--fp", action="store_true", help="also list false positives")
     args = ap.parse_args()
-    from curation.pii.scrub import PiiConfig, detect
+    from curation.pii.scrub import PiiConfig, detect, make_consistent
 
     data = _set(args.set)
-    spans = detect([t for t, _, _ in data], PiiConfig(allow_list=ALLOW))
+    texts, config = [t for t, _, _ in data], PiiConfig(allow_list=ALLOW)
+    spans = make_consistent(texts, detect(texts, config), config)
     leaks, fps = defaultdict(list), defaultdict(list)
     for (text, planted, neutral), found in zip(data, spans):
         for typ, s, e, value in planted:

@@ -11,11 +11,14 @@ are not. Very short values and common words are never propagated: a person value
 word of at least :data:`MIN_CHARS` letters that is not a common English word (the lexicon's
 ``common`` list: stop words, frequent support-text words), so "May" or "Will" found once does not
 remove every "may" and "will" of the dataset. The parts of a person's name are propagated too
-("Rubija" of "Rubija Hasanović"), under the same rule.
+("Rubija" of "Rubija Hasanović"), under the same rule. And a value is spread only when detection
+found it in at least half of the texts where it occurs (a majority vote over the run): a product
+name the NER tags once among ten mentions is a false positive, not a name to spread.
 """
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Sequence
 
@@ -40,6 +43,17 @@ def _eligible(entity: str, value: str, lex) -> bool:
     return sum(ch.isalnum() for ch in value) >= MIN_CHARS
 
 
+def _key(value: str) -> str:
+    return " ".join(value.split()).casefold()
+
+
+def _values(entity: str, value: str) -> set[str]:
+    """The value and, for a person, its parts ("Kowalczyk-Nowak", "Kowalczyk", "Nowak")."""
+    if entity != "PERSON":
+        return {value}
+    return {value} | set(_NAME_PART_RX.findall(value)) | set(_WORD_RX.findall(value))
+
+
 def known_values(texts: Sequence[str], spans: Sequence[Sequence], min_score: float) -> dict[str, tuple[str, float]]:
     """The confident values of a run: casefolded value -> (entity, score).
 
@@ -53,32 +67,42 @@ def known_values(texts: Sequence[str], spans: Sequence[Sequence], min_score: flo
     """
     lex = load_lexicon()
     out: dict[str, tuple[str, float]] = {}
-
-    def add(entity: str, value: str, score: float) -> None:
-        key = " ".join(value.split()).casefold()
-        if _eligible(entity, value, lex) and out.get(key, ("", -1.0))[1] < score:
-            out[key] = (entity, score)
-
     for text, found in zip(texts, spans):
         for s in found:
             if s.score < min_score:
                 continue
-            value = text[s.start:s.end]
-            add(s.entity, value, s.score)
-            if s.entity == "PERSON":
-                parts = set(_NAME_PART_RX.findall(value)) | set(_WORD_RX.findall(value))
-                for part in parts - {value}:
-                    add("PERSON", part, s.score)
-    return out
+            for value in _values(s.entity, text[s.start:s.end]):
+                key = _key(value)
+                if _eligible(s.entity, value, lex) and out.get(key, ("", -1.0))[1] < s.score:
+                    out[key] = (s.entity, s.score)
+    return _majority(texts, spans, out)
+
+
+def _majority(texts, spans, known: dict[str, tuple[str, float]]) -> dict[str, tuple[str, float]]:
+    """Only values detected, as their entity, in at least half of the texts where they occur: "Chrome"
+    tagged a person once in a run where it appears in ten texts is a fluke to drop, not a name to spread."""
+    rx = matcher(known)
+    seen: dict[str, int] = {}
+    hits: dict[str, int] = {}
+    for text, found in zip(texts, spans):
+        hit = {(_key(v), s.entity) for s in found for v in _values(s.entity, text[s.start:s.end])}
+        hit = {k for k, e in hit if k in known and known[k][0] == e}
+        for key in hit | {_key(m.group()) for m in (rx.finditer(text or "") if rx is not None else ())}:
+            seen[key] = seen.get(key, 0) + 1
+            hits[key] = hits.get(key, 0) + (key in hit)
+    return {k: v for k, v in known.items() if 2 * hits.get(k, 0) >= seen.get(k, 0)}
 
 
 def matcher(known: dict[str, tuple[str, float]]) -> re.Pattern | None:
     """One regex for every known value: word boundaries, any case, any run of spaces inside."""
-    if not known:
-        return None
+    return _matcher(tuple(sorted(known))) if known else None
+
+
+@functools.lru_cache(maxsize=2)
+def _matcher(values: tuple[str, ...]) -> re.Pattern:
     from .formats import _trie
 
-    alternation = _trie(sorted(known))  # a trie: thousands of values stay fast
+    alternation = _trie(values)  # a trie: thousands of values stay fast
     alternation = alternation.replace(r"\ ", r"\s+")
     return re.compile(r"(?<!\w)" + alternation + r"(?!\w)", re.I)
 
@@ -106,6 +130,6 @@ def propagate(texts: Sequence[str], spans: Sequence[Sequence], known: dict[str, 
             if any(a < m.end() and m.start() < b for a, b in guarded) or any(
                     s.start <= m.start() and m.end() <= s.end for s in found):
                 continue
-            extra.append((*known[" ".join(m.group().split()).casefold()], m.start(), m.end()))
+            extra.append((*known[_key(m.group())], m.start(), m.end()))
         out.append([(e, a, b, sc) for e, sc, a, b in extra])
     return out

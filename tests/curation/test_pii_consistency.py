@@ -76,3 +76,9 @@ def test_scrub_dataset_spreads_values_across_chunks(store, write):
     texts = {r["external_id"]: r["text"] for r in store._dicts("SELECT external_id, text FROM examples", [])}
     assert texts == {"a": "<PERSON_1> again, no answer.", "b": "Hi, my name is <PERSON_1>."}
     assert rep.changed == 2
+
+
+def test_a_value_detected_in_fewer_than_half_of_the_texts_where_it_occurs_is_not_spread():
+    texts = ["we use Firefox", "Firefox crashed", "Firefox again", "ask Kowalczyk", "Kowalczyk again"]
+    spans = [[Span("PERSON", 7, 14, 0.85)], [], [], [Span("PERSON", 4, 13, 0.75)], []]
+    assert known_values(texts, spans, 0.4) == {"kowalczyk": ("PERSON", 0.75)}
