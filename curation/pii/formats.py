@@ -70,11 +70,11 @@ def _upper_class() -> str:
     return "[" + "".join(re.escape(c) for c in chars) + "]"
 
 
-_NUM = r"\d{1,5}[A-Za-z]?(?:\s?[/\-]\s?\d{1,5}[A-Za-z]?)?"
+_NUM = r"\d{1,5}[A-Za-z]?(?:\s?[/\-]\s?\d{1,5}[A-Za-z]?)?(?!\d)"
 _NUM_MARK = r"(?:(?:No|Nr|Nro|Num|nº|n°|Nº|N°)\.?\s?)"
 _LINK = (r"(?:de|do|da|das|dos|la|las|los|del|dei|della|delle|degli|di|du|des|le|van|der|den|of|the|y|e|al|el|na|nad"
          r"|pod|u)(?!\w)")
-_UNIT = (r"(?:Apt|Apartment|Appt|Suite|Ste|Unit|Flat|Floor|Fl|No|Nr|Bldg|Building|Room|Rm|Piso|Andar|Etage|Wohnung"
+_UNIT = (r"(?i:Apt|Apartment|Appt|Suite|Ste|Unit|Flat|Floor|Fl|No|Nr|Bldg|Building|Room|Rm|Piso|Andar|Etage|Wohnung"
          r"|Block|Blk|Bl|lgh|RT|RW|Sc|Ap|Et|Box|PO Box|Postfach|Apto|Depto|Dpto|Casa|Lote)\.?\s?#?\s?[\w\-/]+|#\s?\d+")
 _POSTCODE = (r"(?:\d{5}(?:-\d{3,4})?|\d{3}\s\d{2}|\d{2}-\d{3}|\d{4}\s?[A-Z]{2}|[A-Z]{1,2}\d[A-Z\d]?\s?\d[A-Z]{2}"
              r"|[A-Z]\d[A-Z]\s?\d[A-Z]\d|[A-Z]{1,2}-\d{4,5}|\d{3}-\d{4}|\d{4,6})(?!\w)")
@@ -120,35 +120,45 @@ def _address_rx() -> tuple[re.Pattern, re.Pattern, re.Pattern, re.Pattern]:
     glued = (r"(?<![\w'’\-])[\w'’\-]{3,}(?<=\w)(?!\w)(?i:" + "|".join(
         f"(?<={_trie(group)})" for _, group in sorted(by_len.items())) + ")"
         r"(?<=[\w'’\-]{3}\w\w\w)")
+    any_word = r"[^\W\d_][\w'’.\-]*"  # lowercase too: only where a house number closes the street
+    end_num = r",?[ \t]" + _NUM_MARK + r"?" + _NUM + r"(?!\w)"
+    after_type = r"(?:(?:[ \t]" + any_word + r"){1,3}" + end_num + r"|(?:[ \t]" + name_word + r"){0,3}(?:" + end_num + r")?)"
     core = (
-        # number first: "86036 Rua do Arenque 1634", "6750 Koskikatu 25", "12 Main Street"
-        r"(?<!\w)" + _NUM + r",?\s(?:" + name_word + r"\s){0,3}(?:" + typ + r"|" + glued + r")"
-        r"(?:\s" + name_word + r"){0,3}(?:,?\s" + _NUM_MARK + r"?" + _NUM + r"(?!\w))?"
+        # number first: "86036 Rua do Arenque 1634", "6750 Koskikatu 25", "12 Main Street", "688 rue du centre 320"
+        r"(?<!\w)" + _NUM + r",?[ \t](?:" + name_word + r"[ \t]){0,3}(?:" + typ + r"|" + glued + r")" + after_type +
         # type first or after the name: "Rua do Arenque 1634", "Gang KH Amin Jasuta No. 184", "Calle 27 # 3-68",
-        # "Rožičeva ulica 3b", "Koskikatu 25"
-        r"|(?<!\w)(?:(?:" + word + r"\s){0,3}" + typ + r"(?:\s" + name_word + r"){0,4}|" + glued + r")"
-        r"(?:,?\s?" + _NUM_MARK + r"?|\s#\s?)" + _NUM + r"(?!\w)"
+        # "Rožičeva ulica 3b", "Koskikatu 25", "Árpád fejedelem útja 62"
+        r"|(?<!\w)(?:(?:" + word + r"[ \t](?:" + any_word + r"[ \t]){0,2})?" + typ + r"(?:[ \t]" + name_word + r"){0,4}|"
+        + glued + r")(?:,?[ \t]?" + _NUM_MARK + r"?|[ \t]#[ \t]?)" + _NUM + r"(?!\w)"
         # a street name and number, then a postcode and town: "Moldavská 8, 942 40 Mičakovce", "Kamenita 0c\n77604 Nin"
-        r"|(?<!\w)(?:" + name_word + r"\s){0,2}" + word + r"\s" + _NUM + r"(?=[ \t]*,{0,2}[ \t]*(?:\n[ \t]*)?,?[ \t]*"
+        r"|(?<!\w)(?:" + name_word + r"[ \t]){0,2}" + word + r"[ \t]" + _NUM + r"(?=[ \t]*,{0,2}[ \t]*(?:\n[ \t]*)?,?[ \t]*"
         r"(?:[A-Z]{1,3}[ \t])?" + _POSTCODE + r"[ \t]+" + up + r")"
-        # house number, street name, number, then a unit: "20789 Allika 46\n Suite 501"
-        r"|(?<!\w)" + _NUM + r"\s(?:" + word + r"\s){1,3}" + _NUM + r"(?=[ \t]*,?(?:\n[^\w\n]{0,5})?\s*(?:" + _UNIT + r"))"
+        # lowercase, with a unit after the type: "3911 fourth avenue suite 112"
+        r"|(?<!\w)" + _NUM + r"[ \t](?:" + any_word + r"[ \t]){1,3}" + typ + r"(?=[ \t]*,?[ \t]*(?:" + _UNIT + r"))"
+        # house number, street name, number, then a unit: "20789 Allika 46\n Suite 501", "0605 πεντέλης 210 apt. 999"
+        r"|(?<!\w)" + _NUM + r"[ \t](?:" + any_word + r"[ \t]){1,3}" + _NUM
+        + r"(?=[ \t]*,?(?:\n[^\w\n]{0,5})?[ \t]*(?:" + _UNIT + r"))"
         # house number, street name, number: "87818 Dalmatinova 68" (weaker, see find_addresses)
-        r"|(?P<bare>(?<!\w)\d{2,6}\s(?:" + word + r"\s){1,3}\d{1,5}[A-Za-z]?)(?![\w.,]\d)"
+        r"|(?P<bare>(?<!\w)\d{2,6}[ \t](?:" + word + r"[ \t]){1,3}\d{1,5}[A-Za-z]?)(?![\w.,]\d)"
     )
-    cont = (r"(?:[ \t]*,?[ \t]*(?:\n[^\w\n]{0,5}){0,2},?[ \t]*)(?:" + _UNIT + r"|" + _POSTCODE + r"(?:\s" + word + r"){0,2}"
-            r"|" + word + r"(?:[ \t]" + name_word + r"){0,3}(?:,?[ \t]+" + _POSTCODE + r")?)")
+    paren = r"(?:[ \t]\([^()\n]{1,30}\))?"  # "Cyprus (Greek) 25572", "ΑΓΛΑΝΤΖΙΑ (ΑΓΛΑΓΓΙΑ)"
+    cont = (r"(?:\.?[ \t]*,?[ \t]*(?:\n[^\w\n]{0,5}){0,2},?[ \t]*)(?:" + _UNIT + r"|" + _POSTCODE + r"(?:\s" + word + r"){0,2}"
+            r"|" + word + r"(?:[ \t]" + name_word + r"){0,3}" + paren + r"(?:,?[ \t]+" + _POSTCODE + r")?(?![\w'’.\-]|[ \t]*:)"
+            # lowercase place lines: "delmas, mp 35739", "belgium 97466", a whole short line ("marke")
+            r"|(?P<low>" + any_word + r"(?:,?[ \t]" + any_word + r"){0,2}(?:" + paren + r",?[ \t]+" + _POSTCODE
+            + r"|(?=[ \t]*\n))))")
     return (re.compile(core), re.compile(cont), re.compile(_ADDRESS_CUE, re.I), re.compile(r"[,\n]"))
 
 
 def _extend(text: str, end: int, cont: re.Pattern, sep: re.Pattern) -> int:
     """Extend an address over units, postcodes and place names that follow it (at most six parts)."""
+    lex = load_lexicon()
     for _ in range(6):
         m = cont.match(text, end)
-        if not m:
+        if not m or (m.group("low") and any(lex.is_common(w) for w in re.findall(r"[^\W\d_]+", m.group("low")))):
             break
-        glue = text[end:m.end()][: len(text[end:m.end()]) - len(text[end:m.end()].lstrip(" \t,\n"))]
-        part = m.group().strip(" \t,\n")
+        glue = text[end:m.end()][: len(text[end:m.end()]) - len(text[end:m.end()].lstrip(" \t,\n."))]
+        part = m.group().strip(" \t,\n.")
         if not sep.search(glue) and not re.match(_UNIT + "|" + _POSTCODE, part):
             break  # a place name must follow a comma or a line break; a unit or postcode may follow a space
         end = m.end()

@@ -62,8 +62,8 @@ ADDRESS_PATTERNS = (
     r"\s+(?:(?:de la|de|du|des|la|le)\s+|[ld]')?[A-Z][\w\-']+(?:\s+[A-Z][\w\-']+){0,3}"
     r"(?:,\s*\d{5}\s+[A-Z][\w'\-]*(?:\s[A-Z][\w'\-]*){0,3})?",
     # US military addresses as Faker writes them
-    r"\b(?:PSC|Unit)\s+\d{4},?\s+Box\s+\d{4},?\s+[ADF]PO\s+A[AEP]\s+\d{5}\b",
-    r"\b(?:USNS|USNV|USS|USCGC)\s+" + _WORD + r",?\s+FPO\s+A[AEP]\s+\d{5}\b",
+    r"(?i:\b(?:PSC|Unit)\s+\d{4},?\s+Box\s+\d{4},?\s+[ADF]PO\s+A[AEP]\s+\d{5}\b)",
+    r"\b(?:USNS|USNV|USS|USCGC)\s+[^\W\d_][\w'\-]+,?\s+FPO\s+A[AEP]\s+\d{5}\b",
 )
 
 # (entity, keyword regex before the value, value regex). The keyword must precede the value.
