@@ -136,7 +136,7 @@ def _address_rx() -> tuple[re.Pattern, re.Pattern, re.Pattern, re.Pattern]:
         # lowercase, with a unit after the type: "3911 fourth avenue suite 112"
         r"|(?<!\w)" + _NUM + r"[ \t](?:" + any_word + r"[ \t]){1,3}" + typ + r"(?=[ \t]*,?[ \t]*(?:" + _UNIT + r"))"
         # house number, street name, number, then a unit: "20789 Allika 46\n Suite 501", "0605 πεντέλης 210 apt. 999"
-        r"|(?<!\w)" + _NUM + r"[ \t](?:" + any_word + r"[ \t]){1,3}" + _NUM
+        r"|(?<!\w)" + _NUM + r"[ \t](?:" + any_word + r"[ \t]){1,4}" + _NUM
         + r"(?=[ \t]*,?(?:\n[^\w\n]{0,5})?[ \t]*(?:" + _UNIT + r"))"
         # house number, street name, number: "87818 Dalmatinova 68" (weaker, see find_addresses)
         r"|(?P<bare>(?<!\w)\d{2,6}[ \t](?:" + word + r"[ \t]){1,3}\d{1,5}[A-Za-z]?)(?![\w.,]\d)"

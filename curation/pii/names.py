@@ -17,13 +17,20 @@ Each ``find_*`` takes a text (and, for names, the spaCy doc) and returns
 
 from __future__ import annotations
 
+import functools
 import re
 import unicodedata
 
 from .lexicon import load as load_lexicon
 
 PARTICLES = {"van", "der", "den", "de", "la", "le", "du", "da", "dos", "das", "di", "del", "della", "von", "bin",
-             "binti", "ibn", "ben", "ter", "ten", "mac", "st", "y", "e", "zu", "al", "el"}
+             "binti", "ibn", "ben", "ter", "ten", "mac", "st", "y", "e", "zu", "al", "el", "ó", "ní", "nic", "ua", "mc"}
+# Surname endings of many languages: a capitalised word with one of these is a name even outside the lexicon
+# ("Musliyevich", "Szczepańska", "Bergsveinsson"). STRONG ones alone; the others only beside another name word.
+_STRONG_SURNAME = (r"ovi[cćč]|evi[cćč]|ovich|evich|ovna|evna|enko|escu|eanu|wicz|czyk|ński|ńska|dóttir|dottir|sson"
+                   r"|poulos|opoulou|idis|akis|oğlu|oglu|ishvili|iashvili|adze|yan|ová|ská|ský")
+_SURNAME_RX = re.compile(r"(?:(?P<strong>" + _STRONG_SURNAME + r")|ov|ev|ova|eva|ski|ska|sky|skaya|ić)$",
+                         re.I)
 TITLES = {"mr", "mrs", "ms", "miss", "dr", "prof", "sir", "madam", "mx", "mme", "mlle", "herr", "frau", "sr", "sra"}
 _SIGNOFF_WORDS = {"thanks", "thx", "cheers", "regards", "best", "br", "ty", "sincerely", "yours", "love", "greetings",
                   "wishes", "kind", "warm", "many", "merci", "gracias", "danke", "saludos", "obrigado"}
@@ -60,6 +67,20 @@ def _tokens(text: str) -> list[re.Match]:
     return list(_TOKEN_RX.finditer(text))
 
 
+def _surname(word: str, lex, strong: bool = True) -> bool:
+    """Shaped like a surname (see ``_SURNAME_RX``), at least 6 letters, not a common word."""
+    m = _SURNAME_RX.search(word)
+    return bool(m) and len(word) >= 6 and (m.group("strong") is not None or not strong) and not lex.is_common(word)
+
+
+def _is_name(word: str, lex) -> bool:
+    """In the name lexicon, or a hyphenated name all of whose parts are ("diaconu-barbu"), or surname-shaped."""
+    if lex.is_name(word) or _surname(word, lex):
+        return True
+    parts = [p for p in re.split(r"[\-'’]", word) if p]
+    return len(parts) > 1 and all(lex.is_name(p) or p.casefold() in PARTICLES or _surname(p, lex) for p in parts)
+
+
 def _name_like(word: str, lex, strict: bool) -> bool:
     """Could this word be part of a name? strict: lexicon or capitalised evidence is needed."""
     w = word.casefold()
@@ -67,7 +88,7 @@ def _name_like(word: str, lex, strict: bool) -> bool:
         return False
     if not strict:
         return True
-    return lex.is_name(word) or (word[0].isupper() and not word.isupper()) or not _script_latin(word)
+    return _is_name(word, lex) or (word[0].isupper() and not word.isupper()) or not _script_latin(word)
 
 
 def _run(text: str, toks: list[re.Match], i: int, lex, strict: bool, limit: int = 4,
@@ -149,7 +170,7 @@ def _lexicon_names(text: str, toks, lex) -> list[tuple[str, int, int, float]]:
     out, k = [], 0
     while k < len(toks):
         word = toks[k].group()
-        if not lex.is_name(word) or lex.is_common(word):
+        if not _is_name(word, lex) or lex.is_common(word):
             k += 1
             continue
         span = _run(text, toks, k, lex, strict=True, strict_rest=True)
@@ -158,7 +179,7 @@ def _lexicon_names(text: str, toks, lex) -> list[tuple[str, int, int, float]]:
             continue
         words = [t.group() for t in toks if span[0] <= t.start() < span[1] and t.group().casefold() not in PARTICLES
                  and len(t.group()) > 1]
-        in_lex = sum(lex.is_name(w) for w in words)
+        in_lex = sum(_is_name(w, lex) for w in words)
         caps = all(w[0].isupper() for w in words)
         latin = _script_latin(word)
         if len(words) >= 2 and (caps or in_lex == len(words)):
@@ -252,9 +273,82 @@ def _speaker_names(text: str, lex) -> list[tuple[str, int, int, float]]:
             if m.group(1)[0].isupper() and not lex.is_common(m.group(1)) and m.group(1).casefold() not in _ROLES]
 
 
+_INITIAL_RX = re.compile(r"(?<![\w'’-])([^\W\d_][\w'’\-]+) ([^\W\d_])\.? ([^\W\d_][\w'’\-]+)(?![\w'’])")
+
+
+def _shape_names(text: str, toks, lex) -> list[tuple[str, int, int, float]]:
+    """Names by their shape rather than the lexicon: a first name, an initial and a surname ("Szabina J
+    Gelencsér", "benjamin a seiler"), and surname-shaped words ("Bekbolat Musliyevich", "Szczepańska")."""
+    out = []
+    for m in _INITIAL_RX.finditer(text):
+        first, mid, last = m.group(1), m.group(2), m.group(3)
+        caps = first[0].isupper() and mid.isupper() and last[0].isupper() and not first.isupper()
+        lower = first.islower() and mid.islower() and last.islower()
+        ok_words = not lex.is_common(first) and first.casefold() not in TITLES and mid.casefold() != "i"
+        if ok_words and caps and (mid != "A" or lex.is_name(first)):
+            out.append(("PERSON", m.start(), m.end(), 0.6))
+        elif ok_words and lower and lex.is_name(first) and not lex.is_common(last) and len(last) >= 3:
+            out.append(("PERSON", m.start(), m.end(), 0.5))
+    for k, tok in enumerate(toks):
+        word = tok.group()
+        if not _surname(word, lex, strong=False) or word.isupper():
+            continue
+        prev = toks[k - 1].group() if k and text[toks[k - 1].end():tok.start()] == " " else ""
+        pair = prev and _name_like(prev, lex, True) and (prev[0].isupper() == word[0].isupper())
+        if pair and (word[0].isupper() or lex.is_name(prev)):
+            out.append(("PERSON", toks[k - 1].start(), tok.end(), 0.6))
+        elif word[0].isupper() and _surname(word, lex):
+            out.append(("PERSON", tok.start(), tok.end(), 0.5))
+    return out
+
+
+_ORG_WORDS = {"inc", "ltd", "llc", "gmbh", "corp", "co", "company", "group", "bank", "plc", "sa", "ag", "bv", "oy",
+              "ab", "as", "srl", "spa", "kg", "university", "school", "hospital", "hotel", "restaurant", "store"}
+
+
+def _block_names(text: str, lex) -> list[tuple[str, int, int, float]]:
+    """The first line of a contact block ("Einojuhani Pyysalo\nLocal transit bus driver\n5670 ..."): a line
+    of two or three name-like words that opens a text of three or more lines holding a number."""
+    lines = text.split("\n")
+    if len([ln for ln in lines if ln.strip()]) < 3 or not any(ch.isdigit() for ch in text):
+        return []
+    first = next(ln for ln in lines if ln.strip())
+    start = text.index(first)
+    m = re.fullmatch(r"[^\w\n]{0,5}?([^\W\d_][\w'’\-]*(?:\.? [^\W\d_][\w'’\-]*){1,2})[ \t]*", first)
+    if not m:
+        return []
+    words = re.findall(r"[^\W\d_][\w'’\-]*", m.group(1))
+    if any(lex.is_common(w) or w.casefold() in _ORG_WORDS or w.casefold() in TITLES for w in words if len(w) > 1) \
+            or not (all(w[0].isupper() for w in words) or m.group(1).islower()) or m.group(1).isupper():
+        return []
+    return [("PERSON", start + m.start(1), start + m.end(1), 0.5)]
+
+
+def _extend_surnames(text: str, spans, doc) -> list[tuple[str, int, int, float]]:
+    """A person span followed by a capitalised surname that is also a common word ("Zoe Young", "Brad L Key")."""
+    lex = load_lexicon()
+    ends = [(a, b, sc) for _, a, b, sc in spans] + [
+        (e.start_char, e.end_char, 0.85) for e in (doc.ents if doc is not None else ()) if e.label_ == "PERSON"]
+    out = []
+    for a, b, sc in ends:
+        m = re.match(r" ([A-Z][a-z]+)(?![\w'’-])", text[b:])
+        if m and lex.is_name(m.group(1)) and m.group(1).casefold() not in _stop_words():
+            out.append(("PERSON", a, b + m.end(), min(sc, 0.6)))
+    return out
+
+
+@functools.lru_cache(maxsize=1)
+def _stop_words() -> frozenset[str]:
+    from spacy.lang.en.stop_words import STOP_WORDS
+
+    return frozenset(STOP_WORDS)
+
+
 def find_names(text: str, doc=None) -> list[tuple[str, int, int, float]]:
-    """Person names from cues, the lexicon, person verbs and spaCy's re-examined spans."""
+    """Person names from cues, the lexicon, name shapes, person verbs and spaCy's re-examined spans."""
     lex = load_lexicon()
     toks = _tokens(text)
-    return (_cue_names(text, toks, lex) + _lexicon_names(text, toks, lex) + _predicate_names(text, toks, lex)
-            + _speaker_names(text, lex) + _spacy_names(text, doc, lex))
+    found = (_cue_names(text, toks, lex) + _lexicon_names(text, toks, lex) + _predicate_names(text, toks, lex)
+             + _speaker_names(text, lex) + _spacy_names(text, doc, lex) + _shape_names(text, toks, lex)
+             + _block_names(text, lex))
+    return found + _extend_surnames(text, found, doc)
