@@ -194,17 +194,24 @@ def find_addresses(text: str) -> list[tuple[str, int, int, float]]:
 
 _PHONE_CUE_RX = re.compile(
     r"(?:phone|mobile|cell|tel|telephone|number is|number:|call me(?: back)?(?: on| at)?|reach me(?: on| at)?|text me(?: on)?"
-    r"|whatsapp|fax|ph|mob|nr)\.?[:,]?\s+(?:is\s+|on\s+|to\s+)?(?P<v>\+?\(?\d[\d \t().\-/]{4,22}\d)(?![\w@])", re.I)
+    r"|whatsapp|fax|ph|mob|nr|answering (?:at|on)|registered(?: phone| mobile| number)?|dial(?:ed|ing)?"
+    r"|ring (?:me|us)(?: on| at)?|(?:call|reach|text|contact) (?:us|him|her|them)(?: on| at))\.?[:,]?\s+(?:is\s+|on\s+|to\s+)?(?P<v>\+?\(?\d[\d \t().\-/]{4,22}\d)(?![\w@])", re.I)
 _PHONE_LINE_RX = re.compile(r"(?m)^[ \t]*(?P<v>\+?\(?\d[\d \t().\-/]{5,20}\d)[ \t]*$")
+# four pairs of digits with one separator ("71-33-52-22", "06 85 63 60"): how phones are written in much of Europe
+_PHONE_PAIRS_RX = re.compile(r"(?<![\w+\-/.,])(?P<v>\d{2}([ \-])\d{2}\2\d{2}\2\d{2}(?:\2\d{2})?|\d{2}(?:\.\d{2}){4})"
+                             r"(?![\w\-/]|[.,]\d)")  # four dotted pairs are an IP address
+
+
+_DATE_RX = re.compile(r"(?:19|20)\d\d\b|\b\d{1,2}[ .\-/]\d{1,2}[ .\-/](?:19|20)\d\d")
 
 
 def find_phone_cues(text: str) -> list[tuple[str, int, int, float]]:
     """National phone numbers of any country after a phone cue ("call me back on 21 232 628"), or
     alone on a line (a signature): 7 to 15 digits."""
     out = []
-    for rx, score in ((_PHONE_CUE_RX, 0.6), (_PHONE_LINE_RX, 0.45)):
+    for rx, score in ((_PHONE_CUE_RX, 0.6), (_PHONE_LINE_RX, 0.45), (_PHONE_PAIRS_RX, 0.5)):
         for m in rx.finditer(text):
             digits = sum(ch.isdigit() for ch in m.group("v"))
-            if 7 <= digits <= 15 and not re.fullmatch(r"\d{4}-\d{2}-\d{2}|\d{1,2}[./]\d{1,2}[./]\d{2,4}", m.group("v")):
+            if 7 <= digits <= 15 and not _DATE_RX.search(m.group("v")) and not re.fullmatch(r"\d{4}-\d{2}-\d{2}|\d{1,2}[./]\d{1,2}[./]\d{2,4}", m.group("v")):
                 out.append(("PHONE_NUMBER", m.start("v"), m.end("v"), score))
     return out

@@ -39,7 +39,7 @@ STREET_TYPES = (
     # Central and Eastern Europe, Balkans, Greek (transliterated), Turkish
     "ulica ul aleja al plac osiedle ulice náměstí třída námestie cesta trg utca út tér köz körút sétány "
     "útja utcája strada stradela bulevardul bd aleea calea drumul șoseaua soseaua piața intrarea splaiul ulitsa prospekt "
-    "vulytsia odos sokak sokağı cadde caddesi mahallesi bulvarı "
+    "vulytsia odos sokak sokağı cadde caddesi mahallesi bulvarı οδός οδος λεωφόρος λεωφ πλατεία leoforos plateia "
     # South-East Asia, Africa
     "jalan jl jln gang gg lorong đường phố ngõ barangay purok "
 ).split()

@@ -139,9 +139,11 @@ def _cue_names(text: str, toks, lex) -> list[tuple[str, int, int, float]]:
             continue
         strong, weak = m.group("strong") is not None, m.group("weak") is not None
         span = _run(text, toks, k, lex, strict=not strong)
+        first = toks[k].group()
+        if span is None and strong and first[0].isupper() and first.casefold() not in _stop_words() | TITLES:
+            span = (toks[k].start(), toks[k].end())  # "her maiden name is Key", "starring Key"
         if span is None:
             continue
-        first = toks[k].group()
         if weak and not (lex.is_name(first) or not _script_latin(first)):
             continue  # "this is Urgent": a weak cue needs the lexicon as well
         out.append(("PERSON", *span, 0.6 if weak else 0.75))
@@ -255,6 +257,9 @@ def _predicate_names(text: str, toks, lex) -> list[tuple[str, int, int, float]]:
         if all(w[0].isupper() and not w.isupper() and not lex.is_common(w) and w.casefold() not in TITLES
                for w in words):
             out.append(("PERSON", toks[j].start(), tok.end(), 0.5))
+        elif tok.group().islower() and lex.is_name(tok.group()) and not lex.is_common(tok.group()) and (
+                k == 0 or _sentence_start(text, tok.start())):  # "selma is from ...", lowercase
+            out.append(("PERSON", tok.start(), tok.end(), 0.45))
     return out
 
 
