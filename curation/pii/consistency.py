@@ -18,7 +18,6 @@ name the NER tags once among ten mentions is a false positive, not a name to spr
 
 from __future__ import annotations
 
-import functools
 import re
 from collections.abc import Sequence
 
@@ -44,7 +43,7 @@ def _eligible(entity: str, value: str, lex) -> bool:
 
 
 def _key(value: str) -> str:
-    return " ".join(value.split()).casefold()
+    return " ".join(value.split()).lower()
 
 
 def _values(entity: str, value: str) -> set[str]:
@@ -55,7 +54,7 @@ def _values(entity: str, value: str) -> set[str]:
 
 
 def known_values(texts: Sequence[str], spans: Sequence[Sequence], min_score: float) -> dict[str, tuple[str, float]]:
-    """The confident values of a run: casefolded value -> (entity, score).
+    """The confident values of a run: lowercased value -> (entity, score).
 
     Parameters
     ----------
@@ -81,30 +80,50 @@ def known_values(texts: Sequence[str], spans: Sequence[Sequence], min_score: flo
 def _majority(texts, spans, known: dict[str, tuple[str, float]]) -> dict[str, tuple[str, float]]:
     """Only values detected, as their entity, in at least half of the texts where they occur: "Chrome"
     tagged a person once in a run where it appears in ten texts is a fluke to drop, not a name to spread."""
-    rx = matcher(known)
+    index = _index(known)
     seen: dict[str, int] = {}
     hits: dict[str, int] = {}
     for text, found in zip(texts, spans):
         hit = {(_key(v), s.entity) for s in found for v in _values(s.entity, text[s.start:s.end])}
         hit = {k for k, e in hit if k in known and known[k][0] == e}
-        for key in hit | {_key(m.group()) for m in (rx.finditer(text or "") if rx is not None else ())}:
+        for key in hit | {k for k, _, _ in find_known(text or "", known, index)}:
             seen[key] = seen.get(key, 0) + 1
             hits[key] = hits.get(key, 0) + (key in hit)
     return {k: v for k, v in known.items() if 2 * hits.get(k, 0) >= seen.get(k, 0)}
 
 
-def matcher(known: dict[str, tuple[str, float]]) -> re.Pattern | None:
-    """One regex for every known value: word boundaries, any case, any run of spaces inside."""
-    return _matcher(tuple(sorted(known))) if known else None
+_WORD = re.compile(r"\w+")
 
 
-@functools.lru_cache(maxsize=2)
-def _matcher(values: tuple[str, ...]) -> re.Pattern:
-    from .formats import _trie
+def _index(known: dict[str, tuple[str, float]]) -> dict[str, list[tuple[str, int]]]:
+    """Known values by their first word: ``word -> [(value, offset of that word in the value)]``."""
+    index: dict[str, list[tuple[str, int]]] = {}
+    for value in known:
+        m = _WORD.search(value)
+        if m:
+            index.setdefault(m.group(), []).append((value, m.start()))
+    return index
 
-    alternation = _trie(values)  # a trie: thousands of values stay fast
-    alternation = alternation.replace(r"\ ", r"\s+")
-    return re.compile(r"(?<!\w)" + alternation + r"(?!\w)", re.I)
+
+def find_known(text: str, known: dict[str, tuple[str, float]], index=None):
+    """Where known values occur in ``text``: ``[(key, start, end)]``, word-bounded, any case.
+
+    A dictionary lookup per word of the text (faster than one regex of thousands of values); the
+    text's single spaces must match the value's (keys are whitespace-normalised).
+    """
+    index = _index(known) if index is None else index
+    low = text.lower()
+    if len(low) != len(text):  # a few characters change length when lowered; leave such texts alone
+        return []
+    out = []
+    for m in _WORD.finditer(low):
+        for value, lead in index.get(m.group(), ()):
+            a = m.start() - lead
+            b = a + len(value)
+            if a >= 0 and low.startswith(value, a) and (a == 0 or not (low[a - 1].isalnum() or low[a - 1] == "_")) \
+                    and (b == len(low) or not (low[b].isalnum() or low[b] == "_")):
+                out.append((value, a, b))
+    return out
 
 
 def propagate(texts: Sequence[str], spans: Sequence[Sequence], known: dict[str, tuple[str, float]],
@@ -120,16 +139,17 @@ def propagate(texts: Sequence[str], spans: Sequence[Sequence], known: dict[str, 
     guard
         Matches overlapping a match of this regex (placeholders) are not returned.
     """
-    rx = matcher(known)
+    index = _index(known)
     out: list[list[tuple[str, int, int, float]]] = []
     for text, found in zip(texts, spans):
         text = text or ""
         extra = []
-        guarded = [(m.start(), m.end()) for m in guard.finditer(text)] if guard is not None and rx else []
-        for m in rx.finditer(text) if rx is not None else ():
-            if any(a < m.end() and m.start() < b for a, b in guarded) or any(
-                    s.start <= m.start() and m.end() <= s.end for s in found):
+        matches = find_known(text, known, index) if index else []
+        guarded = [(m.start(), m.end()) for m in guard.finditer(text)] if guard is not None and matches else []
+        for key, a, b in matches:
+            if any(x < b and a < y for x, y in guarded) or any(s.start <= a and b <= s.end for s in found):
                 continue
-            extra.append((*known[_key(m.group())], m.start(), m.end()))
-        out.append([(e, a, b, sc) for e, sc, a, b in extra])
+            entity, score = known[key]
+            extra.append((entity, a, b, score))
+        out.append(extra)
     return out
