@@ -96,13 +96,18 @@ def open_item(store: Store, user: User, example_id: int) -> Item:
 
 
 def load_item(store: Store, example_id: int, remaining: int = 0) -> Item:
+    """The item and what the queue page shows about it; tables without rows about it are not read
+    (one query says which have some: most items of a large queue have none)."""
     ex = store.get_example(example_id)
     ds = store.get_dataset(ex["dataset"])
+    has = sr.related_rows(store, example_id)
     return Item(
         example=ex, dataset=ds.name, task=ds.task, schema=ds.label_schema, guidelines=ds.guidelines,
-        flags=sr.open_flags(store, example_id), prediction=sr.latest_prediction(store, example_id),
-        pii=[asdict(f) for f in example_findings(store, example_id)], neighbours=sr.group_members(store, example_id),
-        annotations=sr.annotations(store, example_id), remaining=remaining,
+        flags=sr.open_flags(store, example_id) if has["flags"] else [],
+        prediction=sr.latest_prediction(store, example_id) if has["predictions"] else None,
+        pii=[asdict(f) for f in example_findings(store, example_id)] if has["pii"] else [],
+        neighbours=sr.group_members(store, example_id) if ex.get("dup_group") is not None else [],
+        annotations=sr.annotations(store, example_id) if has["annotations"] else [], remaining=remaining,
     )
 
 
@@ -148,7 +153,8 @@ def label(store: Store, user: User, example_id: int, version: int, new_label: st
     check_label(store, ex["dataset"], new_label)
     ds = store.get_dataset(ex["dataset"])
     needed = required_annotations(ds.settings)
-    others = [a for a in sr.annotations(store, example_id) if a["annotator"] != user.name and a["label"]]
+    others = [] if needed <= 1 else [
+        a for a in sr.annotations(store, example_id) if a["annotator"] != user.name and a["label"]]
     changes: dict = {}
     flag = None
     if needed <= 1:
