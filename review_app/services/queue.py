@@ -174,8 +174,8 @@ def label(store: Store, user: User, example_id: int, version: int, new_label: st
                         f"annotators disagree ({flag[1]}); a reviewer adjudicates", changes["label"])
 
     row = store.update_example(example_id, version, changes, actor=user.name,
-                               action="label" if needed <= 1 else "annotate", reason=note, also=also)
-    sr.release(store, example_id, user.name)
+                               action="label" if needed <= 1 else "annotate", reason=note, also=also,
+                               release_lease_of=user.name)
     return row
 
 
@@ -186,8 +186,7 @@ def correct_response(store: Store, user: User, example_id: int, version: int, re
     if not response.strip():
         raise BadInput("response: empty; write a response or skip the item")
     row = store.update_example(example_id, version, {"response": response, "status": "needs_review"},
-                               actor=user.name, action="correct")
-    sr.release(store, example_id, user.name)
+                               actor=user.name, action="correct", release_lease_of=user.name)
     return row
 
 
@@ -209,8 +208,8 @@ def approve(store: Store, user: User, example_id: int, version: int, new_label: 
         changes["response"] = response
     decided = f"reviewed: approved as {changes.get('label', ex['label'])!r}"
     row = store.update_example(example_id, version, changes, actor=user.name, action="approve",
-                               also=lambda cur: sr.resolve_label_flags(cur, example_id, decided, user.name))
-    sr.release(store, example_id, user.name)
+                               also=lambda cur: sr.resolve_label_flags(cur, example_id, decided, user.name),
+                               release_lease_of=user.name)
     return row
 
 
@@ -223,8 +222,9 @@ def reject(store: Store, user: User, example_id: int, version: int, reason: str 
         raise BadInput("reason: this dataset asks for a reason when rejecting; write it in the note box, then reject")
     row = store.update_example(example_id, version, {"status": "rejected"}, actor=user.name, action="reject",
                                reason=reason,
-                               also=lambda cur: sr.resolve_label_flags(cur, example_id, "reviewed: rejected", user.name))
-    sr.release(store, example_id, user.name)
+                               also=lambda cur: sr.resolve_label_flags(cur, example_id, "reviewed: rejected",
+                                                                       user.name),
+                               release_lease_of=user.name)
     return row
 
 
@@ -236,8 +236,8 @@ def pass_on(store: Store, user: User, example_id: int, version: int) -> dict:
     _require_open(user, ex, version, "pass on")
     if not (ex["label"] or ex["response"]):
         raise BadInput("pass on: the item has no label or response yet; choose one first")
-    row = store.update_example(example_id, version, {"status": "needs_review"}, actor=user.name, action="accept")
-    sr.release(store, example_id, user.name)
+    row = store.update_example(example_id, version, {"status": "needs_review"}, actor=user.name, action="accept",
+                               release_lease_of=user.name)
     return row
 
 
