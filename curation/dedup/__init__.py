@@ -36,7 +36,8 @@ from .minhash import (
     signatures,
     tokenize,
 )
-from .verify import FILLERS, content_text, star_edges, verify
+from .verify import FILLERS, content_text, verify
+from .stars import star_edges
 from .run import (
     METHODS,
     DedupConfig,

@@ -302,7 +302,7 @@ def near_pairs(
         for ``threshold - 0.2``; every candidate is then verified, whatever its Jaccard).
     verified
         ``True`` (default): candidates are verified (:func:`curation.dedup.verify.verify`) and
-        grouped without chaining (:func:`curation.dedup.verify.star_edges`). ``False``: the
+        grouped without chaining (:func:`curation.dedup.stars.star_edges`). ``False``: the
         previous behaviour, every candidate with estimated Jaccard >= ``threshold`` (kept for
         the benchmark's comparison).
 
@@ -317,7 +317,8 @@ def near_pairs(
     Memory is ``4 * num_perm`` bytes per text for signatures plus the shingle hashes (8 bytes
     each); 1M short texts need well under 2 GB.
     """
-    from .verify import content_text, star_edges, verify
+    from .stars import star_edges
+    from .verify import content_text, verify
 
     content = content_text(norm) if verified else norm
     hashes, offsets = tokenize(content, shingle, size, seed)

@@ -8,7 +8,8 @@ import pytest
 
 from curation.dedup.algos import components, group, normalize_for_shingles
 from curation.dedup.minhash import near_pairs
-from curation.dedup.verify import content_text, star_edges, verify
+from curation.dedup.stars import star_edges
+from curation.dedup.verify import content_text, verify
 
 
 def _content(texts: list[str]) -> pl.Series:
