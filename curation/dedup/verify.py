@@ -89,7 +89,7 @@ class _Tokens:
 
     ``texts`` are the text ids in ascending order; the extra last row (size 0) stands for a text
     without tokens. Per token: ``key`` (hash + occurrence, so words match as a multiset), ``tok``,
-    ``pos``, ``stop``, ``filler`` (misspelt filler), ``digit``; per text, 128-bit token bitmaps
+    ``pos``, ``stop``, ``filler`` (misspelt filler), ``length`` (characters); per text, 128-bit token bitmaps
     ``bits``: all tokens, tokens that are not misspelt fillers, content tokens (2 words each).
     """
 
@@ -101,7 +101,7 @@ class _Tokens:
     pos: np.ndarray
     stop: np.ndarray
     filler: np.ndarray
-    digit: np.ndarray
+    length: np.ndarray
     bits: np.ndarray
 
     def row(self, x: np.ndarray) -> np.ndarray:
@@ -112,51 +112,81 @@ class _Tokens:
 
 
 def _tokens(content: pl.Series, ids: np.ndarray) -> _Tokens:
+    order = np.argsort(ids, kind="stable")
+    if (order != np.arange(len(ids))).any():
+        content, ids = content.gather(order), ids[order]
     words = content.fill_null("").str.split(" ")
     frame = pl.DataFrame({"t": ids, "tok": words, "pos": pl.int_ranges(0, words.list.len(), eager=True)})
-    flat = frame.explode("tok", "pos").filter(pl.col("tok") != "").with_columns(h=pl.col("tok").hash(7))
-    flat = flat.sort("t", "h", maintain_order=True)
-    t, h = flat["t"].to_numpy(), flat["h"].to_numpy()
-    start = np.ones(len(t), dtype=bool)
-    start[1:] = (t[1:] != t[:-1]) | (h[1:] != h[:-1])
-    idx = np.arange(len(t))
-    occ = idx - np.maximum.accumulate(np.where(start, idx, 0))  # a repeated word: its occurrence is added
+    flat = frame.explode("tok", "pos").filter(pl.col("tok") != "")
     tok = flat["tok"]
-    stop = tok.is_in(pl.Series(sorted(STOPWORDS)).implode()).to_numpy()
+    t, h = flat["t"].to_numpy(), tok.hash(7).to_numpy()
     first = np.ones(len(t), dtype=bool)
     first[1:] = t[1:] != t[:-1]
     starts = np.flatnonzero(first)
     texts, size = t[starts], np.diff(np.append(starts, len(t)))
-    filler = _near_fillers(tok, stop)
+    stop = pl.Series(h).is_in(pl.Series(sorted(STOPWORDS)).hash(7).implode()).to_numpy()
+    filler = _near_fillers(tok, h, stop)
     bits = _bitmaps(h, starts, ~filler, ~filler & ~stop)
-    return _Tokens(texts, np.append(starts, 0), np.append(size, 0), h + occ.astype(np.uint64), tok,
-                   flat["pos"].to_numpy(), stop, filler, tok.str.contains(r"\d").to_numpy(), bits)
+    return _Tokens(texts, np.append(starts, 0), np.append(size, 0), _multiset_keys(t, h), tok,
+                   flat["pos"].to_numpy(), stop, filler, tok.str.len_chars().to_numpy().astype(np.int64), bits)
 
 
-def _near_fillers(tok: pl.Series, stop: np.ndarray) -> np.ndarray:
+def _multiset_keys(t: np.ndarray, h: np.ndarray) -> np.ndarray:
+    """Token hashes plus the occurrence of the word in its text (0, 1, ...), so words match as a multiset.
+
+    Only rows whose (text, word) may repeat are sorted: a cheap salted hash finds them (a collision
+    only sends a few more rows to the exact sort).
+    """
+    salted = pl.Series(h ^ (t.astype(np.uint64) * np.uint64(0xBF58476D1CE4E5B9)))
+    dup = np.flatnonzero(salted.is_duplicated().to_numpy())
+    key = h.copy()
+    if not len(dup):
+        return key
+    sub = pl.DataFrame({"i": dup, "t": t[dup], "h": h[dup]}).sort("t", "h", maintain_order=True)
+    st, sh, si = sub["t"].to_numpy(), sub["h"].to_numpy(), sub["i"].to_numpy()
+    start = np.ones(len(st), dtype=bool)
+    start[1:] = (st[1:] != st[:-1]) | (sh[1:] != sh[:-1])
+    idx = np.arange(len(st))
+    key[si] += (idx - np.maximum.accumulate(np.where(start, idx, 0))).astype(np.uint64)
+    return key
+
+
+def _near_fillers(tok: pl.Series, h: np.ndarray, stop: np.ndarray) -> np.ndarray:
     """Per token: a misspelt one-word filler (one edit away, 3+ letters, not a function word)."""
     from rapidfuzz.distance import OSA
     from rapidfuzz.process import cdist
 
-    cand = tok.filter(pl.Series((tok.str.len_chars() >= 3).to_numpy() & ~stop)).unique()
+    first = pl.Series(h).arg_unique().to_numpy()  # one row per distinct word
+    first = first[~stop[first]]
+    cand = tok.gather(first)
+    keep = (cand.str.len_chars() >= 3).to_numpy()
+    cand, first = cand.filter(pl.Series(keep)), first[keep]
     if not len(cand):
         return np.zeros(len(tok), dtype=bool)
     dist = cdist(cand.to_list(), list(NEAR_FILLERS), scorer=OSA.distance, score_cutoff=1, workers=-1)
-    near = cand.filter(pl.Series(dist.min(axis=1) <= 1))
-    return tok.is_in(near.implode()).to_numpy() & ~stop
+    near = h[first[dist.min(axis=1) <= 1]]
+    if not len(near):
+        return np.zeros(len(tok), dtype=bool)
+    return pl.Series(h).is_in(pl.Series(near).implode()).to_numpy()
 
 
 def _bitmaps(h: np.ndarray, starts: np.ndarray, *masks: np.ndarray) -> np.ndarray:
     """Per text: a 128-bit bitmap (2 uint64) of all its tokens, then one per mask; shape (texts + 1, 2 + 2 * masks)."""
     bit = (h >> np.uint64(40)) & np.uint64(127)
-    word, val = bit >> np.uint64(6), np.uint64(1) << (bit & np.uint64(63))
+    high = bit >= 64
+    val = np.uint64(1) << (bit & np.uint64(63))
     out = np.zeros((len(starts) + 1, 2 * (1 + len(masks))), dtype=np.uint64)
     if not len(starts):
         return out
-    for m, mask in enumerate((np.ones(len(h), dtype=bool), *masks)):
-        for w in (0, 1):
-            v = np.where(mask & (word == w), val, np.uint64(0))
-            out[:-1, 2 * m + w] = np.bitwise_or.reduceat(v, starts)
+    zero = np.uint64(0)
+    for m, mask in enumerate((None, *masks)):
+        if mask is not None and mask.all():
+            out[:, 2 * m:2 * m + 2] = out[:, 0:2]
+            continue
+        v = val if mask is None else np.where(mask, val, zero)
+        lo = np.where(high, zero, v)
+        out[:-1, 2 * m] = np.bitwise_or.reduceat(lo, starts)
+        out[:-1, 2 * m + 1] = np.bitwise_or.reduceat(v ^ lo, starts)
     return out
 
 
@@ -252,16 +282,23 @@ def _diagnose(tk: _Tokens, ra: np.ndarray, rb: np.ndarray, slack: int = 0) -> di
     lpa, lpb = pa[out_a], pb[out_b]  # their pair
     ua, ub = np.bincount(lpa, minlength=np_), np.bincount(lpb, minlength=np_)
     both, most = (ua > 0) & (ub > 0), np.maximum(ua, ub)
-    merged = _merged_words(tk, left_a, lpa, left_b, lpb, both & (most <= MAX_MERGE_LEFT), slack)
     paired_a, paired_b = _typo_pairs(tk, left_a, lpa, left_b, lpb, both & (most <= MAX_TYPO_LEFT), slack)
     keep_a, keep_b = ~paired_a & ~tk.filler[left_a], ~paired_b & ~tk.filler[left_b]
     sa_, sb_ = tk.stop[left_a], tk.stop[left_b]
     na, nb = tk.size[ra], tk.size[rb]
-    return {
-        "na": na, "nb": nb, "n": np.maximum(na, nb), "merged": merged,
+    d = {
+        "na": na, "nb": nb, "n": np.maximum(na, nb), "merged": np.zeros(np_, dtype=bool),
         "ca": np.bincount(lpa[keep_a & ~sa_], minlength=np_), "sa": np.bincount(lpa[keep_a & sa_], minlength=np_),
         "cb": np.bincount(lpb[keep_b & ~sb_], minlength=np_), "sb": np.bincount(lpb[keep_b & sb_], minlength=np_),
     }
+    # split or merged words only decide pairs still rejected, and need left-overs of near-equal total length
+    chars_a = np.bincount(lpa, weights=tk.length[left_a], minlength=np_)
+    chars_b = np.bincount(lpb, weights=tk.length[left_b], minlength=np_)
+    longest = np.maximum(chars_a, chars_b).astype(np.int64)
+    fits = np.abs(chars_a - chars_b) <= _tolerance(longest, slack)
+    maybe = both & (most <= MAX_MERGE_LEFT) & fits & ~accept(d, slack)
+    d["merged"] = _merged_words(tk, left_a, lpa, left_b, lpb, maybe, slack)
+    return d
 
 
 def accept(d: dict[str, np.ndarray], slack: int = 0) -> np.ndarray:
@@ -281,31 +318,38 @@ def accept(d: dict[str, np.ndarray], slack: int = 0) -> np.ndarray:
     return (d["merged"] | noise) & (np.minimum(d["na"], d["nb"]) > 0)
 
 
+def _no_digit(tk: _Tokens, rows: np.ndarray) -> np.ndarray:
+    return ~tk.tok.gather(rows).str.contains(r"\d").to_numpy()
+
+
 def _typo_pairs(tk: _Tokens, left_a, lpa, left_b, lpb, maybe: np.ndarray, slack: int) -> tuple[np.ndarray, np.ndarray]:
-    """Which left-overs have a near-identical left-over on the other side (pairs in ``maybe`` only)."""
+    """Which left-overs have a near-identical left-over on the other side (pairs in ``maybe`` only).
+
+    Tokens with digits never pair. Candidates are paired on lengths first (numbers only); strings
+    are gathered for the length-compatible pairs of tokens alone.
+    """
     from rapidfuzz.distance import OSA
     from rapidfuzz.process import cpdist
 
     paired_a, paired_b = np.zeros(len(left_a), dtype=bool), np.zeros(len(left_b), dtype=bool)
-    sel_a = np.flatnonzero(maybe[lpa] & ~tk.digit[left_a])
-    sel_b = np.flatnonzero(maybe[lpb] & ~tk.digit[left_b])
+    sel_a, sel_b = np.flatnonzero(maybe[lpa]), np.flatnonzero(maybe[lpb])
+    sel_a, sel_b = sel_a[_no_digit(tk, left_a[sel_a])], sel_b[_no_digit(tk, left_b[sel_b])]
     if not len(sel_a) or not len(sel_b):
         return paired_a, paired_b
-    la = pl.DataFrame({"i": sel_a, "p": lpa[sel_a], "tok": tk.tok.gather(left_a[sel_a])})
-    lb = pl.DataFrame({"j": sel_b, "p": lpb[sel_b], "tok_b": tk.tok.gather(left_b[sel_b])})
-    cross = la.join(lb, on="p")
-    len_a = cross["tok"].str.len_chars().cast(pl.Int64).to_numpy()
-    len_b = cross["tok_b"].str.len_chars().cast(pl.Int64).to_numpy()
+    cross = pl.DataFrame({"i": sel_a, "p": lpa[sel_a]}).join(pl.DataFrame({"j": sel_b, "p": lpb[sel_b]}), on="p")
+    i, j = cross["i"].to_numpy(), cross["j"].to_numpy()
+    len_a, len_b = tk.length[left_a[i]], tk.length[left_b[j]]
     length = np.maximum(len_a, len_b)
     tol = _tolerance(length, slack)
     ok = (length >= MIN_TYPO_LEN) & (np.abs(len_a - len_b) <= tol)
     if not ok.any():
         return paired_a, paired_b
-    cross = cross.filter(pl.Series(ok))
-    dist = cpdist(cross["tok"].to_list(), cross["tok_b"].to_list(), scorer=OSA.distance, workers=-1)
-    close = np.asarray(dist) <= tol[ok]
-    paired_a[cross["i"].to_numpy()[close]] = True
-    paired_b[cross["j"].to_numpy()[close]] = True
+    i, j, tol = i[ok], j[ok], tol[ok]
+    dist = cpdist(tk.tok.gather(left_a[i]).to_list(), tk.tok.gather(left_b[j]).to_list(), scorer=OSA.distance,
+                  workers=-1)
+    close = np.asarray(dist) <= tol
+    paired_a[i[close]] = True
+    paired_b[j[close]] = True
     return paired_a, paired_b
 
 
@@ -320,12 +364,11 @@ def _merged_words(tk: _Tokens, left_a, lpa, left_b, lpb, maybe: np.ndarray, slac
 
     def joined(left: np.ndarray, lp: np.ndarray, name: str) -> pl.DataFrame:
         sel = maybe[lp]
-        frame = pl.DataFrame({"p": lp[sel], "pos": tk.pos[left[sel]], "tok": tk.tok.gather(left[sel]),
-                              "d": tk.digit[left[sel]]})
-        return frame.sort("p", "pos").group_by("p", maintain_order=True).agg(
-            pl.col("tok").str.join("").alias(name), pl.col("d").any().alias(name + "d"))
+        frame = pl.DataFrame({"p": lp[sel], "pos": tk.pos[left[sel]], "tok": tk.tok.gather(left[sel])})
+        return frame.sort("p", "pos").group_by("p", maintain_order=True).agg(pl.col("tok").str.join("").alias(name))
 
-    both = joined(left_a, lpa, "x").join(joined(left_b, lpb, "y"), on="p").filter(~pl.col("xd") & ~pl.col("yd"))
+    both = joined(left_a, lpa, "x").join(joined(left_b, lpb, "y"), on="p")
+    both = both.filter(~pl.col("x").str.contains(r"\d") & ~pl.col("y").str.contains(r"\d"))
     if not both.height:
         return merged
     dist = cpdist(both["x"].to_list(), both["y"].to_list(), scorer=OSA.distance, workers=-1)
