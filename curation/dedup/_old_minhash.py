@@ -1,0 +1,336 @@
+"""Near-duplicate detection with MinHash and LSH banding (pure: Polars and NumPy in, arrays out).
+
+Texts become sets of shingles (word n-grams or character n-grams of the normalised text),
+hashed to 64 bits by Polars. A MinHash signature of ``num_perm`` values estimates the Jaccard
+similarity of two sets; LSH banding splits the signature into ``bands`` bands of ``rows``
+values and proposes as candidates the texts that agree on a whole band. Candidates are then
+verified on the full signature (estimated Jaccard >= threshold), so banding only decides
+recall and speed, never precision.
+
+Two signature backends are registered (``BACKENDS``): ``numpy`` (the default: vectorised
+multiply-shift hashing in cache-sized blocks, no extra dependency, fastest end to end by
+measurement) and ``rensa`` (Rust: its digests are faster, but its signature matrix leaves
+Rust only as Python lists). ``bench/dedup_bench.py`` compares both with datasketch.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable
+
+import numpy as np
+import polars as pl
+
+from ..errors import InvalidValue
+from .algos import sorted_unique
+
+SHINGLES = ("word", "char")
+BACKENDS = ("numpy", "rensa")
+_MASK32 = np.uint64(0xFFFFFFFF)
+
+
+def tokenize(norm: pl.Series, shingle: str = "word", size: int = 1, seed: int = 1) -> tuple[np.ndarray, np.ndarray]:
+    """Hash the shingles of already normalised texts.
+
+    Parameters
+    ----------
+    norm
+        Normalised texts (see :func:`curation.dedup_algos.normalize`); nulls count as empty.
+    shingle
+        ``"word"`` (word n-grams) or ``"char"`` (character n-grams, spaces included).
+    size
+        n of the n-grams. A text shorter than one shingle yields itself as its only shingle.
+    seed
+        Seed of the 64-bit token hash.
+
+    Returns
+    -------
+    hashes, offsets
+        ``hashes`` (uint64) holds the shingles of text ``i`` at ``hashes[offsets[i]:offsets[i+1]]``
+        (duplicates kept: MinHash takes a minimum, so repeats change nothing). Every text has
+        at least one shingle (the empty text hashes the empty string).
+    """
+    if shingle not in SHINGLES:
+        raise InvalidValue("shingle", shingle, list(SHINGLES))
+    if size < 1:
+        raise InvalidValue("shingle size", size, hint="it must be at least 1")
+    s = norm.fill_null("").rename("t")
+    if shingle == "word":
+        words = s.str.split(" ")
+        grams = words if size == 1 else _word_ngrams(words, size)
+    else:
+        # all overlapping n-grams: non-overlapping matches of .{n} at each of the n offsets
+        parts = [s.str.slice(o).str.extract_all(".{%d}" % size) for o in range(size)]
+        grams = pl.DataFrame(parts, schema=[f"p{o}" for o in range(size)]).select(
+            pl.concat_list(pl.all()).alias("g")
+        ).to_series()
+        short = grams.list.len() == 0
+        grams = pl.select(pl.when(short).then(pl.concat_list(s)).otherwise(grams)).to_series()
+    lengths = grams.list.len().to_numpy().astype(np.int64)
+    flat = grams.explode()
+    hashes = flat.fill_null("").hash(seed).to_numpy()
+    offsets = np.zeros(len(lengths) + 1, dtype=np.int64)
+    np.cumsum(np.maximum(lengths, 1), out=offsets[1:])
+    if len(hashes) != offsets[-1]:  # an empty list explodes to one null row: already counted as 1
+        raise AssertionError("shingle offsets out of step with hashes")
+    return hashes, offsets
+
+
+def _word_ngrams(words: pl.Series, size: int) -> pl.Series:
+    frame = pl.DataFrame({"w": words, "row": np.arange(len(words))})
+    n = pl.col("w").list.len()
+    grams = frame.with_columns(
+        pl.when(n >= size)
+        .then(pl.int_ranges(0, n - size + 1))
+        .otherwise(pl.lit([0], dtype=pl.List(pl.Int64)))
+        .alias("start")
+    ).explode("start").with_columns(
+        pl.col("w").list.slice(pl.col("start"), size).list.join(" ").alias("g")
+    )
+    return grams.group_by("row", maintain_order=True).agg("g").sort("row")["g"]
+
+
+def signatures(
+    hashes: np.ndarray, offsets: np.ndarray, num_perm: int = 128, seed: int = 1, backend: str = "numpy"
+) -> np.ndarray:
+    """MinHash signatures, one row of ``num_perm`` uint32 values per text.
+
+    Parameters
+    ----------
+    hashes, offsets
+        From :func:`tokenize`.
+    backend
+        ``"rensa"`` (Rust) or ``"numpy"`` (multiply-shift hashing, vectorised in row blocks).
+        Signatures of different backends are not comparable with each other.
+    """
+    if backend not in BACKENDS:
+        raise InvalidValue("backend", backend, list(BACKENDS))
+    if num_perm < 1:
+        raise InvalidValue("num_perm", num_perm, hint="it must be positive")
+    n = len(offsets) - 1
+    if n == 0:
+        return np.zeros((0, num_perm), dtype=np.uint32)
+    return _SIGNERS[backend](hashes, offsets, num_perm, seed)
+
+
+def _sign_numpy(hashes: np.ndarray, offsets: np.ndarray, num_perm: int, seed: int) -> np.ndarray:
+    rng = np.random.default_rng(seed)
+    a = rng.integers(1, 2**63, num_perm, dtype=np.uint64) | np.uint64(1)
+    b = rng.integers(0, 2**63, num_perm, dtype=np.uint64)
+    n = len(offsets) - 1
+    sig = np.empty((n, num_perm), dtype=np.uint32)
+    # shingles per block: the uint64 block (512 KB at 128 permutations) stays in L2 cache;
+    # measured at 100k texts: 31k shingles per block 4.9 s, 2k 2.6 s, 512 1.9-2.6 s, 128 2.6 s
+    block = max(1, 65_536 // max(num_perm, 1))
+    r0 = 0
+    while r0 < n:
+        r1 = int(np.searchsorted(offsets, offsets[r0] + block, side="right")) - 1
+        r1 = min(max(r1, r0 + 1), n)
+        s0, s1 = offsets[r0], offsets[r1]
+        v = np.multiply.outer(hashes[s0:s1], a)
+        v += b
+        v >>= np.uint64(32)  # multiply-shift: the high bits are the well-mixed ones
+        sig[r0:r1] = np.minimum.reduceat(v, offsets[r0:r1] - s0, axis=0)
+        r0 = r1
+    return sig
+
+
+def _sign_rensa(hashes: np.ndarray, offsets: np.ndarray, num_perm: int, seed: int) -> np.ndarray:
+    import itertools
+
+    import rensa
+
+    matrix = rensa.RMinHash.digest_matrix_from_flat_token_hashes(
+        hashes, offsets.astype(np.uint64), num_perm, seed
+    )
+    n = len(offsets) - 1
+    flat = np.fromiter(itertools.chain.from_iterable(matrix.to_rows()), dtype=np.uint64, count=n * num_perm)
+    return (flat & _MASK32).astype(np.uint32).reshape(n, num_perm)
+
+
+_SIGNERS: dict[str, Callable[..., np.ndarray]] = {
+    "rensa": _sign_rensa, "numpy": _sign_numpy,
+}
+
+
+@functools.lru_cache(maxsize=64)
+def lsh_params(threshold: float, num_perm: int, fp_weight: float = 0.5, fn_weight: float = 0.5) -> tuple[int, int]:
+    """Bands and rows per band that minimise the weighted false-positive and false-negative areas.
+
+    The same criterion as datasketch's ``MinHashLSH`` (so both see the same candidates);
+    candidates are verified afterwards, so false positives only cost time.
+    """
+    if not 0.0 < threshold < 1.0:
+        raise InvalidValue("threshold", threshold, hint="a Jaccard threshold must lie strictly between 0 and 1")
+    best, best_err = (1, num_perm), np.inf
+    lo, hi = np.linspace(0.0, threshold, 201), np.linspace(threshold, 1.0, 201)
+    for b in range(1, num_perm + 1):
+        for r in range(1, num_perm // b + 1):
+            fp = np.trapezoid(1 - (1 - lo**r) ** b, lo)
+            fn = np.trapezoid((1 - hi**r) ** b, hi)
+            err = fp_weight * fp + fn_weight * fn
+            if err < best_err:
+                best, best_err = (b, r), err
+    return best
+
+
+def band_params(threshold: float, num_perm: int) -> tuple[int, int]:
+    """:func:`lsh_params` weighted towards recall (false negatives 0.7, false positives 0.3).
+
+    Candidates are verified on the full signature, so extra candidates cost only time; on
+    the BANKING77 benchmark this raised pair recall from 0.907 to 0.938 at 10k texts.
+    """
+    return lsh_params(threshold, num_perm, 0.3, 0.7)
+
+
+def band_keys(sig: np.ndarray, bands: int, rows: int, seed: int = 1) -> np.ndarray:
+    """One 64-bit bucket key per text and band, shape ``(n, bands)`` (uint64).
+
+    Row ``i`` of the result depends only on row ``i`` of ``sig``, so keys can be computed batch
+    by batch (see :mod:`curation.scale`) and agree with a single pass over all texts.
+    """
+    n, p = sig.shape
+    if bands * rows > p:
+        raise InvalidValue("bands x rows", bands * rows, hint=f"it must not exceed num_perm = {p}")
+    mult = np.random.default_rng(seed + 7).integers(1, 2**63, rows, dtype=np.uint64) | np.uint64(1)
+    out = np.empty((n, bands), dtype=np.uint64)
+    for band in range(bands):
+        cols = sig[:, band * rows:(band + 1) * rows].astype(np.uint64)
+        out[:, band] = (cols * mult).sum(axis=1, dtype=np.uint64) ^ (cols[:, 0] << np.uint64(32))
+    return out
+
+
+def _star(key: np.ndarray, ids: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Within one band: (head, member) for every non-head member; ``ids`` ascending."""
+    order = np.argsort(key, kind="stable")  # stable: within a bucket, ids stay ascending
+    k = key[order]
+    head_mask = np.r_[True, k[1:] != k[:-1]]
+    heads = order[np.maximum.accumulate(np.where(head_mask, np.arange(len(k)), 0))]
+    keep = ~head_mask
+    return ids[heads[keep]], ids[order[keep]]
+
+
+def _unique_pairs(left: list[np.ndarray], right: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
+    if not left:
+        return np.zeros(0, np.int64), np.zeros(0, np.int64)
+    a, b = np.concatenate(left).astype(np.int64), np.concatenate(right).astype(np.int64)
+    if len(a) == 0:
+        return a, b
+    lo_, hi_ = np.minimum(a, b), np.maximum(a, b)
+    base = int(hi_.max()) + 1
+    code = sorted_unique(lo_ * base + hi_)
+    return code // base, code % base
+
+
+def bucket_pairs(band: np.ndarray, key: np.ndarray, ids: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Star pairs ``(head, member)`` within each bucket ``(band, key)``; the head is the smallest id.
+
+    Every bucket member other than the head is paired with the head only, so candidates grow
+    linearly with bucket size. Pairs are unique, ordered (``a < b``) and sorted by ``(a, b)``.
+    Buckets may arrive in any order and be spread over calls, as long as each bucket is whole
+    in one call (a shuffle by bucket key guarantees it); ``ids`` are non-negative.
+    """
+    band, key, ids = np.asarray(band), np.asarray(key, dtype=np.uint64), np.asarray(ids, dtype=np.int64)
+    if len(ids) and not (ids[1:] >= ids[:-1]).all():
+        order = np.argsort(ids, kind="stable")
+        band, key, ids = band[order], key[order], ids[order]
+    left, right = [], []
+    for b in np.unique(band):
+        sel = band == b
+        h, m = _star(key[sel], ids[sel])
+        left.append(h)
+        right.append(m)
+    return _unique_pairs(left, right)
+
+
+def candidate_pairs(sig: np.ndarray, bands: int, rows: int, seed: int = 1) -> tuple[np.ndarray, np.ndarray]:
+    """Pairs ``(i, j)``, ``i < j``, that agree on at least one whole band (each pair once).
+
+    Within a bucket every member is paired with the bucket's first member only (a star), so
+    the number of candidates grows linearly with bucket size; connectivity is what grouping
+    needs, and a member missed by the star is usually caught by another band. The same
+    pieces as the distributed path: :func:`band_keys`, then :func:`bucket_pairs`'s star.
+    """
+    n = sig.shape[0]
+    keys = band_keys(sig, bands, rows, seed)
+    ids = np.arange(n, dtype=np.int64)
+    left, right = [], []
+    for band in range(bands if n else 0):
+        h, m = _star(keys[:, band], ids)
+        left.append(h)
+        right.append(m)
+    return _unique_pairs(left, right)
+
+
+def estimated_jaccard(sig: np.ndarray, a: np.ndarray, b: np.ndarray, chunk: int = 100_000) -> np.ndarray:
+    """Fraction of signature positions on which rows ``a`` and ``b`` agree."""
+    out = np.empty(len(a), dtype=np.float64)
+    for s in range(0, len(a), chunk):
+        out[s:s + chunk] = (sig[a[s:s + chunk]] == sig[b[s:s + chunk]]).mean(axis=1)
+    return out
+
+
+def candidate_threshold(threshold: float) -> float:
+    """The Jaccard level LSH bands are chosen for when candidates are verified: ``threshold - 0.2``.
+
+    Verification decides, so candidates are searched below the threshold: a 5-word query with one
+    typo shares only 4 of 6 words (Jaccard 0.67). Measured on the BANKING77 short-text set,
+    searching at 0.5 instead of 0.7 raised candidate recall from 0.87 to 0.99.
+    """
+    return max(threshold - 0.2, 0.05)
+
+
+def near_pairs(
+    norm: pl.Series,
+    threshold: float = 0.7,
+    *,
+    shingle: str = "word",
+    size: int = 1,
+    num_perm: int = 128,
+    seed: int = 1,
+    backend: str = "numpy",
+    verified: bool = True,
+) -> pl.DataFrame:
+    """Near-duplicate edges: verified candidates, grouped as stars around a centre.
+
+    Parameters
+    ----------
+    norm
+        Texts normalised for shingling (:func:`~curation.dedup.algos.normalize_for_shingles`).
+    threshold
+        Jaccard similarity of word sets the candidate search is built for (LSH bands are chosen
+        for ``threshold - 0.2``; every candidate is then verified, whatever its Jaccard).
+    verified
+        ``True`` (default): candidates are verified (:func:`curation.dedup.verify.verify`) and
+        grouped without chaining (:func:`curation.dedup.stars.star_edges`). ``False``: the
+        previous behaviour, every candidate with estimated Jaccard >= ``threshold`` (kept for
+        the benchmark's comparison).
+
+    Returns
+    -------
+    polars.DataFrame
+        Columns ``i``, ``j`` (positions in ``norm``) and ``score`` (estimated Jaccard). Verified,
+        they are ``(centre, member)`` edges and their connected components are the groups.
+
+    Notes
+    -----
+    Memory is ``4 * num_perm`` bytes per text for signatures plus the shingle hashes (8 bytes
+    each); 1M short texts need well under 2 GB.
+    """
+    from .stars import star_edges
+    from .verify import content_text, verify
+
+    content = content_text(norm) if verified else norm
+    hashes, offsets = tokenize(content, shingle, size, seed)
+    sig = signatures(hashes, offsets, num_perm, seed, backend)
+    del hashes
+    if not verified:
+        bands, rows = band_params(threshold, num_perm)
+        a, b = candidate_pairs(sig, bands, rows, seed)
+        score = estimated_jaccard(sig, a, b)
+        keep = score >= threshold
+        return pl.DataFrame({"i": a[keep], "j": b[keep], "score": score[keep]})
+    a, b = candidate_pairs(sig, *band_params(candidate_threshold(threshold), num_perm), seed)
+    ok = verify(content, a, b)
+    c, m = star_edges(content, a[ok], b[ok], rejected=(a[~ok], b[~ok]))
+    return pl.DataFrame({"i": c, "j": m, "score": estimated_jaccard(sig, c, m)})
