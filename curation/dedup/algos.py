@@ -42,6 +42,22 @@ def normalize_for_shingles(expr: pl.Expr) -> pl.Expr:
     return normalize(expr).str.replace_all(r"[\p{P}\p{S}]+", " ").str.replace_all(r"\s+", " ").str.strip_chars()
 
 
+def map_slices(series: pl.Series, expr: pl.Expr, parts: int = 0) -> pl.Series:
+    """``series`` through ``expr`` (written over ``pl.col(series.name)``), slices evaluated in parallel.
+
+    Polars evaluates one string expression over one column on one thread; ``collect_all`` runs
+    the slices' queries side by side. ``parts`` defaults to the number of CPUs.
+    """
+    import os
+
+    parts = parts or max(1, min(os.cpu_count() or 1, 8))
+    if len(series) < 20_000 or parts == 1:
+        return series.to_frame().select(expr).to_series()
+    frame, step = series.to_frame(), -(-len(series) // parts)
+    queries = [frame.slice(s, step).lazy().select(expr) for s in range(0, len(series), step)]
+    return pl.concat(pl.collect_all(queries)).to_series()
+
+
 def content_expr(task: str) -> pl.Expr:
     """The content one example is compared on: ``text``, or ``prompt`` + ``response`` for generation."""
     if task == "generation":

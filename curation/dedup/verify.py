@@ -34,7 +34,7 @@ from dataclasses import dataclass
 import numpy as np
 import polars as pl
 
-from .algos import sorted_unique
+from .algos import map_slices, sorted_unique
 
 # Words that carry no content in a request; removed before shingling and verification.
 FILLERS = (
@@ -71,12 +71,12 @@ def content_text(norm: pl.Series | pl.Expr) -> pl.Series | pl.Expr:
     The empty result of a text made only of fillers falls back to the text itself, so "thanks"
     and "please" stay different.
     """
-    expr = norm if isinstance(norm, pl.Expr) else pl.lit(norm)
+    expr = norm if isinstance(norm, pl.Expr) else pl.col("t")
     stripped = expr.str.replace_all(_FILLER_RE, " ").str.replace_all(r"\s+", " ").str.strip_chars()
     out = pl.when(stripped.str.len_chars() > 0).then(stripped).otherwise(expr)
     if isinstance(norm, pl.Expr):
         return out
-    return pl.select(out.alias(norm.name or "content")).to_series()
+    return map_slices(norm.rename("t"), out).rename(norm.name or "content")
 
 
 def _tolerance(length: np.ndarray, slack: int = 0) -> np.ndarray:
