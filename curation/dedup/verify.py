@@ -14,8 +14,8 @@ every candidate is verified by a token alignment:
    most 1 for words up to 4 letters, 2 up to 12, 3 beyond. Tokens with digits pair only when
    equal (a different order number is a different text). When word-by-word pairing fails, the
    left-overs concatenated in text order are compared the same way (a split or merged word:
-   "can't" / "cant"). A left-over one edit from a one-word filler ("pleake", "psl") is a
-   misspelt filler and costs nothing;
+   "can't" / "cant"). A left-over close to a one-word filler ("pleake", "psl") is a misspelt
+   filler and costs nothing;
 4. what is still unpaired decides (:func:`accept`): a content word against any other word (a
    substitution) is never noise; words on one side only (deleted or inserted) cost 1 each
    (function words ``STOP_COST``) within a budget that grows with the length.
@@ -57,10 +57,9 @@ TOL = (4, 12)  # one edit up to 4 letters, two up to 12, three beyond
 MIN_TYPO_LEN = 2
 MAX_TYPO_LEFT = 6  # word-by-word typo pairing only when each side has at most this many left-overs
 MAX_MERGE_LEFT = 3  # concatenated left-overs compared only up to this many per side
-# A left-over token (not a function word) one edit from a one-word filler of 3+ letters is a misspelt
-# filler ("pleake", "psl", "thnaks") and costs nothing. Two-letter fillers (hi, ok, ty) are left out: one
-# edit makes most two-letter strings. Known cost: a real word one edit from a filler ("key" / "hey",
-# "tax" / "thx") counts as a filler when it is the only difference (measured on BANKING77: -0.001 precision).
+# A left-over token close to a one-word filler of 3+ letters is a misspelt filler ("pleake", "psl") and
+# costs nothing (:func:`_near_fillers`). Two-letter fillers (hi, ok, ty) are left out: one edit makes most
+# two-letter strings.
 NEAR_FILLERS = tuple(sorted({f for f in FILLERS if " " not in f and len(f) >= 3} | {"thank"}))
 _FILLER_RE = r"\b(?:" + "|".join(sorted((f.replace(" ", r"\s+") for f in FILLERS), key=len, reverse=True)) + r")\b"
 
@@ -152,7 +151,12 @@ def _multiset_keys(t: np.ndarray, h: np.ndarray) -> np.ndarray:
 
 
 def _near_fillers(tok: pl.Series, h: np.ndarray, stop: np.ndarray) -> np.ndarray:
-    """Per token: a misspelt one-word filler (one edit away, 3+ letters, not a function word)."""
+    """Per token: a misspelt one-word filler (not a function word).
+
+    One edit from a filler of 4+ letters, not shorter than it ("pleake", "thnaks"; "lease" and
+    "than" are words); the same letters as a three-letter filler in another order ("psl", "htx"; one
+    substitution would make real words: "tax" / "thx", "key" / "hey").
+    """
     from rapidfuzz.distance import OSA
     from rapidfuzz.process import cdist
 
@@ -163,8 +167,14 @@ def _near_fillers(tok: pl.Series, h: np.ndarray, stop: np.ndarray) -> np.ndarray
     cand, first = cand.filter(pl.Series(keep)), first[keep]
     if not len(cand):
         return np.zeros(len(tok), dtype=bool)
-    dist = cdist(cand.to_list(), list(NEAR_FILLERS), scorer=OSA.distance, score_cutoff=1, workers=-1)
-    near = h[first[dist.min(axis=1) <= 1]]
+    words = cand.to_list()
+    dist = cdist(words, list(NEAR_FILLERS), scorer=OSA.distance, score_cutoff=1, workers=-1) <= 1
+    flen = np.array([len(f) for f in NEAR_FILLERS])
+    wlen = np.array([len(w) for w in words])[:, None]
+    long_ok = (flen >= 4) & (wlen >= flen)
+    sorted_w = np.array(["".join(sorted(w)) for w in words])[:, None]
+    short_ok = (flen == 3) & (sorted_w == np.array(["".join(sorted(f)) for f in NEAR_FILLERS]))
+    near = h[first[(dist & (long_ok | short_ok)).any(axis=1)]]
     if not len(near):
         return np.zeros(len(tok), dtype=bool)
     return pl.Series(h).is_in(pl.Series(near).implode()).to_numpy()
