@@ -34,7 +34,8 @@ from dataclasses import dataclass
 import numpy as np
 import polars as pl
 
-from .algos import map_slices, sorted_unique
+from .algos import WHITESPACE_RUNS, map_slices, sorted_unique
+from .token_table import multiset_keys, near_filler_mask, token_bitmaps
 
 # Words that carry no content in a request; removed before shingling and verification.
 FILLERS = (
@@ -58,7 +59,7 @@ MIN_TYPO_LEN = 2
 MAX_TYPO_LEFT = 6  # word-by-word typo pairing only when each side has at most this many left-overs
 MAX_MERGE_LEFT = 3  # concatenated left-overs compared only up to this many per side
 # A left-over token close to a one-word filler of 3+ letters is a misspelt filler ("pleake", "psl") and
-# costs nothing (:func:`_near_fillers`). Two-letter fillers (hi, ok, ty) are left out: one edit makes most
+# costs nothing (:func:`~curation.dedup.token_table.near_filler_mask`). Two-letter fillers (hi, ok, ty) are left out: one edit makes most
 # two-letter strings.
 NEAR_FILLERS = tuple(sorted({f for f in FILLERS if " " not in f and len(f) >= 3} | {"thank"}))
 _FILLER_RE = r"\b(?:" + "|".join(sorted((f.replace(" ", r"\s+") for f in FILLERS), key=len, reverse=True)) + r")\b"
@@ -71,7 +72,7 @@ def content_text(norm: pl.Series | pl.Expr) -> pl.Series | pl.Expr:
     and "please" stay different.
     """
     expr = norm if isinstance(norm, pl.Expr) else pl.col("t")
-    stripped = expr.str.replace_all(_FILLER_RE, " ").str.replace_all(r"\s+", " ").str.strip_chars()
+    stripped = expr.str.replace_all(_FILLER_RE, " ").str.replace_all(WHITESPACE_RUNS, " ").str.strip_chars()
     out = pl.when(stripped.str.len_chars() > 0).then(stripped).otherwise(expr)
     if isinstance(norm, pl.Expr):
         return out
@@ -104,10 +105,18 @@ class _Tokens:
     bits: np.ndarray
 
     def row(self, x: np.ndarray) -> np.ndarray:
-        if not len(self.texts):
+        """Row of each text id in ``x`` (the empty last row for ids without tokens)."""
+        none = len(self.texts)
+        if not none:
             return np.zeros(len(x), np.int64)
-        r = np.minimum(np.searchsorted(self.texts, x), len(self.texts) - 1)
-        return np.where(self.texts[r] == x, r, len(self.texts))
+        lo, hi = int(self.texts[0]), int(self.texts[-1])
+        if hi - lo < 8 * none + 1_000_000:  # dense ids (the usual case): a lookup table, no binary search
+            table = np.full(hi - lo + 1, none, dtype=np.int64)
+            table[self.texts - lo] = np.arange(none)
+            inside = (x >= lo) & (x <= hi)
+            return np.where(inside, table[np.clip(x - lo, 0, hi - lo)], none)
+        r = np.minimum(np.searchsorted(self.texts, x), none - 1)
+        return np.where(self.texts[r] == x, r, none)
 
 
 def _tokens(content: pl.Series, ids: np.ndarray) -> _Tokens:
@@ -124,80 +133,10 @@ def _tokens(content: pl.Series, ids: np.ndarray) -> _Tokens:
     starts = np.flatnonzero(first)
     texts, size = t[starts], np.diff(np.append(starts, len(t)))
     stop = pl.Series(h).is_in(pl.Series(sorted(STOPWORDS)).hash(7).implode()).to_numpy()
-    filler = _near_fillers(tok, h, stop)
-    bits = _bitmaps(h, starts, ~filler, ~filler & ~stop)
-    return _Tokens(texts, np.append(starts, 0), np.append(size, 0), _multiset_keys(t, h), tok,
+    filler = near_filler_mask(tok, h, stop, NEAR_FILLERS)
+    bits = token_bitmaps(h, starts, ~filler, ~filler & ~stop)
+    return _Tokens(texts, np.append(starts, 0), np.append(size, 0), multiset_keys(t, h), tok,
                    flat["pos"].to_numpy(), stop, filler, tok.str.len_chars().to_numpy().astype(np.int64), bits)
-
-
-def _multiset_keys(t: np.ndarray, h: np.ndarray) -> np.ndarray:
-    """Token hashes plus the occurrence of the word in its text (0, 1, ...), so words match as a multiset.
-
-    Only rows whose (text, word) may repeat are sorted: a cheap salted hash finds them (a collision
-    only sends a few more rows to the exact sort).
-    """
-    salted = pl.Series(h ^ (t.astype(np.uint64) * np.uint64(0xBF58476D1CE4E5B9)))
-    dup = np.flatnonzero(salted.is_duplicated().to_numpy())
-    key = h.copy()
-    if not len(dup):
-        return key
-    sub = pl.DataFrame({"i": dup, "t": t[dup], "h": h[dup]}).sort("t", "h", maintain_order=True)
-    st, sh, si = sub["t"].to_numpy(), sub["h"].to_numpy(), sub["i"].to_numpy()
-    start = np.ones(len(st), dtype=bool)
-    start[1:] = (st[1:] != st[:-1]) | (sh[1:] != sh[:-1])
-    idx = np.arange(len(st))
-    key[si] += (idx - np.maximum.accumulate(np.where(start, idx, 0))).astype(np.uint64)
-    return key
-
-
-def _near_fillers(tok: pl.Series, h: np.ndarray, stop: np.ndarray) -> np.ndarray:
-    """Per token: a misspelt one-word filler (not a function word).
-
-    One edit from a filler of 4+ letters, not shorter than it ("pleake", "thnaks"; "lease" and
-    "than" are words); the same letters as a three-letter filler in another order ("psl", "htx"; one
-    substitution would make real words: "tax" / "thx", "key" / "hey").
-    """
-    from rapidfuzz.distance import OSA
-    from rapidfuzz.process import cdist
-
-    first = pl.Series(h).arg_unique().to_numpy()  # one row per distinct word
-    first = first[~stop[first]]
-    cand = tok.gather(first)
-    keep = (cand.str.len_chars() >= 3).to_numpy()
-    cand, first = cand.filter(pl.Series(keep)), first[keep]
-    if not len(cand):
-        return np.zeros(len(tok), dtype=bool)
-    words = cand.to_list()
-    dist = cdist(words, list(NEAR_FILLERS), scorer=OSA.distance, score_cutoff=1, workers=-1) <= 1
-    flen = np.array([len(f) for f in NEAR_FILLERS])
-    wlen = np.array([len(w) for w in words])[:, None]
-    long_ok = (flen >= 4) & (wlen >= flen)
-    sorted_w = np.array(["".join(sorted(w)) for w in words])[:, None]
-    short_ok = (flen == 3) & (sorted_w == np.array(["".join(sorted(f)) for f in NEAR_FILLERS]))
-    near = h[first[(dist & (long_ok | short_ok)).any(axis=1)]]
-    if not len(near):
-        return np.zeros(len(tok), dtype=bool)
-    return pl.Series(h).is_in(pl.Series(near).implode()).to_numpy()
-
-
-def _bitmaps(h: np.ndarray, starts: np.ndarray, *masks: np.ndarray) -> np.ndarray:
-    """Per text: a 128-bit bitmap (2 uint64) of all its tokens, then one per mask; shape (texts + 1, 2 + 2 * masks)."""
-    bit = (h >> np.uint64(40)) & np.uint64(127)
-    high = bit >= 64
-    val = np.uint64(1) << (bit & np.uint64(63))
-    out = np.zeros((len(starts) + 1, 2 * (1 + len(masks))), dtype=np.uint64)
-    if not len(starts):
-        return out
-    zero = np.uint64(0)
-    for m, mask in enumerate((None, *masks)):
-        if mask is not None and mask.all():
-            out[:, 2 * m:2 * m + 2] = out[:, 0:2]
-            continue
-        v = val if mask is None else np.where(mask, val, zero)
-        lo = np.where(high, zero, v)
-        out[:-1, 2 * m] = np.bitwise_or.reduceat(lo, starts)
-        out[:-1, 2 * m + 1] = np.bitwise_or.reduceat(v ^ lo, starts)
-    return out
 
 
 def _surely_different(tk: _Tokens, ra: np.ndarray, rb: np.ndarray, slack: int) -> np.ndarray:
@@ -208,20 +147,24 @@ def _surely_different(tk: _Tokens, ra: np.ndarray, rb: np.ndarray, slack: int) -
     on a side no typo pairing or merging happens; then an unshared content word against any
     unshared word is a substitution, and the cost is at least the bounds' cost.
     """
+    out = np.empty(len(ra), dtype=bool)
+    for s in range(0, len(ra), 1 << 20):  # chunks: the bitmaps of a chunk stay in cache
+        out[s:s + (1 << 20)] = _bounds_reject(tk, ra[s:s + (1 << 20)], rb[s:s + (1 << 20)], slack)
+    return out
+
+
+def _bounds_reject(tk: _Tokens, ra: np.ndarray, rb: np.ndarray, slack: int) -> np.ndarray:
     ba, bb = tk.bits[ra], tk.bits[rb]
-
-    def unshared(x: np.ndarray, y: np.ndarray, m: int) -> np.ndarray:
-        s = slice(2 * m, 2 * m + 2)
-        return np.bitwise_count(x[:, s] & ~y[:, 0:2]).sum(axis=1, dtype=np.int64)
-
-    ua, ub = unshared(ba, bb, 0), unshared(bb, ba, 0)
-    na_, nb_ = unshared(ba, bb, 1), unshared(bb, ba, 1)  # not misspelt fillers
-    ca, cb = unshared(ba, bb, 2), unshared(bb, ba, 2)  # content
+    # per side and bitmap (all, not misspelt fillers, content): bits absent from the other text's "all" bitmap
+    ca_ = np.bitwise_count(ba & ~np.tile(bb[:, 0:2], 3)).reshape(len(ra), 3, 2).sum(axis=2, dtype=np.int64)
+    cb_ = np.bitwise_count(bb & ~np.tile(ba[:, 0:2], 3)).reshape(len(rb), 3, 2).sum(axis=2, dtype=np.int64)
+    ua, na_, ca = ca_[:, 0], ca_[:, 1], ca_[:, 2]
+    ub, nb_, cb = cb_[:, 0], cb_[:, 1], cb_[:, 2]
     cost = ca + cb + STOP_COST * (np.maximum(na_ - ca, 0) + np.maximum(nb_ - cb, 0))
-    n = np.maximum(tk.size[ra], tk.size[rb])
-    budget = np.maximum(n - RULE["free_words"], 0) * RULE["rate"] + slack
+    size_a, size_b = tk.size[ra], tk.size[rb]
+    budget = np.maximum(np.maximum(size_a, size_b) - RULE["free_words"], 0) * RULE["rate"] + slack
     replaced = ((ca > 0) & (nb_ > 0)) | ((cb > 0) & (na_ > 0))
-    empty = np.minimum(tk.size[ra], tk.size[rb]) == 0
+    empty = np.minimum(size_a, size_b) == 0
     return empty | ((np.maximum(ua, ub) > MAX_TYPO_LEFT) & (replaced | (cost > budget + 1e-9)))
 
 
@@ -292,15 +235,18 @@ def _diagnose(tk: _Tokens, ra: np.ndarray, rb: np.ndarray, slack: int = 0) -> di
     lpa, lpb = pa[out_a], pb[out_b]  # their pair
     ua, ub = np.bincount(lpa, minlength=np_), np.bincount(lpb, minlength=np_)
     both, most = (ua > 0) & (ub > 0), np.maximum(ua, ub)
-    paired_a, paired_b = _typo_pairs(tk, left_a, lpa, left_b, lpb, both & (most <= MAX_TYPO_LEFT), slack)
-    keep_a, keep_b = ~paired_a & ~tk.filler[left_a], ~paired_b & ~tk.filler[left_b]
-    sa_, sb_ = tk.stop[left_a], tk.stop[left_b]
     na, nb = tk.size[ra], tk.size[rb]
-    d = {
-        "na": na, "nb": nb, "n": np.maximum(na, nb), "merged": np.zeros(np_, dtype=bool),
-        "ca": np.bincount(lpa[keep_a & ~sa_], minlength=np_), "sa": np.bincount(lpa[keep_a & sa_], minlength=np_),
-        "cb": np.bincount(lpb[keep_b & ~sb_], minlength=np_), "sb": np.bincount(lpb[keep_b & sb_], minlength=np_),
-    }
+
+    def counts(paired_a: np.ndarray, paired_b: np.ndarray) -> dict[str, np.ndarray]:
+        keep_a, keep_b = ~paired_a & ~tk.filler[left_a], ~paired_b & ~tk.filler[left_b]
+        sa_, sb_ = tk.stop[left_a], tk.stop[left_b]
+        return {
+            "na": na, "nb": nb, "n": np.maximum(na, nb), "merged": np.zeros(np_, dtype=bool),
+            "ca": np.bincount(lpa[keep_a & ~sa_], minlength=np_), "sa": np.bincount(lpa[keep_a & sa_], minlength=np_),
+            "cb": np.bincount(lpb[keep_b & ~sb_], minlength=np_), "sb": np.bincount(lpb[keep_b & sb_], minlength=np_),
+        }
+
+    d = _typo_pairs(tk, left_a, lpa, left_b, lpb, both & (most <= MAX_TYPO_LEFT), slack, counts)
     # split or merged words only decide pairs still rejected, and need left-overs of near-equal total length
     chars_a = np.bincount(lpa, weights=tk.length[left_a], minlength=np_)
     chars_b = np.bincount(lpb, weights=tk.length[left_b], minlength=np_)
@@ -332,35 +278,41 @@ def _no_digit(tk: _Tokens, rows: np.ndarray) -> np.ndarray:
     return ~tk.tok.gather(rows).str.contains(r"\d").to_numpy()
 
 
-def _typo_pairs(tk: _Tokens, left_a, lpa, left_b, lpb, maybe: np.ndarray, slack: int) -> tuple[np.ndarray, np.ndarray]:
-    """Which left-overs have a near-identical left-over on the other side (pairs in ``maybe`` only).
+def _typo_pairs(tk: _Tokens, left_a, lpa, left_b, lpb, maybe: np.ndarray, slack: int, counts) -> dict:
+    """``counts`` of the left-overs after typo pairing: a left-over pairs with a near-identical left-over
+    of the other side (pairs in ``maybe`` only; tokens with digits never pair).
 
-    Tokens with digits never pair. Candidates are paired on lengths first (numbers only); strings
-    are gathered for the length-compatible pairs of tokens alone.
+    Distances are computed only where they can change the decision: pairing removes left-overs and
+    removing left-overs never turns an accepted pair into a rejected one, so pairs accepted without
+    any pairing, and pairs rejected even when every length-compatible left-over pairs, are skipped.
     """
     from rapidfuzz.distance import OSA
     from rapidfuzz.process import cpdist
 
     paired_a, paired_b = np.zeros(len(left_a), dtype=bool), np.zeros(len(left_b), dtype=bool)
+    maybe = maybe & ~accept(counts(paired_a, paired_b), slack)
     sel_a, sel_b = np.flatnonzero(maybe[lpa]), np.flatnonzero(maybe[lpb])
     sel_a, sel_b = sel_a[_no_digit(tk, left_a[sel_a])], sel_b[_no_digit(tk, left_b[sel_b])]
     if not len(sel_a) or not len(sel_b):
-        return paired_a, paired_b
+        return counts(paired_a, paired_b)
     cross = pl.DataFrame({"i": sel_a, "p": lpa[sel_a]}).join(pl.DataFrame({"j": sel_b, "p": lpb[sel_b]}), on="p")
-    i, j = cross["i"].to_numpy(), cross["j"].to_numpy()
+    i, j, p = cross["i"].to_numpy(), cross["j"].to_numpy(), cross["p"].to_numpy()
     len_a, len_b = tk.length[left_a[i]], tk.length[left_b[j]]
     length = np.maximum(len_a, len_b)
     tol = _tolerance(length, slack)
     ok = (length >= MIN_TYPO_LEN) & (np.abs(len_a - len_b) <= tol)
+    paired_a[i[ok]], paired_b[j[ok]] = True, True  # the most pairing could do
+    ok &= accept(counts(paired_a, paired_b), slack)[p]
+    paired_a[:], paired_b[:] = False, False
     if not ok.any():
-        return paired_a, paired_b
+        return counts(paired_a, paired_b)
     i, j, tol = i[ok], j[ok], tol[ok]
     dist = cpdist(tk.tok.gather(left_a[i]).to_list(), tk.tok.gather(left_b[j]).to_list(), scorer=OSA.distance,
                   workers=-1)
     close = np.asarray(dist) <= tol
     paired_a[i[close]] = True
     paired_b[j[close]] = True
-    return paired_a, paired_b
+    return counts(paired_a, paired_b)
 
 
 def _merged_words(tk: _Tokens, left_a, lpa, left_b, lpb, maybe: np.ndarray, slack: int) -> np.ndarray:
