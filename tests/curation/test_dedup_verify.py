@@ -169,3 +169,14 @@ def test_the_bitmap_prefilter_never_changes_a_decision(monkeypatch, slack):
     monkeypatch.setattr(verify_module, "_surely_different", lambda tk, ra, rb, s: np.zeros(len(ra), dtype=bool))
     assert (verify(content, a, b, slack=slack) == with_prefilter).all()
     assert 0 < with_prefilter.sum() < len(a)
+
+
+def test_verify_gives_the_same_answers_whatever_the_order_and_numbering_of_the_texts():
+    texts = ["my card has not arrived", "my caxrd has not arrived", "my card has not arrived please",
+             "my cash has not arrived", "why was my transfer declined", "why was my transfr declined"]
+    content = _content(texts)
+    a, b = np.array([0, 0, 0, 4, 1]), np.array([1, 2, 3, 5, 3])
+    expected = verify(content, a, b)
+    ids = np.array([900_000_007, 5, 3_000_000_000, 42, 17, 8])  # sparse, unsorted (as in a Ray block)
+    assert (verify(content, ids[a], ids[b], ids) == expected).all()
+    assert expected.tolist() == [True, True, False, True, False]
