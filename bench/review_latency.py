@@ -138,7 +138,8 @@ def _training_cases(store, review, args) -> list[tuple[str, list[float]]]:
 
     import polars as pl
 
-    from curation import ColumnMap, SnapshotConfig, create_snapshot, import_file
+    from curation import ColumnMap, import_file
+    from curation.snapshots import SnapshotConfig, create_snapshot
     from review_app.server.owner import Owner
 
     src = ROOT / "data" / "banking77" / "train.csv"

@@ -21,7 +21,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
 from bench._results import write_section  # noqa: E402
-from curation import SnapshotConfig, Store, create_snapshot, export_snapshot, import_file  # noqa: E402
+from curation import Store, import_file  # noqa: E402
+from curation.snapshots import SnapshotConfig, create_snapshot, export_snapshot  # noqa: E402
 from curation.store import snapshots as sql
 
 WORK = Path(__file__).resolve().parent / "_work" / "snapshot"

@@ -2,7 +2,7 @@
 
 :func:`review_candidates` is pure (a predictions frame in, candidate review items out) so the
 benchmark runs the same selection as the CLI; :func:`send_errors_to_review` applies it to a
-stored run through :mod:`curation.store_evaluation`.
+stored run through :mod:`curation.store.evaluation`.
 
 Decision on approved examples the model questions: they go back to ``needs_review`` (a
 versioned change with a revision naming the reason), because the review queue serves only

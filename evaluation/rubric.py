@@ -1,7 +1,7 @@
 """Generation runs: automatic checks of outputs, and human rubric reviews (1-5 per criterion).
 
 Checks and aggregation are pure; :func:`save_review` and :func:`review_items` go through
-:mod:`curation.store_evaluation` (table ``rubric_reviews``, one review per run, example and
+:mod:`curation.store.evaluation` (table ``rubric_reviews``, one review per run, example and
 reviewer). Side-by-side comparison is blind: :func:`blind_pair` hides which run wrote which
 output behind a seeded coin flip per example.
 """
@@ -45,7 +45,7 @@ def check_outputs(outputs: list[str], *, out_of_scope: list[bool] | None = None,
     """:func:`check_output` for many outputs; PII found with the PII module (Presidio)."""
     found: list[list[str]] = [[] for _ in outputs]
     if detect_pii and outputs:
-        from curation import detect
+        from curation.pii import detect
 
         for i, spans in enumerate(detect(outputs)):
             found[i] = [s.entity for s in spans]

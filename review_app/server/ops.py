@@ -29,20 +29,20 @@ def export(store, *, dataset: str, out: str) -> dict:
 def snapshot_create(store, *, dataset: str, name: str | None = None, split: str = "0.8,0.1,0.1", seed: int = 0,
                     allow_flags: list[str] | tuple[str, ...] = (), pin_test: str | None = None,
                     user: str | None = None) -> dict:
-    from curation import SnapshotConfig, create_snapshot
+    from curation.snapshots import SnapshotConfig, create_snapshot
 
     config = SnapshotConfig(name=name, split=split, seed=seed, allow_flags=tuple(allow_flags), pin_test=pin_test)
     return create_snapshot(store, dataset, config, actor=actor(user)).to_dict()
 
 
 def snapshot_export(store, *, snapshot: str, format: str, out: str, overwrite: bool = False) -> dict:  # noqa: A002
-    from curation import export_snapshot
+    from curation.snapshots import export_snapshot
 
     return export_snapshot(store, snapshot, format, Path(out), overwrite=overwrite).to_dict()
 
 
 def snapshots(store, *, dataset: str | None = None) -> dict:
-    from curation import list_snapshots
+    from curation.snapshots import list_snapshots
 
     return {"snapshots": list_snapshots(store, dataset)}
 

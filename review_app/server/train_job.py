@@ -70,9 +70,9 @@ def train_in_subprocess(store, snapshot_id: str, *, task: str | None = None, run
     reports; ``job`` (a :class:`~review_app.server.jobs.JobContext`) stops the worker when the
     job is cancelled and records its pid. Returns a :class:`training.RunResult`.
     """
-    from training import TrainingFailed
     from training.config import SNAPSHOT_TASK, TrainConfig
     from training.data import check_snapshot, load_snapshot
+    from training.errors import TrainingFailed
     from training.models import resolve_base_model
     from training.runs import RunResult, new_run_id, runs_root
     from training.worker import write_input

@@ -16,16 +16,9 @@ the store or its SQL modules directly.
 
 from __future__ import annotations
 
-from curation import (  # noqa: F401 - the types pages pass in and catch
-    BadInput,
-    ColumnMap,
-    ImportValidationError,
-    LabelSchema,
-    SnapshotConfig,
-    StaleVersion,
-    TuneloopError,
-    parse_split,
-)
+# the types pages pass in and catch
+from curation import BadInput, ColumnMap, ImportValidationError, LabelSchema, StaleVersion, TuneloopError  # noqa: F401
+from curation.snapshots import SnapshotConfig, parse_split  # noqa: F401
 
 from ._common import ADMIN, ANNOTATOR, REVIEWER
 from .admin import create_user, get_dataset, list_datasets, list_users, roles, set_label_order, update_dataset_settings

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import polars as pl
 
-from curation import CheckConfig, CoverageConfig, CoverageReport, Store, coverage_report
+from curation import Store
 from curation import checks as _checks
+from curation.checks import CheckConfig, CoverageConfig, CoverageReport, coverage_report
 from curation.store import checks as _store_checks
 from curation.store import review as sr
 

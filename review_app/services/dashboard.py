@@ -6,7 +6,8 @@ from dataclasses import dataclass
 
 import polars as pl
 
-from curation import Store, agreement_report
+from curation import Store
+from curation.checks import agreement_report
 from curation.store import review as sr
 
 

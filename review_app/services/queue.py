@@ -12,9 +12,10 @@ import json
 from collections import Counter
 from dataclasses import asdict, dataclass, field
 
-from curation import BadInput, LabelSchema, Store, example_findings, settings
+from curation import BadInput, LabelSchema, Store, settings
 from curation.permissions import require_open_to
 from curation.store import review as sr
+from curation.store.pii import example_findings
 
 from ..auth import User
 from ._common import ANNOTATOR, REVIEWER, check_label, required_annotations

@@ -8,7 +8,8 @@ import sys
 
 import pytest
 
-from curation import DedupConfig, import_file, run_dedup
+from curation import import_file
+from curation.dedup import DedupConfig, run_dedup
 from curation.store import runs as sr
 
 TABLES = ("dup_edges", "dedup_runs", "flags", "revisions")

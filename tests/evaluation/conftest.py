@@ -13,7 +13,8 @@ from pathlib import Path
 import polars as pl
 import pytest
 
-from curation import SnapshotConfig, Store, create_snapshot, import_file
+from curation import Store, import_file
+from curation.snapshots import SnapshotConfig, create_snapshot
 from tests.training.conftest import _banking_frame, tiny_bert  # noqa: F401 - fixture re-used
 from training import TrainConfig, load_snapshot, train
 

@@ -9,16 +9,9 @@ import polars as pl
 import pytest
 
 from curation.store import evaluation as se
-from evaluation import (
-    ESCALATE,
-    EvalConfig,
-    EvaluationDataError,
-    NotEvaluated,
-    evaluate_run,
-    predict_file,
-    send_confusion_cell,
-    send_errors_to_review,
-)
+from evaluation import EvalConfig, evaluate_run, predict_file, send_confusion_cell, send_errors_to_review
+from evaluation.errors import EvaluationDataError, NotEvaluated
+from evaluation.evaluate import ESCALATE
 from training import load_snapshot
 
 FAST = EvalConfig(bootstrap=50)
@@ -84,7 +77,8 @@ def test_coverage_policy_escalates_the_budgeted_share_of_validation(eval_store, 
 
 
 def test_predict_abstains_by_the_runs_policy(eval_store, trained, write, tmp_path):
-    from evaluation import EscalationPolicy, run_scores
+    from evaluation import EscalationPolicy
+    from evaluation.scoring import run_scores
     from training import load_run
 
     f = write("in.csv", "id,text\n1,my card still has not arrived\n2,exchange rate please\n3,what is the capital of peru\n"

@@ -11,18 +11,13 @@ from __future__ import annotations
 import polars as pl
 import pytest
 
-from curation import (
-    CheckConfig,
-    PiiConfig,
-    SnapshotConfig,
-    create_snapshot,
-    import_file,
-    run_checks,
-    scrub_dataset,
-)
+from curation import import_file
+from curation.checks import CheckConfig, run_checks
+from curation.dedup.run import DedupConfig, run_dedup
+from curation.pii import PiiConfig, scrub_dataset
+from curation.snapshots import SnapshotConfig, create_snapshot
 from curation.store import evaluation as se
 from curation.store import review as sr
-from curation.dedup.run import DedupConfig, run_dedup
 from evaluation import EvalConfig, evaluate_run, send_errors_to_review
 from review_app import services as svc
 from review_app.auth import User

@@ -7,16 +7,9 @@ import pytest
 
 from curation.store import evaluation as se
 from curation.store import runs as store_runs
-from evaluation import (
-    InvalidEvaluationOption,
-    aggregate,
-    blind_pair,
-    check_output,
-    check_outputs,
-    evaluate_generation,
-    save_review,
-    send_errors_to_review,
-)
+from evaluation import aggregate, evaluate_generation, save_review, send_errors_to_review
+from evaluation.errors import InvalidEvaluationOption
+from evaluation.rubric import blind_pair, check_output, check_outputs
 from tests.training.conftest import sft_snapshot, tiny_llama  # noqa: F401 - fixtures re-used
 from training import TrainConfig, train
 

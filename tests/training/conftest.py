@@ -12,7 +12,8 @@ from pathlib import Path
 import polars as pl
 import pytest
 
-from training import SnapshotData, TrainConfig, split_frame
+from training import SnapshotData, TrainConfig
+from training.data import split_frame
 
 ROOT = Path(__file__).resolve().parents[2]
 CHATML = (

@@ -8,14 +8,9 @@ import types
 import polars as pl
 import pytest
 
-from training import (
-    InvalidTrainingConfig,
-    SnapshotData,
-    SnapshotNotUsable,
-    TrainConfig,
-    check_snapshot,
-    load_snapshot,
-)
+from training import SnapshotData, TrainConfig, load_snapshot
+from training.data import check_snapshot
+from training.errors import InvalidTrainingConfig, SnapshotNotUsable
 
 
 @pytest.mark.parametrize(("options", "message"), [
@@ -68,7 +63,8 @@ def test_auto_pooling_is_mean_for_the_bundled_sentence_encoder_only(tiny_bert):
 
 
 def test_missing_base_model_says_what_to_pass(tmp_path, cls_snapshot):
-    from training import BaseModelNotFound, fit
+    from training import fit
+    from training.errors import BaseModelNotFound
 
     with pytest.raises(BaseModelNotFound, match=r"base model '/nowhere' not found or not a model folder .*pass --base-model DIR"):
         fit(cls_snapshot, TrainConfig.for_task("classification", base_model="/nowhere"), tmp_path / "o")

@@ -6,8 +6,9 @@ import json
 
 import pytest
 
-from curation import Store, import_file, scrub_dataset
+from curation import Store, import_file
 from curation.embeddings import content_hash
+from curation.pii import scrub_dataset
 from curation.store import now
 from curation.store.review import upsert_annotation
 

@@ -10,20 +10,11 @@ import zipfile
 import polars as pl
 import pytest
 
-from curation.errors import UnsafeOutput
-from curation import (
-    EXPORTERS,
-    ExportTargetExists,
-    InvalidValue,
-    SnapshotConfig,
-    create_snapshot,
-    escape_formulas,
-    export_snapshot,
-    export_snapshot_zip,
-    import_file,
-    unescape_formulas,
-)
+from curation import InvalidValue, import_file
+from curation.errors import ExportTargetExists, UnsafeOutput
+from curation.snapshots import EXPORTERS, SnapshotConfig, create_snapshot, export_snapshot, export_snapshot_zip
 from curation.snapshots.export import split_frames
+from curation.snapshots.exporters import escape_formulas, unescape_formulas
 from curation.snapshots.splits import SPLITS
 
 TRICKY = ["=1+2", "+cmd", "-minus", "@sum(A1)", "\tTab", "'quoted", "plain, with comma", 'say "hi"',

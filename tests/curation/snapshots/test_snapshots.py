@@ -5,23 +5,18 @@ from __future__ import annotations
 import polars as pl
 import pytest
 
-from curation import (
-    PermissionDenied,
-    BadInput,
-    NothingToSnapshot,
+from curation import BadInput, PermissionDenied, import_file
+from curation.errors import NothingToSnapshot, SnapshotCorrupted, SnapshotImmutable, SnapshotNotFound
+from curation.snapshots import (
     SnapshotConfig,
-    SnapshotCorrupted,
-    SnapshotImmutable,
-    SnapshotNotFound,
     create_snapshot,
     diff_snapshots,
     get_datasheet,
-    import_file,
     list_snapshots,
     set_usage_notes,
 )
-from curation.store import snapshots as sql
 from curation.snapshots.export import split_frames
+from curation.store import snapshots as sql
 
 LABELS = ["a"] * 12 + ["b"] * 10 + ["c"] * 2
 

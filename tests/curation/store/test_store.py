@@ -12,9 +12,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from curation import LabelSchema, SchemaTooNew, StaleVersion, Store, import_file
+from curation import LabelSchema, StaleVersion, Store, import_file
+from curation.errors import InvalidValue, SchemaTooNew
 from curation.store import schema as schema_mod
-from curation.errors import InvalidValue
 
 
 def test_new_store_is_at_the_latest_schema_version(tmp_path):

@@ -7,7 +7,8 @@ import shutil
 
 import pytest
 
-from curation import DatasetNotFound, TuneloopError
+from curation import TuneloopError
+from curation.errors import DatasetNotFound
 from review_app.client import connect
 from review_app.server.errors import RemoteError
 from review_app.server.owner import Owner
