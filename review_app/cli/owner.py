@@ -57,13 +57,10 @@ def jobs_list(
     c: Ctx = ctx.obj
     with c.store() as store:
         rows = sj.list_jobs(store, status=status)
-    if c.json:
-        c.emit({"jobs": rows})
-        return
-    c.table(["id", "kind", "status", "progress", "by", "created", "what"],
-            ([str(r["id"]), r["kind"], r["status"], "" if r["progress"] is None else f"{r['progress']:.0%}",
-              r["created_by"] or "", str(r["created_at"])[:19], r["title"]] for r in rows),
-            empty="no jobs yet: long commands (train, evaluate, dedup, ...) run as jobs while the app or tuneloop serve runs")
+    c.listing("jobs", rows, ["id", "kind", "status", "progress", "by", "created", "what"],
+              lambda r: [str(r["id"]), r["kind"], r["status"], "" if r["progress"] is None else f"{r['progress']:.0%}",
+                         r["created_by"] or "", str(r["created_at"])[:19], r["title"]],
+              empty="no jobs yet: long commands (train, evaluate, dedup, ...) run as jobs while the app or tuneloop serve runs")
 
 
 def jobs_cancel(

@@ -106,13 +106,10 @@ def snapshot_list(
     c: Ctx = ctx.obj
     with c.store() as store:
         rows = list_snapshots(store, dataset)
-    if c.json:
-        c.emit({"snapshots": rows})
-        return
-    c.table(["id", "name", "dataset", "items", "created", "by"],
-            ([r["id"], r["name"] or "", r["dataset"], str(r["items"]), str(r["created_at"])[:19], r["created_by"] or ""]
-             for r in rows),
-            empty="no snapshots yet: tuneloop snapshot create --dataset NAME")
+    c.listing("snapshots", rows, ["id", "name", "dataset", "items", "created", "by"],
+              lambda r: [r["id"], r["name"] or "", r["dataset"], str(r["items"]), str(r["created_at"])[:19],
+                         r["created_by"] or ""],
+              empty="no snapshots yet: tuneloop snapshot create --dataset NAME")
 
 
 def snapshot_show(
