@@ -8,7 +8,7 @@ import streamlit as st
 
 from review_app import services as svc
 from review_app.services import TuneloopError
-from review_app.state import open_page, show_flash
+from review_app.state import dataset_page, show_flash
 
 
 def _charts(ev: dict) -> None:
@@ -72,11 +72,8 @@ def _generation(store, user, run_id: str) -> None:
             st.rerun()
 
 
-def render() -> None:
-    page = open_page("Runs")
-    if page is None:
-        return
-    store, user, dataset = page
+@dataset_page("Runs")
+def render(store, user, dataset: str) -> None:
     runs = svc.runs_table(store, dataset)
     if runs.height == 0:
         st.info("No runs yet: snapshot the approved examples, then train on the Snapshots page (Train tab) "
