@@ -46,19 +46,24 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
+from bench._noise import make_noise  # noqa: E402
 from bench._results import write_section  # noqa: E402
 from curation import Store  # noqa: E402
-from curation.embeddings import embed  # noqa: E402
-from bench._noise import make_noise  # noqa: E402
 from curation.checks import algos  # noqa: E402
 from curation.checks.builtin import label_errors  # noqa: E402
 from curation.checks.registry import CheckConfig  # noqa: E402
+from curation.embeddings import embed  # noqa: E402
 from curation.snapshots.create import select_items  # noqa: E402
 from evaluation import review_candidates  # noqa: E402
-from evaluation.metrics import classification_metrics  # noqa: E402
-from evaluation.scoring import Baseline, out_of_fold_probabilities  # noqa: E402
-from evaluation.metrics import choose_threshold  # noqa: E402
-from evaluation.scoring import in_label_order  # noqa: E402
+from evaluation.metrics import (
+    choose_threshold,  # noqa: E402
+    classification_metrics,  # noqa: E402
+)
+from evaluation.scoring import (  # noqa: E402
+    Baseline,
+    in_label_order,  # noqa: E402
+    out_of_fold_probabilities,
+)
 
 CACHE = Path(os.environ.get("TMPDIR", "/tmp")) / "tuneloop_loop_bench"
 

@@ -15,7 +15,6 @@ from .labels import LabelSchema
 from .store.core import Dataset, Store
 
 __all__ = [
-    "ColumnMap", "Dataset", "ImportResult", "LabelSchema", "Settings", "Store", "import_file", "settings",
-    # errors (the others are in curation.errors)
-    "BadInput", "ImportValidationError", "InvalidValue", "PermissionDenied", "StaleVersion", "TuneloopError",
+    "BadInput", "ColumnMap", "Dataset", "ImportResult", "ImportValidationError", "InvalidValue", "LabelSchema",
+    "PermissionDenied", "Settings", "StaleVersion", "Store", "TuneloopError", "import_file", "settings",
 ]

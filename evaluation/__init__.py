@@ -15,7 +15,7 @@ from .rubric import CRITERIA, aggregate, evaluate_generation, save_review
 from .summary import EvaluationSummary
 
 __all__ = [
-    "EvalConfig", "EvaluationResult", "EvaluationSummary", "evaluate_run", "EscalationPolicy", "predict_file",
-    "ReviewRequest", "TaskEvaluation", "evaluate_by_task", "CRITERIA", "aggregate", "evaluate_generation",
-    "save_review", "LoopbackResult", "review_candidates", "send_confusion_cell", "send_errors_to_review",
+    "CRITERIA", "EscalationPolicy", "EvalConfig", "EvaluationResult", "EvaluationSummary", "LoopbackResult",
+    "ReviewRequest", "TaskEvaluation", "aggregate", "evaluate_by_task", "evaluate_generation", "evaluate_run",
+    "predict_file", "review_candidates", "save_review", "send_confusion_cell", "send_errors_to_review",
 ]

@@ -10,7 +10,7 @@ from curation import Store
 from curation.io import FORMATS
 from curation.outputs import check_file_target, write_file_atomically
 from curation.progress import no_progress
-from curation.store import evaluation as se
+from curation.store import evaluation as store_evaluation
 
 from .errors import EvaluationDataError
 from .evaluate import ESCALATE, EvalConfig, _validation_threshold, read_labelled_file
@@ -20,7 +20,7 @@ from .scoring import run_scores
 
 def _stored_policy(store: Store, run_id: str) -> dict | None:
     """The threshold dict (score, mode, words) of the run's last test-split evaluation."""
-    summary, threshold = se.get_evaluation(store, run_id)
+    summary, threshold = store_evaluation.get_evaluation(store, run_id)
     if summary is None or threshold is None:
         return None
     thr = dict(summary.get("threshold") or {})

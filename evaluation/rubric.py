@@ -15,7 +15,7 @@ import numpy as np
 import polars as pl
 
 from curation import Store
-from curation.store import evaluation as se
+from curation.store import evaluation as store_evaluation
 
 from .errors import InvalidEvaluationOption
 
@@ -69,7 +69,7 @@ def validate_scores(scores: dict) -> dict:
 
 def save_review(store: Store, run_id: str, example_id: int, reviewer: str, scores: dict, comment: str = "") -> None:
     """Store one reviewer's scores (1-5 on every criterion) and comment for one output."""
-    se.save_rubric_review(store, run_id, example_id, reviewer, validate_scores(scores), comment)
+    store_evaluation.save_rubric_review(store, run_id, example_id, reviewer, validate_scores(scores), comment)
 
 
 def reviews_frame(reviews: list[dict]) -> pl.DataFrame:
@@ -167,7 +167,7 @@ def evaluate_generation(store: Store, run_id: str, *, data=None, limit: int = 50
     if data is None:
         import json
 
-        se.replace_generations(store, run_id, pl.DataFrame({
+        store_evaluation.replace_generations(store, run_id, pl.DataFrame({
             "example_id": ids, "prompt": prompts, "reference": refs, "output": outputs,
             "checks": [json.dumps(c) for c in checks]}, schema={"example_id": pl.Int64, "prompt": pl.String, "reference": pl.String,
                                                                 "output": pl.String, "checks": pl.String}))

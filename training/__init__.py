@@ -12,6 +12,6 @@ from .fit import generate
 from .runs import generate_from_run, get_run, list_runs, load_run, run_detail, run_folder, train, train_snapshot
 
 __all__ = [
-    "SnapshotData", "TrainConfig", "load_snapshot", "train", "train_snapshot", "get_run", "list_runs",
-    "run_detail", "run_folder", "set_card_section", "load_run", "generate", "generate_from_run",
+    "SnapshotData", "TrainConfig", "generate", "generate_from_run", "get_run", "list_runs", "load_run",
+    "load_snapshot", "run_detail", "run_folder", "set_card_section", "train", "train_snapshot",
 ]

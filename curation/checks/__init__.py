@@ -12,7 +12,7 @@ from .registry import Check, CheckConfig, CheckContext, CheckOutput, get_check, 
 from .run import CheckRunResult, resolve_flag, run_checks
 
 __all__ = [
-    "Check", "CheckConfig", "CheckContext", "CheckOutput", "get_check", "register_check",
-    "CheckRunResult", "resolve_flag", "run_checks",
-    "AgreementReport", "agreement_report", "CoverageConfig", "CoverageReport", "coverage_report",
+    "AgreementReport", "Check", "CheckConfig", "CheckContext", "CheckOutput", "CheckRunResult", "CoverageConfig",
+    "CoverageReport", "agreement_report", "coverage_report", "get_check", "register_check", "resolve_flag",
+    "run_checks",
 ]

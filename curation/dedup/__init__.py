@@ -12,6 +12,6 @@ from .groups import DupGroup, GroupPage, list_groups, merge_groups, set_canonica
 from .run import DedupConfig, DedupResult, regroup, run_dedup
 
 __all__ = [
-    "DedupConfig", "DedupResult", "regroup", "run_dedup", "ContaminationReport", "check_contamination",
-    "DupGroup", "GroupPage", "list_groups", "merge_groups", "set_canonical", "split_group",
+    "ContaminationReport", "DedupConfig", "DedupResult", "DupGroup", "GroupPage", "check_contamination",
+    "list_groups", "merge_groups", "regroup", "run_dedup", "set_canonical", "split_group",
 ]

@@ -8,6 +8,6 @@ from .dataset import ScrubReport, get_pii_config, scrub_dataset, set_pii_config
 from .scrub import ENTITIES, PiiConfig, Replacement, ScrubResult, Span, detect, fields_of, scrub_frame, scrub_records
 
 __all__ = [
-    "ENTITIES", "PiiConfig", "Replacement", "ScrubResult", "Span", "detect", "fields_of", "scrub_frame",
-    "scrub_records", "ScrubReport", "get_pii_config", "scrub_dataset", "set_pii_config",
+    "ENTITIES", "PiiConfig", "Replacement", "ScrubReport", "ScrubResult", "Span", "detect", "fields_of",
+    "get_pii_config", "scrub_dataset", "scrub_frame", "scrub_records", "set_pii_config",
 ]

@@ -10,6 +10,6 @@ from .output import LoadResult, load_curated, read_curated, summary_of
 from .run import curate_at_scale
 
 __all__ = [
-    "ScaleConfig", "ScaleOutputExists", "ScaleOutputIncomplete", "ScaleResult", "curate_at_scale",
-    "LoadResult", "load_curated", "read_curated", "summary_of",
+    "LoadResult", "ScaleConfig", "ScaleOutputExists", "ScaleOutputIncomplete", "ScaleResult", "curate_at_scale",
+    "load_curated", "read_curated", "summary_of",
 ]

@@ -11,7 +11,7 @@ from .exporters import EXPORTERS, get_exporter, register_exporter
 from .splits import SPLITS, parse_split
 
 __all__ = [
-    "SnapshotConfig", "SnapshotResult", "create_snapshot", "diff_snapshots", "list_snapshots", "set_usage_notes",
-    "get_datasheet", "render_datasheet", "ExportResult", "export_snapshot", "export_snapshot_zip", "snapshot_frame",
-    "EXPORTERS", "get_exporter", "register_exporter", "SPLITS", "parse_split",
+    "EXPORTERS", "SPLITS", "ExportResult", "SnapshotConfig", "SnapshotResult", "create_snapshot", "diff_snapshots",
+    "export_snapshot", "export_snapshot_zip", "get_datasheet", "get_exporter", "list_snapshots", "parse_split",
+    "register_exporter", "render_datasheet", "set_usage_notes", "snapshot_frame",
 ]

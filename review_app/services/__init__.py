@@ -35,6 +35,7 @@ from .queue import (
     FilterOptions,
     Item,
     QueueFilter,
+    Undone,
     approve,
     correct_response,
     default_stage,
@@ -47,11 +48,10 @@ from .queue import (
     next_item,
     note,
     open_item,
+    pass_on,
     reject,
     resolve_flag,
     skip,
-    Undone,
-    pass_on,
     undo_last,
 )
 from .rubric import RubricItem, criteria, rubric_items, rubric_summary, submit_rubric

@@ -7,8 +7,8 @@ import polars as pl
 from curation import Store
 from curation import checks as _checks
 from curation.checks import CheckConfig, CoverageConfig, CoverageReport, coverage_report
-from curation.store import checks as _store_checks
-from curation.store import review as sr
+from curation.store import checks as store_checks
+from curation.store import review as store_review
 
 from ..auth import User
 from ._common import REVIEWER
@@ -26,7 +26,7 @@ def check_flags(store: Store, dataset: str, check: str | None = None, include_re
                 limit: int = 500) -> pl.DataFrame:
     """Flags of ``dataset`` with their example (flag_id, example_id, external_id, text, label, version,
     check_name, severity, score, detail, suggestion, resolution, resolved_by), worst first."""
-    return _store_checks.flag_table(store, dataset, check, include_resolved, limit)
+    return store_checks.flag_table(store, dataset, check, include_resolved, limit)
 
 
 def resolve_check_flag(store: Store, user: User, flag_id: int, action: str, version: int | None = None, *,
@@ -38,7 +38,7 @@ def resolve_check_flag(store: Store, user: User, flag_id: int, action: str, vers
     user.require(REVIEWER, "resolve flags")
     row = _checks.resolve_flag(store, flag_id, action, actor=user.name, expected_version=version, label=label,
                                text=text, response=response, note=note)
-    sr.release(store, row["id"], user.name)
+    store_review.release(store, row["id"], user.name)
     return row
 
 
@@ -50,4 +50,4 @@ def coverage(store: Store, dataset: str, min_label_count: int = 10, difficult: b
 
 def last_check_run(store: Store, dataset: str) -> dict | None:
     """The latest check run of ``dataset`` (checks, config, per-check summaries, seconds), or None."""
-    return _store_checks.last_run(store, dataset)
+    return store_checks.last_run(store, dataset)

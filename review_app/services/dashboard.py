@@ -8,7 +8,7 @@ import polars as pl
 
 from curation import Store
 from curation.checks import agreement_report
-from curation.store import review as sr
+from curation.store import review as store_review
 
 
 @dataclass
@@ -20,8 +20,8 @@ class Dashboard:
 
 
 def dashboard(store: Store, dataset: str) -> Dashboard:
-    return Dashboard(sr.counts_by(store, dataset, "status"), sr.counts_by(store, dataset, "label"),
-                     sr.activity(store, dataset), agreement(sr.annotation_matrix(store, dataset)))
+    return Dashboard(store_review.counts_by(store, dataset, "status"), store_review.counts_by(store, dataset, "label"),
+                     store_review.activity(store, dataset), agreement(store_review.annotation_matrix(store, dataset)))
 
 
 def agreement(long: pl.DataFrame) -> dict:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import polars as pl
 import pytest
 
-from curation.store import evaluation as se
+from curation.store import evaluation as store_evaluation
 from curation.store import runs as store_runs
 from evaluation import aggregate, evaluate_generation, save_review, send_errors_to_review
 from evaluation.errors import InvalidEvaluationOption
@@ -33,7 +33,7 @@ def test_pii_in_outputs_is_found_with_the_pii_module():
 def test_rubric_reviews_are_stored_once_per_reviewer_and_validated(store):
     save_review(store, "r1", 7, "rita", GOOD, "fine")
     save_review(store, "r1", 7, "rita", {**GOOD, "tone": 2}, "on reflection, curt")
-    rows = se.rubric_reviews(store, ["r1"])
+    rows = store_evaluation.rubric_reviews(store, ["r1"])
     assert [(r["reviewer"], r["scores"]["tone"], r["comment"]) for r in rows] == [("rita", 2, "on reflection, curt")]
     with pytest.raises(InvalidEvaluationOption, match=r"missing score\(s\) for safety, usefulness"):
         save_review(store, "r1", 7, "rita", dict(correctness=1, clarity=1, tone=1), "")
@@ -82,7 +82,7 @@ def test_generation_run_outputs_are_generated_checked_and_stored(store, tmp_path
     with mock.patch("training.load_snapshot", return_value=sft_snapshot):
         summary = evaluate_generation(store, run.id, limit=3, detect_pii=False)
     assert summary["outputs"] == 3 and set(summary["failed"]) == {"placeholders", "too_short", "too_long", "pii"}
-    gens = se.generations(store, run.id)
+    gens = store_evaluation.generations(store, run.id)
     assert gens["example_id"].to_list() == sorted(sft_snapshot.split("test")["example_id"].head(3).to_list())
     assert gens["output"].str.len_chars().min() >= 0 and gens["checks"].str.contains("passed").all()
     # the difficult-cases suite: a file with a text column; rows labelled "escalate" expect escalation
