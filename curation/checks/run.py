@@ -111,7 +111,7 @@ RESOLUTIONS = ("accept", "keep", "edit", "reject")
 LABEL_SUGGESTING = ("label_issue", "disagreement")
 
 
-def resolve_flag(store: Store, flag_id: int, action: str, *, actor: str, expected_version: int | None = None,
+def apply_flag_action(store: Store, flag_id: int, action: str, *, actor: str, expected_version: int | None = None,
                  label: str | None = None, text: str | None = None, response: str | None = None,
                  note: str | None = None) -> dict:
     """Resolve a flag as a revision of its example by ``actor``; returns the example after it.
@@ -170,7 +170,7 @@ def resolve_flag(store: Store, flag_id: int, action: str, *, actor: str, expecte
         resolution += f" ({note})"
 
     def also(cur) -> None:
-        if store_review.resolve_flag(cur, flag_id, resolution, actor) < 0:
+        if store_review.update_flag_resolution(cur, flag_id, resolution, actor) < 0:
             raise BadInput(f"flag {flag_id} was resolved by someone else meanwhile; reload it")
 
     return store.update_example(ex["id"], ex["version"] if expected_version is None else expected_version, changes,

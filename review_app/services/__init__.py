@@ -37,6 +37,7 @@ from .queue import (
     QueueFilter,
     Undone,
     approve,
+    close_flag,
     correct_response,
     default_stage,
     filter_options,
@@ -50,7 +51,6 @@ from .queue import (
     open_item,
     pass_on,
     reject,
-    resolve_flag,
     skip,
     undo_last,
 )

@@ -36,7 +36,7 @@ def resolve_check_flag(store: Store, user: User, flag_id: int, action: str, vers
     (``label`` / ``text`` / ``response``) or ``reject``; a revision by ``user`` in the example's history.
     ``version`` is the example's version the reviewer saw (a stale one raises StaleVersion)."""
     user.require(REVIEWER, "resolve flags")
-    row = _checks.resolve_flag(store, flag_id, action, actor=user.name, expected_version=version, label=label,
+    row = _checks.apply_flag_action(store, flag_id, action, actor=user.name, expected_version=version, label=label,
                                text=text, response=response, note=note)
     store_review.release(store, row["id"], user.name)
     return row

@@ -282,7 +282,7 @@ def undo_last(store: Store, user: User, dataset: str, on_version: int | None = N
     return Undone(row, rev["action"], before, after)
 
 
-def resolve_flag(store: Store, user: User, flag_id: int, resolution: str) -> dict:
+def close_flag(store: Store, user: User, flag_id: int, resolution: str) -> dict:
     """Close a flag with a resolution (reviewer and up), recorded in the example's history."""
     user.require(REVIEWER, "resolve flags")
     example_id = store_review.flag_example(store, flag_id)
@@ -291,7 +291,7 @@ def resolve_flag(store: Store, user: User, flag_id: int, resolution: str) -> dic
     ex = store.get_example(example_id)
     return store.update_example(example_id, ex["version"], {}, actor=user.name, action="resolve_flag",
                                 reason=f"flag {flag_id}: {resolution}",
-                                also=lambda cur: store_review.resolve_flag(cur, flag_id, resolution, user.name))
+                                also=lambda cur: store_review.update_flag_resolution(cur, flag_id, resolution, user.name))
 
 
 def last_actor(store: Store, example_id: int) -> str:

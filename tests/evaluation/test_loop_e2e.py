@@ -72,7 +72,7 @@ def test_the_whole_loop_from_import_to_a_corrected_retrained_round(store, tmp_pa
         corrected += right != item.example["label"]
         svc.approve(store, RITA, item.id, item.version, new_label=right)
         for f in store_review.open_flags(store, item.id):
-            svc.resolve_flag(store, RITA, f["id"], "reviewed")
+            svc.close_flag(store, RITA, f["id"], "reviewed")
         item = svc.next_item(store, RITA, "banking77", store_review.QueueFilter(stage="review"))
     counts = store_evaluation.loop_counts(store, run1.id)
     assert counts == {"sent": len(sent.sent), "decided": len(sent.sent), "relabelled": corrected}

@@ -15,7 +15,7 @@ from curation import BadInput, ColumnMap, InvalidValue, LabelSchema, StaleVersio
 from curation.checks.algos import response_conflicts, schema_flags
 from curation.checks.label_errors import find_label_errors, knn_probs, rank_issues
 from curation.checks.registry import CHECKS, CheckConfig, get_check
-from curation.checks.run import resolve_flag, run_checks
+from curation.checks.run import apply_flag_action, run_checks
 from curation.store import review as store_review
 
 TOPICS = ("card", "cash", "rate", "pin")
@@ -355,7 +355,7 @@ def _flag_id(store: Store, ext: str, check: str) -> int:
 def test_accepting_a_suggestion_relabels_with_a_revision_by_the_resolver(topics):
     run_checks(topics, "t", CheckConfig(checks=("label_issue",)), encoder=topic_encoder)
     fid = _flag_id(topics, "card3", "label_issue")
-    row = resolve_flag(topics, fid, "accept", actor="rita", expected_version=1)
+    row = apply_flag_action(topics, fid, "accept", actor="rita", expected_version=1)
     assert (row["label"], row["version"]) == ("card", 2)
     rev = topics.revisions(row["id"])[-1]
     assert (rev["actor"], rev["action"], rev["before"], rev["after"]) == (
@@ -370,7 +370,7 @@ def test_accepting_a_suggestion_relabels_with_a_revision_by_the_resolver(topics)
 
 def test_keeping_the_label_is_remembered_by_later_runs(topics):
     run_checks(topics, "t", CheckConfig(checks=("label_issue",)), encoder=topic_encoder)
-    row = resolve_flag(topics, _flag_id(topics, "card7", "label_issue"), "keep", actor="rita", note="rate question")
+    row = apply_flag_action(topics, _flag_id(topics, "card7", "label_issue"), "keep", actor="rita", note="rate question")
     assert row["label"] == "rate" and row["version"] == 2
     res = run_checks(topics, "t", CheckConfig(checks=("label_issue",)), encoder=topic_encoder)
     assert res.flags["label_issue"] == {"opened": 0, "kept": 1, "resolved": 0, "suppressed": 1}
@@ -380,9 +380,9 @@ def test_keeping_the_label_is_remembered_by_later_runs(topics):
 def test_edit_and_reject_resolutions(store, write):
     import_file(store, _csv(write, "e.csv", [("a", "ok", "x"), ("b", "no", "x")]), "e", columns=ColumnMap(label="label"))
     run_checks(store, "e", CheckConfig(checks=("schema",)))
-    row = resolve_flag(store, _flag_id(store, "a", "schema"), "edit", actor="rita", text="ok, where is my card?")
+    row = apply_flag_action(store, _flag_id(store, "a", "schema"), "edit", actor="rita", text="ok, where is my card?")
     assert row["text"] == "ok, where is my card?"
-    row = resolve_flag(store, _flag_id(store, "b", "schema"), "reject", actor="rita")
+    row = apply_flag_action(store, _flag_id(store, "b", "schema"), "reject", actor="rita")
     assert row["status"] == "rejected"
     assert _open(store, "schema") == set()
 
@@ -392,18 +392,18 @@ def test_resolution_errors_name_the_flag_and_what_to_do(store, write):
     run_checks(store, "e", CheckConfig(checks=("schema",)))
     fid = _flag_id(store, "a", "schema")
     with pytest.raises(BadInput, match=rf"flag {fid} \(schema\) has no label to accept .*keep, edit or reject instead"):
-        resolve_flag(store, fid, "accept", actor="rita")
+        apply_flag_action(store, fid, "accept", actor="rita")
     with pytest.raises(BadInput, match=f"flag {fid}: an edit needs a new label, text or response"):
-        resolve_flag(store, fid, "edit", actor="rita")
+        apply_flag_action(store, fid, "edit", actor="rita")
     with pytest.raises(InvalidValue, match=r"resolution: 'maybe' is not valid \(choose one of: accept, keep, edit, reject\)"):
-        resolve_flag(store, fid, "maybe", actor="rita")
+        apply_flag_action(store, fid, "maybe", actor="rita")
     with pytest.raises(StaleVersion, match="you had version 7"):
-        resolve_flag(store, fid, "keep", actor="rita", expected_version=7)
-    resolve_flag(store, fid, "keep", actor="rita")
+        apply_flag_action(store, fid, "keep", actor="rita", expected_version=7)
+    apply_flag_action(store, fid, "keep", actor="rita")
     with pytest.raises(BadInput, match=rf"flag {fid} is already resolved by rita \(kept as is\)"):
-        resolve_flag(store, fid, "keep", actor="ben")
+        apply_flag_action(store, fid, "keep", actor="ben")
     with pytest.raises(BadInput, match="flag 999 does not exist"):
-        resolve_flag(store, 999, "keep", actor="rita")
+        apply_flag_action(store, 999, "keep", actor="rita")
 
 
 def test_open_flags_appear_in_the_export(store, write, tmp_path):

@@ -30,7 +30,7 @@ def test_annotator_labels_then_reviewer_approves(ds):
 
 
 @pytest.mark.parametrize(("fn", "args"), [
-    (svc.approve, (1, 1)), (svc.reject, (1, 1)), (svc.resolve_flag, (1, "fixed")),
+    (svc.approve, (1, 1)), (svc.reject, (1, 1)), (svc.close_flag, (1, "fixed")),
     (svc.bulk, ({1: 1}, "approve")),
 ])
 def test_annotator_may_not_review(ds, fn, args):
@@ -105,12 +105,12 @@ def test_note_and_correct_response(store, write):
         svc.correct_response(store, ANA, 1, 3, "   ")
 
 
-def test_resolve_flag_is_recorded(ds):
+def test_close_flag_is_recorded(ds):
     with ds.transaction() as cur:
         store_review.add_flag(cur, 1, "d", "label_issue", "warning", 0.9, "looks like login", "login")
     item = svc.load_item(ds, 1)
     assert [f["check_name"] for f in item.flags] == ["label_issue"]
-    svc.resolve_flag(ds, RITA, item.flags[0]["id"], "kept label")
+    svc.close_flag(ds, RITA, item.flags[0]["id"], "kept label")
     assert svc.load_item(ds, 1).flags == []
     assert svc.history(ds, 1)[-1]["reason"] == f"flag {item.flags[0]['id']}: kept label"
 
