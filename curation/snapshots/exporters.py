@@ -10,7 +10,7 @@ Formats
 ``hf``            Hugging Face layout: ``data/{split}-00000-of-00001.parquet`` + ``README.md`` dataset card;
                   ``datasets.load_dataset(PATH)`` opens it with its splits
 ``parquet``       ``{split}.parquet``, one file per split
-``csv``           ``{split}.csv``, UTF-8, safe to open in a spreadsheet (see :func:`escape_formulas`)
+``csv``           ``{split}.csv``, UTF-8, safe to open in a spreadsheet (:mod:`curation.spreadsheet`)
 ``alpaca``        ``{split}.jsonl``: ``{"instruction", "input", "output"}`` per line
 """
 
@@ -23,12 +23,9 @@ from pathlib import Path
 import polars as pl
 
 from ..errors import InvalidValue
+from ..spreadsheet import escape_formulas
 from .splits import SPLITS
 
-# A cell starting with one of these is run as a formula by spreadsheets (OWASP "CSV injection");
-# a leading quote is escaped too, so that unescaping is exact.
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r", "'")
-_FORMULA_RE = r"^[=+\-@\t\r']"
 DEFAULT_INSTRUCTION = "Classify the following text."
 
 
@@ -133,31 +130,9 @@ def export_parquet(inp: ExportInput, out: Path) -> list[str]:
     return files
 
 
-def escape_formulas(frame: pl.DataFrame) -> pl.DataFrame:
-    """Prefix string cells that a spreadsheet would run as a formula with a single quote.
-
-    Cells starting with ``= + - @``, tab or carriage return are prefixed; so are cells that
-    already start with a quote, which makes :func:`unescape_formulas` exact.
-    """
-    return frame.with_columns(
-        pl.when(pl.col(c).str.contains(_FORMULA_RE)).then(pl.lit("'") + pl.col(c)).otherwise(pl.col(c)).alias(c)
-        for c, dtype in frame.schema.items()
-        if dtype == pl.String
-    )
-
-
-def unescape_formulas(frame: pl.DataFrame) -> pl.DataFrame:
-    """Undo :func:`escape_formulas` (for reading an exported CSV back)."""
-    return frame.with_columns(
-        pl.when(pl.col(c).str.contains(r"^'[=+\-@\t\r']")).then(pl.col(c).str.slice(1)).otherwise(pl.col(c)).alias(c)
-        for c, dtype in frame.schema.items()
-        if dtype == pl.String
-    )
-
-
 @register_exporter("csv")
 def export_csv(inp: ExportInput, out: Path) -> list[str]:
-    """One CSV per split, formula-injection safe (see :func:`escape_formulas`)."""
+    """One CSV per split, formula-injection safe (:func:`curation.spreadsheet.escape_formulas`)."""
     files = []
     for split in SPLITS:
         name = f"{split}.csv"

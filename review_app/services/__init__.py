@@ -26,7 +26,7 @@ from .browse import BROWSE_LIMIT, BulkResult, browse, bulk, example, history
 from .checks import check_flags, coverage, last_check_run, resolve_check_flag, run_checks
 from .dashboard import Dashboard, agreement, dashboard
 from .duplicates import dup_groups, dup_merge, dup_set_canonical, dup_split
-from .import_export import CSV_RISKY, csv_safe, download_name, export_csv, export_jsonl, import_upload
+from .import_export import download_name, export_csv, export_jsonl, import_upload
 from .jobs import ACTIVE as JOB_ACTIVE
 from .jobs import cancel_job, job_detail, list_jobs, start_training
 from .pii import ENTITIES as PII_ENTITIES
