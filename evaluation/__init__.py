@@ -10,12 +10,13 @@ from .by_task import ReviewRequest, TaskEvaluation, evaluate_by_task
 from .evaluate import EvalConfig, EvaluationResult, evaluate_run
 from .loopback import LoopbackResult, review_candidates, send_confusion_cell, send_errors_to_review
 from .policy import EscalationPolicy
-from .predict import predict_file
+from .predict import PredictionResult, predict_file
 from .rubric import CRITERIA, aggregate, evaluate_generation, save_review
-from .summary import EvaluationSummary
+from .summary import EvaluationSummary, GenerationSummary
 
 __all__ = [
-    "CRITERIA", "EscalationPolicy", "EvalConfig", "EvaluationResult", "EvaluationSummary", "LoopbackResult",
-    "ReviewRequest", "TaskEvaluation", "aggregate", "evaluate_by_task", "evaluate_generation", "evaluate_run",
-    "predict_file", "review_candidates", "save_review", "send_confusion_cell", "send_errors_to_review",
+    "CRITERIA", "EscalationPolicy", "EvalConfig", "EvaluationResult", "EvaluationSummary", "GenerationSummary",
+    "LoopbackResult", "PredictionResult", "ReviewRequest", "TaskEvaluation", "aggregate", "evaluate_by_task",
+    "evaluate_generation", "evaluate_run", "predict_file", "review_candidates", "save_review",
+    "send_confusion_cell", "send_errors_to_review",
 ]

@@ -6,6 +6,7 @@ Training and evaluation are imported inside the functions: they pull in heavy li
 from __future__ import annotations
 
 import json
+from typing import TYPE_CHECKING
 
 import polars as pl
 
@@ -13,6 +14,9 @@ from curation import Store
 
 from ..auth import User
 from ._common import REVIEWER
+
+if TYPE_CHECKING:
+    from evaluation.summary import GenerationSummary
 
 
 def runs_table(store: Store, dataset: str) -> pl.DataFrame:
@@ -41,7 +45,7 @@ def evaluate_run(store: Store, user: User, run_id: str, **options):
     return _evaluate(store, run_id, config=EvalConfig(**options))
 
 
-def generate_outputs(store: Store, user: User, run_id: str, *, limit: int = 50, progress=None) -> dict:
+def generate_outputs(store: Store, user: User, run_id: str, *, limit: int = 50, progress=None) -> GenerationSummary:
     """Generate a generation (sft) run's answers to its snapshot's test prompts, run the automatic
     checks and store the outputs for rubric review (reviewer; long: greedy generation runs at
     about 30 tokens/s for SmolLM2 on CPU). Returns the checks' summary."""
@@ -51,7 +55,7 @@ def generate_outputs(store: Store, user: User, run_id: str, *, limit: int = 50, 
     return evaluate_generation(store, run_id, limit=limit, progress=progress)
 
 
-def generation_summary(store: Store, run_id: str) -> dict | None:
+def generation_summary(store: Store, run_id: str) -> GenerationSummary | None:
     """The automatic checks' summary of a run's stored outputs (``None`` before any were generated)."""
     from curation.store import evaluation as store_evaluation
     from evaluation.rubric import summarize_checks

@@ -44,10 +44,10 @@ def _generation(store, user, run_id: str) -> None:
         st.info("No outputs generated for this run yet.")
     else:
         cols = st.columns(3)
-        cols[0].metric("outputs", summ["outputs"])
-        cols[1].metric("passed the automatic checks", f"{summ['pass_rate']:.0%}")
-        cols[2].metric("failed", summ["outputs"] - summ["passed"])
-        failed = pl.DataFrame({"check": list(summ["failed"]), "outputs": list(summ["failed"].values())})
+        cols[0].metric("outputs", summ.outputs)
+        cols[1].metric("passed the automatic checks", f"{summ.pass_rate:.0%}")
+        cols[2].metric("failed", summ.outputs - summ.passed)
+        failed = pl.DataFrame({"check": list(summ.failed), "outputs": list(summ.failed.values())})
         st.altair_chart(alt.Chart(failed).mark_bar().encode(x=alt.X("outputs:Q", title="outputs failing"),
                                                             y=alt.Y("check:N", title=None), tooltip=["check", "outputs"]),
                         width="stretch")
@@ -67,7 +67,7 @@ def _generation(store, user, run_id: str) -> None:
         except TuneloopError as exc:
             st.error(str(exc))
         else:
-            st.session_state["gen_flash"] = ("success", f"{res['outputs']} outputs generated, {res['passed']} passed the "
+            st.session_state["gen_flash"] = ("success", f"{res.outputs} outputs generated, {res.passed} passed the "
                                                         "automatic checks.")
             st.rerun()
 

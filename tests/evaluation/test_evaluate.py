@@ -90,17 +90,17 @@ def test_predict_abstains_by_the_runs_policy(eval_store, trained, write, tmp_pat
     score = run_scores(run, pl.read_csv(f)["text"].to_list()).ood(run.scoring)[stored["threshold"]["score"]]
     out = pl.read_csv(tmp_path / "out.csv")
     assert out["abstained"].to_list() == (score < thr).tolist()
-    assert res["policy"] == stored["threshold"]["text"] and res["abstained"] == int((score < thr).sum())
+    assert res.policy == stored["threshold"]["text"] and res.abstained == int((score < thr).sum())
     # a budget given to predict chooses the threshold now, on validation
     none = predict_file(eval_store, trained.run_id, f, tmp_path / "none.csv", policy=EscalationPolicy(budget=0.0))
-    assert none["score"] == "combined" and "at most 0% of in-scope texts" in none["policy"]
+    assert none.score == "combined" and "at most 0% of in-scope texts" in none.policy
 
 
 def test_predict_abstains_below_the_threshold(eval_store, trained, write, tmp_path):
     f = write("in.csv", "id,text\n1,my card still has not arrived\n2,exchange rate please\n")
     res = predict_file(eval_store, trained.run_id, f, tmp_path / "out.jsonl", threshold=1.01)
     rows = [json.loads(l) for l in (tmp_path / "out.jsonl").read_text().splitlines()]
-    assert res["abstained"] == 2 and [r["decision"] for r in rows] == [ESCALATE, ESCALATE]
+    assert res.abstained == 2 and [r["decision"] for r in rows] == [ESCALATE, ESCALATE]
     predict_file(eval_store, trained.run_id, f, tmp_path / "out.csv", threshold=0.0)
     out = pl.read_csv(tmp_path / "out.csv")
     assert out.columns == ["id", "text", "predicted", "confidence", "abstained", "decision"]

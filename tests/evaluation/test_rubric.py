@@ -81,7 +81,7 @@ def test_generation_run_outputs_are_generated_checked_and_stored(store, tmp_path
 
     with mock.patch("training.load_snapshot", return_value=sft_snapshot):
         summary = evaluate_generation(store, run.id, limit=3, detect_pii=False)
-    assert summary["outputs"] == 3 and set(summary["failed"]) == {"placeholders", "too_short", "too_long", "pii"}
+    assert summary.outputs == 3 and set(summary.failed) == {"placeholders", "too_short", "too_long", "pii"}
     gens = store_evaluation.generations(store, run.id)
     assert gens["example_id"].to_list() == sorted(sft_snapshot.split("test")["example_id"].head(3).to_list())
     assert gens["output"].str.len_chars().min() >= 0 and gens["checks"].str.contains("passed").all()
@@ -95,7 +95,7 @@ def test_generation_run_outputs_are_generated_checked_and_stored(store, tmp_path
 
     with mock.patch("training.generate", side_effect=answer):
         s = evaluate_generation(store, run.id, data=suite, oos_label="escalate", detect_pii=False)
-    assert (s["outputs"], s["oos_prompts"]) == (4, 3)
-    assert s["escalate_rate"] == pytest.approx(1 / 3) and s["escalated_unexpectedly"] == 1.0
-    assert s["escalate_rate_by_slice"] == {"out_of_scope": {"prompts": 2, "escalate_rate": 0.5},
+    assert (s.outputs, s.oos_prompts) == (4, 3)
+    assert s.escalate_rate == pytest.approx(1 / 3) and s.escalated_unexpectedly == 1.0
+    assert s.escalate_rate_by_slice == {"out_of_scope": {"prompts": 2, "escalate_rate": 0.5},
                                            "vague": {"prompts": 1, "escalate_rate": 0.0}}

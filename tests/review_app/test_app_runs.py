@@ -13,6 +13,7 @@ from streamlit.testing.v1 import AppTest
 from curation import Store
 from curation.store import evaluation as store_evaluation
 from curation.store import runs as store_runs
+from evaluation.rubric import summarize_checks
 from review_app.auth import User, add_user
 from tests.evaluation.conftest import tiny_bert, trained  # noqa: F401 - fixtures re-used
 
@@ -132,7 +133,7 @@ def test_runs_page_generates_outputs_of_a_generation_run_with_progress(runs_db, 
         store_evaluation.replace_generations(store, run_id, pl.DataFrame({
             "example_id": [1, 2], "prompt": ["p1", "p2"], "reference": ["r1", "r2"], "output": ["o1", "Your {{Order Number}}"],
             "checks": [json.dumps(c) for c in checks]}))
-        return {"outputs": 2, "passed": 1}
+        return summarize_checks(run_id, checks, [False, False])
 
     monkeypatch.setattr(evaluation, "evaluate_generation", fake_generation)
     at = _page(User("ana", "annotator"), "runs")
