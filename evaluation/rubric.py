@@ -32,7 +32,7 @@ def check_output(output: str, *, min_chars: int = 20, max_chars: int = 1200, out
     Returns ``{"placeholders": [...], "too_short": bool, "too_long": bool, "pii": [entities],
     "escalates": bool, "passed": bool}``; ``passed`` is False when any check fails (an
     out-of-scope prompt must be refused or escalated). ``pii_entities`` come from
-    :func:`curation.detect` (see :func:`check_outputs`).
+    :func:`curation.pii.detect` (see :func:`check_outputs`).
     """
     placeholders = PLACEHOLDER.findall(output)
     escalates = bool(ESCALATION.search(output))

@@ -8,8 +8,8 @@ loop itself is :mod:`training.fit`, the named exceptions are in :mod:`training.e
 from .card import set_card_section
 from .config import TrainConfig
 from .data import SnapshotData, load_snapshot
-from .fit import generate
 from .runs import generate_from_run, get_run, list_runs, load_run, run_detail, run_folder, train, train_snapshot
+from .tasks import generate
 
 __all__ = [
     "SnapshotData", "TrainConfig", "generate", "generate_from_run", "get_run", "list_runs", "load_run",

@@ -26,7 +26,7 @@ def dashboard(store: Store, dataset: str) -> Dashboard:
 
 def agreement(long: pl.DataFrame) -> dict:
     """Headline agreement of items with 2+ annotations (observed agreement, Krippendorff's alpha,
-    Fleiss' kappa, mean pairwise Cohen's kappa); computed by :func:`curation.agreement_report`."""
+    Fleiss' kappa, mean pairwise Cohen's kappa); computed by :func:`curation.checks.agreement_report`."""
     rep = agreement_report(long)
     if rep.items == 0:
         return {"items": 0}

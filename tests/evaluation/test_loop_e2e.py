@@ -21,14 +21,14 @@ from curation.store import review as store_review
 from evaluation import EvalConfig, evaluate_run, send_errors_to_review
 from review_app import services as svc
 from review_app.auth import User
-from tests.training.conftest import _banking_frame, tiny_bert  # noqa: F401 - fixture re-used
+from tests.conftest import _banking_frame
 from training import TrainConfig, load_snapshot, train
 
 RITA = User("rita", "reviewer")
 
 
 @pytest.mark.slow
-def test_the_whole_loop_from_import_to_a_corrected_retrained_round(store, tmp_path, tiny_bert):  # noqa: F811
+def test_the_whole_loop_from_import_to_a_corrected_retrained_round(store, tmp_path, tiny_bert):
     truth = _banking_frame(per_label=15).with_row_index("n").select(pl.format("e{}", "n").alias("id"), "text", "label")
     noisy = truth.with_columns(
         pl.when(pl.col("id").is_in(["e1", "e17", "e33", "e49"])).then(pl.lit("exchange_rate")).otherwise(pl.col("label")).alias("label"),

@@ -10,7 +10,6 @@ from curation.store import runs as store_runs
 from evaluation import aggregate, evaluate_generation, save_review, send_errors_to_review
 from evaluation.errors import InvalidEvaluationOption
 from evaluation.rubric import blind_pair, check_output, check_outputs
-from tests.training.conftest import sft_snapshot, tiny_llama  # noqa: F401 - fixtures re-used
 from training import TrainConfig, train
 
 GOOD = dict(correctness=4, clarity=5, tone=4, safety=5, usefulness=4)
@@ -70,7 +69,7 @@ def test_outputs_scored_below_3_go_to_review_once(store, write):
 
 
 @pytest.mark.slow
-def test_generation_run_outputs_are_generated_checked_and_stored(store, tmp_path, tiny_llama, sft_snapshot):  # noqa: F811
+def test_generation_run_outputs_are_generated_checked_and_stored(store, tmp_path, tiny_llama, sft_snapshot):
     cfg = TrainConfig.for_task("sft", base_model=tiny_llama, epochs=1, batch_size=8, max_length=96, threads=1,
                                sample_prompts=1, max_new_tokens=6)
     run = train(store, sft_snapshot, cfg, runs_dir=tmp_path / "runs")

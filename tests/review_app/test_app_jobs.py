@@ -7,7 +7,6 @@ import pytest
 from curation.store import jobs as store_jobs
 from curation.store import runs as store_runs
 from review_app.auth import User
-from tests.evaluation.conftest import tiny_bert, trained  # noqa: F401 - fixtures re-used
 
 from .test_app_runs import _page, _store, runs_db  # noqa: F401 - fixture re-used
 

@@ -15,13 +15,12 @@ from curation.store import evaluation as store_evaluation
 from curation.store import runs as store_runs
 from evaluation.rubric import summarize_checks
 from review_app.auth import User, add_user
-from tests.evaluation.conftest import tiny_bert, trained  # noqa: F401 - fixtures re-used
 
 from .test_app import APP
 
 
 @pytest.fixture
-def runs_db(trained, tmp_path, monkeypatch):  # noqa: F811
+def runs_db(trained, tmp_path, monkeypatch):
     path = tmp_path / "app.duckdb"
     shutil.copy(trained.db, path)
     with Store(path) as s:
@@ -47,7 +46,7 @@ def _store():
     return get_store()
 
 
-def test_runs_page_evaluates_then_sends_errors_and_a_confusion_cell(runs_db, trained):  # noqa: F811
+def test_runs_page_evaluates_then_sends_errors_and_a_confusion_cell(runs_db, trained):
     at = _page(User("rita", "reviewer"), "runs")
     assert at.title[0].value == "Runs · banking77"
     assert at.selectbox(key="run_pick").value == trained.run_id
@@ -76,7 +75,7 @@ def test_runs_page_evaluates_then_sends_errors_and_a_confusion_cell(runs_db, tra
     assert rounds["run"].tolist() == [trained.run_id] and rounds["sent"].tolist() == [flagged]
 
 
-def test_runs_page_annotators_see_metrics_but_no_loop_back_buttons(runs_db, trained):  # noqa: F811
+def test_runs_page_annotators_see_metrics_but_no_loop_back_buttons(runs_db, trained):
     from evaluation import EvalConfig, evaluate_run
 
     evaluate_run(_store(), trained.run_id, config=EvalConfig(bootstrap=0, baseline=False))

@@ -7,9 +7,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from tests.training.conftest import cls_config
-from training import TrainConfig, fit
-from training.fit import length_batches
+from tests.conftest import cls_config
+from training import TrainConfig
+from training.fit import fit, length_batches
 from training.scores import macro_f1
 
 

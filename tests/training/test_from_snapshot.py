@@ -7,10 +7,9 @@ import polars as pl
 from curation import import_file
 from curation.snapshots import SnapshotConfig, create_snapshot
 from curation.store import runs as store_runs
+from tests.conftest import _banking_frame, cls_config
 from training.data import load_snapshot
 from training.runs import train
-
-from .conftest import _banking_frame, cls_config
 
 
 def test_classification_trains_from_a_stored_snapshot(store, tmp_path, tiny_bert):

@@ -9,7 +9,7 @@ import polars as pl
 import pytest
 
 from curation.store import runs as store_runs
-from tests.training.conftest import cls_config
+from tests.conftest import cls_config
 from training import TrainConfig, generate_from_run, list_runs, load_run, run_detail, set_card_section, train
 from training.errors import RunNotFound, RunNotUsable, SnapshotNotUsable, TrainingFailed
 from training.runs import curves_frame, run_curves

@@ -20,8 +20,8 @@ from curation.store import jobs as store_jobs
 from curation.store.review import QueueFilter
 from review_app.auth import User, add_user
 from review_app.server.ownerfile import read_owner
+from tests.conftest import _banking_frame
 from tests.review_app.browser import ARGS, CHROMIUM, free_port, login, settle
-from tests.training.conftest import _banking_frame, tiny_bert  # noqa: F401 - fixture re-used
 
 from .conftest import env_for_children, stop
 
@@ -72,7 +72,7 @@ def _cli(db: Path, cwd: Path, *args: str) -> dict:
     return json.loads(r.stdout)
 
 
-def test_annotator_keeps_labelling_while_the_cli_imports_snapshots_trains_and_evaluates(tmp_path, tiny_bert):  # noqa: F811
+def test_annotator_keeps_labelling_while_the_cli_imports_snapshots_trains_and_evaluates(tmp_path, tiny_bert):
     from playwright.sync_api import sync_playwright
 
     db = tmp_path / "e2e.duckdb"

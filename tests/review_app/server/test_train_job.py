@@ -10,19 +10,18 @@ import pytest
 
 from curation.store import runs as store_runs
 from review_app.server.owner import Owner
-from tests.evaluation.conftest import tiny_bert, trained  # noqa: F401 - fixtures re-used
 
 pytestmark = pytest.mark.slow
 
 
 @pytest.fixture
-def owner_db(trained, tmp_path):  # noqa: F811
+def owner_db(trained, tmp_path):
     path = tmp_path / "copy.duckdb"
     shutil.copy(trained.db, path)
     return path
 
 
-def test_train_job_trains_in_a_subprocess_and_the_owner_registers_the_run(owner_db, trained, tiny_bert, tmp_path):  # noqa: F811
+def test_train_job_trains_in_a_subprocess_and_the_owner_registers_the_run(owner_db, trained, tiny_bert, tmp_path):
     with Owner(owner_db, api=False) as o:
         job_id = o.submit("train", {"snapshot": trained.snapshot_id, "base_model": tiny_bert, "epochs": 1, "batch_size": 8,
                                     "threads": 1, "runs_dir": str(tmp_path / "runs")})
@@ -41,7 +40,7 @@ def test_train_job_trains_in_a_subprocess_and_the_owner_registers_the_run(owner_
     assert json.loads((tmp_path / "runs" / run["id"] / "config.json").read_text())["epochs"] == 1
 
 
-def test_cancelled_train_job_stops_the_subprocess_and_marks_the_run_failed(owner_db, trained, tiny_bert, tmp_path):  # noqa: F811
+def test_cancelled_train_job_stops_the_subprocess_and_marks_the_run_failed(owner_db, trained, tiny_bert, tmp_path):
     import time
 
     with Owner(owner_db, api=False) as o:
