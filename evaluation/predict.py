@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from pathlib import Path
 
 import polars as pl
@@ -31,9 +31,6 @@ class PredictionResult:
     score: str
     policy: str
     out: str
-
-    def to_dict(self) -> dict:
-        return asdict(self)
 
 
 def _stored_policy(store: Store, run_id: str) -> dict | None:

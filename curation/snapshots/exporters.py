@@ -80,6 +80,16 @@ def get_exporter(name: str) -> Exporter:
         raise InvalidValue("--format", name, sorted(EXPORTERS)) from None
 
 
+def _file_per_split(inp: ExportInput, out: Path, ext: str, write: Callable[[pl.DataFrame, Path], None]) -> list[str]:
+    """``{split}.{ext}`` for every split, each written by ``write(frame, path)``; returns the names."""
+    files = []
+    for split in SPLITS:
+        name = f"{split}.{ext}"
+        write(inp.splits[split], out / name)
+        files.append(name)
+    return files
+
+
 def _input_output(inp: ExportInput) -> tuple[pl.Expr, pl.Expr]:
     """The user turn and the assistant turn of each row."""
     if inp.task == "generation":
@@ -95,12 +105,7 @@ def export_openai_jsonl(inp: ExportInput, out: Path) -> list[str]:
     turns = [pl.struct(role=pl.lit("user"), content=user), pl.struct(role=pl.lit("assistant"), content=assistant)]
     if inp.system_prompt:
         turns.insert(0, pl.struct(role=pl.lit("system"), content=pl.lit(inp.system_prompt)))
-    files = []
-    for split in SPLITS:
-        name = f"{split}.jsonl"
-        inp.splits[split].select(messages=pl.concat_list(turns)).write_ndjson(out / name)
-        files.append(name)
-    return files
+    return _file_per_split(inp, out, "jsonl", lambda f, path: f.select(messages=pl.concat_list(turns)).write_ndjson(path))
 
 
 @register_exporter("alpaca")
@@ -111,34 +116,19 @@ def export_alpaca(inp: ExportInput, out: Path) -> list[str]:
         cols = dict(instruction=pl.col("prompt"), input=pl.lit(""), output=pl.col("response"))
     else:
         cols = dict(instruction=pl.lit(inp.instruction), input=pl.col("text"), output=pl.col("label"))
-    files = []
-    for split in SPLITS:
-        name = f"{split}.jsonl"
-        inp.splits[split].select(**cols).write_ndjson(out / name)
-        files.append(name)
-    return files
+    return _file_per_split(inp, out, "jsonl", lambda f, path: f.select(**cols).write_ndjson(path))
 
 
 @register_exporter("parquet")
 def export_parquet(inp: ExportInput, out: Path) -> list[str]:
     """One Parquet file per split (zstd), every column of the frozen items."""
-    files = []
-    for split in SPLITS:
-        name = f"{split}.parquet"
-        inp.splits[split].write_parquet(out / name)
-        files.append(name)
-    return files
+    return _file_per_split(inp, out, "parquet", lambda f, path: f.write_parquet(path))
 
 
 @register_exporter("csv")
 def export_csv(inp: ExportInput, out: Path) -> list[str]:
     """One CSV per split, formula-injection safe (:func:`curation.spreadsheet.escape_formulas`)."""
-    files = []
-    for split in SPLITS:
-        name = f"{split}.csv"
-        escape_formulas(inp.splits[split]).write_csv(out / name)
-        files.append(name)
-    return files
+    return _file_per_split(inp, out, "csv", lambda f, path: escape_formulas(f).write_csv(path))
 
 
 @register_exporter("hf")

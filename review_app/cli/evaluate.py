@@ -1,5 +1,6 @@
 """Evaluation commands: evaluate, predict."""
 
+from dataclasses import asdict
 from pathlib import Path
 from typing import Annotated, Optional
 
@@ -103,5 +104,5 @@ def predict(
     pol = EscalationPolicy(budget=budget) if budget is not None else None
     with c.store() as store, c.progress("predicting") as tick:
         res = predict_file(store, run, file, out_file, text_col=text_col, threshold=threshold, policy=pol, progress=tick)
-    c.emit(res.to_dict(), f"{res.rows} predictions in {res.out}; {res.abstained} escalated to a human. {res.policy}")
+    c.emit(asdict(res), f"{res.rows} predictions in {res.out}; {res.abstained} escalated to a human. {res.policy}")
 
