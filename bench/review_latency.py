@@ -166,7 +166,7 @@ def _training_cases(store, review, args) -> list[tuple[str, list[float]]]:
 
     stop, steps = threading.Event(), [0]
 
-    def tick(done, total):
+    def tick(stage, done, total):
         steps[0] = done
         if stop.is_set():
             raise KeyboardInterrupt  # ends the run as failed (interrupted)
@@ -174,12 +174,17 @@ def _training_cases(store, review, args) -> list[tuple[str, list[float]]]:
     def in_thread():
         try:
             train_snapshot(store, snap, progress=tick, epochs=3, runs_dir=Path(store.path).parent / "runs")
-        except BaseException:  # noqa: BLE001 - stopped on purpose
+        except KeyboardInterrupt:  # stopped on purpose by ``tick``
             pass
+        except Exception as exc:  # noqa: BLE001 - say why, or the wait below times out silently
+            print(f"training in a thread failed: {exc!r}", flush=True)
+            steps[0] = -1
 
     th = threading.Thread(target=in_thread, daemon=True)
     th.start()
-    _wait_for_steps(lambda: steps[0] > 0)
+    _wait_for_steps(lambda: steps[0] != 0)
+    if steps[0] < 0:
+        raise RuntimeError("training in a thread failed (see above)")
     n, s = review(args.ops)
     stop.set()
     th.join(120)

@@ -49,5 +49,13 @@ def coverage(store: Store, dataset: str, min_label_count: int = 10, difficult: b
 
 
 def last_check_run(store: Store, dataset: str) -> dict | None:
-    """The latest check run of ``dataset`` (checks, config, per-check summaries, seconds), or None."""
-    return store_checks.last_run(store, dataset)
+    """The latest check run of ``dataset`` (checks, config, per-check summaries, seconds), or None.
+
+    ``run_by`` says who in words: a Tuneloop account by name, or, for a command run without
+    ``--user``, the operating-system account it ran under (which is not a Tuneloop login).
+    """
+    last = store_checks.last_run(store, dataset)
+    if last is not None:
+        actor = last["actor"]
+        last["run_by"] = actor if store.get_user(actor) is not None else f"the command line (OS user '{actor}')"
+    return last

@@ -19,7 +19,7 @@ def _resolve(flag_id: int, action: str, version: int) -> None:
 def render(store, user, dataset: str) -> None:
     show_flash("chk_flash")
     last = svc.last_check_run(store, dataset)
-    st.caption(f"Last check run: {last['created_at']:%Y-%m-%d %H:%M} by {last['actor']}" if last
+    st.caption(f"Last check run: {last['created_at']:%Y-%m-%d %H:%M} by {md_escape(last['run_by'])}" if last
                else "No check run yet.")
     if user.can("reviewer") and st.button("Run all checks", key="chk_run", type="primary"):
         bar = st.progress(0.0, text="running checks")

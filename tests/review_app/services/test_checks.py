@@ -51,3 +51,14 @@ def test_coverage_service_returns_frames_for_charts(ds):
     rep = svc.coverage(ds, "d", min_label_count=2, difficult=False)
     assert rep.label_balance.columns == ["label", "n", "share", "rare"]
     assert rep.rare_labels == ["biling", "billing"]
+
+
+def test_last_check_run_names_an_account_or_says_it_came_from_the_command_line(ds):
+    from curation.checks import CheckConfig, run_checks
+    from review_app.auth import add_user
+
+    run_checks(ds, "d", CheckConfig(checks=("schema",)), actor="root")  # the CLI without --user: the OS account
+    assert svc.last_check_run(ds, "d")["run_by"] == "the command line (OS user 'root')"
+    add_user(ds, "rita", "reviewer", "rita-password-1")
+    svc.run_checks(ds, RITA, "d", ["schema"])
+    assert svc.last_check_run(ds, "d")["run_by"] == "rita"
