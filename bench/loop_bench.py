@@ -16,7 +16,7 @@ Loop, as the product runs it:
 3. the simulated expert restores the true label of the 500 surfaced items (unchanged when it
    was right), which also resolves their flags;
 4. the next snapshot holds out the flagged examples nobody reviewed yet (``label_issue`` is a
-   blocking check: :func:`curation.snapshots.select_items`, the same code).
+   blocking check: :func:`curation.snapshots.create.select_items`, the same code).
 
 Round 2: retrain on that snapshot's training examples. Reference: training on the clean labels.
 Side by side in the same run: the corrections alone (flags let through), holding out every
@@ -124,7 +124,7 @@ def one_seed(seed: int, noise_model: str, args, train: pl.DataFrame, test: pl.Da
     out: dict = {"seed": seed, "noise_model": noise_model, "n_tr": n_tr, "n_val": n_val, "bad_tr": int(bad_tr.sum()),
                  "bad_val": int(bad_all[n_tr:].sum()), "n_test": len(x_te)}
 
-    # 1. the label_issue check, exactly as curation.checks.check_label_issue computes it
+    # 1. the label_issue check, exactly as curation.checks.builtin.check_label_issue computes it
     t0 = time.perf_counter()
     cfg = CheckConfig(checks=("label_issue",))
     code = {n: i for i, n in enumerate(names)}

@@ -17,7 +17,7 @@ the label is wrong), so a budget takes the likeliest label errors first, whichev
 them. ``bench/loop_bench.py`` measured the ranking: sorting by the probability of the given label
 (lowest first) hit 499-500 corrupted labels in 500 reviews and recovered about twice the share of
 the gap that "most confident disagreement first" did. Flagged examples nobody reviewed yet stay
-out of the next snapshot (``label_issue`` blocks, :data:`curation.snapshots.BLOCKING_CHECKS`).
+out of the next snapshot (``label_issue`` blocks, :data:`curation.snapshots.create.BLOCKING_CHECKS`).
 """
 
 from __future__ import annotations

@@ -3,7 +3,7 @@
 A snapshot freezes the **approved** examples of a dataset that pass the gates (canonical
 duplicates only, no open blocking flags, a label or a response present), splits them into
 train / validation / test (stratified by label, whole duplicate groups on one side, see
-:mod:`curation.splits`) and stores each item's content at its current version. Its id is a
+:mod:`curation.snapshots.splits`) and stores each item's content at its current version. Its id is a
 hash of the (example id, version, split) triples: creating it again from the same store gives
 the same id (and returns the existing snapshot); a snapshot never changes afterwards.
 
@@ -107,7 +107,7 @@ def select_items(
     Parameters
     ----------
     frame
-        :func:`curation.store_snapshots.candidates` output.
+        :func:`curation.store.snapshots.candidates` output.
     task
         ``classification`` needs a label; ``generation`` needs a prompt and a response.
     allow_flags

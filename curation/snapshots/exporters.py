@@ -40,7 +40,7 @@ class ExportInput:
     splits
         Split name -> frame with columns id (external id, else internal), example_id, version,
         then text, label (classification) or prompt, response, label (generation); sorted by
-        example_id. Every split in :data:`~curation.splits.SPLITS` is present (maybe empty).
+        example_id. Every split in :data:`~curation.snapshots.splits.SPLITS` is present (maybe empty).
     datasheet_md
         The datasheet as Markdown (for dataset cards).
     system_prompt

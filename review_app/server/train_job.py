@@ -68,7 +68,7 @@ def train_in_subprocess(store, snapshot_id: str, *, task: str | None = None, run
 
     ``progress(stage, done, total)``, ``on_epoch(record)`` and ``on_log(text)`` receive the worker's
     reports; ``job`` (a :class:`~review_app.server.jobs.JobContext`) stops the worker when the
-    job is cancelled and records its pid. Returns a :class:`training.RunResult`.
+    job is cancelled and records its pid. Returns a :class:`training.runs.RunResult`.
     """
     from training.config import SNAPSHOT_TASK, TrainConfig
     from training.data import check_snapshot, load_snapshot

@@ -52,7 +52,7 @@ def bulk(store: Store, user: User, seen: dict[int, int], action: str, new_label:
 
 
 def example(store: Store, example_id: int) -> dict:
-    """One example as stored (raises :class:`~curation.ExampleNotFound`)."""
+    """One example as stored (raises :class:`~curation.errors.ExampleNotFound`)."""
     return store.get_example(example_id)
 
 

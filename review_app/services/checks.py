@@ -16,7 +16,7 @@ from ._common import REVIEWER
 
 def run_checks(store: Store, user: User, dataset: str, checks: list[str] | None = None, progress=None):
     """Run consistency and label-quality checks on ``dataset`` (reviewer and up); returns a
-    :class:`curation.CheckRunResult`."""
+    :class:`curation.checks.CheckRunResult`."""
     user.require(REVIEWER, "run checks")
     return _checks.run_checks(store, dataset, CheckConfig(checks=tuple(checks or ())), actor=user.name,
                               progress=progress)
@@ -44,7 +44,7 @@ def resolve_check_flag(store: Store, user: User, flag_id: int, action: str, vers
 
 def coverage(store: Store, dataset: str, min_label_count: int = 10, difficult: bool = True) -> CoverageReport:
     """The coverage report: frames for Altair (label_balance, lengths, per_source, difficult, flags)
-    and ``to_markdown()``; see :class:`curation.CoverageReport`."""
+    and ``to_markdown()``; see :class:`curation.checks.CoverageReport`."""
     return coverage_report(store, dataset, CoverageConfig(min_label_count=min_label_count, difficult=difficult))
 
 

@@ -124,7 +124,7 @@ def test_second_process_gets_a_clear_busy_error(tmp_path):
     holder = Store(path)
     try:
         code = (
-            "import sys; from curation import Store, StoreBusy\n"
+            "import sys; from curation import Store; from curation.errors import StoreBusy\n"
             "try:\n    Store(sys.argv[1], lock_wait_s=0.3)\n"
             "except StoreBusy as e:\n    print(e); sys.exit(3)\n"
         )
