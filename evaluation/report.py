@@ -38,8 +38,8 @@ def _headline(s: dict) -> list[str]:
 
 
 def _oos_bullets(o: dict) -> list[str]:
-    return [f"- Out of scope (`{o['oos_label']}`): the policy escalates {_f(o['oos_recall'])} of {o['oos_examples']} "
-            f"out-of-scope examples; in-scope accuracy {_f(o['in_scope_accuracy'])} (an escalation counts as wrong)"]
+    return [(f"- Out of scope (`{o['oos_label']}`): the policy escalates {_f(o['oos_recall'])} of {o['oos_examples']} "
+             f"out-of-scope examples; in-scope accuracy {_f(o['in_scope_accuracy'])} (an escalation counts as wrong)")]
 
 
 def _ood_bullets(ood: dict) -> list[str]:
@@ -53,8 +53,8 @@ def _ood_bullets(ood: dict) -> list[str]:
 
 
 def _baseline_bullets(b: dict) -> list[str]:
-    return [f"- Baseline ({b['model']}): accuracy {b['accuracy']:.3f}, macro-F1 {b['macro_f1']:.3f}; "
-            f"run minus baseline macro-F1 {b['run_minus_baseline_macro_f1']:+.3f}"]
+    return [(f"- Baseline ({b['model']}): accuracy {b['accuracy']:.3f}, macro-F1 {b['macro_f1']:.3f}; "
+             f"run minus baseline macro-F1 {b['run_minus_baseline_macro_f1']:+.3f}")]
 
 
 def _comparison_bullets(c: dict) -> list[str]:
