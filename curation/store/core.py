@@ -179,6 +179,9 @@ class Store(ExportSql, UserSql):
         # (measured: versioned updates interleaved with lease updates on the same row lost
         # updates), so every write in this process is serialised. Writes take milliseconds.
         self.write_lock = threading.RLock()
+        # Dataset rows (read on every queue action) cached in this process; every write to the
+        # datasets table goes through this class and clears it, and so does every commit.
+        self._datasets: dict[str, Dataset] = {}
         try:
             current = self.schema_version()
         except duckdb.Error as exc:  # a file that opens but whose catalogue cannot be read
@@ -237,9 +240,11 @@ class Store(ExportSql, UserSql):
             except BaseException:
                 cur.rollback()
                 cur.close()
+                self._datasets.clear()
                 raise
             cur.commit()
             cur.close()
+            self._datasets.clear()
 
     def write(self, sql: str, params: list | None = None) -> list[tuple]:
         """Run one writing statement under the write lock; return its rows (for RETURNING)."""
@@ -311,13 +316,19 @@ class Store(ExportSql, UserSql):
         return [r[0] for r in self.cursor().execute("SELECT name FROM datasets ORDER BY name").fetchall()]
 
     def get_dataset(self, name: str, cur: duckdb.DuckDBPyConnection | None = None) -> Dataset:
+        """The dataset ``name``; served from this process's cache unless read inside a transaction (``cur``)."""
+        if cur is None and name in self._datasets:
+            return self._datasets[name]
         row = (cur or self.cursor()).execute(
             "SELECT name, task, label_schema, guidelines, settings, created_at FROM datasets WHERE name = ?", [name]
         ).fetchall()
         row = row[0] if row else None
         if row is None:
             raise DatasetNotFound(name, self.list_datasets())
-        return Dataset(row[0], row[1], LabelSchema.from_json(row[2]), row[3], json.loads(row[4]), row[5])
+        ds = Dataset(row[0], row[1], LabelSchema.from_json(row[2]), row[3], json.loads(row[4]), row[5])
+        if cur is None:
+            self._datasets[name] = ds
+        return ds
 
     def find_dataset(self, name: str, cur: duckdb.DuckDBPyConnection | None = None) -> Dataset | None:
         try:
@@ -333,6 +344,7 @@ class Store(ExportSql, UserSql):
         if task not in TASKS:
             raise InvalidValue("--task", task, list(TASKS))
         schema = label_schema or LabelSchema(open=True)
+        self._datasets.pop(name, None)
         (cur or self.cursor()).execute(
             "INSERT INTO datasets (name, task, label_schema, created_at) VALUES (?, ?, ?, ?)",
             [name, task, schema.to_json(), now()],
@@ -350,12 +362,14 @@ class Store(ExportSql, UserSql):
     ) -> Dataset:
         c = cur or self.cursor()
         self.get_dataset(name, c)
+        self._datasets.pop(name, None)
         if label_schema is not None:
             c.execute("UPDATE datasets SET label_schema = ? WHERE name = ?", [label_schema.to_json(), name])
         if guidelines is not None:
             c.execute("UPDATE datasets SET guidelines = ? WHERE name = ?", [guidelines, name])
         if settings is not None:
             c.execute("UPDATE datasets SET settings = ? WHERE name = ?", [json.dumps(settings), name])
+        self._datasets.pop(name, None)
         return self.get_dataset(name, c)
 
     # -- sources ------------------------------------------------------------------------
@@ -388,13 +402,16 @@ class Store(ExportSql, UserSql):
         action: str,
         reason: str | None = None,
         also: Callable[[duckdb.DuckDBPyConnection], None] | None = None,
+        release_lease_of: str | None = None,
     ) -> dict:
         """Change fields of one example if it is still at ``expected_version``.
 
         Bumps the version and appends a revision in the same transaction. ``changes`` may be
         empty (an action such as a note or an annotation that changes no field is still a new
         version with its revision). ``also(cur)`` runs inside the same transaction, for rows
-        that belong to the change (an annotation, a resolved flag).
+        that belong to the change (an annotation, a resolved flag). ``release_lease_of``: the
+        user whose lease on the example ends with this change (in the same statement: each
+        committed write costs DuckDB milliseconds on a large table).
 
         Raises
         ------
@@ -408,10 +425,11 @@ class Store(ExportSql, UserSql):
             raise InvalidValue("status", changes["status"], list(STATUSES))
         try:
             with self.transaction() as cur:
-                self.apply_change(cur, example_id, expected_version, changes, actor=actor, action=action, reason=reason)
+                row = self._versioned_update(cur, example_id, expected_version, changes, actor=actor, action=action,
+                                             reason=reason, release_lease_of=release_lease_of)
                 if also is not None:
                     also(cur)
-                return self.get_example(example_id, cur)
+                return row
         except duckdb.TransactionException:
             # Another thread committed a change to the same row first (DuckDB fails fast on
             # write-write conflicts): report it as the stale version it is.
@@ -437,23 +455,38 @@ class Store(ExportSql, UserSql):
         bumps ``version`` and appends the revision. ``before`` / ``after`` override what the
         revision records (the PII scrubber records placeholders, never the raw values).
         """
+        return self._versioned_update(cur, example_id, expected_version, changes, actor=actor, action=action,
+                                      reason=reason, before=before, after=after)["version"]
+
+    def _versioned_update(self, cur, example_id: int, expected_version: int, changes: dict, *, actor: str, action: str,
+                          reason: str | None = None, before: dict | None = None, after: dict | None = None,
+                          release_lease_of: str | None = None) -> dict:
+        """:meth:`apply_change`, returning the example's new row; ``release_lease_of`` as in :meth:`update_example`."""
         row = self.get_example(example_id, cur)
         if row["version"] != expected_version:
             raise StaleVersion(example_id, expected_version, row["version"], row)
         sets = "".join(f"{k} = ?, " for k in changes)
-        hit = cur.execute(
-            f"UPDATE examples SET {sets}version = version + 1, updated_at = ? WHERE id = ? AND version = ? RETURNING id",
-            [*changes.values(), now(), example_id, expected_version],
-        ).fetchall()
+        params = list(changes.values())
+        if release_lease_of is not None:
+            sets += ("lease_until = CASE WHEN assignee = ? THEN NULL ELSE lease_until END, "
+                     "assignee = CASE WHEN assignee = ? THEN NULL ELSE assignee END, ")
+            params += [release_lease_of, release_lease_of]
+        res = cur.execute(
+            f"UPDATE examples SET {sets}version = version + 1, updated_at = ? WHERE id = ? AND version = ? RETURNING *",
+            [*params, now(), example_id, expected_version],
+        )
+        hit = res.fetchall()
         if not hit:
             raise StaleVersion(example_id, expected_version, row["version"] + 1, row)
+        new = dict(zip([d[0] for d in res.description], hit[0]))
         if any(k in changes for k in ("text", "prompt", "response")):
             # SET expressions see the old row, so hash the new content in a second statement
             cur.execute(f"UPDATE examples SET content_hash = {_CONTENT_HASH} WHERE id = ?", [example_id])
+            new = self.get_example(example_id, cur)
         self._append_revision(cur, example_id, expected_version + 1, actor, action,
                               {k: row[k] for k in changes} if before is None else before,
                               changes if after is None else after, reason)
-        return expected_version + 1
+        return new
 
     def _append_revision(self, cur, example_id, version, actor, action, before, after, reason) -> None:
         cur.execute(

@@ -160,6 +160,19 @@ def annotation_matrix(store: Store, dataset: str) -> pl.DataFrame:
 
 
 # -- flags, predictions, PII, near-duplicates ------------------------------------------------
+def related_rows(store: Store, example_id: int) -> dict[str, bool]:
+    """Which kinds of rows about ``example_id`` exist (open flags, predictions, PII findings,
+    annotations), in one query, so that loading an item reads only the tables that have some."""
+    row = store.cursor().execute(
+        """SELECT EXISTS (SELECT 1 FROM flags WHERE example_id = $id AND resolution IS NULL),
+                  EXISTS (SELECT 1 FROM predictions WHERE example_id = $id),
+                  EXISTS (SELECT 1 FROM pii_findings WHERE example_id = $id),
+                  EXISTS (SELECT 1 FROM annotations WHERE example_id = $id)""",
+        {"id": example_id},
+    ).fetchall()[0]
+    return dict(zip(("flags", "predictions", "pii", "annotations"), row))
+
+
 def open_flags(store: Store, example_id: int) -> list[dict]:
     return store._dicts(
         "SELECT * FROM flags WHERE example_id = ? AND resolution IS NULL ORDER BY "

@@ -2,14 +2,18 @@
 
 A job is a function ``fn(ctx) -> dict`` run in a worker thread of the owner; ``ctx`` reports
 progress and logs (written to the store at most once a second, so the review app's saves are not
-slowed down) and tells the function when it was cancelled. Heavy compute does not run here: a
-training job starts a subprocess (:mod:`review_app.server.train_job`) and only waits for it.
+slowed down) and tells the function when it was cancelled. Training does not run here: a
+training job starts a subprocess (:mod:`review_app.server.train_job`) and only waits for it. The
+other jobs (evaluation, curation steps, CLI commands) run in these threads, each lowered to the
+training's nice value (``TUNELOOP_TRAIN_NICE``, default 10: Linux keeps a nice value per thread),
+so the review app's own threads come first for the CPU.
 When the owner stops, running jobs are cancelled and ended as failed; a job of an owner that
 died is ended as failed by the next process that opens the store (``curation.store.jobs.fail_orphans``).
 """
 
 from __future__ import annotations
 
+import os
 import queue
 import threading
 import time
@@ -20,9 +24,21 @@ from curation import TuneloopError
 from curation.store import jobs as store_jobs
 
 from .errors import JobCancelled
+from .train_job import train_nice
 
 _current = threading.local()
 _FLUSH_S = 1.0
+
+
+def lower_thread_priority() -> int:
+    """Lower the calling thread's priority by the training's nice value (Linux: per thread; a
+    no-op elsewhere); returns the thread's nice value after."""
+    tid = threading.get_native_id()
+    try:
+        os.setpriority(os.PRIO_PROCESS, tid, min(19, os.getpriority(os.PRIO_PROCESS, tid) + train_nice()))
+        return os.getpriority(os.PRIO_PROCESS, tid)
+    except (AttributeError, OSError):  # not Linux, or not allowed
+        return 0
 
 
 def current_job() -> "JobContext | None":
@@ -144,6 +160,7 @@ class JobRunner:
         return store_jobs.get_job(self.store, job_id)
 
     def _loop(self) -> None:
+        lower_thread_priority()
         while True:
             item = self._q.get()
             if item is None:

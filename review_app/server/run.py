@@ -14,6 +14,20 @@ from .ownerfile import owner_path
 
 APP_FILE = Path(__file__).resolve().parent.parent / "app.py"
 
+# Streamlit's settings for the review app, as ``streamlit run`` flags (section_option: value).
+# runner.postScriptGC off: Streamlit otherwise runs a full ``gc.collect(2)`` after every script
+# run, holding the GIL for tens of milliseconds with the models' libraries loaded, while the
+# next item's deltas wait to be sent (measured: 60% of the script thread's time per key press;
+# bench/browser_latency.py). Python's own generational GC still runs.
+STREAMLIT_FLAGS = {"server_headless": True, "server_address": "127.0.0.1", "browser_gatherUsageStats": False,
+                   "client_toolbarMode": "viewer", "runner_postScriptGC": False}
+
+
+def streamlit_args(port: int) -> list[str]:
+    """:data:`STREAMLIT_FLAGS` and ``port`` as ``streamlit run`` command-line options."""
+    flags = {**STREAMLIT_FLAGS, "server_port": port}
+    return [a for k, v in flags.items() for a in (f"--{k.replace('_', '.', 1)}", str(v).lower())]
+
 
 def _announce(owner: Owner, say) -> None:
     say(f"API: {owner.url} (token in {owner_path(owner.db)}, readable by you only); "
@@ -38,8 +52,7 @@ def run_app(db: str | os.PathLike, *, port: int, api_port: int = 0, api_host: st
         _announce(owner, say)
         say("stop it with Ctrl+C")
         sys.stdout.flush()
-        flags = {"server_headless": True, "server_address": "127.0.0.1", "server_port": port,
-                 "browser_gatherUsageStats": False, "client_toolbarMode": "viewer"}
+        flags = {**STREAMLIT_FLAGS, "server_port": port}
         st_config._main_script_path = str(APP_FILE)
         bootstrap.load_config_options(flag_options=flags)
         bootstrap.run(str(APP_FILE), False, [], flags)

@@ -97,13 +97,18 @@ def open_item(store: Store, user: User, example_id: int) -> Item:
 
 
 def load_item(store: Store, example_id: int, remaining: int = 0) -> Item:
+    """The item and what the queue page shows about it; tables without rows about it are not read
+    (one query says which have some: most items of a large queue have none)."""
     ex = store.get_example(example_id)
     ds = store.get_dataset(ex["dataset"])
+    has = store_review.related_rows(store, example_id)
     return Item(
         example=ex, dataset=ds.name, task=ds.task, schema=ds.label_schema, guidelines=ds.guidelines,
-        flags=store_review.open_flags(store, example_id), prediction=store_review.latest_prediction(store, example_id),
-        pii=[asdict(f) for f in example_findings(store, example_id)], neighbours=store_review.group_members(store, example_id),
-        annotations=store_review.annotations(store, example_id), remaining=remaining,
+        flags=store_review.open_flags(store, example_id) if has["flags"] else [],
+        prediction=store_review.latest_prediction(store, example_id) if has["predictions"] else None,
+        pii=[asdict(f) for f in example_findings(store, example_id)] if has["pii"] else [],
+        neighbours=store_review.group_members(store, example_id) if ex.get("dup_group") is not None else [],
+        annotations=store_review.annotations(store, example_id) if has["annotations"] else [], remaining=remaining,
     )
 
 
@@ -149,7 +154,8 @@ def label(store: Store, user: User, example_id: int, version: int, new_label: st
     check_label(store, ex["dataset"], new_label)
     ds = store.get_dataset(ex["dataset"])
     needed = required_annotations(ds.settings)
-    others = [a for a in store_review.annotations(store, example_id) if a["annotator"] != user.name and a["label"]]
+    others = [] if needed <= 1 else [
+        a for a in store_review.annotations(store, example_id) if a["annotator"] != user.name and a["label"]]
     changes: dict = {}
     flag = None
     if needed <= 1:
@@ -169,8 +175,8 @@ def label(store: Store, user: User, example_id: int, version: int, new_label: st
                         f"annotators disagree ({flag[1]}); a reviewer adjudicates", changes["label"])
 
     row = store.update_example(example_id, version, changes, actor=user.name,
-                               action="label" if needed <= 1 else "annotate", reason=note, also=also)
-    store_review.release(store, example_id, user.name)
+                               action="label" if needed <= 1 else "annotate", reason=note, also=also,
+                               release_lease_of=user.name)
     return row
 
 
@@ -181,8 +187,7 @@ def correct_response(store: Store, user: User, example_id: int, version: int, re
     if not response.strip():
         raise BadInput("response: empty; write a response or skip the item")
     row = store.update_example(example_id, version, {"response": response, "status": "needs_review"},
-                               actor=user.name, action="correct")
-    store_review.release(store, example_id, user.name)
+                               actor=user.name, action="correct", release_lease_of=user.name)
     return row
 
 
@@ -204,8 +209,8 @@ def approve(store: Store, user: User, example_id: int, version: int, new_label: 
         changes["response"] = response
     decided = f"reviewed: approved as {changes.get('label', ex['label'])!r}"
     row = store.update_example(example_id, version, changes, actor=user.name, action="approve",
-                               also=lambda cur: store_review.resolve_label_flags(cur, example_id, decided, user.name))
-    store_review.release(store, example_id, user.name)
+                               also=lambda cur: store_review.resolve_label_flags(cur, example_id, decided, user.name),
+                               release_lease_of=user.name)
     return row
 
 
@@ -218,8 +223,9 @@ def reject(store: Store, user: User, example_id: int, version: int, reason: str 
         raise BadInput("reason: this dataset asks for a reason when rejecting; write it in the note box, then reject")
     row = store.update_example(example_id, version, {"status": "rejected"}, actor=user.name, action="reject",
                                reason=reason,
-                               also=lambda cur: store_review.resolve_label_flags(cur, example_id, "reviewed: rejected", user.name))
-    store_review.release(store, example_id, user.name)
+                               also=lambda cur: store_review.resolve_label_flags(cur, example_id, "reviewed: rejected",
+                                                                       user.name),
+                               release_lease_of=user.name)
     return row
 
 
@@ -231,8 +237,8 @@ def pass_on(store: Store, user: User, example_id: int, version: int) -> dict:
     _require_open(user, ex, version, "pass on")
     if not (ex["label"] or ex["response"]):
         raise BadInput("pass on: the item has no label or response yet; choose one first")
-    row = store.update_example(example_id, version, {"status": "needs_review"}, actor=user.name, action="accept")
-    store_review.release(store, example_id, user.name)
+    row = store.update_example(example_id, version, {"status": "needs_review"}, actor=user.name, action="accept",
+                               release_lease_of=user.name)
     return row
 
 

@@ -11,6 +11,8 @@ import time
 import urllib.request
 from pathlib import Path
 
+from review_app.server.run import streamlit_args
+
 ROOT = Path(__file__).resolve().parents[2]
 CHROMIUM = "/usr/bin/chromium"
 ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
@@ -30,9 +32,7 @@ def serve(db: Path, env: dict | None = None):
     port = free_port()
     log = open(db.with_suffix(".log"), "wb")  # noqa: SIM115 - closed below
     proc = subprocess.Popen(
-        [sys.executable, "-m", "streamlit", "run", str(ROOT / "review_app" / "app.py"), "--server.headless", "true",
-         "--server.address", "127.0.0.1", "--server.port", str(port), "--browser.gatherUsageStats", "false",
-         "--client.toolbarMode", "viewer"],
+        [sys.executable, "-m", "streamlit", "run", str(ROOT / "review_app" / "app.py"), *streamlit_args(port)],
         env={**os.environ, "TUNELOOP_DB": str(db), "HF_HUB_OFFLINE": "1", **(env or {})},
         stdout=log, stderr=subprocess.STDOUT, cwd=db.parent,
     )

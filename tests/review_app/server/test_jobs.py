@@ -86,3 +86,16 @@ def test_shutdown_ends_running_jobs_as_failed(tmp_path):
     with pytest.raises(Exception, match="the owner is stopping; no new jobs are accepted"):
         r.submit("train", "late", lambda ctx: {})
     s.close()
+
+
+def test_jobs_run_in_threads_below_the_review_apps_priority(runner, monkeypatch):
+    """Jobs that run in the owner (evaluation, curation steps, CLI commands) get the CPU after
+    the app's own threads: their worker thread carries the training's nice value."""
+    import os
+
+    def fn(ctx):
+        return {"nice": os.getpriority(os.PRIO_PROCESS, threading.get_native_id())}
+
+    row = runner.wait(runner.submit("check", "nice", fn), 30)
+    assert row["result"]["nice"] >= min(19, os.nice(0) + 10)
+    assert os.getpriority(os.PRIO_PROCESS, threading.get_native_id()) == os.nice(0)  # the caller's thread is untouched
