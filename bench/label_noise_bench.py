@@ -40,8 +40,9 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
 from bench._noise import NOISE_MODELS, make_noise  # noqa: E402
 from bench._results import write_section  # noqa: E402
-from curation import ColumnMap, Store, embed, import_file  # noqa: E402
+from curation import ColumnMap, Store, import_file  # noqa: E402
 from curation.checks.label_errors import find_label_errors  # noqa: E402
+from curation.embeddings import embed  # noqa: E402
 
 CACHE = Path(os.environ.get("TMPDIR", "/tmp")) / "tuneloop_checks_bench"
 SETS = {"banking77": ("data/banking77/train.csv", "category", "settings chosen here"),
@@ -69,7 +70,7 @@ def clean_tfidf_probs(name: str, texts: list[str], y: np.ndarray, k: int) -> np.
     path = CACHE / f"{name}_clean_tfidf.npy"
     if path.exists():
         return np.load(path)
-    from evaluation import out_of_fold_probabilities
+    from evaluation.scoring import out_of_fold_probabilities
 
     names = [str(i) for i in range(k)]
     probs = out_of_fold_probabilities(texts, [str(v) for v in y], names, folds=3, seed=0)

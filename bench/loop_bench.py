@@ -16,7 +16,7 @@ Loop, as the product runs it:
 3. the simulated expert restores the true label of the 500 surfaced items (unchanged when it
    was right), which also resolves their flags;
 4. the next snapshot holds out the flagged examples nobody reviewed yet (``label_issue`` is a
-   blocking check: :func:`curation.snapshots.select_items`, the same code).
+   blocking check: :func:`curation.snapshots.create.select_items`, the same code).
 
 Round 2: retrain on that snapshot's training examples. Reference: training on the clean labels.
 Side by side in the same run: the corrections alone (flags let through), holding out every
@@ -47,16 +47,24 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
-from bench._results import write_section  # noqa: E402
-from curation import Store, embed  # noqa: E402
 from bench._noise import make_noise  # noqa: E402
+from bench._results import write_section  # noqa: E402
+from curation import Store  # noqa: E402
 from curation.checks import algos  # noqa: E402
 from curation.checks.builtin import label_errors  # noqa: E402
 from curation.checks.registry import CheckConfig  # noqa: E402
+from curation.embeddings import embed  # noqa: E402
 from curation.snapshots.create import select_items  # noqa: E402
-from evaluation import Baseline, classification_metrics, out_of_fold_probabilities, review_candidates  # noqa: E402
-from evaluation.metrics import choose_threshold  # noqa: E402
-from evaluation.scoring import in_label_order  # noqa: E402
+from evaluation import review_candidates  # noqa: E402
+from evaluation.metrics import (
+    choose_threshold,  # noqa: E402
+    classification_metrics,  # noqa: E402
+)
+from evaluation.scoring import (  # noqa: E402
+    Baseline,
+    in_label_order,  # noqa: E402
+    out_of_fold_probabilities,
+)
 
 CACHE = Path(os.environ.get("TMPDIR", "/tmp")) / "tuneloop_loop_bench"
 
@@ -116,7 +124,7 @@ def one_seed(seed: int, noise_model: str, args, train: pl.DataFrame, test: pl.Da
     out: dict = {"seed": seed, "noise_model": noise_model, "n_tr": n_tr, "n_val": n_val, "bad_tr": int(bad_tr.sum()),
                  "bad_val": int(bad_all[n_tr:].sum()), "n_test": len(x_te)}
 
-    # 1. the label_issue check, exactly as curation.checks.check_label_issue computes it
+    # 1. the label_issue check, exactly as curation.checks.builtin.check_label_issue computes it
     t0 = time.perf_counter()
     cfg = CheckConfig(checks=("label_issue",))
     code = {n: i for i, n in enumerate(names)}

@@ -48,8 +48,8 @@ def main() -> None:
 
     import numpy as np
     import polars as pl
-
     from _results import write_section
+
     from curation import ColumnMap, LabelSchema, Store, import_file
     from review_app import services as svc
     from review_app.auth import User
@@ -138,7 +138,8 @@ def _training_cases(store, review, args) -> list[tuple[str, list[float]]]:
 
     import polars as pl
 
-    from curation import ColumnMap, SnapshotConfig, create_snapshot, import_file
+    from curation import ColumnMap, import_file
+    from curation.snapshots import SnapshotConfig, create_snapshot
     from review_app.server.owner import Owner
 
     src = ROOT / "data" / "banking77" / "train.csv"
@@ -194,9 +195,9 @@ def _training_cases(store, review, args) -> list[tuple[str, list[float]]]:
 
 
 def _job_progress(store, job_id: int) -> float:
-    from curation.store import jobs as sj
+    from curation.store import jobs as store_jobs
 
-    return sj.get_job(store, job_id)["progress"] or 0.0
+    return store_jobs.get_job(store, job_id)["progress"] or 0.0
 
 
 def _wait_for_steps(ready, timeout: float = 300) -> None:

@@ -174,10 +174,14 @@ def _label(r: dict) -> str:
 
 
 def render(rows: list[dict], pii_rows: list[dict], notes: list[str]) -> str:
+    from curation.dedup.minhash import band_params, candidate_threshold
+
+    bands, band_rows = band_params(candidate_threshold(0.7), 128)
     lines = ["## Curation at scale (`bench/scale_bench.py`)", "",
-             "Synthetic short texts (8-14 words); 10 % of rows are exact copies (case, punctuation changed) and 5 % near "
-             "copies (one word changed) of a random earlier-or-same row, so about 7 % end up duplicates; steps exact + near "
-             "(MinHash 128 permutations, threshold 0.7, 16 bands x 8 rows). Each configuration in its own process; "
+             "Synthetic short texts (8-14 words); 10 % of rows are exact copies (case, punctuation changed) and 5 % "
+             "copies with one word replaced (a different text to the near-duplicate verifier, so not grouped) of a random "
+             "earlier-or-same row; steps exact + near (MinHash 128 permutations, candidates from "
+             f"{bands} bands x {band_rows} rows, every candidate verified, stars per component). Each configuration in its own process; "
              "seconds per step from the run's summary (Ray: read, exact = key shuffle, near + groups = candidates, "
              "verification, min-label propagation and stars per component, all shuffles in Ray Data: no edge reaches "
              "the driver; write); peak memory of the whole process tree and of the driver alone. Same result = the "

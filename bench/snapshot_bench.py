@@ -21,8 +21,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
 from bench._results import write_section  # noqa: E402
-from curation import SnapshotConfig, Store, create_snapshot, export_snapshot, import_file  # noqa: E402
-from curation.store import snapshots as sql
+from curation import Store, import_file  # noqa: E402
+from curation.snapshots import SnapshotConfig, create_snapshot, export_snapshot  # noqa: E402
+from curation.store import snapshots as store_snapshots
 
 WORK = Path(__file__).resolve().parent / "_work" / "snapshot"
 
@@ -75,7 +76,7 @@ def main() -> None:
     timed("create again (same id, nothing written)", lambda: create_snapshot(store, "bench", SnapshotConfig(seed=1)),
           lambda r: f"same id: {r.id == res.id}")
     timed("diff against itself", lambda: __import__("curation").diff_snapshots(store, res.id, res.id))
-    n_items = sql.get_snapshot(store, res.id)["items"]
+    n_items = store_snapshots.get_snapshot(store, res.id)["items"]
     store.close()
     table = ["| step | seconds | detail |", "|---|---:|---|"]
     table += [f"| {name} | {sec:.1f} | {detail} |" for name, sec, detail in steps]

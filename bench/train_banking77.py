@@ -24,9 +24,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
 from bench._results import write_section  # noqa: E402
-from training import SnapshotData, TrainConfig, macro_f1  # noqa: E402
+from training import SnapshotData, TrainConfig  # noqa: E402
 from training.fit import fit  # noqa: E402
 from training.models import minilm_path  # noqa: E402
+from training.scores import macro_f1  # noqa: E402
 
 DATA = Path(__file__).resolve().parent.parent / "data" / "banking77"
 

@@ -21,8 +21,8 @@ from collections.abc import Callable, Sequence
 import numpy as np
 
 from .errors import InvalidValue
+from .store import dedup as store_dedup
 from .store.core import Store
-from .store import dedup as _sql
 
 DEFAULT_MODEL = "all-MiniLM-L6-v2"
 Encoder = Callable[[list[str]], np.ndarray]
@@ -105,7 +105,7 @@ def embed(
     if (example_ids is None) == (texts is None):
         raise InvalidValue("embed()", "arguments", hint="pass exactly one of example_ids= or texts=")
     if example_ids is not None:
-        frame = _sql.load_examples(store, [int(i) for i in example_ids])
+        frame = store_dedup.load_examples(store, [int(i) for i in example_ids])
         missing = frame.filter(frame["content_hash"].is_null())["id"].to_list()
         if missing:
             raise InvalidValue("example id", missing[0], hint="no such example in the store")
@@ -116,7 +116,7 @@ def embed(
         hashes = [content_hash(t) for t in contents]
     if not hashes:
         return np.zeros((0, 0), dtype=np.float32)
-    found = _sql.cached_embeddings(store, model, list(dict.fromkeys(hashes)))
+    found = store_dedup.cached_embeddings(store, model, list(dict.fromkeys(hashes)))
     todo: dict[str, str] = {}
     for h, t in zip(hashes, contents):
         if h not in found and h not in todo:
@@ -127,7 +127,7 @@ def embed(
         for s in range(0, len(keys), batch_size):
             chunk = keys[s:s + batch_size]
             vecs = np.asarray(encode([todo[h] for h in chunk]), dtype=np.float32)
-            _sql.store_embeddings(store, model, chunk, vecs)
+            store_dedup.store_embeddings(store, model, chunk, vecs)
             found.update(zip(chunk, vecs))
             if progress is not None:
                 progress(min(s + batch_size, len(keys)), len(keys))

@@ -346,6 +346,20 @@ def _as_text(chunk: pl.DataFrame, name: str) -> pl.Expr:
     return pl.col(name) if dtype == pl.String else pl.col(name).cast(pl.String)
 
 
+def json_lines(path: Path) -> Iterator[tuple[int, object]]:
+    """Each non-blank line of a JSONL file as ``(line number, parsed value)``; a line that is not
+    JSON gives its :class:`json.JSONDecodeError` as the value, for the caller to report or skip."""
+    with path.open(encoding="utf-8") as fh:
+        for line_no, line in enumerate(fh, start=1):
+            if not line.strip():
+                continue
+            try:
+                value = json.loads(line)
+            except json.JSONDecodeError as err:
+                value = err
+            yield line_no, value
+
+
 def _fail(file: str, row: int, field: str, message: str) -> None:
     raise ImportValidationError([Problem(file, row, field, message)])
 
@@ -354,17 +368,11 @@ def _fail_with_diagnosis(p: Path, fmt: str, name: str, exc: Exception) -> None:
     """Polars could not parse the file: find the rows to blame with the standard library."""
     problems: list[Problem] = []
     if fmt == "jsonl":
-        with p.open(encoding="utf-8") as fh:
-            for line_no, line in enumerate(fh, start=1):
-                if not line.strip():
-                    continue
-                try:
-                    value = json.loads(line)
-                except json.JSONDecodeError as err:
-                    problems.append(Problem(name, line_no, "-", f"malformed JSON ({err.msg} at character {err.pos + 1}); fix or remove the line"))
-                    continue
-                if not isinstance(value, dict):
-                    problems.append(Problem(name, line_no, "-", f"expected a JSON object per line, got {type(value).__name__}"))
+        for line_no, value in json_lines(p):
+            if isinstance(value, json.JSONDecodeError):
+                problems.append(Problem(name, line_no, "-", f"malformed JSON ({value.msg} at character {value.pos + 1}); fix or remove the line"))
+            elif not isinstance(value, dict):
+                problems.append(Problem(name, line_no, "-", f"expected a JSON object per line, got {type(value).__name__}"))
     elif fmt == "csv":
         with p.open(encoding="utf-8", newline="") as fh:
             reader = csv.reader(fh)

@@ -14,13 +14,13 @@ a slower line-by-line pass names the lines.
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import duckdb
 import polars as pl
 
 from .errors import ImportValidationError, Problem
+from .io import json_lines
 
 _TEXT_ONLY = ("text", "prompt", "response")
 _SCALAR_OK = {"VARCHAR", "BIGINT", "UBIGINT", "HUGEINT", "BOOLEAN", "NULL"}
@@ -95,24 +95,17 @@ def _check_jsonl(path: Path, name: str, fields: dict[str, str]) -> None:
 def _name_the_lines(path: Path, name: str, fields: dict[str, str]) -> None:
     problems: list[Problem] = []
     total = 0
-    with path.open(encoding="utf-8") as fh:
-        for line_no, line in enumerate(fh, start=1):
-            if not line.strip():
-                continue
-            try:
-                rec = json.loads(line)
-            except json.JSONDecodeError:
-                continue  # malformed lines are reported by the parser's own diagnosis
-            if not isinstance(rec, dict):
-                continue
-            for col, field in fields.items():
-                v = rec.get(col)
-                ok = v is None or isinstance(v, str) or (
-                    field not in _TEXT_ONLY and (isinstance(v, bool) or (isinstance(v, int))))
-                if not ok:
-                    total += 1
-                    if len(problems) < _MAX:
-                        problems.append(Problem(name, line_no, col, f"is {_what(v)}, not text; {_fix(field)}"))
+    for line_no, rec in json_lines(path):
+        if not isinstance(rec, dict):
+            continue  # malformed lines and non-objects are reported by the parser's own diagnosis
+        for col, field in fields.items():
+            v = rec.get(col)
+            ok = v is None or isinstance(v, str) or (
+                field not in _TEXT_ONLY and (isinstance(v, bool) or (isinstance(v, int))))
+            if not ok:
+                total += 1
+                if len(problems) < _MAX:
+                    problems.append(Problem(name, line_no, col, f"is {_what(v)}, not text; {_fix(field)}"))
     if total:
         raise ImportValidationError(problems, total)
 

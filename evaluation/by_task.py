@@ -10,6 +10,7 @@ from curation import Store
 
 from .evaluate import EvalConfig, EvaluationResult, evaluate_run
 from .loopback import LoopbackResult, send_errors_to_review
+from .summary import GenerationSummary
 
 
 @dataclass(frozen=True)
@@ -27,7 +28,7 @@ class TaskEvaluation:
 
     task: str
     result: EvaluationResult | None = None
-    generation: dict | None = None
+    generation: GenerationSummary | None = None
     loop: LoopbackResult | None = None
 
 

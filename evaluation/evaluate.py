@@ -16,7 +16,7 @@ import polars as pl
 
 from curation import ImportValidationError, Store
 from curation.progress import Progress, no_progress, relabel
-from curation.store import evaluation as se
+from curation.store import evaluation as store_evaluation
 from curation.tables import read_table
 
 from . import metrics as M
@@ -194,7 +194,7 @@ def _slices(store: Store, snap, rows: _Data, ev: pl.DataFrame, in_scope: pl.Data
     slices = {"label_frequency": M.slice_metrics(in_scope.with_columns(
         pl.col("expected").replace_strict(band, default="unseen").alias("band")), "band").to_dicts()}
     if rows.split == "test":
-        facts = se.example_facts(store, rows.ids)
+        facts = store_evaluation.example_facts(store, rows.ids)
         slices["source"] = M.slice_metrics(ev.join(facts.select("example_id", "source"), on="example_id", how="left"), "source").to_dicts()
     elif rows.slice_values is not None:
         slices["slice"] = M.slice_metrics(ev.with_columns(pl.Series("slice_value", rows.slice_values)), "slice_value").to_dicts()
@@ -224,9 +224,9 @@ def _comparison(store: Store, summary: EvaluationSummary, ids: list[int]) -> Non
     """Hash of the test ids, and the per-class comparison with the dataset's previous evaluated run."""
     test_hash = hashlib.sha256(",".join(map(str, sorted(ids))).encode()).hexdigest()[:16]
     summary.test_split_hash = test_hash
-    prev = se.previous_evaluated_run(store, summary.run, summary.dataset)
+    prev = store_evaluation.previous_evaluated_run(store, summary.run, summary.dataset)
     if prev:
-        prev_summary, _ = se.get_evaluation(store, prev)
+        prev_summary, _ = store_evaluation.get_evaluation(store, prev)
         summary.comparison = {"previous_run": prev, "same_test_split": prev_summary.get("test_split_hash") == test_hash,
                               "macro_f1_delta": summary.macro_f1 - prev_summary.get("macro_f1", 0.0),
                               "accuracy_delta": summary.accuracy - prev_summary.get("accuracy", 0.0),
@@ -237,13 +237,13 @@ def _store_predictions(store: Store, run, snap, frames: list[pl.DataFrame], labe
                        config: EvalConfig, tick) -> int:
     """Test and validation predictions, plus not-yet-reviewed examples scored for the loop back."""
     if config.max_unreviewed:
-        un = se.unreviewed_examples(store, snap.dataset, config.max_unreviewed)
+        un = store_evaluation.unreviewed_examples(store, snap.dataset, config.max_unreviewed)
         if un.height:
             rs = run_scores(run, un["text"].to_list(), progress=relabel(tick, "not-yet-reviewed"))
             frames = [*frames, _frame(un["example_id"].to_list(), un["label"].to_list(), rs.probs, labels, thr["threshold"],
                                       "unreviewed", rs.ood(run.scoring)[thr["score"]])
                       .with_columns(pl.lit(None, pl.Boolean).alias("correct"))]
-    return se.replace_predictions(store, run.id, pl.concat([f.select(list(se.PRED_SCHEMA)) for f in frames]))
+    return store_evaluation.replace_predictions(store, run.id, pl.concat([f.select(list(store_evaluation.PRED_SCHEMA)) for f in frames]))
 
 
 def _write_outputs(folder: Path, data, summary: dict, report: str, ev: pl.DataFrame, texts: list[str]) -> Path:
@@ -322,7 +322,7 @@ def evaluate_run(store: Store, run_id: str, *, data: str | Path | None = None, c
     if data is None:
         _comparison(store, summary, rows.ids)
         summary.stored_predictions = _store_predictions(store, run, snap, [ev, val_frame], labels, thr, config, tick)
-        se.set_evaluation(store, run_id, summary.to_dict(), thr["threshold"])
+        store_evaluation.set_evaluation(store, run_id, summary.to_dict(), thr["threshold"])
     stored = summary.to_dict()
     report = render_report(stored)
     out_dir = _write_outputs(folder, data, stored, report, ev, rows.texts)
@@ -332,4 +332,4 @@ def evaluate_run(store: Store, run_id: str, *, data: str | Path | None = None, c
 
 def run_threshold(store: Store, run_id: str) -> float | None:
     """The escalation threshold chosen when the run was last evaluated (``None`` if never)."""
-    return se.get_evaluation(store, run_id)[1]
+    return store_evaluation.get_evaluation(store, run_id)[1]

@@ -2,7 +2,7 @@
 
 :func:`review_candidates` is pure (a predictions frame in, candidate review items out) so the
 benchmark runs the same selection as the CLI; :func:`send_errors_to_review` applies it to a
-stored run through :mod:`curation.store_evaluation`.
+stored run through :mod:`curation.store.evaluation`.
 
 Decision on approved examples the model questions: they go back to ``needs_review`` (a
 versioned change with a revision naming the reason), because the review queue serves only
@@ -17,7 +17,7 @@ the label is wrong), so a budget takes the likeliest label errors first, whichev
 them. ``bench/loop_bench.py`` measured the ranking: sorting by the probability of the given label
 (lowest first) hit 499-500 corrupted labels in 500 reviews and recovered about twice the share of
 the gap that "most confident disagreement first" did. Flagged examples nobody reviewed yet stay
-out of the next snapshot (``label_issue`` blocks, :data:`curation.snapshots.BLOCKING_CHECKS`).
+out of the next snapshot (``label_issue`` blocks, :data:`curation.snapshots.create.BLOCKING_CHECKS`).
 """
 
 from __future__ import annotations
@@ -27,7 +27,7 @@ from dataclasses import dataclass
 import polars as pl
 
 from curation import Store
-from curation.store import evaluation as se
+from curation.store import evaluation as store_evaluation
 from curation.store.runs import get_run
 
 from .errors import InvalidEvaluationOption, NotEvaluated
@@ -107,7 +107,7 @@ class LoopbackResult:
 
 def _apply(store: Store, run_id: str, cands: pl.DataFrame, actor: str) -> LoopbackResult:
     cands = cands.with_columns((pl.col("reason") + f" (run {run_id})").alias("reason"))
-    sent = se.send_to_review(store, cands, actor=actor, run_id=run_id)
+    sent = store_evaluation.send_to_review(store, cands, actor=actor, run_id=run_id)
     chosen = cands.filter(pl.col("example_id").is_in(sent))
     by_reason = {r.split(" (run")[0]: n for r, n in chosen.group_by("reason").len().iter_rows()}
     return LoopbackResult(run_id, cands.height, sent, by_reason)
@@ -128,21 +128,21 @@ def send_errors_to_review(store: Store, run_id: str, *, actor: str = "tuneloop",
     NotEvaluated
         The run has no stored predictions: run ``tuneloop evaluate --run ID`` first.
     """
-    summary, threshold = se.get_evaluation(store, run_id)
-    preds = se.run_predictions(store, run_id)
+    summary, threshold = store_evaluation.get_evaluation(store, run_id)
+    preds = store_evaluation.run_predictions(store, run_id)
     rubric = rubric_candidates(store, run_id)
     if summary is None and preds.height == 0 and rubric.height == 0:
         raise NotEvaluated(f"run {run_id} has no evaluation yet: run `tuneloop evaluate --run {run_id}` first")
     flags = None
     if label_checks:
         run = get_run(store, run_id)
-        flags = se.open_check_flags(store, run["dataset"], list(LABEL_CHECKS)) if run else None
+        flags = store_evaluation.open_check_flags(store, run["dataset"], list(LABEL_CHECKS)) if run else None
     cands = pl.DataFrame(schema=CAND_SCHEMA)
     if preds.height or (flags is not None and flags.height):
         cands = review_candidates(preds, threshold or 0.0, label_flags=flags)
     cands = pl.concat([cands, rubric]).unique("example_id", keep="first", maintain_order=True)
     if budget is not None:  # the budget counts new items: a second call sends the next ones
-        done = se.open_loop_flags(store, cands["example_id"].to_list(), run_id)
+        done = store_evaluation.open_loop_flags(store, cands["example_id"].to_list(), run_id)
         cands = cands.filter(~pl.col("example_id").is_in(list(done))).head(budget)
     return _apply(store, run_id, cands, actor)
 
@@ -151,7 +151,7 @@ def rubric_candidates(store: Store, run_id: str) -> pl.DataFrame:
     """Generated outputs whose mean score on any rubric criterion is below 3."""
     from .rubric import aggregate_by_example
 
-    per = aggregate_by_example(se.rubric_reviews(store, [run_id]))
+    per = aggregate_by_example(store_evaluation.rubric_reviews(store, [run_id]))
     low = per.filter(pl.col("min_criterion_mean") < 3)
     return low.select("example_id", pl.lit(RUBRIC_LOW).alias("reason"), pl.lit(None, pl.String).alias("suggestion"),
                       pl.lit(None, pl.Float64).alias("confidence"),
@@ -164,7 +164,7 @@ def send_confusion_cell(store: Store, run_id: str, *, predicted: str, labelled: 
     technical issue") of the run's stored predictions to review."""
     if predicted == labelled:
         raise InvalidEvaluationOption(f"confusion cell: predicted and labelled are both {predicted!r}; choose an off-diagonal cell")
-    preds = se.run_predictions(store, run_id, list(splits))
+    preds = store_evaluation.run_predictions(store, run_id, list(splits))
     if preds.height == 0:
         raise NotEvaluated(f"run {run_id} has no stored predictions: run `tuneloop evaluate --run {run_id}` first")
     cell = preds.filter((pl.col("label") == predicted) & (pl.col("expected") == labelled))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 
 import polars as pl
@@ -10,7 +11,7 @@ from curation import Store
 from curation.io import FORMATS
 from curation.outputs import check_file_target, write_file_atomically
 from curation.progress import no_progress
-from curation.store import evaluation as se
+from curation.store import evaluation as store_evaluation
 
 from .errors import EvaluationDataError
 from .evaluate import ESCALATE, EvalConfig, _validation_threshold, read_labelled_file
@@ -18,9 +19,23 @@ from .policy import EscalationPolicy
 from .scoring import run_scores
 
 
+@dataclass(frozen=True)
+class PredictionResult:
+    """What :func:`predict_file` wrote: ``rows`` predictions of ``run`` in ``out``, ``abstained`` of
+    them escalated to a human by the policy (``threshold`` on ``score``; ``policy`` in words)."""
+
+    run: str
+    rows: int
+    abstained: int
+    threshold: float
+    score: str
+    policy: str
+    out: str
+
+
 def _stored_policy(store: Store, run_id: str) -> dict | None:
     """The threshold dict (score, mode, words) of the run's last test-split evaluation."""
-    summary, threshold = se.get_evaluation(store, run_id)
+    summary, threshold = store_evaluation.get_evaluation(store, run_id)
     if summary is None or threshold is None:
         return None
     thr = dict(summary.get("threshold") or {})
@@ -31,7 +46,8 @@ def _stored_policy(store: Store, run_id: str) -> dict | None:
 
 
 def predict_file(store: Store, run_id: str, path: str | Path, out: str | Path, *, text_col: str = "text",
-                 threshold: float | None = None, policy: EscalationPolicy | None = None, progress=None) -> dict:
+                 threshold: float | None = None, policy: EscalationPolicy | None = None,
+                 progress=None) -> PredictionResult:
     """Predict a label and confidence for every row of ``path``; escalate by the run's policy.
 
     The output (format by the extension of ``out``) has the input columns plus ``predicted``,
@@ -43,7 +59,7 @@ def predict_file(store: Store, run_id: str, path: str | Path, out: str | Path, *
     - else the policy of the run's last ``tuneloop evaluate`` (threshold stored with it), or,
       for a run never evaluated, the default policy chosen now on validation.
 
-    Returns ``{"run", "rows", "abstained", "threshold", "score", "policy" (in words), "out"}``.
+    Returns a :class:`PredictionResult`.
     """
     import training
 
@@ -72,8 +88,8 @@ def predict_file(store: Store, run_id: str, path: str | Path, out: str | Path, *
     o = check_file_target(o, is_ours=_is_predictions, protect=[store.path, p])
     writer = {"csv": res.write_csv, "jsonl": res.write_ndjson, "parquet": res.write_parquet}[FORMATS[o.suffix.lower()]]
     write_file_atomically(o, writer)
-    return {"run": run_id, "rows": res.height, "abstained": int(abstained.sum()), "threshold": float(thr["threshold"]),
-            "score": thr["score"], "policy": thr["text"], "out": str(o)}
+    return PredictionResult(run_id, res.height, int(abstained.sum()), float(thr["threshold"]), thr["score"], thr["text"],
+                            str(o))
 
 
 def _is_predictions(path: Path) -> bool:

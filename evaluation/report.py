@@ -30,29 +30,39 @@ def _headline(s: dict) -> list[str]:
              f"- Calibration: expected calibration error {s['ece']:.3f} (15 bins)",
              f"- Escalation policy: {_policy_text(thr)} Here it keeps {at['coverage']:.1%} of in-scope predictions "
              f"at accuracy {_f(at['accuracy'])}"]
-    if s.get("oos"):
-        o = s["oos"]
-        lines.append(f"- Out of scope (`{o['oos_label']}`): the policy escalates {_f(o['oos_recall'])} of {o['oos_examples']} "
-                     f"out-of-scope examples; in-scope accuracy {_f(o['in_scope_accuracy'])} (an escalation counts as wrong)")
-    ood = s.get("ood")
-    if ood:
-        for name, r in ood["by_score"].items():
-            rec = r["oos_recall_at_coverage"]
-            lines.append(f"- Score `{name}`{' (the policy' + chr(39) + 's)' if name == ood['policy_score'] else ''}: AUROC in-scope vs "
-                         f"out-of-scope {_f(r['auroc'])}; out-of-scope recall at 95/97/99% in-scope coverage "
-                         f"{_f(rec.get('0.95'))} / {_f(rec.get('0.97'))} / {_f(rec.get('0.99'))}")
-    if s.get("baseline"):
-        b = s["baseline"]
-        lines.append(f"- Baseline ({b['model']}): accuracy {b['accuracy']:.3f}, macro-F1 {b['macro_f1']:.3f}; "
-                     f"run minus baseline macro-F1 {b['run_minus_baseline_macro_f1']:+.3f}")
-    c = s.get("comparison")
-    if c:
-        regs = [r["label"] for r in c["per_class"] if r["regression"]]
-        lines.append(f"- Against previous run {c['previous_run']}"
-                     + ("" if c["same_test_split"] else " (different test split: compare with care)")
-                     + f": macro-F1 {c['macro_f1_delta']:+.3f}, accuracy {c['accuracy_delta']:+.3f}; "
-                     + (f"**regressions (F1 down > 0.05): {', '.join(regs)}**" if regs else "no per-class regression"))
+    for key, bullets in (("oos", _oos_bullets), ("ood", _ood_bullets), ("baseline", _baseline_bullets),
+                         ("comparison", _comparison_bullets)):
+        if s.get(key):
+            lines += bullets(s[key])
     return lines + [""]
+
+
+def _oos_bullets(o: dict) -> list[str]:
+    return [(f"- Out of scope (`{o['oos_label']}`): the policy escalates {_f(o['oos_recall'])} of {o['oos_examples']} "
+             f"out-of-scope examples; in-scope accuracy {_f(o['in_scope_accuracy'])} (an escalation counts as wrong)")]
+
+
+def _ood_bullets(ood: dict) -> list[str]:
+    lines = []
+    for name, r in ood["by_score"].items():
+        rec = r["oos_recall_at_coverage"]
+        lines.append(f"- Score `{name}`{' (the policy' + chr(39) + 's)' if name == ood['policy_score'] else ''}: AUROC in-scope vs "
+                     f"out-of-scope {_f(r['auroc'])}; out-of-scope recall at 95/97/99% in-scope coverage "
+                     f"{_f(rec.get('0.95'))} / {_f(rec.get('0.97'))} / {_f(rec.get('0.99'))}")
+    return lines
+
+
+def _baseline_bullets(b: dict) -> list[str]:
+    return [(f"- Baseline ({b['model']}): accuracy {b['accuracy']:.3f}, macro-F1 {b['macro_f1']:.3f}; "
+             f"run minus baseline macro-F1 {b['run_minus_baseline_macro_f1']:+.3f}")]
+
+
+def _comparison_bullets(c: dict) -> list[str]:
+    regs = [r["label"] for r in c["per_class"] if r["regression"]]
+    return [f"- Against previous run {c['previous_run']}"
+            + ("" if c["same_test_split"] else " (different test split: compare with care)")
+            + f": macro-F1 {c['macro_f1_delta']:+.3f}, accuracy {c['accuracy_delta']:+.3f}; "
+            + (f"**regressions (F1 down > 0.05): {', '.join(regs)}**" if regs else "no per-class regression")]
 
 
 def _policy_text(thr: dict) -> str:

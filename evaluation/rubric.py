@@ -1,7 +1,7 @@
 """Generation runs: automatic checks of outputs, and human rubric reviews (1-5 per criterion).
 
 Checks and aggregation are pure; :func:`save_review` and :func:`review_items` go through
-:mod:`curation.store_evaluation` (table ``rubric_reviews``, one review per run, example and
+:mod:`curation.store.evaluation` (table ``rubric_reviews``, one review per run, example and
 reviewer). Side-by-side comparison is blind: :func:`blind_pair` hides which run wrote which
 output behind a seeded coin flip per example.
 """
@@ -15,9 +15,10 @@ import numpy as np
 import polars as pl
 
 from curation import Store
-from curation.store import evaluation as se
+from curation.store import evaluation as store_evaluation
 
 from .errors import InvalidEvaluationOption
+from .summary import GenerationSummary
 
 CRITERIA = ("correctness", "clarity", "tone", "safety", "usefulness")
 PLACEHOLDER = re.compile(r"\{\{[^}]*\}\}|\[[A-Z_]{3,}\]|<[A-Z_]{3,}>")
@@ -31,7 +32,7 @@ def check_output(output: str, *, min_chars: int = 20, max_chars: int = 1200, out
     Returns ``{"placeholders": [...], "too_short": bool, "too_long": bool, "pii": [entities],
     "escalates": bool, "passed": bool}``; ``passed`` is False when any check fails (an
     out-of-scope prompt must be refused or escalated). ``pii_entities`` come from
-    :func:`curation.detect` (see :func:`check_outputs`).
+    :func:`curation.pii.detect` (see :func:`check_outputs`).
     """
     placeholders = PLACEHOLDER.findall(output)
     escalates = bool(ESCALATION.search(output))
@@ -45,7 +46,7 @@ def check_outputs(outputs: list[str], *, out_of_scope: list[bool] | None = None,
     """:func:`check_output` for many outputs; PII found with the PII module (Presidio)."""
     found: list[list[str]] = [[] for _ in outputs]
     if detect_pii and outputs:
-        from curation import detect
+        from curation.pii import detect
 
         for i, spans in enumerate(detect(outputs)):
             found[i] = [s.entity for s in spans]
@@ -69,7 +70,7 @@ def validate_scores(scores: dict) -> dict:
 
 def save_review(store: Store, run_id: str, example_id: int, reviewer: str, scores: dict, comment: str = "") -> None:
     """Store one reviewer's scores (1-5 on every criterion) and comment for one output."""
-    se.save_rubric_review(store, run_id, example_id, reviewer, validate_scores(scores), comment)
+    store_evaluation.save_rubric_review(store, run_id, example_id, reviewer, validate_scores(scores), comment)
 
 
 def reviews_frame(reviews: list[dict]) -> pl.DataFrame:
@@ -118,7 +119,8 @@ def blind_pair(run_a: str, run_b: str, example_id: int) -> tuple[str, str]:
 
 
 def evaluate_generation(store: Store, run_id: str, *, data=None, limit: int = 50, oos_label: str | None = None,
-                        prompt_col: str = "prompt", label_col: str = "label", detect_pii: bool = True, progress=None) -> dict:
+                        prompt_col: str = "prompt", label_col: str = "label", detect_pii: bool = True,
+                        progress=None) -> GenerationSummary:
     """Generate responses for a generation (sft) run's test prompts (or a file's), run the
     automatic checks and store the outputs for rubric review.
 
@@ -128,8 +130,9 @@ def evaluate_generation(store: Store, run_id: str, *, data=None, limit: int = 50
     column (the difficult-cases suite, ``data/difficult_cases/suite.csv``, with
     ``oos_label="escalate"``); a ``slice`` column gives the escalate rate per slice.
 
-    Returns a summary: counts of outputs, failed checks per kind, pass rate, and the
-    ``escalate_rate`` on the prompts that expect escalation (overall and per slice).
+    Returns a :class:`~evaluation.summary.GenerationSummary`: counts of outputs, failed checks per
+    kind, pass rate, and the ``escalate_rate`` on the prompts that expect escalation (overall and
+    per slice).
     Cost: greedy generation, about 30 tokens/s for SmolLM2 on CPU.
     """
     import training
@@ -167,30 +170,31 @@ def evaluate_generation(store: Store, run_id: str, *, data=None, limit: int = 50
     if data is None:
         import json
 
-        se.replace_generations(store, run_id, pl.DataFrame({
+        store_evaluation.replace_generations(store, run_id, pl.DataFrame({
             "example_id": ids, "prompt": prompts, "reference": refs, "output": outputs,
             "checks": [json.dumps(c) for c in checks]}, schema={"example_id": pl.Int64, "prompt": pl.String, "reference": pl.String,
                                                                 "output": pl.String, "checks": pl.String}))
     return summarize_checks(run_id, checks, oos, slices)
 
 
-def summarize_checks(run_id: str, checks: list[dict], oos: list[bool], slices: list[str] | None = None) -> dict:
+def summarize_checks(run_id: str, checks: list[dict], oos: list[bool], slices: list[str] | None = None) -> GenerationSummary:
     """Counts of outputs and failed checks, pass rate, and the escalate rate on prompts that expect
-    escalation (``oos``): overall (``escalate_rate``, also ``oos_escalated``) and per slice.
-    ``escalated_unexpectedly`` is the share of the other prompts whose answer escalates."""
+    escalation (``oos``): overall and per slice (see :class:`~evaluation.summary.GenerationSummary`)."""
     n = len(checks)
     failed = {k: sum(bool(c.get(k)) for c in checks) for k in ("placeholders", "too_short", "too_long", "pii")}
     n_oos = sum(oos)
     passed = sum(bool(c.get("passed")) for c in checks)
     esc = [bool(c.get("escalates")) for c in checks]
     rate = (sum(e for e, o in zip(esc, oos) if o) / n_oos) if n_oos else None
-    out = {"run": run_id, "outputs": n, "passed": passed, "pass_rate": (passed / n) if n else None,
-           "failed": failed, "oos_prompts": n_oos, "oos_escalated": rate, "escalate_rate": rate,
-           "escalated_unexpectedly": (sum(e for e, o in zip(esc, oos) if not o) / (n - n_oos)) if n - n_oos else None}
+    by_slice = None
     if slices is not None and n_oos:
         per: dict[str, list[bool]] = {}
         for e, o, sl in zip(esc, oos, slices):
             if o:
                 per.setdefault(str(sl), []).append(e)
-        out["escalate_rate_by_slice"] = {k: {"prompts": len(v), "escalate_rate": sum(v) / len(v)} for k, v in sorted(per.items())}
-    return out
+        by_slice = {k: {"prompts": len(v), "escalate_rate": sum(v) / len(v)} for k, v in sorted(per.items())}
+    return GenerationSummary(
+        run=run_id, outputs=n, passed=passed, pass_rate=(passed / n) if n else None, failed=failed, oos_prompts=n_oos,
+        oos_escalated=rate, escalate_rate=rate,
+        escalated_unexpectedly=(sum(e for e, o in zip(esc, oos) if not o) / (n - n_oos)) if n - n_oos else None,
+        escalate_rate_by_slice=by_slice)

@@ -1,4 +1,5 @@
-"""The typed result of an evaluation: :class:`EvaluationSummary`.
+"""The typed results of an evaluation: :class:`EvaluationSummary` (classification runs) and
+:class:`GenerationSummary` (the automatic checks of a generation run's outputs).
 
 ``to_dict()`` gives the JSON the CLI prints with ``--json``, ``evaluation.json`` holds and the
 ``evaluations`` table stores (the Runs page and the loop back read that stored form).
@@ -6,7 +7,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 
 
 @dataclass
@@ -69,4 +70,34 @@ class EvaluationSummary:
         for name in ("baseline", "test_split_hash", "comparison", "stored_predictions"):
             if getattr(self, name) is not None:
                 d[name] = getattr(self, name)
+        return d
+
+
+@dataclass(frozen=True)
+class GenerationSummary:
+    """The automatic checks of a generation (sft) run's outputs.
+
+    ``failed`` counts outputs failing each check (placeholders, too short, too long, PII);
+    ``oos_prompts`` are the prompts that expect escalation, ``escalate_rate`` (also
+    ``oos_escalated``) the share of them whose answer escalates, ``escalated_unexpectedly`` the
+    share of the other prompts whose answer does; rates are ``None`` when nothing was counted.
+    ``escalate_rate_by_slice`` (slice -> prompts, escalate_rate) only for a file with slices.
+    """
+
+    run: str
+    outputs: int
+    passed: int
+    pass_rate: float | None
+    failed: dict[str, int]
+    oos_prompts: int
+    oos_escalated: float | None
+    escalate_rate: float | None
+    escalated_unexpectedly: float | None
+    escalate_rate_by_slice: dict[str, dict] | None = None
+
+    def to_dict(self) -> dict:
+        """The printed form (``--json``); ``escalate_rate_by_slice`` only when there are slices."""
+        d = asdict(self)
+        if self.escalate_rate_by_slice is None:
+            del d["escalate_rate_by_slice"]
         return d

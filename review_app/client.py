@@ -22,7 +22,7 @@ import time
 from pathlib import Path
 
 from curation import settings
-from curation.store import jobs as _sj
+from curation.store import jobs as store_jobs
 
 from .server import ops as _ops
 from .server.errors import BadToken
@@ -156,7 +156,7 @@ class Client:
         deadline = None if timeout is None else time.monotonic() + timeout
         while True:
             row = self.job(job_id)
-            if row["status"] in _sj.FINAL or (deadline is not None and time.monotonic() >= deadline):
+            if row["status"] in store_jobs.FINAL or (deadline is not None and time.monotonic() >= deadline):
                 return row
             time.sleep(poll)
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import re
 
 import streamlit as st
@@ -150,16 +151,24 @@ def dataset_picker(store: Store) -> str | None:
     return choice
 
 
-def open_page(title: str):
-    """The common top of a dataset page: store, signed-in user, the sidebar's dataset and the
-    title ``"<title> · <dataset>"``. Returns ``(store, user, dataset)``, or ``None`` when there
-    is no dataset yet (the picker has said so)."""
-    store, user = get_store(), require_user()
-    dataset = dataset_picker(store)
-    if not dataset:
-        return None
-    st.title(f"{title} · {dataset}")
-    return store, user, dataset
+def dataset_page(title: str):
+    """Decorator for a dataset page: the common top (store, signed-in user, the sidebar's dataset
+    and the title ``"<title> · <dataset>"``), then ``body(store, user, dataset)``; nothing more
+    when there is no dataset yet (the picker has said so). The decorated page is a ``render()``."""
+
+    def wrap(body):
+        @functools.wraps(body)
+        def render() -> None:
+            store, user = get_store(), require_user()
+            dataset = dataset_picker(store)
+            if not dataset:
+                return
+            st.title(f"{title} · {dataset}")
+            body(store, user, dataset)
+
+        return render
+
+    return wrap
 
 
 _MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~:$^=])")

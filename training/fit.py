@@ -24,7 +24,6 @@ from curation.progress import Progress
 from .config import TrainConfig
 from .data import SnapshotData, check_snapshot
 from .models import count_parameters, resolve_base_model
-from .scores import macro_f1  # noqa: F401 - re-exported (training.macro_f1)
 from .tasks import chat_prompt, generate, length_batches, make_task  # noqa: F401 - re-exported
 
 

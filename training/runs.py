@@ -25,7 +25,7 @@ import polars as pl
 
 from curation import Store, settings
 from curation.progress import Progress
-from curation.store import runs as sr
+from curation.store import runs as store_runs
 
 from .card import model_card
 from .config import TrainConfig
@@ -163,7 +163,7 @@ def train(store: Store, snapshot: SnapshotData, config: TrainConfig, *, runs_dir
     root.mkdir(parents=True, exist_ok=True)
     run_id = new_run_id()
     partial, final = root / f".{run_id}.partial", root / run_id
-    sr.insert_run(store, run_id, snapshot_id=snapshot.id, dataset=snapshot.dataset, task=config.task,
+    store_runs.insert_run(store, run_id, snapshot_id=snapshot.id, dataset=snapshot.dataset, task=config.task,
                   base_model=base, config=config.to_dict())
     restore = _fail_on_sigterm()
     try:
@@ -174,7 +174,7 @@ def train(store: Store, snapshot: SnapshotData, config: TrainConfig, *, runs_dir
         reason = ("terminated (SIGTERM)" if isinstance(exc, Terminated)
                   else "interrupted (KeyboardInterrupt)" if isinstance(exc, KeyboardInterrupt)
                   else f"{type(exc).__name__}: {exc}")
-        sr.finish_run(store, run_id, status="failed", error=reason)
+        store_runs.finish_run(store, run_id, status="failed", error=reason)
         if partial.exists():
             os.replace(partial, root / f"{run_id}.failed")
         if isinstance(exc, Exception) and not isinstance(exc, TrainingFailed):
@@ -182,16 +182,16 @@ def train(store: Store, snapshot: SnapshotData, config: TrainConfig, *, runs_dir
                                  f"(partial files in {root / (run_id + '.failed')})") from exc
         raise
     restore()
-    sr.finish_run(store, run_id, status="completed", metrics=metrics, path=str(final.resolve()))
+    store_runs.finish_run(store, run_id, status="completed", metrics=metrics, path=str(final.resolve()))
     return RunResult(run_id, final, metrics, card)
 
 
 # -- reading runs (service functions for the CLI and the app's Runs page) -------------------
 def get_run(store: Store, run_id: str) -> dict:
     """The run row (config and metrics decoded); :class:`RunNotFound` lists recent ids."""
-    row = sr.get_run(store, run_id)
+    row = store_runs.get_run(store, run_id)
     if row is None:
-        raise RunNotFound(run_id, sr.run_ids(store))
+        raise RunNotFound(run_id, store_runs.run_ids(store))
     return row
 
 
@@ -220,7 +220,7 @@ def list_runs(store: Store, *, snapshot_id: str | None = None, status: str | Non
     """One row per run, newest first: id, created_at, status, task, dataset, snapshot_id, base_model,
     best_epoch, val_score (macro-F1, or loss for SFT), test_accuracy, test_loss, minutes, error."""
     rows = []
-    for r in sr.list_runs(store, snapshot_id=snapshot_id, status=status):
+    for r in store_runs.list_runs(store, snapshot_id=snapshot_id, status=status):
         m = r["metrics"]
         val, test = m.get("validation", {}), m.get("test", {})
         rows.append({"id": r["id"], "created_at": r["created_at"], "status": r["status"], "task": r["task"],

@@ -1,7 +1,7 @@
 """Inter-annotator agreement on nominal labels: Cohen's and Fleiss' kappa, Krippendorff's alpha.
 
 Pure functions over a long frame of annotations (``example_id``, ``annotator``, ``label``), as
-:func:`curation.store_review.annotation_matrix` returns it. Only items with two or more
+:func:`curation.store.review.annotation_matrix` returns it. Only items with two or more
 annotations count; an item annotated once carries no information about agreement.
 
 Definitions (nominal data):

@@ -7,7 +7,7 @@ from __future__ import annotations
 import numpy as np
 import polars as pl
 
-from ..store import review as _review_sql
+from ..store import review as store_review
 from . import algos
 from .agreement import agreement_report
 from .label_errors import LabelErrors, find_label_errors
@@ -92,7 +92,7 @@ def check_outlier(ctx: CheckContext) -> CheckOutput:
 @register_check("agreement", ("disagreement",))
 def check_agreement(ctx: CheckContext) -> CheckOutput:
     """Inter-annotator agreement; items whose annotators disagree go to a reviewer."""
-    rep = agreement_report(_review_sql.annotation_matrix(ctx.store, ctx.dataset.name))
+    rep = agreement_report(store_review.annotation_matrix(ctx.store, ctx.dataset.name))
     rows = [(d["example_id"], d["score"], f"annotators disagree ({d['labels']}); a reviewer adjudicates",
              d["majority"], "warning") for d in rep.disagreements]
     flags = pl.DataFrame(rows, schema={**algos.FLAG_SCHEMA, "severity": pl.String}, orient="row")

@@ -19,7 +19,7 @@ import polars as pl
 
 from ..embeddings import DEFAULT_MODEL, Encoder, embed
 from ..errors import BadInput
-from ..store import checks as _sql
+from ..store import checks as store_checks
 from ..store.core import Store
 
 SEED_FILE = Path(__file__).resolve().parents[2] / "data" / "difficult_cases" / "seed.csv"
@@ -166,12 +166,12 @@ def coverage_report(store: Store, dataset: str, config: CoverageConfig | None = 
     """
     config = config or CoverageConfig()
     ds = store.get_dataset(dataset)
-    f = _sql.load_examples(store, dataset)
+    f = store_checks.load_examples(store, dataset)
     n = f.height
     content = pl.coalesce(pl.col("text"), pl.concat_str([pl.col("prompt").fill_null(""), pl.col("response").fill_null("")],
                                                          separator="\n"))
     f = f.with_columns(length=content.str.len_chars())
-    flagged = _sql.flagged_ids(store, dataset)
+    flagged = store_checks.flagged_ids(store, dataset)
     f = f.join(flagged, on="id", how="left").with_columns(pl.col("flags").fill_null(0))
     balance = (f.filter(pl.col("label").is_not_null()).group_by("label").len("n")
                .with_columns(share=pl.col("n") / max(n, 1))
@@ -186,7 +186,7 @@ def coverage_report(store: Store, dataset: str, config: CoverageConfig | None = 
         f.group_by("source_id").agg(examples=pl.len(), labels=pl.col("label").n_unique(),
                                     duplicates=pl.col("duplicate_of").is_not_null().sum(),
                                     flagged=(pl.col("flags") > 0).sum())
-        .join(_sql.sources(store, dataset), on="source_id", how="left").sort("source_id")
+        .join(store_checks.sources(store, dataset), on="source_id", how="left").sort("source_id")
         .select("source_id", "file_name", "examples", "labels", "duplicates", "flagged")
     )
     difficult = pl.DataFrame(schema={"category": pl.String, "n": pl.Int64, "share": pl.Float64,
@@ -203,7 +203,7 @@ def coverage_report(store: Store, dataset: str, config: CoverageConfig | None = 
             hits = [t for t, c in zip(texts, cats) if c == cat]
             rows.append({"category": cat, "n": len(hits), "share": len(hits) / n, "examples": hits[:3]})
         difficult = pl.DataFrame(rows, schema=difficult.schema)
-    flags = pl.DataFrame([{"check": c, "severity": s, "n": k} for c, d in _sql.open_flag_counts(store, dataset).items()
+    flags = pl.DataFrame([{"check": c, "severity": s, "n": k} for c, d in store_checks.open_flag_counts(store, dataset).items()
                           for s, k in d.items()], schema={"check": pl.String, "severity": pl.String, "n": pl.Int64})
     return CoverageReport(
         dataset=dataset, examples=n, labels=int(balance.filter(pl.col("n") > 0).height),

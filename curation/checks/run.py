@@ -8,9 +8,9 @@ from dataclasses import asdict, dataclass
 
 from ..embeddings import Encoder
 from ..errors import BadInput, InvalidValue
-from ..store import checks as _sql
-from ..store import dedup as _dedup_sql
-from ..store import review as _review_sql
+from ..store import checks as store_checks
+from ..store import dedup as store_dedup
+from ..store import review as store_review
 from ..store.core import Store
 from .registry import CheckConfig, CheckContext, CheckOutput, Progress, get_check
 
@@ -73,13 +73,13 @@ def run_checks(store: Store, dataset: str, config: CheckConfig | None = None, *,
     progress = progress or (lambda stage, done, total: None)
     ds = store.get_dataset(dataset)
     names = config.selected()
-    if "label_conflict" in names and store.count_examples(dataset) > 1 and not _sql.has_dedup_run(store, dataset):
+    if "label_conflict" in names and store.count_examples(dataset) > 1 and not store_checks.has_dedup_run(store, dataset):
         from ..dedup.run import DedupConfig, run_dedup
 
         progress("dedup (exact, near)", 0, 1)
         run_dedup(store, dataset, DedupConfig(methods=("exact", "near")), actor=actor or "checks")
         progress("dedup (exact, near)", 1, 1)
-    ctx = CheckContext(store, ds, _sql.load_examples(store, dataset), config, encoder, progress)
+    ctx = CheckContext(store, ds, store_checks.load_examples(store, dataset), config, encoder, progress)
     outputs: dict[str, CheckOutput] = {}
     timings: dict[str, float] = {}
     for i, name in enumerate(names):
@@ -95,14 +95,14 @@ def run_checks(store: Store, dataset: str, config: CheckConfig | None = None, *,
             for flag_name, frame in outputs[name].flags.items():
                 flag_names.append(flag_name)
                 if flag_name == "label_conflict":  # the very flags dedup keeps (one code path)
-                    counts[flag_name] = _dedup_sql.sync_conflict_flags(cur, dataset, frame)
+                    counts[flag_name] = store_dedup.sync_conflict_flags(cur, dataset, frame)
                 else:
-                    counts[flag_name] = _sql.sync_flags(cur, dataset, flag_name, frame)
-        prioritised = _sql.raise_priority(cur, dataset, flag_names)
+                    counts[flag_name] = store_checks.sync_flags(cur, dataset, flag_name, frame)
+        prioritised = store_checks.raise_priority(cur, dataset, flag_names)
         summaries = {name: outputs[name].summary for name in names}
         seconds = round(time.perf_counter() - t0, 3)
-        run_id = _sql.record_run(cur, dataset, names, asdict(config), summaries, actor, seconds)
-    return CheckRunResult(dataset, names, summaries, counts, _sql.open_flag_counts(store, dataset), int(prioritised),
+        run_id = store_checks.record_run(cur, dataset, names, asdict(config), summaries, actor, seconds)
+    return CheckRunResult(dataset, names, summaries, counts, store_checks.open_flag_counts(store, dataset), int(prioritised),
                           run_id, seconds, timings)
 
 
@@ -111,7 +111,7 @@ RESOLUTIONS = ("accept", "keep", "edit", "reject")
 LABEL_SUGGESTING = ("label_issue", "disagreement")
 
 
-def resolve_flag(store: Store, flag_id: int, action: str, *, actor: str, expected_version: int | None = None,
+def apply_flag_action(store: Store, flag_id: int, action: str, *, actor: str, expected_version: int | None = None,
                  label: str | None = None, text: str | None = None, response: str | None = None,
                  note: str | None = None) -> dict:
     """Resolve a flag as a revision of its example by ``actor``; returns the example after it.
@@ -137,7 +137,7 @@ def resolve_flag(store: Store, flag_id: int, action: str, *, actor: str, expecte
     """
     if action not in RESOLUTIONS:
         raise InvalidValue("resolution", action, list(RESOLUTIONS))
-    flag = _sql.get_flag(store, flag_id)
+    flag = store_checks.get_flag(store, flag_id)
     if flag is None:
         raise BadInput(f"flag {flag_id} does not exist; list open flags with tuneloop check --report or the Checks page")
     if flag["resolution"] is not None:
@@ -170,7 +170,7 @@ def resolve_flag(store: Store, flag_id: int, action: str, *, actor: str, expecte
         resolution += f" ({note})"
 
     def also(cur) -> None:
-        if _review_sql.resolve_flag(cur, flag_id, resolution, actor) < 0:
+        if store_review.update_flag_resolution(cur, flag_id, resolution, actor) < 0:
             raise BadInput(f"flag {flag_id} was resolved by someone else meanwhile; reload it")
 
     return store.update_example(ex["id"], ex["version"] if expected_version is None else expected_version, changes,

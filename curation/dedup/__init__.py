@@ -2,56 +2,16 @@
 
 ``run`` finds and stores groups, ``groups`` lists and edits them (reviewer decisions),
 ``contamination`` reports leakage into an evaluation file; ``algos``, ``minhash`` (candidates) and
-``verify`` (verification of candidates, grouping without chaining) are pure.
+``verify`` (verification of candidates) and ``stars`` (grouping without chaining) are pure.
 """
 
 from __future__ import annotations
 
-from .algos import (
-    METHOD_RANK,
-    STATUS_RANK,
-    choose_canonical,
-    components,
-    content_expr,
-    dedup_keys,
-    exact_pairs,
-    group,
-    label_conflicts,
-    normalize,
-    normalize_for_shingles,
-    pair_metrics,
-    semantic_pairs,
-)
-from .minhash import (
-    BACKENDS,
-    SHINGLES,
-    band_keys,
-    band_params,
-    bucket_pairs,
-    candidate_pairs,
-    candidate_threshold,
-    estimated_jaccard,
-    lsh_params,
-    near_pairs,
-    signatures,
-    tokenize,
-)
-from .verify import FILLERS, content_text, star_edges, verify
-from .run import (
-    METHODS,
-    DedupConfig,
-    DedupResult,
-    find_pairs,
-    Progress,
-    regroup,
-    run_dedup,
-)
-from .groups import (
-    DupGroup,
-    GroupPage,
-    list_groups,
-    merge_groups,
-    set_canonical,
-    split_group,
-)
-from .contamination import (check_contamination, ContaminationReport, read_against,)
+from .contamination import ContaminationReport, check_contamination
+from .groups import DupGroup, GroupPage, list_groups, merge_groups, set_canonical, split_group
+from .run import DedupConfig, DedupResult, regroup, run_dedup
+
+__all__ = [
+    "ContaminationReport", "DedupConfig", "DedupResult", "DupGroup", "GroupPage", "check_contamination",
+    "list_groups", "merge_groups", "regroup", "run_dedup", "set_canonical", "split_group",
+]

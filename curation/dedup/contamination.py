@@ -10,7 +10,7 @@ import polars as pl
 
 from ..embeddings import Encoder, embed
 from ..errors import ImportValidationError, Problem
-from ..store import dedup as _sql
+from ..store import dedup as store_dedup
 from ..store.core import Store
 from .algos import METHOD_RANK, dedup_keys, semantic_pairs
 from .minhash import (
@@ -107,7 +107,7 @@ def check_contamination(
     progress = progress or _no_progress
     ds = store.get_dataset(dataset)
     ext = read_against(against, text_col=text_col)
-    members = dedup_keys(_sql.load_members(store, dataset), ds.task)
+    members = dedup_keys(store_dedup.load_members(store, dataset), ds.task)
     ext_keys = dedup_keys(ext.with_columns(id=-pl.col("row")), ds.task)
     found = []
     if "exact" in config.methods:

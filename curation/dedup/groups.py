@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from ..errors import InvalidValue
-from ..store import dedup as _sql
+from ..store import dedup as store_dedup
 from ..store.core import Store
 from .run import DedupResult, regroup
 
@@ -38,8 +38,8 @@ def list_groups(store: Store, dataset: str, limit: int = 20, offset: int = 0) ->
     if limit < 1 or offset < 0:
         raise InvalidValue("limit / offset", (limit, offset), hint="limit must be positive and offset not negative")
     store.get_dataset(dataset)
-    total, rows = _sql.group_page(store, dataset, limit, offset)
-    methods = _sql.edge_methods(store, dataset)
+    total, rows = store_dedup.group_page(store, dataset, limit, offset)
+    methods = store_dedup.edge_methods(store, dataset)
     groups: dict[int, list[dict]] = {}
     for r in rows:
         groups.setdefault(r["dup_group"], []).append(r)
@@ -57,7 +57,7 @@ def list_groups(store: Store, dataset: str, limit: int = 20, offset: int = 0) ->
 
 
 def _member_ids(store: Store, dataset: str, group_id: int) -> list[int]:
-    ids = _sql.group_member_ids(store, dataset, group_id)
+    ids = store_dedup.group_member_ids(store, dataset, group_id)
     if not ids:
         raise InvalidValue("duplicate group", group_id, hint=f"dataset '{dataset}' has no such group; "
                            "list them with list_groups() or run tuneloop dedup first")
@@ -84,17 +84,17 @@ def split_group(
                                f"{', '.join(map(str, ids))})")
     pairs = sorted({(min(a, b), max(a, b)) for a in out for b in ids if a != b})
     with store.transaction() as cur:
-        _sql.add_decisions(cur, dataset, "not_duplicate", pairs, actor, reason)
+        store_dedup.add_decisions(cur, dataset, "not_duplicate", pairs, actor, reason)
     return regroup(store, dataset, actor=actor, action="dedup_split", reason=reason)
 
 
 def set_canonical(store: Store, dataset: str, example_id: int, *, actor: str, reason: str | None = None) -> DedupResult:
     """Make ``example_id`` the canonical of its group (kept by later runs while it stays in the group)."""
-    groups = _sql.example_groups(store, dataset, [int(example_id)])
+    groups = store_dedup.example_groups(store, dataset, [int(example_id)])
     if groups.get(int(example_id)) is None:
         raise InvalidValue("example", example_id, hint=f"it is not in a duplicate group of dataset '{dataset}'")
     with store.transaction() as cur:
-        _sql.add_decisions(cur, dataset, "canonical", [(int(example_id), None)], actor, reason)
+        store_dedup.add_decisions(cur, dataset, "canonical", [(int(example_id), None)], actor, reason)
     return regroup(store, dataset, actor=actor, action="dedup_canonical", reason=reason)
 
 
@@ -105,11 +105,11 @@ def merge_groups(
     ids = sorted({int(i) for i in example_ids})
     if len(ids) < 2:
         raise InvalidValue("example_ids", example_ids, hint="merging needs at least two examples")
-    known = _sql.example_groups(store, dataset, ids)
+    known = store_dedup.example_groups(store, dataset, ids)
     unknown = [i for i in ids if i not in known]
     if unknown:
         raise InvalidValue("example", unknown[0], hint=f"no such example in dataset '{dataset}'")
     pairs = [(ids[0], other) for other in ids[1:]]
     with store.transaction() as cur:
-        _sql.add_decisions(cur, dataset, "duplicate", pairs, actor, reason)
+        store_dedup.add_decisions(cur, dataset, "duplicate", pairs, actor, reason)
     return regroup(store, dataset, actor=actor, action="dedup_merge", reason=reason)

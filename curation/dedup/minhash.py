@@ -16,13 +16,14 @@ Rust only as Python lists). ``bench/dedup_bench.py`` compares both with datasket
 from __future__ import annotations
 
 import functools
+import os
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 import polars as pl
 
 from ..errors import InvalidValue
-from .algos import sorted_unique
 
 SHINGLES = ("word", "char")
 BACKENDS = ("numpy", "rensa")
@@ -113,25 +114,70 @@ def signatures(
     return _SIGNERS[backend](hashes, offsets, num_perm, seed)
 
 
+def _workers() -> int:
+    """Threads for NumPy work that releases the GIL (sorts, large ufuncs): the CPUs this process may use."""
+    try:
+        return max(1, min(len(os.sched_getaffinity(0)), 8))
+    except AttributeError:  # not on Linux
+        return max(1, min(os.cpu_count() or 1, 8))
+
+
+def _in_threads(fn: Callable, parts: list) -> list:
+    if len(parts) <= 1 or _workers() == 1:
+        return [fn(p) for p in parts]
+    with ThreadPoolExecutor(_workers()) as pool:
+        return list(pool.map(fn, parts))
+
+
+def _row_ranges(n: int, parts: int) -> list[tuple[int, int]]:
+    edges = np.linspace(0, n, parts + 1).astype(np.int64)
+    return [(int(lo), int(hi)) for lo, hi in zip(edges[:-1], edges[1:]) if hi > lo]
+
+
+TABLE_BYTES = 256 << 20  # largest table of per-word permuted hashes (beyond it, hashes are computed per shingle)
+
+
 def _sign_numpy(hashes: np.ndarray, offsets: np.ndarray, num_perm: int, seed: int) -> np.ndarray:
     rng = np.random.default_rng(seed)
     a = rng.integers(1, 2**63, num_perm, dtype=np.uint64) | np.uint64(1)
     b = rng.integers(0, 2**63, num_perm, dtype=np.uint64)
     n = len(offsets) - 1
     sig = np.empty((n, num_perm), dtype=np.uint32)
+
+    def permuted(x: np.ndarray) -> np.ndarray:
+        v = np.multiply.outer(x, a)
+        v += b
+        v >>= np.uint64(32)  # multiply-shift: the high bits are the well-mixed ones
+        return v
+
+    # Texts share most words: the permuted hashes of each distinct shingle are computed once into a
+    # table, and a text's signature is the minimum over its rows (measured at 1M texts, 86k distinct
+    # words: 2.5x faster than hashing every shingle). Too many distinct shingles: hash each one.
+    uniq = pl.Series(hashes).unique()
+    table = None
+    if len(uniq) * num_perm * 4 <= TABLE_BYTES and len(uniq) < len(hashes) // 2:
+        inv = pl.DataFrame({"h": hashes}).join(
+            pl.DataFrame({"h": uniq, "i": np.arange(len(uniq), dtype=np.uint32)}), on="h", how="left",
+            maintain_order="left")["i"].to_numpy()
+        table = np.empty((len(uniq), num_perm), dtype=np.uint32)
+        u = uniq.to_numpy()
+        for s0 in range(0, len(u), 4096):
+            table[s0:s0 + 4096] = permuted(u[s0:s0 + 4096])
     # shingles per block: the uint64 block (512 KB at 128 permutations) stays in L2 cache;
     # measured at 100k texts: 31k shingles per block 4.9 s, 2k 2.6 s, 512 1.9-2.6 s, 128 2.6 s
     block = max(1, 65_536 // max(num_perm, 1))
-    r0 = 0
-    while r0 < n:
-        r1 = int(np.searchsorted(offsets, offsets[r0] + block, side="right")) - 1
-        r1 = min(max(r1, r0 + 1), n)
-        s0, s1 = offsets[r0], offsets[r1]
-        v = np.multiply.outer(hashes[s0:s1], a)
-        v += b
-        v >>= np.uint64(32)  # multiply-shift: the high bits are the well-mixed ones
-        sig[r0:r1] = np.minimum.reduceat(v, offsets[r0:r1] - s0, axis=0)
-        r0 = r1
+
+    def rows(span: tuple[int, int]) -> None:  # one thread per span of rows (NumPy releases the GIL)
+        r0, end = span
+        while r0 < end:
+            r1 = int(np.searchsorted(offsets, offsets[r0] + block, side="right")) - 1
+            r1 = min(max(r1, r0 + 1), end)
+            s0, s1 = offsets[r0], offsets[r1]
+            v = permuted(hashes[s0:s1]) if table is None else table.take(inv[s0:s1], axis=0)
+            sig[r0:r1] = np.minimum.reduceat(v, offsets[r0:r1] - s0, axis=0)
+            r0 = r1
+
+    _in_threads(rows, _row_ranges(n, _workers() * 4))
     return sig
 
 
@@ -194,20 +240,30 @@ def band_keys(sig: np.ndarray, bands: int, rows: int, seed: int = 1) -> np.ndarr
         raise InvalidValue("bands x rows", bands * rows, hint=f"it must not exceed num_perm = {p}")
     mult = np.random.default_rng(seed + 7).integers(1, 2**63, rows, dtype=np.uint64) | np.uint64(1)
     out = np.empty((n, bands), dtype=np.uint64)
-    for band in range(bands):
-        cols = sig[:, band * rows:(band + 1) * rows].astype(np.uint64)
-        out[:, band] = (cols * mult).sum(axis=1, dtype=np.uint64) ^ (cols[:, 0] << np.uint64(32))
+
+    def block(span: tuple[int, int]) -> None:  # row blocks: the signature is read once, in cache-sized pieces
+        for r0 in range(span[0], span[1], 8192):
+            r1 = min(r0 + 8192, span[1])
+            cols = sig[r0:r1, :bands * rows].astype(np.uint64).reshape(r1 - r0, bands, rows)
+            out[r0:r1] = (cols * mult).sum(axis=2, dtype=np.uint64) ^ (cols[:, :, 0] << np.uint64(32))
+
+    _in_threads(block, _row_ranges(n, _workers() * 4))
     return out
 
 
 def _star(key: np.ndarray, ids: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Within one band: (head, member) for every non-head member; ``ids`` ascending."""
-    order = np.argsort(key, kind="stable")  # stable: within a bucket, ids stay ascending
+    """Within one band: (head, member) for every non-head member of each bucket; the head is the smallest id."""
+    order = np.argsort(key)  # not stable (SIMD sort, ~2x faster): the head is found as the bucket's minimum
     k = key[order]
-    head_mask = np.r_[True, k[1:] != k[:-1]]
-    heads = order[np.maximum.accumulate(np.where(head_mask, np.arange(len(k)), 0))]
-    keep = ~head_mask
-    return ids[heads[keep]], ids[order[keep]]
+    head_mask = np.r_[True, k[1:] != k[:-1]] if len(k) else np.zeros(0, dtype=bool)
+    starts = np.flatnonzero(head_mask)
+    if not len(starts):
+        return ids[:0], ids[:0]
+    sorted_ids = ids[order]
+    size = np.diff(np.append(starts, len(k)))
+    heads = np.repeat(np.minimum.reduceat(sorted_ids, starts), size)
+    keep = sorted_ids != heads
+    return heads[keep], sorted_ids[keep]
 
 
 def _unique_pairs(left: list[np.ndarray], right: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
@@ -218,7 +274,7 @@ def _unique_pairs(left: list[np.ndarray], right: list[np.ndarray]) -> tuple[np.n
         return a, b
     lo_, hi_ = np.minimum(a, b), np.maximum(a, b)
     base = int(hi_.max()) + 1
-    code = sorted_unique(lo_ * base + hi_)
+    code = pl.Series(lo_ * base + hi_).unique().sort().to_numpy()  # Polars: hash unique and sort on all cores
     return code // base, code % base
 
 
@@ -254,12 +310,8 @@ def candidate_pairs(sig: np.ndarray, bands: int, rows: int, seed: int = 1) -> tu
     n = sig.shape[0]
     keys = band_keys(sig, bands, rows, seed)
     ids = np.arange(n, dtype=np.int64)
-    left, right = [], []
-    for band in range(bands if n else 0):
-        h, m = _star(keys[:, band], ids)
-        left.append(h)
-        right.append(m)
-    return _unique_pairs(left, right)
+    stars = _in_threads(lambda band: _star(keys[:, band], ids), list(range(bands if n else 0)))
+    return _unique_pairs([h for h, _ in stars], [m for _, m in stars])
 
 
 def estimated_jaccard(sig: np.ndarray, a: np.ndarray, b: np.ndarray, chunk: int = 100_000) -> np.ndarray:
@@ -302,7 +354,7 @@ def near_pairs(
         for ``threshold - 0.2``; every candidate is then verified, whatever its Jaccard).
     verified
         ``True`` (default): candidates are verified (:func:`curation.dedup.verify.verify`) and
-        grouped without chaining (:func:`curation.dedup.verify.star_edges`). ``False``: the
+        grouped without chaining (:func:`curation.dedup.stars.star_edges`). ``False``: the
         previous behaviour, every candidate with estimated Jaccard >= ``threshold`` (kept for
         the benchmark's comparison).
 
@@ -317,7 +369,8 @@ def near_pairs(
     Memory is ``4 * num_perm`` bytes per text for signatures plus the shingle hashes (8 bytes
     each); 1M short texts need well under 2 GB.
     """
-    from .verify import content_text, star_edges, verify
+    from .stars import star_edges
+    from .verify import content_text, verify
 
     content = content_text(norm) if verified else norm
     hashes, offsets = tokenize(content, shingle, size, seed)

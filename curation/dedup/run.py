@@ -22,7 +22,7 @@ import polars as pl
 from ..embeddings import DEFAULT_MODEL, Encoder, embed
 from ..errors import InvalidValue
 from ..progress import Progress
-from ..store import dedup as _sql
+from ..store import dedup as store_dedup
 from ..store.core import Store
 from .algos import (
     METHOD_RANK,
@@ -210,14 +210,14 @@ def run_dedup(
     config = config or DedupConfig()
     progress = progress or _no_progress
     ds = store.get_dataset(dataset)
-    members = _sql.load_members(store, dataset)
+    members = store_dedup.load_members(store, dataset)
     frame = dedup_keys(members, ds.task)
     found = {method: _find_pairs(store, frame, method, config, progress, encoder) for method in config.methods}
     # Edges, groups, flags and the run row become visible together: a run killed at any point
     # leaves the previous result whole (the pairs above are only computed, never stored).
     with store.transaction() as cur:
         for method, pairs in found.items():
-            _sql.replace_edges(store, dataset, [method], pairs, cur)
+            store_dedup.replace_edges(store, dataset, [method], pairs, cur)
         result = _regroup(store, cur, dataset, _config=config, _t0=t0, _run_actor=actor)
     return DedupResult(**{**result.to_dict(), "pairs": {m: p.height for m, p in found.items()}})
 
@@ -249,17 +249,17 @@ def _regroup(store: Store, cur, dataset: str, *, actor: str | None = None, actio
              _run_actor: str | None = None) -> DedupResult:
     """:func:`regroup` inside the caller's transaction."""
     t0 = _t0 if _t0 is not None else time.perf_counter()
-    members = _sql.load_members(store, dataset, cur)
-    edges = _sql.load_edges(store, dataset, cur)
-    cannot, must, pinned = _sql.load_decisions(store, dataset, cur)
+    members = store_dedup.load_members(store, dataset, cur)
+    edges = store_dedup.load_edges(store, dataset, cur)
+    cannot, must, pinned = store_dedup.load_decisions(store, dataset, cur)
     edges = pl.concat([edges, must], how="vertical_relaxed") if must.height else edges
     grouped = group(members["id"].to_numpy(), edges, cannot)
     table = members.select("id", "status", "reviewed_at", "label").join(grouped, on="id").join(
         pinned, on="id", how="left")
     canon = choose_canonical(table)
-    changed = _sql.write_assignment(cur, canon, actor=actor, action=action, reason=reason)
+    changed = store_dedup.write_assignment(cur, canon, actor=actor, action=action, reason=reason)
     conflicts = label_conflicts(table)
-    _sql.sync_conflict_flags(cur, dataset, conflicts)
+    store_dedup.sync_conflict_flags(cur, dataset, conflicts)
     dups = canon.filter(pl.col("duplicate_of").is_not_null()).join(grouped.select("id", "method"), on="id")
     by_method = {m: 0 for m in (_config.methods if _config else ())}
     for m, n in dups.group_by("method").len().iter_rows():
@@ -269,6 +269,6 @@ def _regroup(store: Store, cur, dataset: str, *, actor: str | None = None, actio
     seconds = time.perf_counter() - t0
     run_id = None
     if _config is not None:
-        run_id = _sql.record_run(cur, dataset, list(_config.methods), asdict(_config), n_groups, dups.height,
+        run_id = store_dedup.record_run(cur, dataset, list(_config.methods), asdict(_config), n_groups, dups.height,
                                  by_method, _run_actor, seconds)
     return DedupResult(dataset, n_groups, dups.height, by_method, conflicts.height, changed, {}, run_id, seconds)

@@ -1,4 +1,4 @@
-"""Verification of near-duplicate candidates and grouping without chaining (pure: Polars in, arrays out).
+"""Verification of near-duplicate candidates (pure: Polars in, arrays out).
 
 MinHash/LSH (:mod:`curation.dedup.minhash`) proposes candidate pairs from word-set overlap. Overlap
 cannot tell "the same text with noise" ("pls what is the minimum i can pay on my gas bil") from "a
@@ -7,33 +7,35 @@ every candidate is verified by a token alignment:
 
 1. fillers ("please", "thanks", "asap", "hi", ...) are removed; case and punctuation are
    already normalised away;
-2. the remaining (content) tokens of both texts are matched as sets (order-free, so swaps and
-   moved words cost nothing);
+2. the remaining tokens of both texts are matched as multisets (order-free, so swaps and moved
+   words cost nothing);
 3. a token left over on one side may pair with a left-over token of the other side when the two
    are *near-identical*: an optimal-string-alignment distance (a transposition counts 1) of at
-   most 1 for words up to 6 letters, 2 up to 11, 3 beyond. Tokens with digits pair only when
+   most 1 for words up to 4 letters, 2 up to 12, 3 beyond. Tokens with digits pair only when
    equal (a different order number is a different text). When word-by-word pairing fails, the
    left-overs concatenated in text order are compared the same way (a split or merged word:
-   "can't" / "cant");
-4. what is still unpaired decides, with thresholds that grow with the length ``n`` (content
-   tokens of the longer text): a *substitution* (an unpaired token on each side) is allowed only
-   in long texts (``n // 25``); unpaired insertions or deletions up to ``0.15 n`` (none below 7
-   tokens, one from 7, two from 14).
+   "can't" / "cant"). A left-over close to a one-word filler ("pleake", "psl") is a misspelt
+   filler and costs nothing;
+4. what is still unpaired decides (:func:`accept`): a content word against any other word (a
+   substitution) is never noise; words on one side only (deleted or inserted) cost 1 each
+   (function words ``STOP_COST``) within a budget that grows with the length.
 
-Grouping (:func:`star_edges`) keeps every member close to its group's centre: components of the
-verified edges, the smallest id of each component is its centre, every other member is verified
-against the centre (directly linked or not); members that fail are peeled off and grouped again
-among themselves, round after round. A chain A≈B≈C with A≉C thus never becomes one group. Each
-component is handled on its own, so the same function applied per component on a cluster
-(:mod:`curation.scale.ray_engine`) gives the same groups as one call over everything.
+Most candidates of a large run are far apart. Before any string work, 128-bit token bitmaps of
+both texts give lower bounds on the unshared words (:func:`_surely_different`): a pair whose bounds
+already decide "not a duplicate" is rejected there, with the same answer the alignment would give.
+
+Grouping without chaining is :mod:`curation.dedup.stars`.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 import polars as pl
 
-from .algos import components, sorted_unique
+from .algos import WHITESPACE_RUNS, map_slices, sorted_unique
+from .token_table import multiset_keys, near_filler_mask, token_bitmaps
 
 # Words that carry no content in a request; removed before shingling and verification.
 FILLERS = (
@@ -49,8 +51,17 @@ STOPWORDS = frozenset(
     "may might must just also too very not no any some all".split()
 )
 STOP_COST = 0.34
-MAX_ROUNDS = 64
-CHUNK = 250_000  # pairs verified at once (about 1 GB of intermediate frames for short texts)  # peeling rounds; a component still unresolved after them leaves its rest ungrouped
+CHUNK = 250_000  # pairs aligned at once (about 1 GB of intermediate arrays for short texts)
+# Deletions/insertions: free for the first ``free_words`` tokens, then ``rate`` words per token.
+RULE = {"free_words": 10, "rate": 0.3}
+TOL = (4, 12)  # one edit up to 4 letters, two up to 12, three beyond
+MIN_TYPO_LEN = 2
+MAX_TYPO_LEFT = 6  # word-by-word typo pairing only when each side has at most this many left-overs
+MAX_MERGE_LEFT = 3  # concatenated left-overs compared only up to this many per side
+# A left-over token close to a one-word filler of 3+ letters is a misspelt filler ("pleake", "psl") and
+# costs nothing (:func:`~curation.dedup.token_table.near_filler_mask`). Two-letter fillers (hi, ok, ty) are left out: one edit makes most
+# two-letter strings.
+NEAR_FILLERS = tuple(sorted({f for f in FILLERS if " " not in f and len(f) >= 3} | {"thank"}))
 _FILLER_RE = r"\b(?:" + "|".join(sorted((f.replace(" ", r"\s+") for f in FILLERS), key=len, reverse=True)) + r")\b"
 
 
@@ -60,37 +71,101 @@ def content_text(norm: pl.Series | pl.Expr) -> pl.Series | pl.Expr:
     The empty result of a text made only of fillers falls back to the text itself, so "thanks"
     and "please" stay different.
     """
-    expr = norm if isinstance(norm, pl.Expr) else pl.lit(norm)
-    stripped = expr.str.replace_all(_FILLER_RE, " ").str.replace_all(r"\s+", " ").str.strip_chars()
+    expr = norm if isinstance(norm, pl.Expr) else pl.col("t")
+    stripped = expr.str.replace_all(_FILLER_RE, " ").str.replace_all(WHITESPACE_RUNS, " ").str.strip_chars()
     out = pl.when(stripped.str.len_chars() > 0).then(stripped).otherwise(expr)
     if isinstance(norm, pl.Expr):
         return out
-    return pl.select(out.alias(norm.name or "content")).to_series()
+    return map_slices(norm.rename("t"), out).rename(norm.name or "content")
 
 
-TOL = (8, 12)
+def _tolerance(length: np.ndarray, slack: int = 0) -> np.ndarray:
+    return np.where(length <= TOL[0], 1, np.where(length <= TOL[1], 2, 3)) + slack
 
 
-def _tolerance(length: pl.Expr, slack: int = 0) -> pl.Expr:
-    return pl.when(length <= TOL[0]).then(1 + slack).when(length <= TOL[1]).then(2 + slack).otherwise(3 + slack)
+@dataclass(frozen=True)
+class _Tokens:
+    """Tokens of the texts, grouped by text (CSR): text ``r``'s tokens are rows ``start[r]:start[r]+size[r]``.
 
-
-def _tokens(content: pl.Series, ids: np.ndarray) -> pl.DataFrame:
-    """One row per token of each text: ``t`` (text id), ``tok``, ``key`` (token + its occurrence), ``pos``.
-
-    Tokens are matched as a multiset ("open an account" / "account an account" differ by a word).
+    ``texts`` are the text ids in ascending order; the extra last row (size 0) stands for a text
+    without tokens. Per token: ``key`` (hash + occurrence, so words match as a multiset), ``tok``,
+    ``pos``, ``stop``, ``filler`` (misspelt filler), ``length`` (characters); per text, 128-bit token bitmaps
+    ``bits``: all tokens, tokens that are not misspelt fillers, content tokens (2 words each).
     """
+
+    texts: np.ndarray
+    start: np.ndarray
+    size: np.ndarray
+    key: np.ndarray
+    tok: pl.Series
+    pos: np.ndarray
+    stop: np.ndarray
+    filler: np.ndarray
+    length: np.ndarray
+    bits: np.ndarray
+
+    def row(self, x: np.ndarray) -> np.ndarray:
+        """Row of each text id in ``x`` (the empty last row for ids without tokens)."""
+        none = len(self.texts)
+        if not none:
+            return np.zeros(len(x), np.int64)
+        lo, hi = int(self.texts[0]), int(self.texts[-1])
+        if hi - lo < 8 * none + 1_000_000:  # dense ids (the usual case): a lookup table, no binary search
+            table = np.full(hi - lo + 1, none, dtype=np.int64)
+            table[self.texts - lo] = np.arange(none)
+            inside = (x >= lo) & (x <= hi)
+            return np.where(inside, table[np.clip(x - lo, 0, hi - lo)], none)
+        r = np.minimum(np.searchsorted(self.texts, x), none - 1)
+        return np.where(self.texts[r] == x, r, none)
+
+
+def _tokens(content: pl.Series, ids: np.ndarray) -> _Tokens:
+    order = np.argsort(ids, kind="stable")
+    if (order != np.arange(len(ids))).any():
+        content, ids = content.gather(order), ids[order]
     words = content.fill_null("").str.split(" ")
     frame = pl.DataFrame({"t": ids, "tok": words, "pos": pl.int_ranges(0, words.list.len(), eager=True)})
-    flat = frame.explode("tok", "pos").filter(pl.col("tok") != "").with_columns(key=pl.col("tok").hash(7))
-    # a repeated word gets its occurrence added to its hash, so words match as a multiset
-    flat = flat.sort("t", "key", maintain_order=True)
-    t, k = flat["t"].to_numpy(), flat["key"].to_numpy()
-    start = np.ones(len(t), dtype=bool)
-    start[1:] = (t[1:] != t[:-1]) | (k[1:] != k[:-1])
-    idx = np.arange(len(t))
-    occ = idx - np.maximum.accumulate(np.where(start, idx, 0))
-    return flat.with_columns(key=pl.Series(k + occ.astype(np.uint64)))
+    flat = frame.explode("tok", "pos").filter(pl.col("tok") != "")
+    tok = flat["tok"]
+    t, h = flat["t"].to_numpy(), tok.hash(7).to_numpy()
+    first = np.ones(len(t), dtype=bool)
+    first[1:] = t[1:] != t[:-1]
+    starts = np.flatnonzero(first)
+    texts, size = t[starts], np.diff(np.append(starts, len(t)))
+    stop = pl.Series(h).is_in(pl.Series(sorted(STOPWORDS)).hash(7).implode()).to_numpy()
+    filler = near_filler_mask(tok, h, stop, NEAR_FILLERS)
+    bits = token_bitmaps(h, starts, ~filler, ~filler & ~stop)
+    return _Tokens(texts, np.append(starts, 0), np.append(size, 0), multiset_keys(t, h), tok,
+                   flat["pos"].to_numpy(), stop, filler, tok.str.len_chars().to_numpy().astype(np.int64), bits)
+
+
+def _surely_different(tk: _Tokens, ra: np.ndarray, rb: np.ndarray, slack: int) -> np.ndarray:
+    """Pairs the alignment would reject, decided from token bitmaps alone (exact: never rejects a duplicate).
+
+    A bit set in one text's bitmap and not in the other's is at least one unshared distinct token,
+    so bit counts are lower bounds of the left-overs. With more than ``MAX_TYPO_LEFT`` left-overs
+    on a side no typo pairing or merging happens; then an unshared content word against any
+    unshared word is a substitution, and the cost is at least the bounds' cost.
+    """
+    out = np.empty(len(ra), dtype=bool)
+    for s in range(0, len(ra), 1 << 20):  # chunks: the bitmaps of a chunk stay in cache
+        out[s:s + (1 << 20)] = _bounds_reject(tk, ra[s:s + (1 << 20)], rb[s:s + (1 << 20)], slack)
+    return out
+
+
+def _bounds_reject(tk: _Tokens, ra: np.ndarray, rb: np.ndarray, slack: int) -> np.ndarray:
+    ba, bb = tk.bits[ra], tk.bits[rb]
+    # per side and bitmap (all, not misspelt fillers, content): bits absent from the other text's "all" bitmap
+    ca_ = np.bitwise_count(ba & ~np.tile(bb[:, 0:2], 3)).reshape(len(ra), 3, 2).sum(axis=2, dtype=np.int64)
+    cb_ = np.bitwise_count(bb & ~np.tile(ba[:, 0:2], 3)).reshape(len(rb), 3, 2).sum(axis=2, dtype=np.int64)
+    ua, na_, ca = ca_[:, 0], ca_[:, 1], ca_[:, 2]
+    ub, nb_, cb = cb_[:, 0], cb_[:, 1], cb_[:, 2]
+    cost = ca + cb + STOP_COST * (np.maximum(na_ - ca, 0) + np.maximum(nb_ - cb, 0))
+    size_a, size_b = tk.size[ra], tk.size[rb]
+    budget = np.maximum(np.maximum(size_a, size_b) - RULE["free_words"], 0) * RULE["rate"] + slack
+    replaced = ((ca > 0) & (nb_ > 0)) | ((cb > 0) & (na_ > 0))
+    empty = np.minimum(size_a, size_b) == 0
+    return empty | ((np.maximum(ua, ub) > MAX_TYPO_LEFT) & (replaced | (cost > budget + 1e-9)))
 
 
 def verify(content: pl.Series, a: np.ndarray, b: np.ndarray, ids: np.ndarray | None = None, *,
@@ -116,249 +191,149 @@ def verify(content: pl.Series, a: np.ndarray, b: np.ndarray, ids: np.ndarray | N
 
     Notes
     -----
-    Vectorised over all pairs (Polars joins, then RapidFuzz's C++ distances on the few left-over
-    tokens): no Python loop per pair.
+    Vectorised over all pairs: a bitmap prefilter, then NumPy gathers and Polars hash sets for the
+    multiset alignment, and RapidFuzz's C++ distances only on the few left-over tokens of pairs
+    that could still pass. No Python loop per pair.
     """
     a, b = np.asarray(a, dtype=np.int64), np.asarray(b, dtype=np.int64)
     if not len(a):
         return np.zeros(0, dtype=bool)
     ids = np.arange(len(content), dtype=np.int64) if ids is None else np.asarray(ids, dtype=np.int64)
-    wanted = sorted_unique(np.concatenate([a, b]))
-    sel = _isin(ids, wanted)
-    toks = _tokens(content.filter(pl.Series(sel)), ids[sel])
-    out = np.empty(len(a), dtype=bool)
-    for s in range(0, len(a), CHUNK):  # chunks bound the memory of the token gathers
-        e = min(s + CHUNK, len(a))
-        pairs = pl.DataFrame({"p": np.arange(e - s, dtype=np.int64), "a": a[s:e], "b": b[s:e]})
-        out[s:e] = _diagnose(pairs, toks, slack).select(accept(slack).alias("ok"))["ok"].to_numpy()
+    sel = _isin(ids, sorted_unique(np.concatenate([a, b])))
+    tk = _tokens(content.filter(pl.Series(sel)), ids[sel])
+    ra, rb = tk.row(a), tk.row(b)
+    todo = np.flatnonzero(~_surely_different(tk, ra, rb, slack))
+    out = np.zeros(len(a), dtype=bool)
+    for s in range(0, len(todo), CHUNK):  # chunks bound the memory of the token gathers
+        part = todo[s:s + CHUNK]
+        out[part] = accept(_diagnose(tk, ra[part], rb[part], slack), slack)
     return out
 
 
-def _gather(toks: pl.DataFrame, starts: np.ndarray, lens: np.ndarray, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def _gather(tk: _Tokens, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Pair index and token row of every token of the texts at ``rows`` (CSR gather)."""
-    ln = lens[rows]
+    ln = tk.size[rows]
     p = np.repeat(np.arange(len(rows), dtype=np.int64), ln)
-    first = np.repeat(starts[rows] - np.concatenate([[0], np.cumsum(ln)[:-1]]), ln)
+    first = np.repeat(tk.start[rows] - np.concatenate([[0], np.cumsum(ln)[:-1]]), ln)
     return p, first + np.arange(len(p), dtype=np.int64)
-
-
-def _unshared(x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Which values of ``x`` are not in ``y`` and which of ``y`` not in ``x`` (Polars' multithreaded hash sets)."""
-    return ~_isin(x, y), ~_isin(y, x)
 
 
 def _isin(x: np.ndarray, y: np.ndarray) -> np.ndarray:
     return pl.Series(x).is_in(pl.Series(y).implode()).to_numpy()
 
 
-def _diagnose(pairs: pl.DataFrame, toks: pl.DataFrame, slack: int = 0) -> pl.DataFrame:
-    """Per pair ``p``: content tokens ``na``, ``nb``, ``n``; unpaired left-overs ``ua``, ``ub``; ``merged``.
-
-    ``toks`` is :func:`_tokens` (sorted by text); ``pairs`` has ``p`` = 0..P-1, ``a``, ``b``.
-    """
-    t = toks["t"].to_numpy()
-    first = np.ones(len(t), dtype=bool)  # t is sorted: runs of one text
-    first[1:] = t[1:] != t[:-1]
-    starts = np.flatnonzero(first)
-    texts, lens = t[starts], np.diff(np.append(starts, len(t)))
-    starts, lens = np.append(starts, 0), np.append(lens, 0)  # the last row: a text without tokens
-    key = toks["key"].to_numpy()
-    np_ = pairs.height
-
-    def row(x: np.ndarray) -> np.ndarray:
-        r = np.minimum(np.searchsorted(texts, x), max(len(texts) - 1, 0))
-        return np.where((len(texts) > 0) & (texts[r] == x) if len(texts) else False, r, len(texts))
-
-    ra, rb = row(pairs["a"].to_numpy()), row(pairs["b"].to_numpy())
-    pa, ia = _gather(toks, starts, lens, ra)
-    pb, ib = _gather(toks, starts, lens, rb)
+def _diagnose(tk: _Tokens, ra: np.ndarray, rb: np.ndarray, slack: int = 0) -> dict[str, np.ndarray]:
+    """Per pair: tokens ``na``, ``nb``, ``n``; left-over content ``ca``, ``cb`` and function words ``sa``, ``sb``
+    (after typo pairing, misspelt fillers dropped); ``merged`` (the left-overs are one split or merged word)."""
+    np_ = len(ra)
+    pa, ia = _gather(tk, ra)
+    pb, ib = _gather(tk, rb)
     mix = np.uint64(0x9E3779B97F4A7C15)
-    ma = key[ia] ^ (pa.astype(np.uint64) * mix)
-    mb = key[ib] ^ (pb.astype(np.uint64) * mix)
-    out_a, out_b = _unshared(ma, mb)
-    cols = ["tok", "pos"]
-    left_a = toks.select(cols)[ia[out_a]].with_columns(p=pl.Series(pa[out_a]))
-    left_b = toks.select(cols)[ib[out_b]].with_columns(p=pl.Series(pb[out_b]))
-    na, nb = lens[ra], lens[rb]
-    info = pl.DataFrame({
-        "p": np.arange(np_, dtype=np.int64), "na": na, "nb": nb, "n": np.maximum(na, nb),
-        "ua": np.bincount(pa[out_a], minlength=np_), "ub": np.bincount(pb[out_b], minlength=np_),
-    })
-    merged = _merged_words(info, left_a, left_b, slack)
-    close = _typo_pairs(info, left_a, left_b, slack)
-    left_a = left_a.join(close.select("p", "tok").unique(), on=["p", "tok"], how="anti")
-    left_b = left_b.join(close.select("p", tok="tok_b").unique(), on=["p", "tok"], how="anti")
-    stop = pl.col("tok").is_in(list(STOPWORDS))
-    for side, left in (("a", left_a), ("b", left_b)):
-        counts = left.group_by("p").agg(c=(~stop).sum().cast(pl.Int64), s=stop.sum().cast(pl.Int64))
-        info = info.join(counts.rename({"c": f"c{side}", "s": f"s{side}"}), on="p", how="left")
-    info = info.with_columns(pl.col("ca", "cb", "sa", "sb").fill_null(0))
-    return info.join(merged, on="p", how="left").with_columns(pl.col("merged").fill_null(False)).sort("p")
+    ma, mb = tk.key[ia] ^ (pa.astype(np.uint64) * mix), tk.key[ib] ^ (pb.astype(np.uint64) * mix)
+    out_a, out_b = ~_isin(ma, mb), ~_isin(mb, ma)
+    left_a, left_b = ia[out_a], ib[out_b]  # token rows of the left-overs
+    lpa, lpb = pa[out_a], pb[out_b]  # their pair
+    ua, ub = np.bincount(lpa, minlength=np_), np.bincount(lpb, minlength=np_)
+    both, most = (ua > 0) & (ub > 0), np.maximum(ua, ub)
+    na, nb = tk.size[ra], tk.size[rb]
+
+    def counts(paired_a: np.ndarray, paired_b: np.ndarray) -> dict[str, np.ndarray]:
+        keep_a, keep_b = ~paired_a & ~tk.filler[left_a], ~paired_b & ~tk.filler[left_b]
+        sa_, sb_ = tk.stop[left_a], tk.stop[left_b]
+        return {
+            "na": na, "nb": nb, "n": np.maximum(na, nb), "merged": np.zeros(np_, dtype=bool),
+            "ca": np.bincount(lpa[keep_a & ~sa_], minlength=np_), "sa": np.bincount(lpa[keep_a & sa_], minlength=np_),
+            "cb": np.bincount(lpb[keep_b & ~sb_], minlength=np_), "sb": np.bincount(lpb[keep_b & sb_], minlength=np_),
+        }
+
+    d = _typo_pairs(tk, left_a, lpa, left_b, lpb, both & (most <= MAX_TYPO_LEFT), slack, counts)
+    # split or merged words only decide pairs still rejected, and need left-overs of near-equal total length
+    chars_a = np.bincount(lpa, weights=tk.length[left_a], minlength=np_)
+    chars_b = np.bincount(lpb, weights=tk.length[left_b], minlength=np_)
+    longest = np.maximum(chars_a, chars_b).astype(np.int64)
+    fits = np.abs(chars_a - chars_b) <= _tolerance(longest, slack)
+    maybe = both & (most <= MAX_MERGE_LEFT) & fits & ~accept(d, slack)
+    d["merged"] = _merged_words(tk, left_a, lpa, left_b, lpb, maybe, slack)
+    return d
 
 
-RULE = {"free_words": 10, "rate": 0.3, "sub_from": 1000}
-MIN_TYPO_LEN = 2
-
-
-def accept(slack: int = 0) -> pl.Expr:
+def accept(d: dict[str, np.ndarray], slack: int = 0) -> np.ndarray:
     """The decision over :func:`_diagnose`'s columns (the budget grows with the length ``n``).
 
-    A content word replaced by another (unpaired content words on both sides) is never noise;
-    unpaired words on one side cost 1 each (function words ``STOP_COST``), within a budget of
-    ``rate`` per word beyond the first ``free_words``.
+    A content word replaced by another word (an unpaired content word on one side while anything
+    is unpaired on the other: "gas" / "electric", "fee" / "but") is never noise. Words only on one
+    side (deleted or inserted) cost 1 each (function words ``STOP_COST``), and so do function
+    words swapped for function words, within a budget of ``rate`` per word beyond the first
+    ``free_words``.
     """
-    n = pl.col("n")
-    cost = (pl.col("ca") - pl.col("cb")).abs() + STOP_COST * (pl.col("sa") + pl.col("sb"))
-    budget = (n - RULE["free_words"]).clip(0) * RULE["rate"] + slack
-    subs = pl.min_horizontal("ca", "cb")
-    noise = ((subs == 0) | ((n >= RULE["sub_from"]) & (subs <= 1))) & (cost + subs <= budget + 1e-9)
-    return (pl.col("merged") | noise) & (pl.min_horizontal("na", "nb") > 0)
+    ca, cb, sa, sb = d["ca"], d["cb"], d["sa"], d["sb"]
+    cost = ca + cb + STOP_COST * (sa + sb)
+    budget = np.maximum(d["n"] - RULE["free_words"], 0) * RULE["rate"] + slack
+    replaced = ((ca > 0) & (cb + sb > 0)) | ((cb > 0) & (ca + sa > 0))
+    noise = ~replaced & (cost <= budget + 1e-9)
+    return (d["merged"] | noise) & (np.minimum(d["na"], d["nb"]) > 0)
 
 
-def _typo_pairs(info: pl.DataFrame, left_a: pl.DataFrame, left_b: pl.DataFrame, slack: int = 0) -> pl.DataFrame:
-    """Left-over tokens near-identical to a left-over token of the other side: ``p``, ``tok``, ``tok_b``."""
+def _no_digit(tk: _Tokens, rows: np.ndarray) -> np.ndarray:
+    return ~tk.tok.gather(rows).str.contains(r"\d").to_numpy()
+
+
+def _typo_pairs(tk: _Tokens, left_a, lpa, left_b, lpb, maybe: np.ndarray, slack: int, counts) -> dict:
+    """``counts`` of the left-overs after typo pairing: a left-over pairs with a near-identical left-over
+    of the other side (pairs in ``maybe`` only; tokens with digits never pair).
+
+    Distances are computed only where they can change the decision: pairing removes left-overs and
+    removing left-overs never turns an accepted pair into a rejected one, so pairs accepted without
+    any pairing, and pairs rejected even when every length-compatible left-over pairs, are skipped.
+    """
     from rapidfuzz.distance import OSA
     from rapidfuzz.process import cpdist
 
-    empty = pl.DataFrame(schema={"p": pl.Int64, "tok": pl.Utf8, "tok_b": pl.Utf8})
-    # only pairs that could still pass: a few left-overs on both sides
-    maybe = info.filter((pl.col("ua") > 0) & (pl.col("ub") > 0) & (pl.max_horizontal("ua", "ub") <= 6)).select("p")
-    if not maybe.height:
-        return empty
-    la = left_a.join(maybe, on="p").filter(~pl.col("tok").str.contains(r"\d"))
-    lb = left_b.join(maybe, on="p").filter(~pl.col("tok").str.contains(r"\d"))
-    len_a, len_b = pl.col("tok").str.len_chars(), pl.col("tok_b").str.len_chars()
-    cross = la.join(lb, on="p", suffix="_b").with_columns(length=pl.max_horizontal(len_a, len_b))
-    cross = cross.filter((pl.col("length") >= MIN_TYPO_LEN) & ((len_a - len_b).abs() <= _tolerance(pl.col("length"), slack)))
-    if not cross.height:
-        return empty
-    dist = cpdist(cross["tok"].to_list(), cross["tok_b"].to_list(), scorer=OSA.distance, workers=-1)
-    close = cross.with_columns(d=pl.Series(dist, dtype=pl.Int64)).filter(pl.col("d") <= _tolerance(pl.col("length"), slack))
-    return close.select("p", "tok", "tok_b")
+    paired_a, paired_b = np.zeros(len(left_a), dtype=bool), np.zeros(len(left_b), dtype=bool)
+    maybe = maybe & ~accept(counts(paired_a, paired_b), slack)
+    sel_a, sel_b = np.flatnonzero(maybe[lpa]), np.flatnonzero(maybe[lpb])
+    sel_a, sel_b = sel_a[_no_digit(tk, left_a[sel_a])], sel_b[_no_digit(tk, left_b[sel_b])]
+    if not len(sel_a) or not len(sel_b):
+        return counts(paired_a, paired_b)
+    cross = pl.DataFrame({"i": sel_a, "p": lpa[sel_a]}).join(pl.DataFrame({"j": sel_b, "p": lpb[sel_b]}), on="p")
+    i, j, p = cross["i"].to_numpy(), cross["j"].to_numpy(), cross["p"].to_numpy()
+    len_a, len_b = tk.length[left_a[i]], tk.length[left_b[j]]
+    length = np.maximum(len_a, len_b)
+    tol = _tolerance(length, slack)
+    ok = (length >= MIN_TYPO_LEN) & (np.abs(len_a - len_b) <= tol)
+    paired_a[i[ok]], paired_b[j[ok]] = True, True  # the most pairing could do
+    ok &= accept(counts(paired_a, paired_b), slack)[p]
+    paired_a[:], paired_b[:] = False, False
+    if not ok.any():
+        return counts(paired_a, paired_b)
+    i, j, tol = i[ok], j[ok], tol[ok]
+    dist = cpdist(tk.tok.gather(left_a[i]).to_list(), tk.tok.gather(left_b[j]).to_list(), scorer=OSA.distance,
+                  workers=-1)
+    close = np.asarray(dist) <= tol
+    paired_a[i[close]] = True
+    paired_b[j[close]] = True
+    return counts(paired_a, paired_b)
 
 
-def _merged_words(info: pl.DataFrame, left_a: pl.DataFrame, left_b: pl.DataFrame, slack: int = 0) -> pl.DataFrame:
+def _merged_words(tk: _Tokens, left_a, lpa, left_b, lpb, maybe: np.ndarray, slack: int) -> np.ndarray:
     """Pairs whose left-overs, concatenated in text order, are near-identical (split or merged words)."""
     from rapidfuzz.distance import OSA
     from rapidfuzz.process import cpdist
 
-    maybe = info.filter((pl.col("ua") > 0) & (pl.col("ub") > 0) & (pl.max_horizontal("ua", "ub") <= 3)).select("p")
-    if not maybe.height:
-        return pl.DataFrame(schema={"p": pl.Int64, "merged": pl.Boolean})
+    merged = np.zeros(len(maybe), dtype=bool)
+    if not maybe.any():
+        return merged
 
-    def joined(left: pl.DataFrame, name: str) -> pl.DataFrame:
-        return left.join(maybe, on="p").sort("p", "pos").group_by("p", maintain_order=True).agg(
-            pl.col("tok").str.join("").alias(name))
+    def joined(left: np.ndarray, lp: np.ndarray, name: str) -> pl.DataFrame:
+        sel = maybe[lp]
+        frame = pl.DataFrame({"p": lp[sel], "pos": tk.pos[left[sel]], "tok": tk.tok.gather(left[sel])})
+        return frame.sort("p", "pos").group_by("p", maintain_order=True).agg(pl.col("tok").str.join("").alias(name))
 
-    both = joined(left_a, "x").join(joined(left_b, "y"), on="p")
+    both = joined(left_a, lpa, "x").join(joined(left_b, lpb, "y"), on="p")
     both = both.filter(~pl.col("x").str.contains(r"\d") & ~pl.col("y").str.contains(r"\d"))
     if not both.height:
-        return pl.DataFrame(schema={"p": pl.Int64, "merged": pl.Boolean})
+        return merged
     dist = cpdist(both["x"].to_list(), both["y"].to_list(), scorer=OSA.distance, workers=-1)
-    length = both.select(pl.max_horizontal(pl.col("x").str.len_chars(), pl.col("y").str.len_chars())).to_series()
-    tol = pl.select(_tolerance(pl.lit(length), slack)).to_series().to_numpy()
-    return pl.DataFrame({"p": both["p"], "merged": np.asarray(dist) <= tol})
-
-
-def star_edges(
-    content: pl.Series,
-    a: np.ndarray,
-    b: np.ndarray,
-    ids: np.ndarray | None = None,
-    *,
-    rejected: tuple[np.ndarray, np.ndarray] | None = None,
-    max_rounds: int = MAX_ROUNDS,
-) -> tuple[np.ndarray, np.ndarray]:
-    """Groups as stars: ``(centre, member)`` edges such that every member is verified close to its centre.
-
-    Parameters
-    ----------
-    content, ids
-        As for :func:`verify`.
-    a, b
-        Verified pairs (ids).
-    rejected
-        Candidate pairs that failed verification: two members of one star must not form one
-        (the member with fewer links leaves for a later round), so a chain A≈B≈C whose ends were
-        compared and found different does not become one group.
-    max_rounds
-        Peeling rounds; members of a component not resolved after them stay alone.
-
-    Returns
-    -------
-    centre, member
-        One edge per grouped non-centre member. Connected components of these edges are the
-        groups, each a star around its centre: the member with the most verified links in its
-        component (ties: the smallest id).
-
-    Notes
-    -----
-    Each round works on connected components of the remaining verified edges, each on its own,
-    so applying this function per component (as the Ray engine does) gives the same edges.
-    """
-    a, b = np.asarray(a, dtype=np.int64), np.asarray(b, dtype=np.int64)
-    lo, hi = np.minimum(a, b), np.maximum(a, b)
-    base = int(max([hi.max(initial=0), *(np.asarray(r).max(initial=0) for r in (rejected or ()))])) + 1
-    code_known = sorted_unique(lo * base + hi)
-    code_bad = np.zeros(0, np.int64)
-    if rejected is not None and len(rejected[0]):
-        ra, rb = np.asarray(rejected[0], np.int64), np.asarray(rejected[1], np.int64)
-        code_bad = sorted_unique(np.minimum(ra, rb) * base + np.maximum(ra, rb))
-    out_c, out_m = [], []
-    for _ in range(max_rounds):
-        if not len(lo):
-            break
-        nodes, degree = sorted_unique(np.concatenate([lo, hi]), return_counts=True)
-        labels = components(nodes, lo, hi)
-        order = np.lexsort((nodes, -degree, labels))  # per component: most links first, then smallest id
-        rank = np.empty(len(nodes), np.int64)
-        rank[order] = np.arange(len(nodes))
-        first = np.ones(len(order), dtype=bool)
-        first[1:] = labels[order][1:] != labels[order][:-1]
-        centre_of = np.empty(labels.max() + 1, np.int64)
-        centre_of[labels[order][first]] = nodes[order][first]
-        centre = centre_of[labels]
-        is_member = nodes != centre
-        c, m, mrank = centre[is_member], nodes[is_member], rank[is_member]
-        code = np.minimum(c, m) * base + np.maximum(c, m)
-        ok = _isin(code, code_known)
-        if (~ok).any():
-            ok[~ok] = verify(content, c[~ok], m[~ok], ids)
-        if len(code_bad):
-            ok &= ~_conflicted(content, ids, c, m, mrank, ok, code_bad, base)
-        out_c.append(c[ok])
-        out_m.append(m[ok])
-        settled = np.concatenate([c, m[ok]])
-        keep = ~(_isin(lo, settled) | _isin(hi, settled))
-        lo, hi = lo[keep], hi[keep]
-    if not out_c:
-        return np.zeros(0, np.int64), np.zeros(0, np.int64)
-    return np.concatenate(out_c), np.concatenate(out_m)
-
-
-def _conflicted(content, ids, c, m, mrank, ok, code_bad, base) -> np.ndarray:
-    """Members sharing their star with a member they are clearly different from (the later-ranked one leaves).
-
-    "Clearly different": the pair failed verification and fails it again with one more edit per
-    word and one more word of budget (two variants of one text, each with its own typo in the same
-    word, are not clearly different).
-    """
-    out = np.zeros(len(m), dtype=bool)
-    idx_ok = np.flatnonzero(ok)
-    if not len(idx_ok):
-        return out
-    mm, cc, rr = m[idx_ok], c[idx_ok], mrank[idx_ok]
-    order = np.argsort(mm)
-    mm, cc, rr = mm[order], cc[order], rr[order]
-    bad_lo, bad_hi = code_bad // base, code_bad % base
-    last = len(mm) - 1
-    pos_lo = np.minimum(np.searchsorted(mm, bad_lo), last)
-    pos_hi = np.minimum(np.searchsorted(mm, bad_hi), last)
-    both = (mm[pos_lo] == bad_lo) & (mm[pos_hi] == bad_hi) & (cc[pos_lo] == cc[pos_hi])
-    if not both.any():
-        return out
-    pos_lo, pos_hi = pos_lo[both], pos_hi[both]
-    clear = ~verify(content, mm[pos_lo], mm[pos_hi], ids, slack=1)
-    later = np.where(rr[pos_lo] > rr[pos_hi], pos_lo, pos_hi)[clear]
-    out[idx_ok[order[later]]] = True
-    return out
+    length = np.maximum(both["x"].str.len_chars().to_numpy(), both["y"].str.len_chars().to_numpy()).astype(np.int64)
+    merged[both["p"].to_numpy()] = np.asarray(dist) <= _tolerance(length, slack)
+    return merged

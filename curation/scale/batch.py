@@ -100,7 +100,7 @@ def read_part(part: dict | Part, config: ScaleConfig, task: str) -> pl.DataFrame
 
 # -- per-batch pieces (pure) -------------------------------------------------------------------
 def keys_batch(frame: pl.DataFrame, task: str) -> pl.DataFrame:
-    """``row``, exact ``key`` and ``shingle_text`` of each row (:func:`~curation.dedup_algos.dedup_keys`)."""
+    """``row``, exact ``key`` and ``shingle_text`` of each row (:func:`~curation.dedup.algos.dedup_keys`)."""
     return dedup_keys(frame, task).select("row", "key", "shingle_text")
 
 

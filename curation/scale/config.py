@@ -6,7 +6,7 @@ steps and writes partitioned Parquet with the columns of the export record (``id
 Two engines run the *same* per-batch functions of the single-machine path:
 
 - ``local``: everything in this process with Polars (the single-machine path on Parquet);
-- ``ray``: Ray Data (:mod:`curation.scale_ray`), locally or on a cluster (``address``).
+- ``ray``: Ray Data (:mod:`curation.scale.ray_engine`), locally or on a cluster (``address``).
 
 Rows are numbered by their position in the input (files sorted by path, then row order); that
 number plays the role of the store's example id, so groups and canonicals (the smallest

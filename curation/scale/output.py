@@ -67,7 +67,7 @@ def load_curated(store, out: str, dataset: str, *, sample: int | None = None, se
 
     The rows go through :func:`curation.import_file` (one transaction, all or nothing, idempotent:
     loading again adds nothing), with the scrubbed text; then, in a second transaction, examples
-    whose canonical was loaded too get their ``duplicate_of`` (:func:`curation.store_scale.apply_duplicates`).
+    whose canonical was loaded too get their ``duplicate_of`` (:func:`curation.store.scale.apply_duplicates`).
     The PII spans stay in the Parquet output; the loaded text already holds the placeholders.
     """
     import tempfile

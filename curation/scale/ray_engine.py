@@ -4,7 +4,7 @@ Stages (each a Ray Data pipeline; shuffles are hash repartitions by key, so a ke
 in one block and the per-block function is the single-machine one):
 
 1. read: one task per Parquet row group, rows numbered by global position (``row``);
-2. exact: :func:`~curation.scale.keys_batch` per batch, shuffle by ``key``, then
+2. exact: :func:`~curation.scale.batch.keys_batch` per batch, shuffle by ``key``, then
    :func:`~curation.dedup.algos.exact_pairs` per block: the star to the smallest row of a key;
 3. near and groups (:mod:`curation.scale.ray_groups`): candidates, verification, components by
    min-label propagation and stars per component, all as Ray Data pipelines: no edge reaches the

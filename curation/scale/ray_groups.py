@@ -11,7 +11,7 @@ The same pure functions as the single-machine path, per block:
    labels to the edges, sends ``min(label a, label b)`` to both ends and keeps each node's minimum
    (a group-by); it stops when the sum of labels no longer falls (rounds ≈ the longest path);
 4. stars: verified edges, rejected pairs inside one component and the members' texts are
-   shuffled by component, and :func:`~curation.dedup.verify.star_edges` runs per block. Each
+   shuffled by component, and :func:`~curation.dedup.stars.star_edges` runs per block. Each
    component is whole in one block and ``star_edges`` treats components independently, so the
    groups equal the single-machine ones;
 5. assignment: per star the smallest row is the group (every representative is the first row of
@@ -26,7 +26,8 @@ import numpy as np
 import polars as pl
 
 from ..dedup.minhash import band_keys, band_params, bucket_pairs, candidate_threshold, signatures, tokenize
-from ..dedup.verify import content_text, star_edges, verify
+from ..dedup.stars import star_edges
+from ..dedup.verify import content_text, verify
 
 
 
@@ -156,7 +157,7 @@ def by_component_batch(batch):
 
 
 def stars_batch(batch):
-    """Per component block: :func:`~curation.dedup.verify.star_edges`, then each star's smallest row is its group."""
+    """Per component block: :func:`~curation.dedup.stars.star_edges`, then each star's smallest row is its group."""
     frame = _pl(batch)
     members = frame.filter(pl.col("kind") == M)
     good = frame.filter((pl.col("kind") == E) & (pl.col("x") == E))

@@ -4,47 +4,14 @@
 
 from __future__ import annotations
 
-from .splits import (
-    DEFAULT_SPLIT,
-    SPLITS,
-    assign_splits,
-    parse_split,
-    snapshot_hash,
-    snapshot_id,
-)
-from .exporters import (
-    DEFAULT_INSTRUCTION,
-    FORMULA_STARTS,
-    escape_formulas,
-    export_alpaca,
-    export_csv,
-    export_hf,
-    export_openai_jsonl,
-    export_parquet,
-    Exporter,
-    ExportInput,
-    get_exporter,
-    register_exporter,
-    unescape_formulas,
-)
-from .datasheet import (build_datasheet, get_datasheet, render_datasheet,)
-from .create import (
-    BLOCKING_CHECKS,
-    EXAMPLES_SHOWN,
-    USAGE_KEYS,
-    create_snapshot,
-    diff_snapshots,
-    exclusion_counts,
-    list_snapshots,
-    select_items,
-    set_usage_notes,
-    SnapshotConfig,
-    SnapshotResult,
-)
-from .export import (
-    export_snapshot,
-    export_snapshot_zip,
-    ExportResult,
-    snapshot_frame,
-    split_frames,
-)
+from .create import SnapshotConfig, SnapshotResult, create_snapshot, diff_snapshots, list_snapshots, set_usage_notes
+from .datasheet import get_datasheet, render_datasheet
+from .export import ExportResult, export_snapshot, export_snapshot_zip, snapshot_frame
+from .exporters import EXPORTERS, get_exporter, register_exporter
+from .splits import SPLITS, parse_split
+
+__all__ = [
+    "EXPORTERS", "SPLITS", "ExportResult", "SnapshotConfig", "SnapshotResult", "create_snapshot", "diff_snapshots",
+    "export_snapshot", "export_snapshot_zip", "get_datasheet", "get_exporter", "list_snapshots", "parse_split",
+    "register_exporter", "render_datasheet", "set_usage_notes", "snapshot_frame",
+]

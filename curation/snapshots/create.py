@@ -3,7 +3,7 @@
 A snapshot freezes the **approved** examples of a dataset that pass the gates (canonical
 duplicates only, no open blocking flags, a label or a response present), splits them into
 train / validation / test (stratified by label, whole duplicate groups on one side, see
-:mod:`curation.splits`) and stores each item's content at its current version. Its id is a
+:mod:`curation.snapshots.splits`) and stores each item's content at its current version. Its id is a
 hash of the (example id, version, split) triples: creating it again from the same store gives
 the same id (and returns the existing snapshot); a snapshot never changes afterwards.
 
@@ -17,10 +17,10 @@ from dataclasses import asdict, dataclass, field
 
 import polars as pl
 
-from ..permissions import ADMIN, require_stored_user
 from ..config import os_user
 from ..errors import BadInput, NothingToSnapshot, SnapshotCorrupted
-from ..store import snapshots as sql
+from ..permissions import ADMIN, require_stored_user
+from ..store import snapshots as store_snapshots
 from ..store.core import Store, now
 from .datasheet import _split_counts, build_datasheet
 from .splits import (
@@ -107,7 +107,7 @@ def select_items(
     Parameters
     ----------
     frame
-        :func:`curation.store_snapshots.candidates` output.
+        :func:`curation.store.snapshots.candidates` output.
     task
         ``classification`` needs a label; ``generation`` needs a prompt and a response.
     allow_flags
@@ -200,7 +200,7 @@ def create_snapshot(store: Store, dataset: str, config: SnapshotConfig = Snapsho
     Loads the eligible examples into memory (about 1 GB per million short texts at peak).
     """
     ds = store.get_dataset(dataset)
-    cands = sql.candidates(store, dataset)
+    cands = store_snapshots.candidates(store, dataset)
     eligible, excluded = select_items(cands, ds.task, config.allow_flags)
     excluded_counts = exclusion_counts(excluded)
     if eligible.height == 0:
@@ -208,8 +208,8 @@ def create_snapshot(store: Store, dataset: str, config: SnapshotConfig = Snapsho
     pinned_ids: list[int] = []
     pin_id = None
     if config.pin_test:
-        pin_id, pinned_ids = sql.pinned_test_ids(store, config.pin_test)
-        pinned_snap = sql.get_snapshot(store, pin_id)
+        pin_id, pinned_ids = store_snapshots.pinned_test_ids(store, config.pin_test)
+        pinned_snap = store_snapshots.get_snapshot(store, pin_id)
         if pinned_snap["dataset"] != dataset:
             raise BadInput(f"--pin-test: snapshot {pin_id} is of dataset '{pinned_snap['dataset']}', not '{dataset}'")
     items = assign_splits(eligible, config.split, config.seed, pinned_ids)
@@ -217,8 +217,8 @@ def create_snapshot(store: Store, dataset: str, config: SnapshotConfig = Snapsho
     sid = snapshot_id(sha)
     pinned_kept = items.filter(pl.col("id").is_in(pinned_ids)).height if pinned_ids else 0
     split_counts = {s: n for s, n in zip(*_split_counts(items))}
-    if sql.snapshot_exists(store, sid):
-        snap = sql.get_snapshot(store, sid)
+    if store_snapshots.snapshot_exists(store, sid):
+        snap = store_snapshots.get_snapshot(store, sid)
         return SnapshotResult(sid, dataset, snap["name"], False, items.height, split_counts, snap["excluded"],
                               pinned_kept)
     items = items.rename({"id": "example_id"})
@@ -226,7 +226,7 @@ def create_snapshot(store: Store, dataset: str, config: SnapshotConfig = Snapsho
            "pin_test": pin_id, "pinned_test_kept": pinned_kept, "pinned_test_missing": len(pinned_ids) - pinned_kept}
     actor = actor or os_user()
     created_at = now()
-    facts = sql.datasheet_facts(store, dataset, items)
+    facts = store_snapshots.datasheet_facts(store, dataset, items)
     datasheet = build_datasheet(
         snapshot={"id": sid, "content_sha256": sha, "name": config.name, "dataset": dataset, "task": ds.task,
                   "created_at": created_at.isoformat(sep=" ", timespec="seconds"), "created_by": actor, **cfg},
@@ -234,7 +234,7 @@ def create_snapshot(store: Store, dataset: str, config: SnapshotConfig = Snapsho
         schema_labels=list(ds.label_schema.labels) if not ds.label_schema.open else [],
         rare_label_min=config.rare_label_min,
     )
-    sql.insert_snapshot(store, {"id": sid, "dataset": dataset, "name": config.name, "task": ds.task,
+    store_snapshots.insert_snapshot(store, {"id": sid, "dataset": dataset, "name": config.name, "task": ds.task,
                                 "created_by": actor, "created_at": created_at, "content_sha256": sha, "config": cfg,
                                 "excluded": excluded_counts, "datasheet": datasheet}, items)
     return SnapshotResult(sid, dataset, config.name, True, items.height, split_counts, excluded_counts, pinned_kept)
@@ -243,7 +243,7 @@ def create_snapshot(store: Store, dataset: str, config: SnapshotConfig = Snapsho
 # -- service functions -------------------------------------------------------------------------
 def list_snapshots(store: Store, dataset: str | None = None) -> list[dict]:
     """Snapshots (newest first): id, dataset, name, task, created_at, created_by, items, config, excluded."""
-    return sql.list_snapshots(store, dataset)
+    return store_snapshots.list_snapshots(store, dataset)
 
 
 def set_usage_notes(store: Store, dataset: str, *, intended_use: str | None = None,
@@ -272,8 +272,8 @@ def diff_snapshots(store: Store, a: str, b: str, limit: int = EXAMPLES_SHOWN) ->
     (text, prompt or response changed), moved (other split); and per split the label counts in
     ``a`` and ``b`` with their difference (``label_shift``).
     """
-    sa, sb = sql.get_snapshot(store, a), sql.get_snapshot(store, b)
-    d = sql.diff_items(store, sa["id"], sb["id"])
+    sa, sb = store_snapshots.get_snapshot(store, a), store_snapshots.get_snapshot(store, b)
+    d = store_snapshots.diff_items(store, sa["id"], sb["id"])
     both = pl.col("in_a") & pl.col("in_b")
     kinds = {
         "added": ~pl.col("in_a"),

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import polars as pl
 
-from ..store import snapshots as sql
+from ..store import snapshots as store_snapshots
 from ..store.core import Store
 from .splits import SPLITS
 
@@ -130,5 +130,5 @@ def _md(value: object) -> str:
 
 def get_datasheet(store: Store, ref: str) -> tuple[dict, str]:
     """The datasheet of snapshot ``ref`` (id, unique name or id prefix) as JSON dict and Markdown."""
-    snap = sql.get_snapshot(store, ref)
+    snap = store_snapshots.get_snapshot(store, ref)
     return snap["datasheet"], render_datasheet(snap["datasheet"])

@@ -16,7 +16,7 @@ import polars as pl
 
 from ..errors import SnapshotCorrupted
 from ..outputs import MARKER, prepare_folder_target, publish_folder, safe_name
-from ..store import snapshots as sql
+from ..store import snapshots as store_snapshots
 from ..store.core import Store
 from .datasheet import render_datasheet
 from .exporters import DEFAULT_INSTRUCTION, ExportInput, get_exporter
@@ -30,8 +30,8 @@ def split_frames(store: Store, ref: str) -> tuple[dict, dict[str, pl.DataFrame]]
 
     Raises :class:`SnapshotCorrupted` when the items no longer hash to the snapshot's id.
     """
-    snap = sql.get_snapshot(store, ref)
-    items = sql.snapshot_items(store, snap["id"])
+    snap = store_snapshots.get_snapshot(store, ref)
+    items = store_snapshots.snapshot_items(store, snap["id"])
     if snapshot_hash(items.rename({"example_id": "id"})) != snap["content_sha256"]:
         raise SnapshotCorrupted(snap["id"])
     content = ["text", "label"] if snap["task"] != "generation" else ["prompt", "response", "label"]
@@ -48,8 +48,8 @@ def snapshot_frame(store: Store, ref: str) -> tuple[dict, pl.DataFrame]:
 
     Raises :class:`SnapshotCorrupted` when the items no longer hash to the snapshot's id.
     """
-    snap = sql.get_snapshot(store, ref)
-    items = sql.snapshot_items(store, snap["id"])
+    snap = store_snapshots.get_snapshot(store, ref)
+    items = store_snapshots.snapshot_items(store, snap["id"])
     if snapshot_hash(items.rename({"example_id": "id"})) != snap["content_sha256"]:
         raise SnapshotCorrupted(snap["id"])
     frame = items.select("example_id", pl.col("split").cast(pl.String), "text", "prompt", "response", "label")
@@ -112,7 +112,7 @@ def export_snapshot(store: Store, ref: str, fmt: str, out: str | os.PathLike, *,
 
 def export_snapshot_zip(store: Store, ref: str, fmt: str) -> tuple[str, bytes]:
     """Export into memory as a zip (for a download button); returns ``(file name, bytes)``."""
-    snap = sql.get_snapshot(store, ref)
+    snap = store_snapshots.get_snapshot(store, ref)
     with tempfile.TemporaryDirectory() as d:
         # the dataset name is the user's: never let it build a path outside the temporary folder
         folder = Path(d) / safe_name(f"{snap['dataset']}-{snap['id']}-{fmt}")

@@ -10,7 +10,7 @@ Formats
 ``hf``            Hugging Face layout: ``data/{split}-00000-of-00001.parquet`` + ``README.md`` dataset card;
                   ``datasets.load_dataset(PATH)`` opens it with its splits
 ``parquet``       ``{split}.parquet``, one file per split
-``csv``           ``{split}.csv``, UTF-8, safe to open in a spreadsheet (see :func:`escape_formulas`)
+``csv``           ``{split}.csv``, UTF-8, safe to open in a spreadsheet (:mod:`curation.spreadsheet`)
 ``alpaca``        ``{split}.jsonl``: ``{"instruction", "input", "output"}`` per line
 """
 
@@ -23,12 +23,9 @@ from pathlib import Path
 import polars as pl
 
 from ..errors import InvalidValue
+from ..spreadsheet import escape_formulas
 from .splits import SPLITS
 
-# A cell starting with one of these is run as a formula by spreadsheets (OWASP "CSV injection");
-# a leading quote is escaped too, so that unescaping is exact.
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r", "'")
-_FORMULA_RE = r"^[=+\-@\t\r']"
 DEFAULT_INSTRUCTION = "Classify the following text."
 
 
@@ -43,7 +40,7 @@ class ExportInput:
     splits
         Split name -> frame with columns id (external id, else internal), example_id, version,
         then text, label (classification) or prompt, response, label (generation); sorted by
-        example_id. Every split in :data:`~curation.splits.SPLITS` is present (maybe empty).
+        example_id. Every split in :data:`~curation.snapshots.splits.SPLITS` is present (maybe empty).
     datasheet_md
         The datasheet as Markdown (for dataset cards).
     system_prompt
@@ -83,6 +80,16 @@ def get_exporter(name: str) -> Exporter:
         raise InvalidValue("--format", name, sorted(EXPORTERS)) from None
 
 
+def _file_per_split(inp: ExportInput, out: Path, ext: str, write: Callable[[pl.DataFrame, Path], None]) -> list[str]:
+    """``{split}.{ext}`` for every split, each written by ``write(frame, path)``; returns the names."""
+    files = []
+    for split in SPLITS:
+        name = f"{split}.{ext}"
+        write(inp.splits[split], out / name)
+        files.append(name)
+    return files
+
+
 def _input_output(inp: ExportInput) -> tuple[pl.Expr, pl.Expr]:
     """The user turn and the assistant turn of each row."""
     if inp.task == "generation":
@@ -98,12 +105,7 @@ def export_openai_jsonl(inp: ExportInput, out: Path) -> list[str]:
     turns = [pl.struct(role=pl.lit("user"), content=user), pl.struct(role=pl.lit("assistant"), content=assistant)]
     if inp.system_prompt:
         turns.insert(0, pl.struct(role=pl.lit("system"), content=pl.lit(inp.system_prompt)))
-    files = []
-    for split in SPLITS:
-        name = f"{split}.jsonl"
-        inp.splits[split].select(messages=pl.concat_list(turns)).write_ndjson(out / name)
-        files.append(name)
-    return files
+    return _file_per_split(inp, out, "jsonl", lambda f, path: f.select(messages=pl.concat_list(turns)).write_ndjson(path))
 
 
 @register_exporter("alpaca")
@@ -114,56 +116,19 @@ def export_alpaca(inp: ExportInput, out: Path) -> list[str]:
         cols = dict(instruction=pl.col("prompt"), input=pl.lit(""), output=pl.col("response"))
     else:
         cols = dict(instruction=pl.lit(inp.instruction), input=pl.col("text"), output=pl.col("label"))
-    files = []
-    for split in SPLITS:
-        name = f"{split}.jsonl"
-        inp.splits[split].select(**cols).write_ndjson(out / name)
-        files.append(name)
-    return files
+    return _file_per_split(inp, out, "jsonl", lambda f, path: f.select(**cols).write_ndjson(path))
 
 
 @register_exporter("parquet")
 def export_parquet(inp: ExportInput, out: Path) -> list[str]:
     """One Parquet file per split (zstd), every column of the frozen items."""
-    files = []
-    for split in SPLITS:
-        name = f"{split}.parquet"
-        inp.splits[split].write_parquet(out / name)
-        files.append(name)
-    return files
-
-
-def escape_formulas(frame: pl.DataFrame) -> pl.DataFrame:
-    """Prefix string cells that a spreadsheet would run as a formula with a single quote.
-
-    Cells starting with ``= + - @``, tab or carriage return are prefixed; so are cells that
-    already start with a quote, which makes :func:`unescape_formulas` exact.
-    """
-    return frame.with_columns(
-        pl.when(pl.col(c).str.contains(_FORMULA_RE)).then(pl.lit("'") + pl.col(c)).otherwise(pl.col(c)).alias(c)
-        for c, dtype in frame.schema.items()
-        if dtype == pl.String
-    )
-
-
-def unescape_formulas(frame: pl.DataFrame) -> pl.DataFrame:
-    """Undo :func:`escape_formulas` (for reading an exported CSV back)."""
-    return frame.with_columns(
-        pl.when(pl.col(c).str.contains(r"^'[=+\-@\t\r']")).then(pl.col(c).str.slice(1)).otherwise(pl.col(c)).alias(c)
-        for c, dtype in frame.schema.items()
-        if dtype == pl.String
-    )
+    return _file_per_split(inp, out, "parquet", lambda f, path: f.write_parquet(path))
 
 
 @register_exporter("csv")
 def export_csv(inp: ExportInput, out: Path) -> list[str]:
-    """One CSV per split, formula-injection safe (see :func:`escape_formulas`)."""
-    files = []
-    for split in SPLITS:
-        name = f"{split}.csv"
-        escape_formulas(inp.splits[split]).write_csv(out / name)
-        files.append(name)
-    return files
+    """One CSV per split, formula-injection safe (:func:`curation.spreadsheet.escape_formulas`)."""
+    return _file_per_split(inp, out, "csv", lambda f, path: escape_formulas(f).write_csv(path))
 
 
 @register_exporter("hf")

@@ -190,7 +190,7 @@ def add_flag(cur: duckdb.DuckDBPyConnection, example_id: int, dataset: str, chec
     )
 
 
-def resolve_flag(cur: duckdb.DuckDBPyConnection, flag_id: int, resolution: str, user: str) -> int:
+def update_flag_resolution(cur: duckdb.DuckDBPyConnection, flag_id: int, resolution: str, user: str) -> int:
     got = cur.execute(
         "UPDATE flags SET resolution = ?, resolved_by = ?, resolved_at = ? WHERE id = ? AND resolution IS NULL RETURNING example_id",
         [resolution, user, now(), flag_id],

@@ -34,7 +34,7 @@ def scrub(
     Already scrubbed examples are skipped; raw values are purged from the revision history too.
     Example: tuneloop scrub --dataset tickets --allow "Tuneloop,Acme Cloud"
     """
-    from curation import scrub_dataset
+    from curation.pii import scrub_dataset
 
     c: Ctx = ctx.obj
     overrides = dict(allow_list=csv_list(allow), deny_list=csv_list(deny), review_below=review_below, workers=workers)
@@ -166,7 +166,7 @@ def check(
 
     Example: tuneloop check --dataset banking77 --checks label_issue,schema
     """
-    from curation import CheckConfig, CoverageConfig, coverage_report, run_checks
+    from curation.checks import CheckConfig, CoverageConfig, coverage_report, run_checks
 
     c: Ctx = ctx.obj
     if report:

@@ -1,5 +1,6 @@
 """Evaluation commands: evaluate, predict."""
 
+from dataclasses import asdict
 from pathlib import Path
 from typing import Annotated, Optional
 
@@ -7,6 +8,7 @@ import typer
 
 from curation.config import os_user
 from evaluation.policy import DEFAULT_BUDGET, DEFAULT_SCORE
+from evaluation.summary import EvaluationSummary
 
 from .options import RunOpt, TextColOpt, UserOpt
 from .output import Ctx, quiet_transformers
@@ -46,34 +48,34 @@ def evaluate(
     with c.store() as store, c.progress() as tick:
         ev = evaluate_by_task(store, run, data=data, config=config, review=review, progress=tick)
     if ev.generation is not None:
-        g = ev.generation
+        g, d = ev.generation, ev.generation.to_dict()
         if ev.loop is not None:
-            g["loop_back"] = ev.loop.to_dict()
-        esc = (f"; escalated {g['escalate_rate']:.0%} of the {g['oos_prompts']} prompts that expect escalation"
-               if g.get("escalate_rate") is not None else "")
-        c.emit(g, f"run {run}: {g['outputs']} outputs generated, {g['passed']} passed the automatic checks "
-                  f"(failed: {', '.join(f'{k} {v}' for k, v in g['failed'].items())}){esc}; score them on the app's Rubric review page")
+            d["loop_back"] = ev.loop.to_dict()
+        esc = (f"; escalated {g.escalate_rate:.0%} of the {g.oos_prompts} prompts that expect escalation"
+               if g.escalate_rate is not None else "")
+        c.emit(d, f"run {run}: {g.outputs} outputs generated, {g.passed} passed the automatic checks "
+                  f"(failed: {', '.join(f'{k} {v}' for k, v in g.failed.items())}){esc}; score them on the app's Rubric review page")
         return
     d = ev.result.to_dict()
     if ev.loop is not None:
         d["loop_back"] = ev.loop.to_dict()
-    c.emit(d, _summary_lines(run, ev.result.summary.to_dict(), d["report"], ev.loop))
+    c.emit(d, _summary_lines(run, ev.result.summary, d["report"], ev.loop))
 
 
-def _summary_lines(run: str, s: dict, report: str, loop) -> list[str]:
-    human = [f"run {run} on {s['data']}: accuracy {s['accuracy']:.4f}, macro-F1 {s['macro_f1']:.4f}, ECE {s['ece']:.4f}",
-             f"{s['threshold']['text']} (kept {s['at_threshold']['coverage']:.1%})"]
-    if s.get("oos"):
-        human.append(f"out-of-scope recall {s['oos']['oos_recall']}, in-scope accuracy {s['oos']['in_scope_accuracy']}")
-    if s.get("ood"):
-        r = s["ood"]["by_score"][s["ood"]["policy_score"]]
-        human.append(f"{s['ood']['policy_score']}: AUROC {r['auroc']:.3f}, out-of-scope recall at 95/97/99% in-scope coverage "
+def _summary_lines(run: str, s: EvaluationSummary, report: str, loop) -> list[str]:
+    human = [f"run {run} on {s.data}: accuracy {s.accuracy:.4f}, macro-F1 {s.macro_f1:.4f}, ECE {s.ece:.4f}",
+             f"{s.threshold['text']} (kept {s.at_threshold['coverage']:.1%})"]
+    if s.oos:
+        human.append(f"out-of-scope recall {s.oos['oos_recall']}, in-scope accuracy {s.oos['in_scope_accuracy']}")
+    if s.ood:
+        r = s.ood["by_score"][s.ood["policy_score"]]
+        human.append(f"{s.ood['policy_score']}: AUROC {r['auroc']:.3f}, out-of-scope recall at 95/97/99% in-scope coverage "
                      + " / ".join(f"{v:.3f}" for v in r["oos_recall_at_coverage"].values()))
-    if s.get("baseline"):
-        human.append(f"baseline macro-F1 {s['baseline']['macro_f1']:.4f}")
-    if s.get("comparison"):
-        regs = [r["label"] for r in s["comparison"]["per_class"] if r["regression"]]
-        human.append(f"vs {s['comparison']['previous_run']}: macro-F1 {s['comparison']['macro_f1_delta']:+.4f}"
+    if s.baseline:
+        human.append(f"baseline macro-F1 {s.baseline['macro_f1']:.4f}")
+    if s.comparison:
+        regs = [r["label"] for r in s.comparison["per_class"] if r["regression"]]
+        human.append(f"vs {s.comparison['previous_run']}: macro-F1 {s.comparison['macro_f1_delta']:+.4f}"
                      + (f"; regressions: {', '.join(regs)}" if regs else ""))
     if loop is not None:
         reasons = ", ".join(f"{k}: {v}" for k, v in loop.by_reason.items()) or "nothing new"
@@ -102,5 +104,5 @@ def predict(
     pol = EscalationPolicy(budget=budget) if budget is not None else None
     with c.store() as store, c.progress("predicting") as tick:
         res = predict_file(store, run, file, out_file, text_col=text_col, threshold=threshold, policy=pol, progress=tick)
-    c.emit(res, f"{res['rows']} predictions in {res['out']}; {res['abstained']} escalated to a human. {res['policy']}")
+    c.emit(asdict(res), f"{res.rows} predictions in {res.out}; {res.abstained} escalated to a human. {res.policy}")
 

@@ -59,6 +59,14 @@ class Ctx:
             table.add_row(*row)
         out.print(table)
 
+    def listing(self, key: str, records: list, columns: list[str], cells, empty: str) -> None:
+        """A list command's output: ``{key: records}`` with ``--json``, else a table with one row
+        ``cells(record)`` per record (or the ``empty`` hint)."""
+        if self.json:
+            self.emit({key: records})
+        else:
+            self.table(columns, (cells(r) for r in records), empty=empty)
+
     def progress(self, label: str | None = None):
         """A progress bar on stderr; ``label`` gives one fixed-title bar, else one bar per stage.
 

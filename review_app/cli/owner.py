@@ -52,18 +52,15 @@ def jobs_list(
 
     Example: tuneloop jobs list --status running
     """
-    from curation.store import jobs as sj
+    from curation.store import jobs as store_jobs
 
     c: Ctx = ctx.obj
     with c.store() as store:
-        rows = sj.list_jobs(store, status=status)
-    if c.json:
-        c.emit({"jobs": rows})
-        return
-    c.table(["id", "kind", "status", "progress", "by", "created", "what"],
-            ([str(r["id"]), r["kind"], r["status"], "" if r["progress"] is None else f"{r['progress']:.0%}",
-              r["created_by"] or "", str(r["created_at"])[:19], r["title"]] for r in rows),
-            empty="no jobs yet: long commands (train, evaluate, dedup, ...) run as jobs while the app or tuneloop serve runs")
+        rows = store_jobs.list_jobs(store, status=status)
+    c.listing("jobs", rows, ["id", "kind", "status", "progress", "by", "created", "what"],
+              lambda r: [str(r["id"]), r["kind"], r["status"], "" if r["progress"] is None else f"{r['progress']:.0%}",
+                         r["created_by"] or "", str(r["created_at"])[:19], r["title"]],
+              empty="no jobs yet: long commands (train, evaluate, dedup, ...) run as jobs while the app or tuneloop serve runs")
 
 
 def jobs_cancel(
@@ -75,14 +72,14 @@ def jobs_cancel(
     Example: tuneloop jobs cancel 12
     """
     from curation import BadInput
-    from curation.store import jobs as sj
+    from curation.store import jobs as store_jobs
 
     from ..server import current
 
     c: Ctx = ctx.obj
     with c.store() as store:
         owner = current()
-        status = owner.jobs.cancel(job_id) if owner is not None and owner.store is store else sj.request_cancel(store, job_id)
+        status = owner.jobs.cancel(job_id) if owner is not None and owner.store is store else store_jobs.request_cancel(store, job_id)
     if status is None:
         raise BadInput(f"job {job_id} does not exist (tuneloop jobs list)")
     c.emit({"job": job_id, "status": status}, f"job {job_id}: cancel requested ({status})")

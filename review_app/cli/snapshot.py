@@ -28,7 +28,7 @@ def snapshot_create(
 
     Example: tuneloop snapshot create --dataset banking77 --name round-1 --seed 7
     """
-    from curation import SnapshotConfig, create_snapshot
+    from curation.snapshots import SnapshotConfig, create_snapshot
 
     c: Ctx = ctx.obj
     allowed = tuple(a for raw in (allow_flags or []) for a in csv_list(raw))
@@ -58,7 +58,7 @@ def snapshot_export(
 
     Example: tuneloop snapshot export round-1 --format hf --out exports/banking77-round-1
     """
-    from curation import export_snapshot
+    from curation.snapshots import export_snapshot
 
     c: Ctx = ctx.obj
     with c.store() as store, c.status(f"exporting {snapshot_id} as {fmt}"):
@@ -77,7 +77,7 @@ def snapshot_diff(
 
     Example: tuneloop snapshot diff round-1 round-2
     """
-    from curation import diff_snapshots
+    from curation.snapshots import diff_snapshots
 
     c: Ctx = ctx.obj
     with c.store() as store:
@@ -101,18 +101,15 @@ def snapshot_list(
 
     Example: tuneloop snapshot list --dataset banking77
     """
-    from curation import list_snapshots
+    from curation.snapshots import list_snapshots
 
     c: Ctx = ctx.obj
     with c.store() as store:
         rows = list_snapshots(store, dataset)
-    if c.json:
-        c.emit({"snapshots": rows})
-        return
-    c.table(["id", "name", "dataset", "items", "created", "by"],
-            ([r["id"], r["name"] or "", r["dataset"], str(r["items"]), str(r["created_at"])[:19], r["created_by"] or ""]
-             for r in rows),
-            empty="no snapshots yet: tuneloop snapshot create --dataset NAME")
+    c.listing("snapshots", rows, ["id", "name", "dataset", "items", "created", "by"],
+              lambda r: [r["id"], r["name"] or "", r["dataset"], str(r["items"]), str(r["created_at"])[:19],
+                         r["created_by"] or ""],
+              empty="no snapshots yet: tuneloop snapshot create --dataset NAME")
 
 
 def snapshot_show(
@@ -123,7 +120,7 @@ def snapshot_show(
 
     Example: tuneloop snapshot show round-1
     """
-    from curation import get_datasheet
+    from curation.snapshots import get_datasheet
 
     c: Ctx = ctx.obj
     with c.store() as store:
@@ -145,7 +142,7 @@ def snapshot_usage(
 
     Example: tuneloop snapshot usage --dataset banking77 --intended-use "Intent routing for the support bot"
     """
-    from curation import set_usage_notes
+    from curation.snapshots import set_usage_notes
 
     c: Ctx = ctx.obj
     with c.store() as store:

@@ -94,13 +94,10 @@ def runs(
     c: Ctx = ctx.obj
     with c.store() as store:
         frame = list_runs(store, snapshot_id=snapshot, status=status_)
-    if c.json:
-        c.emit({"runs": frame.to_dicts()})
-        return
     cols = ["id", "status", "task", "dataset", "snapshot_id", "base_model", "best_epoch", "val_score", "test_accuracy", "minutes"]
-    rows = frame.select(cols).iter_rows() if frame.height else []
-    c.table(cols, (["" if v is None else f"{v:.4f}" if isinstance(v, float) else str(v) for v in row] for row in rows),
-            empty="no runs yet: tuneloop train --snapshot ID")
+    c.listing("runs", frame.to_dicts(), cols,
+              lambda r: ["" if r[k] is None else f"{r[k]:.4f}" if isinstance(r[k], float) else str(r[k]) for k in cols],
+              empty="no runs yet: tuneloop train --snapshot ID")
 
 
 def generate(

@@ -30,7 +30,7 @@ from starlette.responses import JSONResponse, StreamingResponse
 from starlette.routing import Route
 
 from curation import TuneloopError
-from curation.store import jobs as sj
+from curation.store import jobs as store_jobs
 
 from . import ops
 from .cli_exec import job_kind, run_cli
@@ -88,11 +88,11 @@ async def op(request: Request) -> JSONResponse:
 
 async def jobs_list(request: Request) -> JSONResponse:
     status, store = request.query_params.get("status"), _owner(request).store
-    return _json({"jobs": await run_in_threadpool(lambda: sj.list_jobs(store, status=status))})
+    return _json({"jobs": await run_in_threadpool(lambda: store_jobs.list_jobs(store, status=status))})
 
 
 async def job_get(request: Request) -> JSONResponse:
-    row = await run_in_threadpool(sj.get_job, _owner(request).store, int(request.path_params["id"]))
+    row = await run_in_threadpool(store_jobs.get_job, _owner(request).store, int(request.path_params["id"]))
     return _not_found(f"job {request.path_params['id']}") if row is None else _json(row)
 
 
@@ -168,8 +168,8 @@ def _cli_stream(owner, argv: list[str], stdin: str, user: str | None):
             item = q.get(timeout=2.0)
         except queue.Empty:
             if job_id is not None:
-                row = sj.get_job(owner.store, job_id)
-                if row and row["status"] in sj.FINAL and q.empty():  # cancelled while queued, or the owner stopped
+                row = store_jobs.get_job(owner.store, job_id)
+                if row and row["status"] in store_jobs.FINAL and q.empty():  # cancelled while queued, or the owner stopped
                     yield json.dumps({"stderr": f"job {job_id} {row['status']}: {row['error'] or ''}\n"}) + "\n"
                     yield json.dumps({"exit": 1}) + "\n"
                     return

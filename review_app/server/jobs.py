@@ -21,7 +21,7 @@ import traceback
 from collections.abc import Callable
 
 from curation import TuneloopError
-from curation.store import jobs as sj
+from curation.store import jobs as store_jobs
 
 from .errors import JobCancelled
 from .train_job import train_nice
@@ -77,7 +77,7 @@ class JobContext:
         if now - self._last_progress < _FLUSH_S and not final:
             return
         self._last_progress = now
-        sj.set_progress(self.store, self.id, done / total if total else None, text)
+        store_jobs.set_progress(self.store, self.id, done / total if total else None, text)
 
     def log(self, text: str) -> None:
         with self._lock:
@@ -90,7 +90,7 @@ class JobContext:
         with self._lock:
             text, self._logs = "".join(self._logs), []
             self._last_log = time.monotonic()
-        sj.append_log(self.store, self.id, text)
+        store_jobs.append_log(self.store, self.id, text)
 
     # -- cancellation ---------------------------------------------------------------------
     def check_cancelled(self) -> None:
@@ -132,7 +132,7 @@ class JobRunner:
         """Queue ``fn`` as a job; returns its id at once."""
         if self._closed:
             raise TuneloopError("the owner is stopping; no new jobs are accepted: start it again and retry")
-        job_id = sj.create_job(self.store, kind, title, params, created_by=created_by)
+        job_id = store_jobs.create_job(self.store, kind, title, params, created_by=created_by)
         with self._lock:
             self._live[job_id] = JobContext(self.store, job_id)
         self._q.put((job_id, fn))
@@ -144,7 +144,7 @@ class JobRunner:
 
     def cancel(self, job_id: int) -> str | None:
         """Cancel a queued or running job; returns its status after the request (None: unknown)."""
-        status = sj.request_cancel(self.store, job_id)
+        status = store_jobs.request_cancel(self.store, job_id)
         ctx = self.context(job_id)
         if ctx is not None:
             ctx.cancel()
@@ -157,7 +157,7 @@ class JobRunner:
         ctx = self.context(job_id)
         if ctx is not None:
             ctx.done.wait(timeout)
-        return sj.get_job(self.store, job_id)
+        return store_jobs.get_job(self.store, job_id)
 
     def _loop(self) -> None:
         lower_thread_priority()
@@ -169,7 +169,7 @@ class JobRunner:
 
     def _run(self, job_id: int, fn) -> None:
         ctx = self.context(job_id)
-        if ctx is None or ctx.cancelled.is_set() or not sj.start_job(self.store, job_id):
+        if ctx is None or ctx.cancelled.is_set() or not store_jobs.start_job(self.store, job_id):
             if ctx is not None:
                 ctx.done.set()
             return
@@ -195,7 +195,7 @@ class JobRunner:
                 status, error = "cancelled", error or f"job {job_id} was cancelled"
         try:
             ctx.flush()
-            sj.finish_job(self.store, job_id, status=status, result=result, error=error)
+            store_jobs.finish_job(self.store, job_id, status=status, result=result, error=error)
         finally:
             ctx.done.set()
             with self._lock:
@@ -215,5 +215,5 @@ class JobRunner:
         for t in self._threads:
             t.join(max(0.0, deadline - time.monotonic()))
         for job_id, ctx in live:
-            if sj.finish_job(self.store, job_id, status="failed", error=f"{reason} before job {job_id} finished; run it again"):
+            if store_jobs.finish_job(self.store, job_id, status="failed", error=f"{reason} before job {job_id} finished; run it again"):
                 ctx.done.set()

@@ -29,20 +29,20 @@ def export(store, *, dataset: str, out: str) -> dict:
 def snapshot_create(store, *, dataset: str, name: str | None = None, split: str = "0.8,0.1,0.1", seed: int = 0,
                     allow_flags: list[str] | tuple[str, ...] = (), pin_test: str | None = None,
                     user: str | None = None) -> dict:
-    from curation import SnapshotConfig, create_snapshot
+    from curation.snapshots import SnapshotConfig, create_snapshot
 
     config = SnapshotConfig(name=name, split=split, seed=seed, allow_flags=tuple(allow_flags), pin_test=pin_test)
     return create_snapshot(store, dataset, config, actor=actor(user)).to_dict()
 
 
 def snapshot_export(store, *, snapshot: str, format: str, out: str, overwrite: bool = False) -> dict:  # noqa: A002
-    from curation import export_snapshot
+    from curation.snapshots import export_snapshot
 
     return export_snapshot(store, snapshot, format, Path(out), overwrite=overwrite).to_dict()
 
 
 def snapshots(store, *, dataset: str | None = None) -> dict:
-    from curation import list_snapshots
+    from curation.snapshots import list_snapshots
 
     return {"snapshots": list_snapshots(store, dataset)}
 
@@ -56,13 +56,13 @@ def send_to_review(store, *, run: str, budget: int | None = None, label_checks: 
 
 def run_metrics(store, *, run: str) -> dict:
     """A run's training metrics (validation, test, history) and its latest evaluation summary."""
-    from curation.store import evaluation as se
+    from curation.store import evaluation as store_evaluation
     from training import get_run
 
     row = get_run(store, run)
     return {"run": run, "status": row["status"], "task": row["task"], "dataset": row["dataset"],
             "snapshot_id": row["snapshot_id"], "error": row.get("error"), "metrics": row["metrics"],
-            "evaluation": se.get_evaluation(store, run)[0]}
+            "evaluation": store_evaluation.get_evaluation(store, run)[0]}
 
 
 def runs(store, *, snapshot: str | None = None, status: str | None = None) -> dict:
@@ -72,17 +72,17 @@ def runs(store, *, snapshot: str | None = None, status: str | None = None) -> di
 
 
 def jobs(store, *, status: str | None = None, limit: int = 100) -> dict:
-    from curation.store import jobs as sj
+    from curation.store import jobs as store_jobs
 
-    return {"jobs": sj.list_jobs(store, status=status, limit=limit)}
+    return {"jobs": store_jobs.list_jobs(store, status=status, limit=limit)}
 
 
 def job(store, *, id: int) -> dict:  # noqa: A002
-    from curation.store import jobs as sj
+    from curation.store import jobs as store_jobs
 
     from .errors import RemoteError
 
-    row = sj.get_job(store, int(id))
+    row = store_jobs.get_job(store, int(id))
     if row is None:
         raise RemoteError(f"job {id} does not exist (tuneloop jobs lists them)", 2, "BadInput")
     return row

@@ -15,7 +15,8 @@ import time
 from datetime import datetime, timezone
 from pathlib import Path
 
-from curation import Store, StoreBusy, TuneloopError, settings
+from curation import Store, TuneloopError, settings
+from curation.errors import StoreBusy
 
 from . import capture
 from .errors import SecondOwner

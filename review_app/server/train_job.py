@@ -21,7 +21,7 @@ import sys
 import threading
 from pathlib import Path
 
-from curation.store import runs as sr
+from curation.store import runs as store_runs
 
 _ROOT = Path(__file__).resolve().parents[2]
 
@@ -68,11 +68,11 @@ def train_in_subprocess(store, snapshot_id: str, *, task: str | None = None, run
 
     ``progress(stage, done, total)``, ``on_epoch(record)`` and ``on_log(text)`` receive the worker's
     reports; ``job`` (a :class:`~review_app.server.jobs.JobContext`) stops the worker when the
-    job is cancelled and records its pid. Returns a :class:`training.RunResult`.
+    job is cancelled and records its pid. Returns a :class:`training.runs.RunResult`.
     """
-    from training import TrainingFailed
     from training.config import SNAPSHOT_TASK, TrainConfig
     from training.data import check_snapshot, load_snapshot
+    from training.errors import TrainingFailed
     from training.models import resolve_base_model
     from training.runs import RunResult, new_run_id, runs_root
     from training.worker import write_input
@@ -86,7 +86,7 @@ def train_in_subprocess(store, snapshot_id: str, *, task: str | None = None, run
     run_id = new_run_id()
     partial, final, inputs = root / f".{run_id}.partial", root / run_id, root / f".{run_id}.input"
     write_input(inputs, snap, config, run_id)
-    sr.insert_run(store, run_id, snapshot_id=snap.id, dataset=snap.dataset, task=config.task,
+    store_runs.insert_run(store, run_id, snapshot_id=snap.id, dataset=snap.dataset, task=config.task,
                   base_model=config.base_model, config=config.to_dict())
     outcome: dict = {}
     try:
@@ -101,7 +101,7 @@ def train_in_subprocess(store, snapshot_id: str, *, task: str | None = None, run
         os.replace(partial, final)
     except BaseException as exc:
         reason = str(exc) if isinstance(exc, TrainingFailed) else f"{type(exc).__name__}: {exc}"
-        sr.finish_run(store, run_id, status="failed", error=reason)
+        store_runs.finish_run(store, run_id, status="failed", error=reason)
         if partial.exists():
             os.replace(partial, root / f"{run_id}.failed")
         if isinstance(exc, TrainingFailed):
@@ -110,7 +110,7 @@ def train_in_subprocess(store, snapshot_id: str, *, task: str | None = None, run
         raise
     finally:
         shutil.rmtree(inputs, ignore_errors=True)
-    sr.finish_run(store, run_id, status="completed", metrics=metrics, path=str(final.resolve()))
+    store_runs.finish_run(store, run_id, status="completed", metrics=metrics, path=str(final.resolve()))
     return RunResult(run_id, final, metrics, card)
 
 
@@ -121,9 +121,9 @@ def _run_worker(inputs: Path, partial: Path, outcome: dict, progress, on_epoch, 
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, bufsize=1,
                             preexec_fn=lambda: _child_setup(nice))
     if job is not None:
-        from curation.store import jobs as sj
+        from curation.store import jobs as store_jobs
 
-        sj.set_worker(job.store, job.id, proc.pid)
+        store_jobs.set_worker(job.store, job.id, proc.pid)
         job.on_cancel(lambda: _stop(proc))
 
     def on_line(line: str) -> None:

@@ -16,16 +16,9 @@ the store or its SQL modules directly.
 
 from __future__ import annotations
 
-from curation import (  # noqa: F401 - the types pages pass in and catch
-    BadInput,
-    ColumnMap,
-    ImportValidationError,
-    LabelSchema,
-    SnapshotConfig,
-    StaleVersion,
-    TuneloopError,
-    parse_split,
-)
+# the types pages pass in and catch
+from curation import BadInput, ColumnMap, ImportValidationError, LabelSchema, StaleVersion, TuneloopError  # noqa: F401
+from curation.snapshots import SnapshotConfig, parse_split  # noqa: F401
 
 from ._common import ADMIN, ANNOTATOR, REVIEWER
 from .admin import create_user, get_dataset, list_datasets, list_users, roles, set_label_order, update_dataset_settings
@@ -33,7 +26,7 @@ from .browse import BROWSE_LIMIT, BulkResult, browse, bulk, example, history
 from .checks import check_flags, coverage, last_check_run, resolve_check_flag, run_checks
 from .dashboard import Dashboard, agreement, dashboard
 from .duplicates import dup_groups, dup_merge, dup_set_canonical, dup_split
-from .import_export import CSV_RISKY, csv_safe, download_name, export_csv, export_jsonl, import_upload
+from .import_export import download_name, export_csv, export_jsonl, import_upload
 from .jobs import ACTIVE as JOB_ACTIVE
 from .jobs import cancel_job, job_detail, list_jobs, start_training
 from .pii import ENTITIES as PII_ENTITIES
@@ -42,7 +35,9 @@ from .queue import (
     FilterOptions,
     Item,
     QueueFilter,
+    Undone,
     approve,
+    close_flag,
     correct_response,
     default_stage,
     filter_options,
@@ -54,11 +49,9 @@ from .queue import (
     next_item,
     note,
     open_item,
-    reject,
-    resolve_flag,
-    skip,
-    Undone,
     pass_on,
+    reject,
+    skip,
     undo_last,
 )
 from .rubric import RubricItem, criteria, rubric_items, rubric_summary, submit_rubric

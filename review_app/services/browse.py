@@ -7,7 +7,7 @@ from dataclasses import dataclass
 import polars as pl
 
 from curation import BadInput, StaleVersion, Store
-from curation.store import review as sr
+from curation.store import review as store_review
 
 from ..auth import User
 from ._common import REVIEWER, check_label
@@ -20,7 +20,7 @@ def browse(store: Store, dataset: str, *, status: str | None = None, label: str 
            search: str | None = None, limit: int = BROWSE_LIMIT, offset: int = 0) -> pl.DataFrame:
     """Examples of ``dataset`` matching every given filter (``None`` = any), by id, ``limit`` rows
     from ``offset``."""
-    return sr.browse(store, dataset, status=status, label=label, flag=flag, source_id=source_id,
+    return store_review.browse(store, dataset, status=status, label=label, flag=flag, source_id=source_id,
                      annotator=annotator, search=search, limit=limit, offset=offset)
 
 
@@ -52,7 +52,7 @@ def bulk(store: Store, user: User, seen: dict[int, int], action: str, new_label:
 
 
 def example(store: Store, example_id: int) -> dict:
-    """One example as stored (raises :class:`~curation.ExampleNotFound`)."""
+    """One example as stored (raises :class:`~curation.errors.ExampleNotFound`)."""
     return store.get_example(example_id)
 
 

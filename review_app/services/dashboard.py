@@ -6,8 +6,9 @@ from dataclasses import dataclass
 
 import polars as pl
 
-from curation import Store, agreement_report
-from curation.store import review as sr
+from curation import Store
+from curation.checks import agreement_report
+from curation.store import review as store_review
 
 
 @dataclass
@@ -19,13 +20,13 @@ class Dashboard:
 
 
 def dashboard(store: Store, dataset: str) -> Dashboard:
-    return Dashboard(sr.counts_by(store, dataset, "status"), sr.counts_by(store, dataset, "label"),
-                     sr.activity(store, dataset), agreement(sr.annotation_matrix(store, dataset)))
+    return Dashboard(store_review.counts_by(store, dataset, "status"), store_review.counts_by(store, dataset, "label"),
+                     store_review.activity(store, dataset), agreement(store_review.annotation_matrix(store, dataset)))
 
 
 def agreement(long: pl.DataFrame) -> dict:
     """Headline agreement of items with 2+ annotations (observed agreement, Krippendorff's alpha,
-    Fleiss' kappa, mean pairwise Cohen's kappa); computed by :func:`curation.agreement_report`."""
+    Fleiss' kappa, mean pairwise Cohen's kappa); computed by :func:`curation.checks.agreement_report`."""
     rep = agreement_report(long)
     if rep.items == 0:
         return {"items": 0}

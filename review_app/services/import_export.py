@@ -12,10 +12,10 @@ from pathlib import Path
 
 from curation import BadInput, ColumnMap, ImportValidationError, Store, import_file
 from curation.outputs import safe_name
+from curation.spreadsheet import escape_formula
 
 from ..auth import User
 from ._common import ADMIN
-
 
 # The import checks speak the CLI's language; the Import page names its own fields instead.
 PAGE_FIELDS = {"--text-col": "the 'Text column' field", "--prompt-col": "the 'Prompt column' field",
@@ -56,16 +56,6 @@ def download_name(dataset: str, ext: str) -> str:
     return f"{safe_name(dataset)}.{ext}"
 
 
-CSV_RISKY = ("=", "+", "-", "@", "\t", "\r")
-
-
-def csv_safe(value: object) -> object:
-    """Neutralise spreadsheet formula injection: prefix risky leading characters with a quote."""
-    if isinstance(value, str) and value.startswith(CSV_RISKY):
-        return "'" + value
-    return value
-
-
 CSV_COLUMNS = ("id", "dataset", "text", "prompt", "response", "label", "status", "version", "duplicate_of",
                "flags", "pii")
 
@@ -85,7 +75,7 @@ def export_csv(store: Store, user: User, dataset: str) -> bytes:
             for line in fh:
                 rec = json.loads(line)
                 rec["flags"], rec["pii"] = len(rec.get("flags") or []), len(rec.get("pii") or [])
-                writer.writerow([csv_safe(rec.get(c)) for c in CSV_COLUMNS])
+                writer.writerow([escape_formula(rec.get(c)) for c in CSV_COLUMNS])
     return buf.getvalue().encode("utf-8")
 
 

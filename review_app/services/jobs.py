@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from curation import BadInput
-from curation.store import jobs as sj
 from curation.store import ROLES
+from curation.store import jobs as store_jobs
 
 from ..auth import User
 
@@ -14,11 +14,11 @@ ACTIVE = ("queued", "running")
 
 def list_jobs(store, *, limit: int = 50) -> list[dict]:
     """Newest first, without logs."""
-    return sj.list_jobs(store, limit=limit)
+    return store_jobs.list_jobs(store, limit=limit)
 
 
 def job_detail(store, job_id: int) -> dict:
-    row = sj.get_job(store, job_id)
+    row = store_jobs.get_job(store, job_id)
     if row is None:
         raise BadInput(f"job {job_id} does not exist")
     return row

@@ -13,7 +13,7 @@ import itertools
 import re
 
 from curation import BadInput, LabelSchema, Store
-from curation.store import review as sr
+from curation.store import review as store_review
 
 MAX_COMBINATIONS = 20_000  # structured schemas larger than this are searched field by field
 _TOKEN = re.compile(r"[^\W_]+", re.UNICODE)
@@ -31,7 +31,7 @@ def label_order(store: Store, dataset: str) -> list[str]:
         return []
     allowed = list(schema.labels)
     if schema.open:
-        allowed += sorted({lab for lab, _ in sr.label_frequencies(store, dataset) if lab and lab not in allowed})
+        allowed += sorted({lab for lab, _ in store_review.label_frequencies(store, dataset) if lab and lab not in allowed})
     chosen = [lab for lab in ds.settings.get("label_order") or [] if lab in allowed]
     return chosen + [lab for lab in allowed if lab not in chosen]
 

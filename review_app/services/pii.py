@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from curation import PII_ENTITIES, BadInput, Store, add_missed_span, confirm_finding, reject_finding
+from curation import BadInput, Store
+from curation.pii import ENTITIES as PII_ENTITIES
+from curation.store.pii import add_missed_span, confirm_finding, reject_finding
 
 from ..auth import User
 from ._common import REVIEWER

@@ -12,15 +12,16 @@ import json
 from collections import Counter
 from dataclasses import asdict, dataclass, field
 
-from curation import BadInput, LabelSchema, Store, example_findings, settings
+from curation import BadInput, LabelSchema, Store, settings
 from curation.permissions import require_open_to
-from curation.store import review as sr
+from curation.store import review as store_review
+from curation.store.pii import example_findings
 
 from ..auth import User
 from ._common import ANNOTATOR, REVIEWER, check_label, required_annotations
 from .labels import label_candidates, label_order, search_labels
 
-QueueFilter = sr.QueueFilter
+QueueFilter = store_review.QueueFilter
 
 
 @dataclass
@@ -60,8 +61,8 @@ class FilterOptions:
 
 def filter_options(store: Store, dataset: str) -> FilterOptions:
     """Labels in use (most frequent first), open flag names, sources and users of ``dataset``."""
-    return FilterOptions(labels=[lab for lab, _ in sr.label_frequencies(store, dataset)],
-                         flags=sr.open_flag_names(store, dataset),
+    return FilterOptions(labels=[lab for lab, _ in store_review.label_frequencies(store, dataset)],
+                         flags=store_review.open_flag_names(store, dataset),
                          sources={f"{s['id']}: {s['file_name']}": s["id"] for s in store.list_sources(dataset)},
                          users=[u["name"] for u in store.list_users()])
 
@@ -82,10 +83,10 @@ def next_item(store: Store, user: User, dataset: str, flt: QueueFilter | None = 
     ds = store.get_dataset(dataset)
     if flt.stage == "annotate" and required_annotations(ds.settings) > 1:
         flt = QueueFilter(**{**flt.__dict__, "exclude_annotated_by": user.name})
-    example_id = sr.claim_next(store, dataset, user.name, flt, settings().lease_s)
+    example_id = store_review.claim_next(store, dataset, user.name, flt, settings().lease_s)
     if example_id is None:
         return None
-    return load_item(store, example_id, remaining=sr.queue_size(store, dataset, flt))
+    return load_item(store, example_id, remaining=store_review.queue_size(store, dataset, flt))
 
 
 def open_item(store: Store, user: User, example_id: int) -> Item:
@@ -100,14 +101,14 @@ def load_item(store: Store, example_id: int, remaining: int = 0) -> Item:
     (one query says which have some: most items of a large queue have none)."""
     ex = store.get_example(example_id)
     ds = store.get_dataset(ex["dataset"])
-    has = sr.related_rows(store, example_id)
+    has = store_review.related_rows(store, example_id)
     return Item(
         example=ex, dataset=ds.name, task=ds.task, schema=ds.label_schema, guidelines=ds.guidelines,
-        flags=sr.open_flags(store, example_id) if has["flags"] else [],
-        prediction=sr.latest_prediction(store, example_id) if has["predictions"] else None,
+        flags=store_review.open_flags(store, example_id) if has["flags"] else [],
+        prediction=store_review.latest_prediction(store, example_id) if has["predictions"] else None,
         pii=[asdict(f) for f in example_findings(store, example_id)] if has["pii"] else [],
-        neighbours=sr.group_members(store, example_id) if ex.get("dup_group") is not None else [],
-        annotations=sr.annotations(store, example_id) if has["annotations"] else [], remaining=remaining,
+        neighbours=store_review.group_members(store, example_id) if ex.get("dup_group") is not None else [],
+        annotations=store_review.annotations(store, example_id) if has["annotations"] else [], remaining=remaining,
     )
 
 
@@ -117,14 +118,14 @@ def label_choices(store: Store, dataset: str) -> list[str]:
     for every user. A structured schema returns the labels in use (for filters and relabelling)."""
     ds = store.get_dataset(dataset)
     if ds.label_schema.structured:
-        return sorted(lab for lab, _ in sr.label_frequencies(store, dataset) if lab)
+        return sorted(lab for lab, _ in store_review.label_frequencies(store, dataset) if lab)
     return label_order(store, dataset)
 
 
 def find_labels(store: Store, dataset: str, query: str, limit: int = 9) -> list[str]:
     """Labels (or structured combinations) matching ``query``, best first; see :mod:`.labels`."""
     ds = store.get_dataset(dataset)
-    in_use = [lab for lab, _ in sr.label_frequencies(store, dataset) if lab]
+    in_use = [lab for lab, _ in store_review.label_frequencies(store, dataset) if lab]
     return search_labels(label_candidates(ds.label_schema, in_use if ds.label_schema.open or
                                           ds.label_schema.structured else None), query, limit)
 
@@ -154,7 +155,7 @@ def label(store: Store, user: User, example_id: int, version: int, new_label: st
     ds = store.get_dataset(ex["dataset"])
     needed = required_annotations(ds.settings)
     others = [] if needed <= 1 else [
-        a for a in sr.annotations(store, example_id) if a["annotator"] != user.name and a["label"]]
+        a for a in store_review.annotations(store, example_id) if a["annotator"] != user.name and a["label"]]
     changes: dict = {}
     flag = None
     if needed <= 1:
@@ -168,9 +169,9 @@ def label(store: Store, user: User, example_id: int, version: int, new_label: st
 
     def also(cur) -> None:
         if ex["status"] == "imported":
-            sr.upsert_annotation(cur, example_id, user.name, new_label, None, note)
+            store_review.upsert_annotation(cur, example_id, user.name, new_label, None, note)
         if flag:
-            sr.add_flag(cur, example_id, ex["dataset"], flag[0], "warning", None,
+            store_review.add_flag(cur, example_id, ex["dataset"], flag[0], "warning", None,
                         f"annotators disagree ({flag[1]}); a reviewer adjudicates", changes["label"])
 
     row = store.update_example(example_id, version, changes, actor=user.name,
@@ -208,7 +209,7 @@ def approve(store: Store, user: User, example_id: int, version: int, new_label: 
         changes["response"] = response
     decided = f"reviewed: approved as {changes.get('label', ex['label'])!r}"
     row = store.update_example(example_id, version, changes, actor=user.name, action="approve",
-                               also=lambda cur: sr.resolve_label_flags(cur, example_id, decided, user.name),
+                               also=lambda cur: store_review.resolve_label_flags(cur, example_id, decided, user.name),
                                release_lease_of=user.name)
     return row
 
@@ -222,7 +223,7 @@ def reject(store: Store, user: User, example_id: int, version: int, reason: str 
         raise BadInput("reason: this dataset asks for a reason when rejecting; write it in the note box, then reject")
     row = store.update_example(example_id, version, {"status": "rejected"}, actor=user.name, action="reject",
                                reason=reason,
-                               also=lambda cur: sr.resolve_label_flags(cur, example_id, "reviewed: rejected",
+                               also=lambda cur: store_review.resolve_label_flags(cur, example_id, "reviewed: rejected",
                                                                        user.name),
                                release_lease_of=user.name)
     return row
@@ -244,7 +245,7 @@ def pass_on(store: Store, user: User, example_id: int, version: int) -> dict:
 def skip(store: Store, user: User, example_id: int) -> None:
     """Give the item back to the queue; the page keeps it out of this user's queue for the session."""
     user.require(ANNOTATOR, "skip items")
-    sr.release(store, example_id, user.name, requeue=True)
+    store_review.release(store, example_id, user.name, requeue=True)
 
 
 def note(store: Store, user: User, example_id: int, version: int, text: str) -> dict:
@@ -277,7 +278,7 @@ def undo_last(store: Store, user: User, dataset: str, on_version: int | None = N
     Returns what was undone, or ``None`` when there is nothing to undo.
     """
     user.require(ANNOTATOR, "undo")
-    rev = sr.last_undoable(store, user.name, dataset)
+    rev = store_review.last_undoable(store, user.name, dataset)
     if rev is None:
         return None
     before = json.loads(rev["before"]) if rev["before"] else {}
@@ -287,16 +288,16 @@ def undo_last(store: Store, user: User, dataset: str, on_version: int | None = N
     return Undone(row, rev["action"], before, after)
 
 
-def resolve_flag(store: Store, user: User, flag_id: int, resolution: str) -> dict:
+def close_flag(store: Store, user: User, flag_id: int, resolution: str) -> dict:
     """Close a flag with a resolution (reviewer and up), recorded in the example's history."""
     user.require(REVIEWER, "resolve flags")
-    example_id = sr.flag_example(store, flag_id)
+    example_id = store_review.flag_example(store, flag_id)
     if example_id is None:
         raise BadInput(f"flag {flag_id} does not exist")
     ex = store.get_example(example_id)
     return store.update_example(example_id, ex["version"], {}, actor=user.name, action="resolve_flag",
                                 reason=f"flag {flag_id}: {resolution}",
-                                also=lambda cur: sr.resolve_flag(cur, flag_id, resolution, user.name))
+                                also=lambda cur: store_review.update_flag_resolution(cur, flag_id, resolution, user.name))
 
 
 def last_actor(store: Store, example_id: int) -> str:

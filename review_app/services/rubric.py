@@ -26,12 +26,12 @@ class RubricItem:
 def rubric_items(store: Store, user: User, run_a: str, run_b: str | None = None) -> list[RubricItem]:
     """Generated outputs to score, blind: with two runs each prompt shows both outputs in a
     stable random order per example (reviewer)."""
-    from curation.store import evaluation as se
+    from curation.store import evaluation as store_evaluation
     from evaluation.rubric import blind_pair
 
     user.require(REVIEWER, "score generated outputs")
-    a = {r["example_id"]: r for r in se.generations(store, run_a).to_dicts()}
-    b = {r["example_id"]: r for r in se.generations(store, run_b).to_dicts()} if run_b else {}
+    a = {r["example_id"]: r for r in store_evaluation.generations(store, run_a).to_dicts()}
+    b = {r["example_id"]: r for r in store_evaluation.generations(store, run_b).to_dicts()} if run_b else {}
     items = []
     for eid, ra in a.items():
         if run_b and eid not in b:
@@ -53,10 +53,10 @@ def submit_rubric(store: Store, user: User, run_id: str, example_id: int, scores
 
 def rubric_summary(store: Store, run_ids: list[str]) -> pl.DataFrame:
     """Mean score per run and criterion with inter-reviewer agreement (Krippendorff's alpha)."""
-    from curation.store import evaluation as se
+    from curation.store import evaluation as store_evaluation
     from evaluation import aggregate
 
-    return aggregate(se.rubric_reviews(store, run_ids))
+    return aggregate(store_evaluation.rubric_reviews(store, run_ids))
 
 
 def criteria() -> tuple[str, ...]:

@@ -6,6 +6,7 @@ Training and evaluation are imported inside the functions: they pull in heavy li
 from __future__ import annotations
 
 import json
+from typing import TYPE_CHECKING
 
 import polars as pl
 
@@ -14,22 +15,25 @@ from curation import Store
 from ..auth import User
 from ._common import REVIEWER
 
+if TYPE_CHECKING:
+    from evaluation.summary import GenerationSummary
+
 
 def runs_table(store: Store, dataset: str) -> pl.DataFrame:
     """Completed and failed runs of ``dataset``, newest first, with test macro-F1 when evaluated."""
-    from curation.store import evaluation as se
+    from curation.store import evaluation as store_evaluation
     from training import list_runs
 
     frame = list_runs(store).filter(pl.col("dataset") == dataset)
-    f1 = {r["id"]: r["evaluation"].get("macro_f1") for r in se.evaluated_runs(store, dataset)}
+    f1 = {r["id"]: r["evaluation"].get("macro_f1") for r in store_evaluation.evaluated_runs(store, dataset)}
     return frame.with_columns(pl.col("id").replace_strict(f1, default=None, return_dtype=pl.Float64).alias("test_macro_f1"))
 
 
 def run_evaluation(store: Store, run_id: str) -> dict | None:
     """The latest test-split evaluation summary of a run (``None`` before ``evaluate``)."""
-    from curation.store import evaluation as se
+    from curation.store import evaluation as store_evaluation
 
-    return se.get_evaluation(store, run_id)[0]
+    return store_evaluation.get_evaluation(store, run_id)[0]
 
 
 def evaluate_run(store: Store, user: User, run_id: str, **options):
@@ -41,7 +45,7 @@ def evaluate_run(store: Store, user: User, run_id: str, **options):
     return _evaluate(store, run_id, config=EvalConfig(**options))
 
 
-def generate_outputs(store: Store, user: User, run_id: str, *, limit: int = 50, progress=None) -> dict:
+def generate_outputs(store: Store, user: User, run_id: str, *, limit: int = 50, progress=None) -> GenerationSummary:
     """Generate a generation (sft) run's answers to its snapshot's test prompts, run the automatic
     checks and store the outputs for rubric review (reviewer; long: greedy generation runs at
     about 30 tokens/s for SmolLM2 on CPU). Returns the checks' summary."""
@@ -51,12 +55,12 @@ def generate_outputs(store: Store, user: User, run_id: str, *, limit: int = 50, 
     return evaluate_generation(store, run_id, limit=limit, progress=progress)
 
 
-def generation_summary(store: Store, run_id: str) -> dict | None:
+def generation_summary(store: Store, run_id: str) -> GenerationSummary | None:
     """The automatic checks' summary of a run's stored outputs (``None`` before any were generated)."""
-    from curation.store import evaluation as se
+    from curation.store import evaluation as store_evaluation
     from evaluation.rubric import summarize_checks
 
-    gens = se.generations(store, run_id)
+    gens = store_evaluation.generations(store, run_id)
     if gens.height == 0:
         return None
     checks = [json.loads(c) for c in gens["checks"].to_list()]
@@ -82,14 +86,14 @@ def send_cell(store: Store, user: User, run_id: str, predicted: str, labelled: s
 
 def rounds(store: Store, dataset: str) -> list[dict]:
     """The loop as rounds: snapshot -> run -> metrics -> corrections -> next snapshot, oldest first."""
-    from curation.store import evaluation as se
+    from curation.store import evaluation as store_evaluation
 
     out = []
-    for r in se.evaluated_runs(store, dataset):
+    for r in store_evaluation.evaluated_runs(store, dataset):
         ev = r["evaluation"]
         out.append({"snapshot": r["snapshot_id"], "run": r["id"], "accuracy": ev.get("accuracy"), "macro_f1": ev.get("macro_f1"),
-                    "baseline_macro_f1": (ev.get("baseline") or {}).get("macro_f1"), **se.loop_counts(store, r["id"]),
-                    "next_snapshot": se.next_snapshot(store, dataset, r["created_at"])})
+                    "baseline_macro_f1": (ev.get("baseline") or {}).get("macro_f1"), **store_evaluation.loop_counts(store, r["id"]),
+                    "next_snapshot": store_evaluation.next_snapshot(store, dataset, r["created_at"])})
     return out
 
 

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from curation import EXPORTERS, Store, snapshots
-from curation.snapshots import SnapshotConfig
+from curation import Store, snapshots
+from curation.snapshots import EXPORTERS, SnapshotConfig
 
 from ..auth import User
 from ._common import ADMIN

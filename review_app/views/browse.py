@@ -11,14 +11,11 @@ import streamlit as st
 
 from review_app import services as svc
 from review_app.services import TuneloopError
-from review_app.state import get_store, open_page
+from review_app.state import dataset_page, get_store
 
 
-def render() -> None:
-    page = open_page("Browse")
-    if page is None:
-        return
-    store, user, dataset = page
+@dataset_page("Browse")
+def render(store, user, dataset: str) -> None:
     c1, c2, c3 = st.columns(3)
     status = c1.selectbox("Status", ["(any)", "imported", "needs_review", "approved", "rejected"], key="b_status")
     options = svc.filter_options(store, dataset)

@@ -8,18 +8,15 @@ import streamlit as st
 
 from review_app import services as svc
 from review_app.services import TuneloopError
-from review_app.state import md_escape, open_page, run_action, show_flash
+from review_app.state import dataset_page, md_escape, run_action, show_flash
 
 
 def _resolve(flag_id: int, action: str, version: int) -> None:
     run_action("chk_flash", f"flag {flag_id}: {action} saved.", svc.resolve_check_flag, flag_id, action, version)
 
 
-def render() -> None:
-    page = open_page("Checks & coverage")
-    if page is None:
-        return
-    store, user, dataset = page
+@dataset_page("Checks & coverage")
+def render(store, user, dataset: str) -> None:
     show_flash("chk_flash")
     last = svc.last_check_run(store, dataset)
     st.caption(f"Last check run: {last['created_at']:%Y-%m-%d %H:%M} by {md_escape(last['run_by'])}" if last

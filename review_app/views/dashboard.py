@@ -7,14 +7,11 @@ import polars as pl
 import streamlit as st
 
 from review_app import services as svc
-from review_app.state import open_page
+from review_app.state import dataset_page
 
 
-def render() -> None:
-    page = open_page("Dashboard")
-    if page is None:
-        return
-    store, _, dataset = page
+@dataset_page("Dashboard")
+def render(store, _, dataset: str) -> None:
     d = svc.dashboard(store, dataset)
     total = int(d.by_status["n"].sum()) if d.by_status.height else 0
     counts = dict(zip(d.by_status["key"].to_list(), d.by_status["n"].to_list()))

@@ -5,7 +5,7 @@ from __future__ import annotations
 import streamlit as st
 
 from review_app import services as svc
-from review_app.state import md_escape, open_page, run_action, show_flash
+from review_app.state import dataset_page, md_escape, run_action, show_flash
 
 PAGE = 10
 
@@ -14,11 +14,8 @@ def _do(fn, *args) -> None:
     run_action("dup_flash", "Saved; later dedup runs keep this decision.", fn, *args)
 
 
-def render() -> None:
-    page = open_page("Duplicates")
-    if page is None:
-        return
-    store, user, dataset = page
+@dataset_page("Duplicates")
+def render(store, user, dataset: str) -> None:
     show_flash("dup_flash")
     page = st.session_state.setdefault("dup_page", 0)
     result = svc.dup_groups(store, dataset, limit=PAGE, offset=page * PAGE)

@@ -6,14 +6,11 @@ import streamlit as st
 
 from review_app import services as svc
 from review_app.services import TuneloopError
-from review_app.state import md_escape, open_page
+from review_app.state import dataset_page, md_escape
 
 
-def render() -> None:
-    page = open_page("Rubric review")
-    if page is None:
-        return
-    store, user, dataset = page
+@dataset_page("Rubric review")
+def render(store, user, dataset: str) -> None:
     if not user.can("reviewer"):
         st.info("Rubric review is for reviewers.")
         return

@@ -8,7 +8,7 @@ import streamlit as st
 
 from review_app import services as svc
 from review_app.services import TuneloopError
-from review_app.state import open_page, show_flash
+from review_app.state import dataset_page, show_flash
 
 
 def _charts(ev: dict) -> None:
@@ -44,10 +44,10 @@ def _generation(store, user, run_id: str) -> None:
         st.info("No outputs generated for this run yet.")
     else:
         cols = st.columns(3)
-        cols[0].metric("outputs", summ["outputs"])
-        cols[1].metric("passed the automatic checks", f"{summ['pass_rate']:.0%}")
-        cols[2].metric("failed", summ["outputs"] - summ["passed"])
-        failed = pl.DataFrame({"check": list(summ["failed"]), "outputs": list(summ["failed"].values())})
+        cols[0].metric("outputs", summ.outputs)
+        cols[1].metric("passed the automatic checks", f"{summ.pass_rate:.0%}")
+        cols[2].metric("failed", summ.outputs - summ.passed)
+        failed = pl.DataFrame({"check": list(summ.failed), "outputs": list(summ.failed.values())})
         st.altair_chart(alt.Chart(failed).mark_bar().encode(x=alt.X("outputs:Q", title="outputs failing"),
                                                             y=alt.Y("check:N", title=None), tooltip=["check", "outputs"]),
                         width="stretch")
@@ -67,16 +67,13 @@ def _generation(store, user, run_id: str) -> None:
         except TuneloopError as exc:
             st.error(str(exc))
         else:
-            st.session_state["gen_flash"] = ("success", f"{res['outputs']} outputs generated, {res['passed']} passed the "
+            st.session_state["gen_flash"] = ("success", f"{res.outputs} outputs generated, {res.passed} passed the "
                                                         "automatic checks.")
             st.rerun()
 
 
-def render() -> None:
-    page = open_page("Runs")
-    if page is None:
-        return
-    store, user, dataset = page
+@dataset_page("Runs")
+def render(store, user, dataset: str) -> None:
     runs = svc.runs_table(store, dataset)
     if runs.height == 0:
         st.info("No runs yet: snapshot the approved examples, then train on the Snapshots page (Train tab) "

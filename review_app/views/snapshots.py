@@ -6,14 +6,11 @@ import streamlit as st
 
 from review_app import services as svc
 from review_app.services import SnapshotConfig, TuneloopError, parse_split
-from review_app.state import download_guard, open_page, show_flash
+from review_app.state import dataset_page, download_guard, show_flash
 
 
-def render() -> None:
-    page = open_page("Snapshots")
-    if page is None:
-        return
-    store, user, dataset = page
+@dataset_page("Snapshots")
+def render(store, user, dataset: str) -> None:
     if user.can("admin"):
         with st.expander("Create a snapshot of the approved examples", expanded=False):
             with st.form("snap_create"):

@@ -8,8 +8,9 @@ import sys
 
 import pytest
 
-from curation import DedupConfig, import_file, run_dedup
-from curation.store import runs as sr
+from curation import import_file
+from curation.dedup import DedupConfig, run_dedup
+from curation.store import runs as store_runs
 
 TABLES = ("dup_edges", "dedup_runs", "flags", "revisions")
 
@@ -52,11 +53,11 @@ def test_a_run_whose_process_was_killed_is_failed_by_the_next_command(tmp_path):
 
     db = tmp_path / "s.duckdb"
     with Store(db) as store:
-        sr.insert_run(store, "killed", snapshot_id="s", dataset="d", task="sft", base_model="/m", config={})
+        store_runs.insert_run(store, "killed", snapshot_id="s", dataset="d", task="sft", base_model="/m", config={})
         pid = _dead_pid()
         store.write("UPDATE runs SET pid = ? WHERE id = 'killed'", [pid])  # as if SIGKILLed mid-training
     with Store(db, create=False) as store:  # the next command: holding the file proves the trainer is gone
-        row = sr.get_run(store, "killed")
+        row = store_runs.get_run(store, "killed")
     assert row["status"] == "failed"
     assert row["error"] == (f"interrupted: the process that trained it (pid {pid}) stopped before it finished "
                             "(killed, or the machine restarted)")
@@ -66,5 +67,5 @@ def test_an_unknown_run_status_is_refused(store):
     from curation.errors import InvalidValue
 
     with pytest.raises(InvalidValue, match=r"^--status: 'banana' is not valid \(choose one of: running, completed, failed\)$"):
-        sr.list_runs(store, status="banana")
+        store_runs.list_runs(store, status="banana")
 

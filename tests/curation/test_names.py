@@ -11,9 +11,10 @@ from pathlib import Path
 
 import pytest
 
-from curation import SnapshotConfig, create_snapshot, export_snapshot_zip, import_file
+from curation import import_file
 from curation.errors import InvalidName
 from curation.outputs import safe_name
+from curation.snapshots import SnapshotConfig, create_snapshot, export_snapshot_zip
 
 TAIL = "use at most 64 printable characters, without slashes or backslashes, e.g. support-tickets$"
 

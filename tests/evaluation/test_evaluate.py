@@ -8,17 +8,10 @@ from pathlib import Path
 import polars as pl
 import pytest
 
-from curation.store import evaluation as se
-from evaluation import (
-    ESCALATE,
-    EvalConfig,
-    EvaluationDataError,
-    NotEvaluated,
-    evaluate_run,
-    predict_file,
-    send_confusion_cell,
-    send_errors_to_review,
-)
+from curation.store import evaluation as store_evaluation
+from evaluation import EvalConfig, evaluate_run, predict_file, send_confusion_cell, send_errors_to_review
+from evaluation.errors import EvaluationDataError, NotEvaluated
+from evaluation.evaluate import ESCALATE
 from training import load_snapshot
 
 FAST = EvalConfig(bootstrap=50)
@@ -30,11 +23,11 @@ def test_evaluate_stores_predictions_threshold_report_and_card(eval_store, train
     s = res.summary
     assert s.n == snap.split("test").height
     assert 0 <= s.ci["accuracy"][0] <= s.accuracy <= s.ci["accuracy"][1] <= 1
-    preds = se.run_predictions(eval_store, trained.run_id)
+    preds = store_evaluation.run_predictions(eval_store, trained.run_id)
     counts = dict(preds.group_by("split").len().iter_rows())
     assert counts == {"test": snap.split("test").height, "validation": snap.split("validation").height,
                       "unreviewed": len(trained.unreviewed)}
-    _, threshold = se.get_evaluation(eval_store, trained.run_id)
+    _, threshold = store_evaluation.get_evaluation(eval_store, trained.run_id)
     assert threshold == s.threshold["threshold"]
     assert preds.filter(pl.col("split") == "test")["abstained"].to_list() == (res.predictions["score"] < threshold).to_list()
     assert set(s.slices) == {"label_frequency", "source"}
@@ -43,10 +36,10 @@ def test_evaluate_stores_predictions_threshold_report_and_card(eval_store, train
     card = (res.folder / "model_card.md").read_text()
     assert "Evaluation on held-out data" in card and "Not evaluated beyond" not in card
     assert json.loads((res.folder / "evaluation.json").read_text()) == json.loads(json.dumps(s.to_dict(), default=str))
-    assert se.get_evaluation(eval_store, trained.run_id)[0]["run"] == trained.run_id
+    assert store_evaluation.get_evaluation(eval_store, trained.run_id)[0]["run"] == trained.run_id
     # a second evaluation replaces the stored predictions instead of adding to them
     evaluate_run(eval_store, trained.run_id, config=EvalConfig(bootstrap=0, baseline=False))
-    assert se.run_predictions(eval_store, trained.run_id).height == preds.height
+    assert store_evaluation.run_predictions(eval_store, trained.run_id).height == preds.height
 
 
 def test_evaluate_on_a_labelled_file_with_out_of_scope_rows(eval_store, trained, write):
@@ -63,7 +56,7 @@ def test_evaluate_on_a_labelled_file_with_out_of_scope_rows(eval_store, trained,
     assert written["ood"]["by_score"]["knn"]["auroc"] == s.ood["by_score"]["knn"]["auroc"]
     assert "AUROC in-scope vs out-of-scope" in (res.folder / "evaluation.md").read_text()
     assert [r["slice"] for r in s.slices["slice"]] == ["emotional", "oos", "vague"]
-    assert se.get_evaluation(eval_store, trained.run_id)[0] is None
+    assert store_evaluation.get_evaluation(eval_store, trained.run_id)[0] is None
     assert (res.folder / "evaluation.md").read_text().startswith(f"# Evaluation of run {trained.run_id}")
 
 
@@ -77,36 +70,37 @@ def test_evaluate_rejects_unknown_labels_naming_file_row_and_option(eval_store, 
 
 def test_coverage_policy_escalates_the_budgeted_share_of_validation(eval_store, trained):
     res = evaluate_run(eval_store, trained.run_id, config=EvalConfig(bootstrap=0, baseline=False, budget=0.1))
-    val = se.run_predictions(eval_store, trained.run_id).filter(pl.col("split") == "validation")
+    val = store_evaluation.run_predictions(eval_store, trained.run_id).filter(pl.col("split") == "validation")
     assert res.summary.threshold["mode"] == "coverage" and res.summary.threshold["score"] == "combined"
     assert val["abstained"].sum() == int(0.1 * val.height)
     assert "at most 10% of in-scope texts are escalated" in (res.folder / "model_card.md").read_text()
 
 
 def test_predict_abstains_by_the_runs_policy(eval_store, trained, write, tmp_path):
-    from evaluation import EscalationPolicy, run_scores
+    from evaluation import EscalationPolicy
+    from evaluation.scoring import run_scores
     from training import load_run
 
     f = write("in.csv", "id,text\n1,my card still has not arrived\n2,exchange rate please\n3,what is the capital of peru\n"
                         "4,I lost my card yesterday\n5,sing me a song\n")
     evaluate_run(eval_store, trained.run_id, config=EvalConfig(bootstrap=0, baseline=False, budget=0.5))
-    stored, thr = se.get_evaluation(eval_store, trained.run_id)
+    stored, thr = store_evaluation.get_evaluation(eval_store, trained.run_id)
     res = predict_file(eval_store, trained.run_id, f, tmp_path / "out.csv")
     run = load_run(eval_store, trained.run_id)
     score = run_scores(run, pl.read_csv(f)["text"].to_list()).ood(run.scoring)[stored["threshold"]["score"]]
     out = pl.read_csv(tmp_path / "out.csv")
     assert out["abstained"].to_list() == (score < thr).tolist()
-    assert res["policy"] == stored["threshold"]["text"] and res["abstained"] == int((score < thr).sum())
+    assert res.policy == stored["threshold"]["text"] and res.abstained == int((score < thr).sum())
     # a budget given to predict chooses the threshold now, on validation
     none = predict_file(eval_store, trained.run_id, f, tmp_path / "none.csv", policy=EscalationPolicy(budget=0.0))
-    assert none["score"] == "combined" and "at most 0% of in-scope texts" in none["policy"]
+    assert none.score == "combined" and "at most 0% of in-scope texts" in none.policy
 
 
 def test_predict_abstains_below_the_threshold(eval_store, trained, write, tmp_path):
     f = write("in.csv", "id,text\n1,my card still has not arrived\n2,exchange rate please\n")
     res = predict_file(eval_store, trained.run_id, f, tmp_path / "out.jsonl", threshold=1.01)
     rows = [json.loads(l) for l in (tmp_path / "out.jsonl").read_text().splitlines()]
-    assert res["abstained"] == 2 and [r["decision"] for r in rows] == [ESCALATE, ESCALATE]
+    assert res.abstained == 2 and [r["decision"] for r in rows] == [ESCALATE, ESCALATE]
     predict_file(eval_store, trained.run_id, f, tmp_path / "out.csv", threshold=0.0)
     out = pl.read_csv(tmp_path / "out.csv")
     assert out.columns == ["id", "text", "predicted", "confidence", "abstained", "decision"]
@@ -120,8 +114,8 @@ def test_loop_back_sends_exactly_the_mistakes_and_doubts_once(eval_store, traine
         send_errors_to_review(eval_store, trained.run_id)
     evaluate_run(eval_store, trained.run_id, config=EvalConfig(bootstrap=0, baseline=False, policy="precision",
                                                                target_precision=0.99, score="max_softmax"))
-    preds = se.run_predictions(eval_store, trained.run_id)
-    _, thr = se.get_evaluation(eval_store, trained.run_id)
+    preds = store_evaluation.run_predictions(eval_store, trained.run_id)
+    _, thr = store_evaluation.get_evaluation(eval_store, trained.run_id)
     wrong = set(preds.filter(pl.col("split").is_in(["test", "validation"]) & (pl.col("label") != pl.col("expected")))["example_id"])
     doubt = set(preds.filter((pl.col("split") == "unreviewed") & (pl.col("confidence") < thr))["example_id"])
     assert doubt == set(preds.filter((pl.col("split") == "unreviewed") & pl.col("abstained"))["example_id"])
@@ -179,8 +173,8 @@ def test_review_budget_sends_only_the_highest_priority_items(eval_store, trained
     from evaluation import review_candidates
 
     evaluate_run(eval_store, trained.run_id, config=EvalConfig(bootstrap=0, baseline=False, target_precision=0.99))
-    preds = se.run_predictions(eval_store, trained.run_id)
-    _, thr = se.get_evaluation(eval_store, trained.run_id)
+    preds = store_evaluation.run_predictions(eval_store, trained.run_id)
+    _, thr = store_evaluation.get_evaluation(eval_store, trained.run_id)
     top2 = review_candidates(preds, thr)["example_id"].head(2).to_list()
     res = send_errors_to_review(eval_store, trained.run_id, actor="rita", budget=2)
     assert res.sent == top2
@@ -195,8 +189,8 @@ def test_a_second_budgeted_call_sends_the_next_items_and_never_re_asks_a_decided
     evaluate_run(eval_store, trained.run_id, config=EvalConfig(bootstrap=0, baseline=False, target_precision=0.99))
     from evaluation import review_candidates
 
-    preds = se.run_predictions(eval_store, trained.run_id)
-    _, thr = se.get_evaluation(eval_store, trained.run_id)
+    preds = store_evaluation.run_predictions(eval_store, trained.run_id)
+    _, thr = store_evaluation.get_evaluation(eval_store, trained.run_id)
     order = review_candidates(preds, thr)["example_id"].to_list()
     assert len(order) >= 4, "the tiny model leaves enough mistakes and doubts"
     first = send_errors_to_review(eval_store, trained.run_id, actor="rita", budget=2)
@@ -210,20 +204,20 @@ def test_a_second_budgeted_call_sends_the_next_items_and_never_re_asks_a_decided
 
 
 def test_loop_back_sends_open_label_issue_flags_ranked_with_the_mistakes(eval_store, trained):
-    from curation.store import review as sr
+    from curation.store import review as store_review
 
     evaluate_run(eval_store, trained.run_id, config=EvalConfig(bootstrap=0, baseline=False, target_precision=0.99))
     train_ids = load_snapshot(eval_store, trained.snapshot_id).split("train")["example_id"].to_list()
     sure, unsure = train_ids[0], train_ids[1]
     with eval_store.transaction() as cur:  # as `tuneloop check` raises them: score = 1 - p(given label)
-        sr.add_flag(cur, sure, "banking77", "label_issue", "warning", 0.99, "likely mislabelled", "card_arrival")
-        sr.add_flag(cur, unsure, "banking77", "label_issue", "warning", 0.2, "likely mislabelled", "exchange_rate")
+        store_review.add_flag(cur, sure, "banking77", "label_issue", "warning", 0.99, "likely mislabelled", "card_arrival")
+        store_review.add_flag(cur, unsure, "banking77", "label_issue", "warning", 0.2, "likely mislabelled", "exchange_rate")
     res = send_errors_to_review(eval_store, trained.run_id, actor="rita")
     assert {sure, unsure} <= set(res.sent) and res.by_reason["likely label error (label_issue check)"] == 2
     assert res.sent[0] == sure  # 100 + 10 x 0.99 beats every disagreement below 0.99 confidence
     ex = eval_store.get_example(sure)
     assert ex["status"] == "needs_review" and ex["priority"] == pytest.approx(109.9)
-    loop = [f for f in sr.open_flags(eval_store, sure) if f["check_name"] == "model_error"][0]
+    loop = [f for f in store_review.open_flags(eval_store, sure) if f["check_name"] == "model_error"][0]
     assert loop["suggestion"] == "card_arrival" and loop["detail"].startswith("likely label error")
     without = send_errors_to_review(eval_store, trained.run_id, actor="rita", label_checks=False)
     assert without.sent == []  # idempotent, and nothing new without label checks

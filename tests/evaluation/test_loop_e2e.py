@@ -11,29 +11,24 @@ from __future__ import annotations
 import polars as pl
 import pytest
 
-from curation import (
-    CheckConfig,
-    PiiConfig,
-    SnapshotConfig,
-    create_snapshot,
-    import_file,
-    run_checks,
-    scrub_dataset,
-)
-from curation.store import evaluation as se
-from curation.store import review as sr
+from curation import import_file
+from curation.checks import CheckConfig, run_checks
 from curation.dedup.run import DedupConfig, run_dedup
+from curation.pii import PiiConfig, scrub_dataset
+from curation.snapshots import SnapshotConfig, create_snapshot
+from curation.store import evaluation as store_evaluation
+from curation.store import review as store_review
 from evaluation import EvalConfig, evaluate_run, send_errors_to_review
 from review_app import services as svc
 from review_app.auth import User
-from tests.training.conftest import _banking_frame, tiny_bert  # noqa: F401 - fixture re-used
+from tests.conftest import _banking_frame
 from training import TrainConfig, load_snapshot, train
 
 RITA = User("rita", "reviewer")
 
 
 @pytest.mark.slow
-def test_the_whole_loop_from_import_to_a_corrected_retrained_round(store, tmp_path, tiny_bert):  # noqa: F811
+def test_the_whole_loop_from_import_to_a_corrected_retrained_round(store, tmp_path, tiny_bert):
     truth = _banking_frame(per_label=15).with_row_index("n").select(pl.format("e{}", "n").alias("id"), "text", "label")
     noisy = truth.with_columns(
         pl.when(pl.col("id").is_in(["e1", "e17", "e33", "e49"])).then(pl.lit("exchange_rate")).otherwise(pl.col("label")).alias("label"),
@@ -62,13 +57,13 @@ def test_the_whole_loop_from_import_to_a_corrected_retrained_round(store, tmp_pa
 
     sent = send_errors_to_review(store, run1.id, actor="rita")
     assert sent.sent and sent.by_reason["likely label error (label_issue check)"] == len(suspects)
-    first = svc.next_item(store, RITA, "banking77", sr.QueueFilter(stage="review"))
+    first = svc.next_item(store, RITA, "banking77", store_review.QueueFilter(stage="review"))
     assert first is not None and first.id in sent.sent  # loop-back items lead the queue
     loop_flag = [f for f in first.flags if f["check_name"] == "model_error"]
     assert loop_flag and loop_flag[0]["suggestion"] in truth["label"].to_list()
     for eid in sent.sent:  # the model's own mistakes carry its prediction; held-out suspects carry the check's
         if ext_of[eid] not in suspects:
-            assert sr.latest_prediction(store, eid)["run_id"] == run1.id
+            assert store_review.latest_prediction(store, eid)["run_id"] == run1.id
     true_label = dict(zip(truth["id"], truth["label"]))
     corrected = 0
     item = first
@@ -76,10 +71,10 @@ def test_the_whole_loop_from_import_to_a_corrected_retrained_round(store, tmp_pa
         right = true_label[item.example["external_id"]]
         corrected += right != item.example["label"]
         svc.approve(store, RITA, item.id, item.version, new_label=right)
-        for f in sr.open_flags(store, item.id):
-            svc.resolve_flag(store, RITA, f["id"], "reviewed")
-        item = svc.next_item(store, RITA, "banking77", sr.QueueFilter(stage="review"))
-    counts = se.loop_counts(store, run1.id)
+        for f in store_review.open_flags(store, item.id):
+            svc.close_flag(store, RITA, f["id"], "reviewed")
+        item = svc.next_item(store, RITA, "banking77", store_review.QueueFilter(stage="review"))
+    counts = store_evaluation.loop_counts(store, run1.id)
     assert counts == {"sent": len(sent.sent), "decided": len(sent.sent), "relabelled": corrected}
 
     snap2 = create_snapshot(store, "banking77", SnapshotConfig(name="round-2", seed=1, pin_test="round-1"))

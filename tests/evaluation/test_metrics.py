@@ -13,8 +13,8 @@ from sklearn.metrics import (
     precision_recall_fscore_support,
 )
 
-from evaluation import (
-    InvalidEvaluationOption,
+from evaluation.errors import InvalidEvaluationOption
+from evaluation.metrics import (
     bootstrap_ci,
     choose_threshold,
     classification_metrics,
@@ -132,7 +132,7 @@ def test_slices_frequency_bands_and_regressions():
 def test_auroc_matches_scikit_learn_with_ties():
     from sklearn.metrics import roc_auc_score
 
-    from evaluation import auroc
+    from evaluation.metrics import auroc
 
     rng = np.random.default_rng(3)
     a, b = rng.random(200).round(1), (rng.random(80) - 0.3).round(1)
@@ -141,7 +141,7 @@ def test_auroc_matches_scikit_learn_with_ties():
 
 
 def test_oos_recall_at_coverage_sets_the_threshold_on_in_scope_scores():
-    from evaluation import ood_detection, oos_recall_at_coverage
+    from evaluation.metrics import ood_detection, oos_recall_at_coverage
 
     in_scope = np.arange(100, dtype=float)  # threshold at 95% coverage = 5: scores 0..4 escalated
     oos = np.array([-1.0, 2.0, 4.5, 50.0])

@@ -5,7 +5,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from evaluation import EscalationPolicy, InvalidEvaluationOption, choose_threshold
+from evaluation import EscalationPolicy
+from evaluation.errors import InvalidEvaluationOption
+from evaluation.metrics import choose_threshold
 
 
 def _validation(n: int = 1000, seed: int = 0) -> tuple[dict, np.ndarray]:

@@ -5,19 +5,11 @@ from __future__ import annotations
 import polars as pl
 import pytest
 
-from curation.store import evaluation as se
+from curation.store import evaluation as store_evaluation
 from curation.store import runs as store_runs
-from evaluation import (
-    InvalidEvaluationOption,
-    aggregate,
-    blind_pair,
-    check_output,
-    check_outputs,
-    evaluate_generation,
-    save_review,
-    send_errors_to_review,
-)
-from tests.training.conftest import sft_snapshot, tiny_llama  # noqa: F401 - fixtures re-used
+from evaluation import aggregate, evaluate_generation, save_review, send_errors_to_review
+from evaluation.errors import InvalidEvaluationOption
+from evaluation.rubric import blind_pair, check_output, check_outputs
 from training import TrainConfig, train
 
 GOOD = dict(correctness=4, clarity=5, tone=4, safety=5, usefulness=4)
@@ -40,7 +32,7 @@ def test_pii_in_outputs_is_found_with_the_pii_module():
 def test_rubric_reviews_are_stored_once_per_reviewer_and_validated(store):
     save_review(store, "r1", 7, "rita", GOOD, "fine")
     save_review(store, "r1", 7, "rita", {**GOOD, "tone": 2}, "on reflection, curt")
-    rows = se.rubric_reviews(store, ["r1"])
+    rows = store_evaluation.rubric_reviews(store, ["r1"])
     assert [(r["reviewer"], r["scores"]["tone"], r["comment"]) for r in rows] == [("rita", 2, "on reflection, curt")]
     with pytest.raises(InvalidEvaluationOption, match=r"missing score\(s\) for safety, usefulness"):
         save_review(store, "r1", 7, "rita", dict(correctness=1, clarity=1, tone=1), "")
@@ -77,7 +69,7 @@ def test_outputs_scored_below_3_go_to_review_once(store, write):
 
 
 @pytest.mark.slow
-def test_generation_run_outputs_are_generated_checked_and_stored(store, tmp_path, tiny_llama, sft_snapshot):  # noqa: F811
+def test_generation_run_outputs_are_generated_checked_and_stored(store, tmp_path, tiny_llama, sft_snapshot):
     cfg = TrainConfig.for_task("sft", base_model=tiny_llama, epochs=1, batch_size=8, max_length=96, threads=1,
                                sample_prompts=1, max_new_tokens=6)
     run = train(store, sft_snapshot, cfg, runs_dir=tmp_path / "runs")
@@ -88,8 +80,8 @@ def test_generation_run_outputs_are_generated_checked_and_stored(store, tmp_path
 
     with mock.patch("training.load_snapshot", return_value=sft_snapshot):
         summary = evaluate_generation(store, run.id, limit=3, detect_pii=False)
-    assert summary["outputs"] == 3 and set(summary["failed"]) == {"placeholders", "too_short", "too_long", "pii"}
-    gens = se.generations(store, run.id)
+    assert summary.outputs == 3 and set(summary.failed) == {"placeholders", "too_short", "too_long", "pii"}
+    gens = store_evaluation.generations(store, run.id)
     assert gens["example_id"].to_list() == sorted(sft_snapshot.split("test")["example_id"].head(3).to_list())
     assert gens["output"].str.len_chars().min() >= 0 and gens["checks"].str.contains("passed").all()
     # the difficult-cases suite: a file with a text column; rows labelled "escalate" expect escalation
@@ -102,7 +94,7 @@ def test_generation_run_outputs_are_generated_checked_and_stored(store, tmp_path
 
     with mock.patch("training.generate", side_effect=answer):
         s = evaluate_generation(store, run.id, data=suite, oos_label="escalate", detect_pii=False)
-    assert (s["outputs"], s["oos_prompts"]) == (4, 3)
-    assert s["escalate_rate"] == pytest.approx(1 / 3) and s["escalated_unexpectedly"] == 1.0
-    assert s["escalate_rate_by_slice"] == {"out_of_scope": {"prompts": 2, "escalate_rate": 0.5},
+    assert (s.outputs, s.oos_prompts) == (4, 3)
+    assert s.escalate_rate == pytest.approx(1 / 3) and s.escalated_unexpectedly == 1.0
+    assert s.escalate_rate_by_slice == {"out_of_scope": {"prompts": 2, "escalate_rate": 0.5},
                                            "vague": {"prompts": 1, "escalate_rate": 0.0}}

@@ -226,10 +226,10 @@ def test_duplicates_page_lists_groups_and_splits_one(db):
 
 
 def test_checks_page_shows_coverage_and_resolves_a_flag(db):
-    from curation.store import review as sr
+    from curation.store import review as store_review
 
     with _store() as s, s.transaction() as cur:
-        sr.add_flag(cur, 1, "d", "label_issue", "warning", 0.9, "looks like billing", "billing")
+        store_review.add_flag(cur, 1, "d", "label_issue", "warning", 0.9, "looks like billing", "billing")
     at = page_as(User("rita", "reviewer"), "checks")
     assert not at.exception
     assert at.metric[0].value == "3"

@@ -4,10 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from curation.store import jobs as sj
+from curation.store import jobs as store_jobs
 from curation.store import runs as store_runs
 from review_app.auth import User
-from tests.evaluation.conftest import tiny_bert, trained  # noqa: F401 - fixtures re-used
 
 from .test_app_runs import _page, _store, runs_db  # noqa: F401 - fixture re-used
 
@@ -26,7 +25,7 @@ def test_train_tab_starts_a_training_job_that_registers_a_run(runs_db, trained, 
     at.text_input(key="train_base").input(tiny_bert)
     at.button(key="FormSubmitter:train_form-Train").click().run()
     assert not at.exception
-    job = sj.list_jobs(_store())[0]
+    job = store_jobs.list_jobs(_store())[0]
     assert at.success[0].value == f"Training job {job['id']} queued: see the Jobs page."
     assert (job["kind"], job["created_by"], job["params"]["snapshot"]) == ("train", "rita", trained.snapshot_id)
     row = _owner().jobs.wait(job["id"], 300)

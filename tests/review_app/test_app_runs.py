@@ -11,16 +11,16 @@ import streamlit as st
 from streamlit.testing.v1 import AppTest
 
 from curation import Store
+from curation.store import evaluation as store_evaluation
 from curation.store import runs as store_runs
-from curation.store import evaluation as se
+from evaluation.rubric import summarize_checks
 from review_app.auth import User, add_user
-from tests.evaluation.conftest import tiny_bert, trained  # noqa: F401 - fixtures re-used
 
 from .test_app import APP
 
 
 @pytest.fixture
-def runs_db(trained, tmp_path, monkeypatch):  # noqa: F811
+def runs_db(trained, tmp_path, monkeypatch):
     path = tmp_path / "app.duckdb"
     shutil.copy(trained.db, path)
     with Store(path) as s:
@@ -46,7 +46,7 @@ def _store():
     return get_store()
 
 
-def test_runs_page_evaluates_then_sends_errors_and_a_confusion_cell(runs_db, trained):  # noqa: F811
+def test_runs_page_evaluates_then_sends_errors_and_a_confusion_cell(runs_db, trained):
     at = _page(User("rita", "reviewer"), "runs")
     assert at.title[0].value == "Runs · banking77"
     assert at.selectbox(key="run_pick").value == trained.run_id
@@ -54,7 +54,7 @@ def test_runs_page_evaluates_then_sends_errors_and_a_confusion_cell(runs_db, tra
     assert not at.exception
     labels = [m.label for m in at.metric]
     assert labels[:4] == ["accuracy", "macro-F1", "ECE", "escalated (in scope)"]
-    ev = se.get_evaluation(_store(), trained.run_id)[0]
+    ev = store_evaluation.get_evaluation(_store(), trained.run_id)[0]
     assert any(c.value == "Escalation policy: " + ev["threshold"]["text"] for c in at.caption)
     assert "at most 5% of in-scope texts are escalated" in ev["threshold"]["text"]
     cell = ev["top_confused"][0]
@@ -75,7 +75,7 @@ def test_runs_page_evaluates_then_sends_errors_and_a_confusion_cell(runs_db, tra
     assert rounds["run"].tolist() == [trained.run_id] and rounds["sent"].tolist() == [flagged]
 
 
-def test_runs_page_annotators_see_metrics_but_no_loop_back_buttons(runs_db, trained):  # noqa: F811
+def test_runs_page_annotators_see_metrics_but_no_loop_back_buttons(runs_db, trained):
     from evaluation import EvalConfig, evaluate_run
 
     evaluate_run(_store(), trained.run_id, config=EvalConfig(bootstrap=0, baseline=False))
@@ -88,7 +88,7 @@ def test_runs_page_annotators_see_metrics_but_no_loop_back_buttons(runs_db, trai
 def _gen_run(s: Store, run_id: str, outputs: list[str]) -> None:
     store_runs.insert_run(s, run_id, snapshot_id="x", dataset="banking77", task="sft", base_model="m", config={})
     store_runs.finish_run(s, run_id, status="completed", metrics={}, path="/nowhere")
-    se.replace_generations(s, run_id, pl.DataFrame({
+    store_evaluation.replace_generations(s, run_id, pl.DataFrame({
         "example_id": [1, 2], "prompt": ["how do I reset my card pin?", "what is the meaning of life?"],
         "reference": ["r1", "r2"], "output": outputs, "checks": [json.dumps({"pii": []})] * 2}))
 
@@ -109,7 +109,7 @@ def test_rubric_page_scores_blind_outputs_and_aggregates(runs_db):
     at.text_input(key="rub_1_comment").input("too vague")
     at.button(key="rub_save_1").click().run()
     assert at.success[0].value == "Scores for output 1 saved."
-    reviews = se.rubric_reviews(s, ["gen-a", "gen-b"])
+    reviews = store_evaluation.rubric_reviews(s, ["gen-a", "gen-b"])
     assert len(reviews) == 1 and reviews[0]["scores"] == dict.fromkeys(("clarity", "correctness", "safety", "tone", "usefulness"), 2)
     assert reviews[0]["comment"] == "too vague" and reviews[0]["example_id"] == 1
     assert at.dataframe[-1].value["mean"].tolist() == [2.0] * 5
@@ -129,10 +129,10 @@ def test_runs_page_generates_outputs_of_a_generation_run_with_progress(runs_db, 
         for i in range(limit):
             progress("generating", i + 1, limit)
         checks = [{"passed": True, "pii": []}, {"passed": False, "placeholders": ["{{Order Number}}"], "pii": []}]
-        se.replace_generations(store, run_id, pl.DataFrame({
+        store_evaluation.replace_generations(store, run_id, pl.DataFrame({
             "example_id": [1, 2], "prompt": ["p1", "p2"], "reference": ["r1", "r2"], "output": ["o1", "Your {{Order Number}}"],
             "checks": [json.dumps(c) for c in checks]}))
-        return {"outputs": 2, "passed": 1}
+        return summarize_checks(run_id, checks, [False, False])
 
     monkeypatch.setattr(evaluation, "evaluate_generation", fake_generation)
     at = _page(User("ana", "annotator"), "runs")

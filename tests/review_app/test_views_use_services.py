@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from curation import PII_ENTITIES
+from curation.pii import ENTITIES as PII_ENTITIES
 from review_app import services as svc
 
 VIEWS = sorted((Path(__file__).resolve().parents[2] / "review_app" / "views").glob("*.py"))

@@ -8,14 +8,9 @@ import types
 import polars as pl
 import pytest
 
-from training import (
-    InvalidTrainingConfig,
-    SnapshotData,
-    SnapshotNotUsable,
-    TrainConfig,
-    check_snapshot,
-    load_snapshot,
-)
+from training import SnapshotData, TrainConfig, load_snapshot
+from training.data import check_snapshot
+from training.errors import InvalidTrainingConfig, SnapshotNotUsable
 
 
 @pytest.mark.parametrize(("options", "message"), [
@@ -52,7 +47,7 @@ def test_task_defaults_and_none_overrides_keep_defaults():
 
 
 def test_bad_target_module_lists_the_models_linear_layers(tmp_path, cls_snapshot, tiny_bert):
-    from training import fit
+    from training.fit import fit
 
     cfg = TrainConfig.for_task("classification", base_model=tiny_bert, target_modules=("q_proj",), threads=1)
     with pytest.raises(InvalidTrainingConfig, match=r"`target_modules` names modules this model lacks \(q_proj\); its linear layers are: "
@@ -68,7 +63,8 @@ def test_auto_pooling_is_mean_for_the_bundled_sentence_encoder_only(tiny_bert):
 
 
 def test_missing_base_model_says_what_to_pass(tmp_path, cls_snapshot):
-    from training import BaseModelNotFound, fit
+    from training.errors import BaseModelNotFound
+    from training.fit import fit
 
     with pytest.raises(BaseModelNotFound, match=r"base model '/nowhere' not found or not a model folder .*pass --base-model DIR"):
         fit(cls_snapshot, TrainConfig.for_task("classification", base_model="/nowhere"), tmp_path / "o")

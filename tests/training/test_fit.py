@@ -7,9 +7,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from tests.training.conftest import cls_config
-from training import TrainConfig, fit, macro_f1
-from training.fit import length_batches
+from tests.conftest import cls_config
+from training import TrainConfig
+from training.fit import fit, length_batches
+from training.scores import macro_f1
 
 
 @settings(max_examples=60, deadline=None)

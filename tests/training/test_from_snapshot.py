@@ -4,13 +4,12 @@ from __future__ import annotations
 
 import polars as pl
 
-from curation import SnapshotConfig, create_snapshot, import_file
+from curation import import_file
+from curation.snapshots import SnapshotConfig, create_snapshot
 from curation.store import runs as store_runs
+from tests.conftest import _banking_frame, cls_config
 from training.data import load_snapshot
 from training.runs import train
-
-from .conftest import _banking_frame
-from .conftest import cls_config
 
 
 def test_classification_trains_from_a_stored_snapshot(store, tmp_path, tiny_bert):

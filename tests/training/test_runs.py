@@ -9,22 +9,10 @@ import polars as pl
 import pytest
 
 from curation.store import runs as store_runs
-from tests.training.conftest import cls_config
-from training import (
-    RunNotFound,
-    RunNotUsable,
-    SnapshotNotUsable,
-    TrainConfig,
-    TrainingFailed,
-    curves_frame,
-    generate_from_run,
-    list_runs,
-    load_run,
-    run_curves,
-    run_detail,
-    set_card_section,
-    train,
-)
+from tests.conftest import cls_config
+from training import TrainConfig, generate_from_run, list_runs, load_run, run_detail, set_card_section, train
+from training.errors import RunNotFound, RunNotUsable, SnapshotNotUsable, TrainingFailed
+from training.runs import curves_frame, run_curves
 
 CLS_FILES = {"adapter", "tokenizer", "labels.json", "config.json", "metrics.json", "environment.json", "snapshot.json",
              "model_card.md", "test_predictions.parquet", "scoring.npz"}
@@ -188,7 +176,7 @@ def test_finish_run_changes_a_run_only_once(store):
 def test_loaded_run_reproduces_its_test_predictions(store, tmp_path, cls_snapshot, tiny_bert, lora_r, pooling):
     import torch
 
-    from evaluation import run_probabilities
+    from evaluation.scoring import run_probabilities
 
     res = train(store, cls_snapshot, cls_config(tiny_bert, lora_r=lora_r, learning_rate=5e-3 if lora_r else 1e-3,
                                                  pooling=pooling), runs_dir=tmp_path / "runs")

@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from curation import Store
-from curation.store import jobs as sj
+from curation.store import jobs as store_jobs
 from review_app.server.ownerfile import owner_path
 from review_app.server.remote import call, find_server
 
@@ -126,7 +126,7 @@ def test_owner_stopped_mid_command_gives_a_clear_error_and_leaves_nothing_half_d
     with Store(db) as s:  # the next process to open the store
         assert s.recovered["jobs"] == (1 if sig == signal.SIGKILL else 0)
         assert s.list_datasets() == [] or s.status_counts().get("big", {}).get("imported", 0) == 0
-        job = sj.list_jobs(s)[0]
+        job = store_jobs.list_jobs(s)[0]
     assert job["status"] == "failed" and re.search(r"stopped before (it|job 1) finished", job["error"])
     r = tl(db, "--json", "status", cwd=tmp_path)  # no owner now: the CLI opens the file itself
     assert r.returncode == 0 and json.loads(r.stdout) == {"datasets": {}}

@@ -7,17 +7,17 @@ import shutil
 
 import pytest
 
-from curation import DatasetNotFound, TuneloopError
+from curation import TuneloopError
+from curation.errors import DatasetNotFound
 from review_app.client import connect
 from review_app.server.errors import RemoteError
 from review_app.server.owner import Owner
-from tests.evaluation.conftest import tiny_bert, trained  # noqa: F401 - fixtures re-used
 
 pytestmark = pytest.mark.slow
 
 
 @pytest.fixture(params=["embedded", "server"])
-def client(request, trained, tmp_path):  # noqa: F811
+def client(request, trained, tmp_path):
     db = tmp_path / "copy.duckdb"
     shutil.copy(trained.db, db)
     owner = Owner(db) if request.param == "server" else None
@@ -29,7 +29,7 @@ def client(request, trained, tmp_path):  # noqa: F811
         owner.stop()
 
 
-def test_client_status_export_snapshots_metrics_and_send_to_review(client, trained, tmp_path):  # noqa: F811
+def test_client_status_export_snapshots_metrics_and_send_to_review(client, trained, tmp_path):
     counts = client.status()["datasets"]["banking77"]
     assert counts["approved"] == 100 and counts["imported"] == len(trained.unreviewed)
     out = tmp_path / "export.jsonl"
@@ -59,7 +59,7 @@ def test_client_errors_keep_the_message_and_exit_code(client):
         assert isinstance(info.value, DatasetNotFound)
 
 
-def test_client_trains_as_a_job_and_lists_it(client, trained, tiny_bert, tmp_path):  # noqa: F811
+def test_client_trains_as_a_job_and_lists_it(client, trained, tiny_bert, tmp_path):
     job = client.train(trained.snapshot_id, base_model=tiny_bert, epochs=1, batch_size=8, threads=1,
                        runs_dir=str(tmp_path / "runs"))
     assert job["status"] == "completed", job["error"]

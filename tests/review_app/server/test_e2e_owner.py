@@ -16,12 +16,12 @@ import polars as pl
 import pytest
 
 from curation import LabelSchema, Store, import_file
-from curation.store import jobs as sj
+from curation.store import jobs as store_jobs
 from curation.store.review import QueueFilter
 from review_app.auth import User, add_user
 from review_app.server.ownerfile import read_owner
+from tests.conftest import _banking_frame
 from tests.review_app.browser import ARGS, CHROMIUM, free_port, login, settle
-from tests.training.conftest import _banking_frame, tiny_bert  # noqa: F401 - fixture re-used
 
 from .conftest import env_for_children, stop
 
@@ -72,7 +72,7 @@ def _cli(db: Path, cwd: Path, *args: str) -> dict:
     return json.loads(r.stdout)
 
 
-def test_annotator_keeps_labelling_while_the_cli_imports_snapshots_trains_and_evaluates(tmp_path, tiny_bert):  # noqa: F811
+def test_annotator_keeps_labelling_while_the_cli_imports_snapshots_trains_and_evaluates(tmp_path, tiny_bert):
     from playwright.sync_api import sync_playwright
 
     db = tmp_path / "e2e.duckdb"
@@ -120,7 +120,7 @@ def test_annotator_keeps_labelling_while_the_cli_imports_snapshots_trains_and_ev
     sent = results["evaluate"]["loop_back"]["example_ids"]
     with Store(db) as s:
         labelled = [r for i in range(1, 301) for r in s.revisions(i) if r["action"] == "label"]
-        jobs = {j["kind"]: j["status"] for j in sj.list_jobs(s)}
+        jobs = {j["kind"]: j["status"] for j in store_jobs.list_jobs(s)}
         from review_app import services as svc
 
         served, reviewer = set(), User("rita", "reviewer")

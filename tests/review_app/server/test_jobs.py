@@ -8,7 +8,7 @@ import time
 import pytest
 
 from curation import BadInput, Store
-from curation.store import jobs as sj
+from curation.store import jobs as store_jobs
 from review_app.server.jobs import JobFailed, JobRunner
 
 
@@ -31,7 +31,7 @@ def test_job_stores_progress_logs_and_result(runner):
     job_id = runner.submit("check", "check --dataset d", fn, params={"dataset": "d"}, created_by="rita")
     row = runner.wait(job_id, 30)
     assert (row["status"], row["result"], row["progress"], row["progress_text"]) == ("completed", {"answer": 42}, 1.0, "halfway")
-    assert sj.get_job(runner.store, job_id)["logs"] == "step one\nstep two\n"
+    assert store_jobs.get_job(runner.store, job_id)["logs"] == "step one\nstep two\n"
     assert (row["kind"], row["title"], row["params"], row["created_by"]) == ("check", "check --dataset d", {"dataset": "d"}, "rita")
 
 
@@ -63,7 +63,7 @@ def test_cancel_stops_a_running_job_at_its_next_progress_and_a_queued_one_at_onc
     assert runner.cancel(queued) == "cancelled"
     assert runner.cancel(running) == "running"
     assert runner.wait(running, 30)["status"] == "cancelled"
-    row = sj.get_job(runner.store, queued)
+    row = store_jobs.get_job(runner.store, queued)
     assert (row["status"], row["error"]) == ("cancelled", "cancelled before it started")
 
 
@@ -81,7 +81,7 @@ def test_shutdown_ends_running_jobs_as_failed(tmp_path):
     job_id = r.submit("train", "forever", forever)
     assert started.wait(30)
     r.shutdown("the owner stopped")
-    row = sj.get_job(s, job_id)
+    row = store_jobs.get_job(s, job_id)
     assert (row["status"], row["error"]) == ("failed", f"the owner stopped before job {job_id} finished; run it again")
     with pytest.raises(Exception, match="the owner is stopping; no new jobs are accepted"):
         r.submit("train", "late", lambda ctx: {})

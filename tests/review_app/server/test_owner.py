@@ -78,9 +78,9 @@ def test_second_owner_in_another_process_is_refused(tmp_path):
 @pytest.mark.slow
 def test_sigkilled_owner_leaves_its_job_and_run_failed_on_the_next_start(tmp_path):
     db = tmp_path / "s.duckdb"
-    script = ("import os, sys, time; from review_app.server.owner import Owner; from curation.store import runs as store_runs, jobs as sj\n"
+    script = ("import os, sys, time; from review_app.server.owner import Owner; from curation.store import jobs as store_jobs, runs as store_runs\n"
               f"o = Owner({str(db)!r})\n"
-              "j = sj.create_job(o.store, 'train', 'train snapshot=x'); sj.start_job(o.store, j)\n"
+              "j = store_jobs.create_job(o.store, 'train', 'train snapshot=x'); store_jobs.start_job(o.store, j)\n"
               "store_runs.insert_run(o.store, 'r1', snapshot_id='x', dataset='d', task='classification', base_model='b', config={})\n"
               "print('ready', flush=True); time.sleep(600)\n")
     proc = subprocess.Popen([sys.executable, "-c", script], env=env_for_children(), stdout=subprocess.PIPE, text=True)

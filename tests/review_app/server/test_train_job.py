@@ -10,19 +10,18 @@ import pytest
 
 from curation.store import runs as store_runs
 from review_app.server.owner import Owner
-from tests.evaluation.conftest import tiny_bert, trained  # noqa: F401 - fixtures re-used
 
 pytestmark = pytest.mark.slow
 
 
 @pytest.fixture
-def owner_db(trained, tmp_path):  # noqa: F811
+def owner_db(trained, tmp_path):
     path = tmp_path / "copy.duckdb"
     shutil.copy(trained.db, path)
     return path
 
 
-def test_train_job_trains_in_a_subprocess_and_the_owner_registers_the_run(owner_db, trained, tiny_bert, tmp_path):  # noqa: F811
+def test_train_job_trains_in_a_subprocess_and_the_owner_registers_the_run(owner_db, trained, tiny_bert, tmp_path):
     with Owner(owner_db, api=False) as o:
         job_id = o.submit("train", {"snapshot": trained.snapshot_id, "base_model": tiny_bert, "epochs": 1, "batch_size": 8,
                                     "threads": 1, "runs_dir": str(tmp_path / "runs")})
@@ -30,9 +29,9 @@ def test_train_job_trains_in_a_subprocess_and_the_owner_registers_the_run(owner_
         assert row["status"] == "completed", row["error"]
         run = store_runs.get_run(o.store, row["result"]["run"])
         pid = o.store.cursor().execute("SELECT pid FROM runs WHERE id = ?", [run["id"]]).fetchall()[0][0]
-        from curation.store import jobs as sj
+        from curation.store import jobs as store_jobs
 
-        logs = sj.get_job(o.store, job_id)["logs"]
+        logs = store_jobs.get_job(o.store, job_id)["logs"]
     assert run["status"] == "completed" and pid == os.getpid()  # registered by the owner
     assert (tmp_path / "runs" / run["id"] / "model_card.md").exists()
     assert not list((tmp_path / "runs").glob(".*"))  # no partial folder, no exported input left behind
@@ -41,16 +40,16 @@ def test_train_job_trains_in_a_subprocess_and_the_owner_registers_the_run(owner_
     assert json.loads((tmp_path / "runs" / run["id"] / "config.json").read_text())["epochs"] == 1
 
 
-def test_cancelled_train_job_stops_the_subprocess_and_marks_the_run_failed(owner_db, trained, tiny_bert, tmp_path):  # noqa: F811
+def test_cancelled_train_job_stops_the_subprocess_and_marks_the_run_failed(owner_db, trained, tiny_bert, tmp_path):
     import time
 
     with Owner(owner_db, api=False) as o:
         job_id = o.submit("train", {"snapshot": trained.snapshot_id, "base_model": tiny_bert, "epochs": 50, "batch_size": 2,
                                     "threads": 1, "patience": 0, "runs_dir": str(tmp_path / "runs")})
-        from curation.store import jobs as sj
+        from curation.store import jobs as store_jobs
 
         deadline = time.monotonic() + 120
-        while (sj.get_job(o.store, job_id)["progress"] or 0) <= 0 and time.monotonic() < deadline:
+        while (store_jobs.get_job(o.store, job_id)["progress"] or 0) <= 0 and time.monotonic() < deadline:
             time.sleep(0.2)
         assert o.jobs.cancel(job_id) == "running"
         row = o.jobs.wait(job_id, 60)

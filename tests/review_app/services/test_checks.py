@@ -54,7 +54,7 @@ def test_coverage_service_returns_frames_for_charts(ds):
 
 
 def test_last_check_run_names_an_account_or_says_it_came_from_the_command_line(ds):
-    from curation import CheckConfig, run_checks
+    from curation.checks import CheckConfig, run_checks
     from review_app.auth import add_user
 
     run_checks(ds, "d", CheckConfig(checks=("schema",)), actor="root")  # the CLI without --user: the OS account

@@ -14,10 +14,12 @@ from .people import ADAM, ANA
 
 
 def test_csv_export_escapes_formula_injection(ds, write):
-    import_file(ds, write("x.csv", "id,text,label\nevil,=HYPERLINK(\"http://x\"),\nplus,+1 call me,\n"), "d")
-    text = svc.export_csv(ds, ADAM, "d").decode()
-    assert "'=HYPERLINK" in text and "'+1 call me" in text
-    assert svc.csv_safe("-2") == "'-2" and svc.csv_safe("@x") == "'@x" and svc.csv_safe("ok") == "ok"
+    import_file(ds, write("x.csv", "id,text,label\nevil,=HYPERLINK(\"http://x\"),\nplus,+1 call me,\n"
+                          "minus,-2,\nat,@x,\nok,fine,\n"), "d")
+    rows = list(csv.DictReader(io.StringIO(svc.export_csv(ds, ADAM, "d").decode())))
+    text = {r["id"]: r["text"] for r in rows}
+    assert [text[i] for i in ("evil", "plus", "minus", "at", "ok")] == [
+        "'=HYPERLINK(\"http://x\")", "'+1 call me", "'-2", "'@x", "fine"]
 
 
 def test_import_upload_reports_the_uploaded_name(ds):

@@ -8,7 +8,7 @@ from collections import Counter
 import pytest
 
 from curation import BadInput, LabelSchema, StaleVersion, import_file
-from curation.store import review as sr
+from curation.store import review as store_review
 from review_app import services as svc
 from review_app.auth import User
 from review_app.errors import PermissionDenied
@@ -30,7 +30,7 @@ def test_annotator_labels_then_reviewer_approves(ds):
 
 
 @pytest.mark.parametrize(("fn", "args"), [
-    (svc.approve, (1, 1)), (svc.reject, (1, 1)), (svc.resolve_flag, (1, "fixed")),
+    (svc.approve, (1, 1)), (svc.reject, (1, 1)), (svc.close_flag, (1, "fixed")),
     (svc.bulk, ({1: 1}, "approve")),
 ])
 def test_annotator_may_not_review(ds, fn, args):
@@ -40,7 +40,7 @@ def test_annotator_may_not_review(ds, fn, args):
 
 def test_annotator_cannot_open_the_review_queue(ds):
     with pytest.raises(PermissionDenied, match="may not work on the 'review' queue"):
-        svc.next_item(ds, ANA, "d", sr.QueueFilter(stage="review"))
+        svc.next_item(ds, ANA, "d", store_review.QueueFilter(stage="review"))
 
 
 def test_label_outside_the_schema_is_refused(ds):
@@ -52,7 +52,7 @@ def test_two_annotators_never_get_the_same_item(ds):
     a = svc.next_item(ds, ANA, "d")
     b = svc.next_item(ds, BEN, "d")
     assert a.id != b.id
-    assert sr.lease_holder(ds, a.id) == "ana"
+    assert store_review.lease_holder(ds, a.id) == "ana"
     # a reload serves the same item again
     assert svc.next_item(ds, ANA, "d").id == a.id
 
@@ -60,8 +60,8 @@ def test_two_annotators_never_get_the_same_item(ds):
 def test_skip_releases_the_lease_and_excludes_the_item_for_the_session(ds):
     a = svc.next_item(ds, ANA, "d")
     svc.skip(ds, ANA, a.id)
-    assert sr.lease_holder(ds, a.id) is None
-    nxt = svc.next_item(ds, ANA, "d", sr.QueueFilter(stage="annotate", exclude_ids=(a.id,)))
+    assert store_review.lease_holder(ds, a.id) is None
+    nxt = svc.next_item(ds, ANA, "d", store_review.QueueFilter(stage="annotate", exclude_ids=(a.id,)))
     assert nxt.id != a.id
     assert svc.next_item(ds, BEN, "d").id == a.id  # someone else can take it
 
@@ -105,12 +105,12 @@ def test_note_and_correct_response(store, write):
         svc.correct_response(store, ANA, 1, 3, "   ")
 
 
-def test_resolve_flag_is_recorded(ds):
+def test_close_flag_is_recorded(ds):
     with ds.transaction() as cur:
-        sr.add_flag(cur, 1, "d", "label_issue", "warning", 0.9, "looks like login", "login")
+        store_review.add_flag(cur, 1, "d", "label_issue", "warning", 0.9, "looks like login", "login")
     item = svc.load_item(ds, 1)
     assert [f["check_name"] for f in item.flags] == ["label_issue"]
-    svc.resolve_flag(ds, RITA, item.flags[0]["id"], "kept label")
+    svc.close_flag(ds, RITA, item.flags[0]["id"], "kept label")
     assert svc.load_item(ds, 1).flags == []
     assert svc.history(ds, 1)[-1]["reason"] == f"flag {item.flags[0]['id']}: kept label"
 
@@ -118,22 +118,22 @@ def test_resolve_flag_is_recorded(ds):
 def test_approving_or_rejecting_decides_the_label_flags_but_not_pii_or_group_flags(ds):
     with ds.transaction() as cur:
         for check in ("label_issue", "model_error", "pii_review", "label_conflict"):
-            sr.add_flag(cur, 1, "d", check, "warning", 0.9, f"{check} here", "login")
-        sr.add_flag(cur, 2, "d", "label_issue", "warning", 0.9, "looks like login", "login")
+            store_review.add_flag(cur, 1, "d", check, "warning", 0.9, f"{check} here", "login")
+        store_review.add_flag(cur, 2, "d", "label_issue", "warning", 0.9, "looks like login", "login")
     svc.approve(ds, RITA, 1, 1, new_label="login")
-    left = {f["check_name"] for f in sr.open_flags(ds, 1)}
+    left = {f["check_name"] for f in store_review.open_flags(ds, 1)}
     assert left == {"pii_review", "label_conflict"}  # they need their own decision
     done = ds._dicts("SELECT check_name, resolution, resolved_by FROM flags WHERE example_id = 1 AND resolution IS NOT NULL "
                      "ORDER BY check_name", [])
     assert done == [{"check_name": c, "resolution": "reviewed: approved as 'login'", "resolved_by": "rita"}
                     for c in ("label_issue", "model_error")]
     svc.reject(ds, RITA, 2, 1)
-    assert sr.open_flags(ds, 2) == []
+    assert store_review.open_flags(ds, 2) == []
     with pytest.raises(StaleVersion):  # a stale approval resolves nothing
         with ds.transaction() as cur:
-            sr.add_flag(cur, 3, "d", "label_issue", "warning", 0.9, "x", "login")
+            store_review.add_flag(cur, 3, "d", "label_issue", "warning", 0.9, "x", "login")
         svc.approve(ds, RITA, 3, 99)
-    assert [f["check_name"] for f in sr.open_flags(ds, 3)] == ["label_issue"]
+    assert [f["check_name"] for f in store_review.open_flags(ds, 3)] == ["label_issue"]
 
 
 def test_multi_annotator_dataset_collects_n_annotations_then_flags_disagreement(ds):
@@ -223,7 +223,7 @@ def test_four_annotators_500_actions_no_lost_updates_no_double_serving(store, wr
 
         rnd = random.Random(seed)
         for n in range(500):
-            item = svc.next_item(store, user, "d", sr.QueueFilter(stage="all"))
+            item = svc.next_item(store, user, "d", store_review.QueueFilter(stage="all"))
             if item is None:
                 # everything labelled: send items back by relabelling directly (overlap on purpose)
                 example_id = rnd.randrange(1, 41)
@@ -274,5 +274,5 @@ def test_four_annotators_500_actions_no_lost_updates_no_double_serving(store, wr
 def test_a_reviewers_relabel_is_not_a_second_annotation(ds):
     svc.label(ds, ANA, 1, 1, "billing")
     svc.label(ds, RITA, 1, 2, "login")  # a correction of a labelled item
-    assert [(a["annotator"], a["label"]) for a in sr.annotations(ds, 1)] == [("ana", "billing")]
+    assert [(a["annotator"], a["label"]) for a in store_review.annotations(ds, 1)] == [("ana", "billing")]
     assert svc.dashboard(ds, "d").agreement == {"items": 0}

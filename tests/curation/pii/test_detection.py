@@ -8,7 +8,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from curation import scrub_records
+from curation.pii import scrub_records
 from curation.pii.formats import IBAN_LENGTHS, find_addresses, find_ibans, iban_valid
 from curation.pii.lexicon import load
 from curation.pii.names import find_names

@@ -13,15 +13,15 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from curation import import_file
+from curation.dedup.minhash import band_keys, bucket_pairs, candidate_pairs
 from curation.dedup.run import DedupConfig, run_dedup
 from curation.errors import ImportValidationError, InvalidValue
-from curation.dedup.minhash import band_keys, bucket_pairs, candidate_pairs
-from curation.pii.scrub import PiiConfig
 from curation.pii.dataset import scrub_dataset
-from curation.scale.config import ScaleConfig, ScaleOutputExists, ScaleOutputIncomplete
+from curation.pii.scrub import PiiConfig
 from curation.scale.batch import assignment
-from curation.scale.run import curate_at_scale
+from curation.scale.config import ScaleConfig, ScaleOutputExists, ScaleOutputIncomplete
 from curation.scale.output import load_curated, read_curated, summary_of
+from curation.scale.run import curate_at_scale
 from review_app.cli import main
 
 WORDS = ("refund order card payment login password account app crash delivery late broken charge twice "

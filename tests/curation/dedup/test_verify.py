@@ -8,7 +8,8 @@ import pytest
 
 from curation.dedup.algos import components, group, normalize_for_shingles
 from curation.dedup.minhash import near_pairs
-from curation.dedup.verify import content_text, star_edges, verify
+from curation.dedup.stars import star_edges
+from curation.dedup.verify import content_text, verify
 
 
 def _content(texts: list[str]) -> pl.Series:
@@ -128,3 +129,54 @@ def test_star_edges_per_component_equal_one_call_over_everything():
 def test_fillers_alone_are_kept_so_thanks_and_please_stay_different():
     content = _content(["thanks", "please", "thank you"])
     assert content.to_list() == ["thanks", "please", "thank you"]
+
+
+@pytest.mark.parametrize("a, b", [
+    ("my card has not arrived", "my caxrd has not arrived"),  # a letter added on the second text's side
+    ("my caxrd has not arrived", "my card has not arrived"),
+    ("need assistance using the pro profile", "need assistance using the pro proqsile"),  # two edits, 8 letters
+    ("can you help me get in touch with customer support", "psl can you help me get in touch with customer support"),
+    ("how do i sign up to your newsletter", "how do i sign up to your newsletter pleake"),  # misspelt fillers
+    ("i made a transfer to my friend earlier and she hasn t received it yet what s the hold up",
+     "i made a transfer to my friend and she hasn t received it yet what s the hold up"),  # a word dropped, long text
+])
+def test_typos_misspelt_fillers_and_a_word_dropped_from_a_long_text_are_duplicates(a, b):
+    assert _same(a, b)
+
+
+@pytest.mark.parametrize("a, b", [
+    ("i tried to pull cash from an atm but it wouldn t let me", "i tried to pull cash from an atm fee it wouldn t let me"),
+    ("my card was declined at the shop", "my cash was declined at the shop"),  # two edits in a 4-letter word
+    ("how much is the tax on my card", "how much is the on my card"),  # a content word dropped, short text
+])
+def test_a_content_word_replaced_by_any_word_or_dropped_from_a_short_text_is_not_a_duplicate(a, b):
+    assert not _same(a, b)
+
+
+@pytest.mark.parametrize("slack", [0, 1])
+def test_the_bitmap_prefilter_never_changes_a_decision(monkeypatch, slack):
+    import importlib
+
+    verify_module = importlib.import_module("curation.dedup.verify")  # the package re-exports a function of that name
+
+    rng = np.random.default_rng(slack)
+    words = ("card transfer pin account top up fee rate cash atm refund limit app phone the my a to is please "
+             "pls thanks 1234 caxd trnsfer acount").split()
+    texts = [" ".join(rng.choice(words, rng.integers(2, 26))) for _ in range(400)]
+    content = _content(texts)
+    a, b = rng.integers(0, 400, 3000), rng.integers(0, 400, 3000)
+    with_prefilter = verify(content, a, b, slack=slack)
+    monkeypatch.setattr(verify_module, "_surely_different", lambda tk, ra, rb, s: np.zeros(len(ra), dtype=bool))
+    assert (verify(content, a, b, slack=slack) == with_prefilter).all()
+    assert 0 < with_prefilter.sum() < len(a)
+
+
+def test_verify_gives_the_same_answers_whatever_the_order_and_numbering_of_the_texts():
+    texts = ["my card has not arrived", "my caxrd has not arrived", "my card has not arrived please",
+             "my cash has not arrived", "why was my transfer declined", "why was my transfr declined"]
+    content = _content(texts)
+    a, b = np.array([0, 0, 0, 4, 1]), np.array([1, 2, 3, 5, 3])
+    expected = verify(content, a, b)
+    ids = np.array([900_000_007, 5, 3_000_000_000, 42, 17, 8])  # sparse, unsorted (as in a Ray block)
+    assert (verify(content, ids[a], ids[b], ids) == expected).all()
+    assert expected.tolist() == [True, True, False, True, False]

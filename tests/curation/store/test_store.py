@@ -12,23 +12,23 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from curation import LabelSchema, SchemaTooNew, StaleVersion, Store, import_file
-from curation.store import schema as schema_mod
-from curation.errors import InvalidValue
+from curation import LabelSchema, StaleVersion, Store, import_file
+from curation.errors import InvalidValue, SchemaTooNew
+from curation.store import schema as store_schema
 
 
 def test_new_store_is_at_the_latest_schema_version(tmp_path):
     with Store(tmp_path / "s.duckdb") as s:
-        assert s.schema_version() == schema_mod.LATEST
+        assert s.schema_version() == store_schema.LATEST
 
 
 def test_older_store_is_migrated_on_open(tmp_path, monkeypatch):
     path = tmp_path / "s.duckdb"
     with Store(path) as s:
         s.cursor().execute("INSERT INTO datasets (name, task, created_at) VALUES ('d', 'classification', now())")
-    extra = (schema_mod.LATEST + 1, "test column", ["ALTER TABLE datasets ADD COLUMN colour VARCHAR DEFAULT 'blue'"])
-    monkeypatch.setattr(schema_mod, "MIGRATIONS", [*schema_mod.MIGRATIONS, extra])
-    monkeypatch.setattr(schema_mod, "LATEST", extra[0])
+    extra = (store_schema.LATEST + 1, "test column", ["ALTER TABLE datasets ADD COLUMN colour VARCHAR DEFAULT 'blue'"])
+    monkeypatch.setattr(store_schema, "MIGRATIONS", [*store_schema.MIGRATIONS, extra])
+    monkeypatch.setattr(store_schema, "LATEST", extra[0])
     with Store(path) as s:
         assert s.schema_version() == extra[0]
         assert s.cursor().execute("SELECT name, colour FROM datasets").fetchall() == [("d", "blue")]
@@ -46,14 +46,14 @@ def test_newer_store_is_refused_with_a_clear_message(tmp_path):
 def test_failed_migration_leaves_the_previous_version(tmp_path, monkeypatch):
     path = tmp_path / "s.duckdb"
     Store(path).close()
-    bad = (schema_mod.LATEST + 1, "broken", ["CREATE TABLE half_done (x INT)", "THIS IS NOT SQL"])
-    monkeypatch.setattr(schema_mod, "MIGRATIONS", [*schema_mod.MIGRATIONS, bad])
-    monkeypatch.setattr(schema_mod, "LATEST", bad[0])
+    bad = (store_schema.LATEST + 1, "broken", ["CREATE TABLE half_done (x INT)", "THIS IS NOT SQL"])
+    monkeypatch.setattr(store_schema, "MIGRATIONS", [*store_schema.MIGRATIONS, bad])
+    monkeypatch.setattr(store_schema, "LATEST", bad[0])
     with pytest.raises(duckdb.ParserException):
         Store(path)
     monkeypatch.undo()
     with Store(path) as s:
-        assert s.schema_version() == schema_mod.LATEST
+        assert s.schema_version() == store_schema.LATEST
         assert "half_done" not in [r[0] for r in s.cursor().execute("SHOW TABLES").fetchall()]
 
 
@@ -124,7 +124,7 @@ def test_second_process_gets_a_clear_busy_error(tmp_path):
     holder = Store(path)
     try:
         code = (
-            "import sys; from curation import Store, StoreBusy\n"
+            "import sys; from curation import Store; from curation.errors import StoreBusy\n"
             "try:\n    Store(sys.argv[1], lock_wait_s=0.3)\n"
             "except StoreBusy as e:\n    print(e); sys.exit(3)\n"
         )

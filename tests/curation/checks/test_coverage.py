@@ -6,9 +6,9 @@ import polars as pl
 import pytest
 
 from curation import BadInput, ColumnMap, LabelSchema, import_file
+from curation.checks.coverage import CoverageConfig, classify_difficult, coverage_report, length_histogram, load_seed
 from curation.checks.registry import CheckConfig
 from curation.checks.run import run_checks
-from curation.checks.coverage import CoverageConfig, classify_difficult, coverage_report, length_histogram, load_seed
 
 
 def _csv(write, name, rows):
@@ -66,7 +66,7 @@ def test_seed_file_is_validated_with_row_and_field(write):
 
 @pytest.mark.slow
 def test_difficult_cases_are_found_with_minilm(store, write):
-    from curation import embed
+    from curation.embeddings import embed
 
     texts = ["you useless idiots, give me my money back now", "what is the best pizza recipe?",
              "how do I change the PIN of my card?", "my card has not arrived after a week, what should I do?"]

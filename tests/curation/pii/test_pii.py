@@ -10,25 +10,11 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from curation import (
-    PermissionDenied,
-    OriginalPurged,
-    PiiConfig,
-    Span,
-    Store,
-    add_missed_span,
-    confirm_finding,
-    example_findings,
-    get_pii_config,
-    import_file,
-    reject_finding,
-    replace_spans,
-    scrub_dataset,
-    scrub_frame,
-    scrub_records,
-)
+from curation import PermissionDenied, Store, import_file
 from curation.errors import InvalidValue
-from curation.pii.scrub import PLACEHOLDER_RX
+from curation.pii import PiiConfig, Span, get_pii_config, scrub_dataset, scrub_frame, scrub_records
+from curation.pii.scrub import PLACEHOLDER_RX, replace_spans
+from curation.store.pii import OriginalPurged, add_missed_span, confirm_finding, example_findings, reject_finding
 
 # One value of every type, planted in the prompt and (partly again) in the response.
 PLANTED = {

@@ -14,9 +14,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from curation import ColumnMap, InvalidValue, Store, import_file
-from curation.dedup.run import DedupConfig, run_dedup
 from curation.dedup.contamination import check_contamination
 from curation.dedup.groups import list_groups, merge_groups, set_canonical, split_group
+from curation.dedup.run import DedupConfig, run_dedup
 from curation.errors import ImportValidationError
 
 EXACT = ("Ｉ am still waiting on my CARD!", "i am still   waiting on my card")

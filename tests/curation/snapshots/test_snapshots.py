@@ -5,23 +5,18 @@ from __future__ import annotations
 import polars as pl
 import pytest
 
-from curation import (
-    PermissionDenied,
-    BadInput,
-    NothingToSnapshot,
+from curation import BadInput, PermissionDenied, import_file
+from curation.errors import NothingToSnapshot, SnapshotCorrupted, SnapshotImmutable, SnapshotNotFound
+from curation.snapshots import (
     SnapshotConfig,
-    SnapshotCorrupted,
-    SnapshotImmutable,
-    SnapshotNotFound,
     create_snapshot,
     diff_snapshots,
     get_datasheet,
-    import_file,
     list_snapshots,
     set_usage_notes,
 )
-from curation.store import snapshots as sql
 from curation.snapshots.export import split_frames
+from curation.store import snapshots as store_snapshots
 
 LABELS = ["a"] * 12 + ["b"] * 10 + ["c"] * 2
 
@@ -33,17 +28,17 @@ def planted(store, write):
     import_file(store, write("d.csv", "id,text,label\n" + rows + "\n"), "d", status="approved", actor="importer",
                 licence="CC0", note="planted")
     ids = {r["external_id"]: r["id"] for r in store._dicts("SELECT id, external_id FROM examples", [])}
-    sql.set_duplicate(store, ids["ex02"], 100, duplicate_of=ids["ex01"])
-    sql.set_duplicate(store, ids["ex01"], 100)
-    sql.set_duplicate(store, ids["ex03"], 200)  # a semantic group whose members both stay
-    sql.set_duplicate(store, ids["ex04"], 200)
-    sql.add_flag(store, ids["ex05"], "pii_review")
-    sql.add_flag(store, ids["ex06"], "label_conflict", "error")  # exact twins disagree
-    sql.add_flag(store, ids["ex07"], "outlier", "warning")
-    sql.add_flag(store, ids["ex08"], "pii_review", resolution="scrubbed")
-    sql.add_flag(store, ids["ex09"], "encoding", "error")
-    sql.add_pii_finding(store, ids["ex10"], "EMAIL_ADDRESS", 0, 7)
-    sql.add_pii_finding(store, ids["ex10"], "PERSON", 8, 12)
+    store_snapshots.set_duplicate(store, ids["ex02"], 100, duplicate_of=ids["ex01"])
+    store_snapshots.set_duplicate(store, ids["ex01"], 100)
+    store_snapshots.set_duplicate(store, ids["ex03"], 200)  # a semantic group whose members both stay
+    store_snapshots.set_duplicate(store, ids["ex04"], 200)
+    store_snapshots.add_flag(store, ids["ex05"], "pii_review")
+    store_snapshots.add_flag(store, ids["ex06"], "label_conflict", "error")  # exact twins disagree
+    store_snapshots.add_flag(store, ids["ex07"], "outlier", "warning")
+    store_snapshots.add_flag(store, ids["ex08"], "pii_review", resolution="scrubbed")
+    store_snapshots.add_flag(store, ids["ex09"], "encoding", "error")
+    store_snapshots.add_pii_finding(store, ids["ex10"], "EMAIL_ADDRESS", 0, 7)
+    store_snapshots.add_pii_finding(store, ids["ex10"], "PERSON", 8, 12)
     ex24 = store.get_example(ids["ex24"])
     store.update_example(ids["ex24"], ex24["version"], {"status": "rejected"}, actor="rita", action="reject")
     ex11 = store.get_example(ids["ex11"])
@@ -52,7 +47,7 @@ def planted(store, write):
 
 
 def items(store, sid) -> pl.DataFrame:
-    return sql.snapshot_items(store, sid)
+    return store_snapshots.snapshot_items(store, sid)
 
 
 def test_snapshot_excludes_duplicates_blocking_flags_and_unapproved_with_reasons(store, planted):
@@ -67,7 +62,7 @@ def test_snapshot_excludes_duplicates_blocking_flags_and_unapproved_with_reasons
 
 
 def test_an_open_label_issue_holds_the_example_out_until_a_reviewer_decides(store, planted):
-    sql.add_flag(store, planted["ex13"], "label_issue", "warning")
+    store_snapshots.add_flag(store, planted["ex13"], "label_issue", "warning")
     res = create_snapshot(store, "d", SnapshotConfig(seed=1))
     assert res.excluded["open_flag:label_issue"] == 1
     assert "ex13" not in items(store, res.id)["external_id"].to_list()
@@ -114,13 +109,13 @@ def test_snapshot_keeps_frozen_content_when_examples_change_later(store, planted
 def test_a_snapshot_can_never_change(store, planted):
     res = create_snapshot(store, "d", SnapshotConfig(name="r1"))
     with pytest.raises(SnapshotImmutable, match=f"snapshot {res.id} is frozen and can never change .attempted: renaming"):
-        sql.rename_snapshot(store, "r1", "other")
+        store_snapshots.rename_snapshot(store, "r1", "other")
     with pytest.raises(SnapshotImmutable, match="attempted: deleting it"):
-        sql.delete_snapshot(store, res.id)
+        store_snapshots.delete_snapshot(store, res.id)
     record = {"id": res.id, "dataset": "d", "name": None, "task": "classification", "created_by": "x",
               "content_sha256": "0" * 64, "config": {}, "excluded": {}, "datasheet": {}}
     with pytest.raises(SnapshotImmutable, match="attempted: writing its items again"):
-        sql.insert_snapshot(store, record, items(store, res.id))
+        store_snapshots.insert_snapshot(store, record, items(store, res.id))
     assert items(store, res.id).height == res.items
 
 
@@ -267,7 +262,7 @@ def test_snapshot_frame_is_what_training_reads(store, write):
 
 def test_a_duplicate_labelled_otherwise_than_its_canonical_is_kept_on_the_same_side(store, planted):
     # ex13 (label b) joins ex01's group (label a) as a near duplicate: another example, not a copy
-    sql.set_duplicate(store, planted["ex13"], 100, duplicate_of=planted["ex01"])
+    store_snapshots.set_duplicate(store, planted["ex13"], 100, duplicate_of=planted["ex01"])
     res = create_snapshot(store, "d", SnapshotConfig(seed=1))
     got = items(store, res.id)
     assert "ex13" in got["external_id"].to_list() and "ex02" not in got["external_id"].to_list()

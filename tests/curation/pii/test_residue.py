@@ -6,8 +6,9 @@ import json
 
 import pytest
 
-from curation import Store, import_file, scrub_dataset
+from curation import Store, import_file
 from curation.embeddings import content_hash
+from curation.pii import scrub_dataset
 from curation.store import now
 from curation.store.review import upsert_annotation
 
@@ -88,11 +89,11 @@ def test_embeddings_of_content_that_is_still_current_are_kept(planted):
 
 
 def test_a_failed_rewrite_leaves_the_store_as_it_was(planted, monkeypatch):
-    import curation.store.rewrite as rw
+    from curation.store import rewrite as store_rewrite
 
     store, db = planted
-    monkeypatch.setattr(rw, "_counts", lambda cur, catalog: {"x": 1 if catalog == "tuneloop_rewrite" else 2})
-    with pytest.raises(rw.RewriteFailed, match="left as it was"):
+    monkeypatch.setattr(store_rewrite, "_counts", lambda cur, catalog: {"x": 1 if catalog == "tuneloop_rewrite" else 2})
+    with pytest.raises(store_rewrite.RewriteFailed, match="left as it was"):
         scrub_dataset(store, "tickets", actor="tester")
     assert store.count_examples("tickets") == 60
     assert not db.with_name(db.name + ".rewrite").exists()

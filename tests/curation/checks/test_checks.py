@@ -12,11 +12,11 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from curation import BadInput, ColumnMap, InvalidValue, LabelSchema, StaleVersion, Store, import_file
-from curation.store import review as sr
 from curation.checks.algos import response_conflicts, schema_flags
 from curation.checks.label_errors import find_label_errors, knn_probs, rank_issues
 from curation.checks.registry import CHECKS, CheckConfig, get_check
-from curation.checks.run import resolve_flag, run_checks
+from curation.checks.run import apply_flag_action, run_checks
+from curation.store import review as store_review
 
 TOPICS = ("card", "cash", "rate", "pin")
 
@@ -92,7 +92,7 @@ def test_config_rejects_bad_values_with_the_field_named():
 def test_label_issue_flags_exactly_the_planted_mislabels_with_the_right_suggestion(topics):
     res = run_checks(topics, "t", CheckConfig(checks=("label_issue",)), encoder=topic_encoder)
     assert _open(topics, "label_issue") == {"card3", "card7"}
-    flags = sr.open_flags(topics, _ids(topics)["card3"])
+    flags = store_review.open_flags(topics, _ids(topics)["card3"])
     assert [(f["check_name"], f["severity"], f["suggestion"]) for f in flags] == [("label_issue", "warning", "card")]
     assert flags[0]["detail"].startswith("likely mislabelled: the model gives the label 'pin' probability")
     assert 0.95 < flags[0]["score"] <= 1.0
@@ -133,7 +133,7 @@ def test_a_confusable_flip_between_two_near_intents_is_flagged_with_the_right_su
     import_file(store, _csv(write, "near.csv", rows), "near", columns=ColumnMap(label="label"))
     res = run_checks(store, "near", CheckConfig(checks=("label_issue",)), encoder=near_encoder)
     assert _open(store, "label_issue") == {"i0-3"}
-    [flag] = sr.open_flags(store, _ids(store)["i0-3"])
+    [flag] = store_review.open_flags(store, _ids(store)["i0-3"])
     assert (flag["suggestion"], flag["severity"]) == ("intent0", "warning")
     assert 0.95 <= flag["score"] <= 1.0
     assert flag["detail"].startswith("likely mislabelled: the model gives the label 'intent1' probability")
@@ -165,7 +165,7 @@ def test_outlier_flags_only_the_off_topic_example(topics, write):
                 columns=ColumnMap(label="label"))
     run_checks(topics, "t", CheckConfig(checks=("outlier",)), encoder=topic_encoder)
     assert _open(topics, "outlier") == {"off"}
-    (flag,) = sr.open_flags(topics, _ids(topics)["off"])
+    (flag,) = store_review.open_flags(topics, _ids(topics)["off"])
     assert flag["severity"] == "info"
     assert "likely off-topic or out of scope" in flag["detail"]
 
@@ -179,10 +179,10 @@ def test_schema_flags_labels_outside_the_schema_and_short_texts(store, write):
     run_checks(store, "s", CheckConfig(checks=("schema",)))
     assert _open(store, "schema") == {"b", "c", "d"}
     ids = _ids(store)
-    (b,) = sr.open_flags(store, ids["b"])
+    (b,) = store_review.open_flags(store, ids["b"])
     assert (b["severity"], b["suggestion"]) == ("error", "billing")
     assert b["detail"] == "label 'biling' is not in the label schema; did you mean 'billing'?"
-    (c,) = sr.open_flags(store, ids["c"])
+    (c,) = store_review.open_flags(store, ids["c"])
     assert c["detail"] == "text is too short (2 characters, minimum 3): 'ok'"
     assert c["severity"] == "warning"
 
@@ -194,7 +194,7 @@ def test_schema_flags_a_structured_label_missing_a_field(store, write):
     store.update_dataset("x", label_schema=schema)
     run_checks(store, "x", CheckConfig(checks=("schema",)))
     assert _open(store, "schema") == {"b"}
-    (b,) = sr.open_flags(store, _ids(store)["b"])
+    (b,) = store_review.open_flags(store, _ids(store)["b"])
     assert b["detail"].startswith("label 'Technical' has 1 part(s) but the schema has 2 fields (category, priority)")
 
 
@@ -227,7 +227,7 @@ def test_dataset_format_rules_come_from_its_settings(store, write):
     store.update_dataset("g", settings={"format_rules": {"placeholders": ["Customer Name"]}})
     run_checks(store, "g", CheckConfig(checks=("schema",)))
     assert _open(store, "schema") == {"p1"}
-    (f,) = sr.open_flags(store, _ids(store)["p1"])
+    (f,) = store_review.open_flags(store, _ids(store)["p1"])
     assert (f["detail"], f["suggestion"]) == ("response has unresolved placeholders: {{Order Number}}",
                                               "allowed placeholders: Customer Name")
 
@@ -244,7 +244,7 @@ def test_label_conflict_reuses_dedup_groups_and_its_flag(store, write):
     res2 = run_checks(store, "c", CheckConfig(checks=("label_conflict",)))
     assert res2.flags["label_conflict"] == {"opened": 0, "kept": 3, "resolved": 0}
     assert store.cursor().execute("SELECT count(*) FROM flags").fetchall()[0][0] == n_before == 3
-    flag = sr.open_flags(store, _ids(store)["b"])[0]
+    flag = store_review.open_flags(store, _ids(store)["b"])[0]
     assert (flag["severity"], flag["score"]) == ("error", pytest.approx(1 / 3))
     assert "card_arrival ×2, card_delivery ×1" in flag["detail"]
 
@@ -263,7 +263,7 @@ def test_same_prompt_with_contradicting_responses_is_flagged():
 def _annotate(store: Store, rows: list[tuple[int, str, str]]) -> None:
     with store.transaction() as cur:
         for ex, who, lab in rows:
-            sr.upsert_annotation(cur, ex, who, lab, None, None)
+            store_review.upsert_annotation(cur, ex, who, lab, None, None)
 
 
 def test_agreement_flags_disagreeing_items_and_reports_statistics(store, write):
@@ -280,7 +280,7 @@ def test_agreement_flags_disagreeing_items_and_reports_statistics(store, write):
     assert s["fleiss_kappa"] == pytest.approx(7 / 15)
     assert s["krippendorff_alpha"] == pytest.approx(16 / 30)
     assert _open(store, "disagreement") == {"i2"}
-    (f,) = sr.open_flags(store, ids["i2"])
+    (f,) = store_review.open_flags(store, ids["i2"])
     assert (f["detail"], f["suggestion"], f["score"]) == (
         "annotators disagree (x ×1, y ×1); a reviewer adjudicates", None, 0.5)
 
@@ -290,10 +290,10 @@ def test_agreement_check_updates_the_disagreement_flag_the_queue_raised(store, w
     ex = _ids(store)["i1"]
     _annotate(store, [(ex, "ann", "x"), (ex, "bob", "y"), (ex, "cid", "y")])
     with store.transaction() as cur:  # what review_app.services.label raises
-        sr.add_flag(cur, ex, "a", "disagreement", "warning", None, "annotators disagree (y: 2, x: 1)", "y")
+        store_review.add_flag(cur, ex, "a", "disagreement", "warning", None, "annotators disagree (y: 2, x: 1)", "y")
     res = run_checks(store, "a", CheckConfig(checks=("agreement",)))
     assert res.flags["disagreement"] == {"opened": 0, "kept": 1, "resolved": 0, "suppressed": 0}
-    (f,) = sr.open_flags(store, ex)
+    (f,) = store_review.open_flags(store, ex)
     assert (f["suggestion"], f["score"]) == ("y", pytest.approx(1 / 3))
 
 
@@ -310,7 +310,7 @@ def test_flags_raise_queue_priority_by_severity_and_never_lower_it(store, write)
     assert res.prioritised == 2
     versions = {r[0] for r in store.cursor().execute("SELECT version FROM examples").fetchall()}
     assert versions == {1}  # bookkeeping: no version bump, no revision
-    assert sr.claim_next(store, "p", "rita", sr.QueueFilter(stage="all"), 60) == _ids(store)["d"]
+    assert store_review.claim_next(store, "p", "rita", store_review.QueueFilter(stage="all"), 60) == _ids(store)["d"]
 
 
 def test_fixed_example_gets_its_flag_resolved_automatically_on_the_next_run(store, write):
@@ -349,13 +349,13 @@ def test_rerunning_checks_never_duplicates_open_flags(tmp_path_factory, rows):
 
 # -- resolution -------------------------------------------------------------------------------
 def _flag_id(store: Store, ext: str, check: str) -> int:
-    return next(f["id"] for f in sr.open_flags(store, _ids(store)[ext]) if f["check_name"] == check)
+    return next(f["id"] for f in store_review.open_flags(store, _ids(store)[ext]) if f["check_name"] == check)
 
 
 def test_accepting_a_suggestion_relabels_with_a_revision_by_the_resolver(topics):
     run_checks(topics, "t", CheckConfig(checks=("label_issue",)), encoder=topic_encoder)
     fid = _flag_id(topics, "card3", "label_issue")
-    row = resolve_flag(topics, fid, "accept", actor="rita", expected_version=1)
+    row = apply_flag_action(topics, fid, "accept", actor="rita", expected_version=1)
     assert (row["label"], row["version"]) == ("card", 2)
     rev = topics.revisions(row["id"])[-1]
     assert (rev["actor"], rev["action"], rev["before"], rev["after"]) == (
@@ -370,7 +370,7 @@ def test_accepting_a_suggestion_relabels_with_a_revision_by_the_resolver(topics)
 
 def test_keeping_the_label_is_remembered_by_later_runs(topics):
     run_checks(topics, "t", CheckConfig(checks=("label_issue",)), encoder=topic_encoder)
-    row = resolve_flag(topics, _flag_id(topics, "card7", "label_issue"), "keep", actor="rita", note="rate question")
+    row = apply_flag_action(topics, _flag_id(topics, "card7", "label_issue"), "keep", actor="rita", note="rate question")
     assert row["label"] == "rate" and row["version"] == 2
     res = run_checks(topics, "t", CheckConfig(checks=("label_issue",)), encoder=topic_encoder)
     assert res.flags["label_issue"] == {"opened": 0, "kept": 1, "resolved": 0, "suppressed": 1}
@@ -380,9 +380,9 @@ def test_keeping_the_label_is_remembered_by_later_runs(topics):
 def test_edit_and_reject_resolutions(store, write):
     import_file(store, _csv(write, "e.csv", [("a", "ok", "x"), ("b", "no", "x")]), "e", columns=ColumnMap(label="label"))
     run_checks(store, "e", CheckConfig(checks=("schema",)))
-    row = resolve_flag(store, _flag_id(store, "a", "schema"), "edit", actor="rita", text="ok, where is my card?")
+    row = apply_flag_action(store, _flag_id(store, "a", "schema"), "edit", actor="rita", text="ok, where is my card?")
     assert row["text"] == "ok, where is my card?"
-    row = resolve_flag(store, _flag_id(store, "b", "schema"), "reject", actor="rita")
+    row = apply_flag_action(store, _flag_id(store, "b", "schema"), "reject", actor="rita")
     assert row["status"] == "rejected"
     assert _open(store, "schema") == set()
 
@@ -392,18 +392,18 @@ def test_resolution_errors_name_the_flag_and_what_to_do(store, write):
     run_checks(store, "e", CheckConfig(checks=("schema",)))
     fid = _flag_id(store, "a", "schema")
     with pytest.raises(BadInput, match=rf"flag {fid} \(schema\) has no label to accept .*keep, edit or reject instead"):
-        resolve_flag(store, fid, "accept", actor="rita")
+        apply_flag_action(store, fid, "accept", actor="rita")
     with pytest.raises(BadInput, match=f"flag {fid}: an edit needs a new label, text or response"):
-        resolve_flag(store, fid, "edit", actor="rita")
+        apply_flag_action(store, fid, "edit", actor="rita")
     with pytest.raises(InvalidValue, match=r"resolution: 'maybe' is not valid \(choose one of: accept, keep, edit, reject\)"):
-        resolve_flag(store, fid, "maybe", actor="rita")
+        apply_flag_action(store, fid, "maybe", actor="rita")
     with pytest.raises(StaleVersion, match="you had version 7"):
-        resolve_flag(store, fid, "keep", actor="rita", expected_version=7)
-    resolve_flag(store, fid, "keep", actor="rita")
+        apply_flag_action(store, fid, "keep", actor="rita", expected_version=7)
+    apply_flag_action(store, fid, "keep", actor="rita")
     with pytest.raises(BadInput, match=rf"flag {fid} is already resolved by rita \(kept as is\)"):
-        resolve_flag(store, fid, "keep", actor="ben")
+        apply_flag_action(store, fid, "keep", actor="ben")
     with pytest.raises(BadInput, match="flag 999 does not exist"):
-        resolve_flag(store, 999, "keep", actor="rita")
+        apply_flag_action(store, 999, "keep", actor="rita")
 
 
 def test_open_flags_appear_in_the_export(store, write, tmp_path):

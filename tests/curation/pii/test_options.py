@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from curation import PermissionDenied, PiiConfig, Store, get_pii_config, import_file, scrub_dataset
+from curation import PermissionDenied, Store, import_file
+from curation.pii import PiiConfig, get_pii_config, scrub_dataset
 
 
 def test_with_overrides_replaces_given_fields_and_keeps_the_rest():
