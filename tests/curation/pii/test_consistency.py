@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import json
 
-from curation import PiiConfig, Span, import_file, scrub_dataset, scrub_records
+from curation import import_file
+from curation.pii import PiiConfig, Span, scrub_dataset, scrub_records
 from curation.pii.consistency import known_values, propagate
 
 
