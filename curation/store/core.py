@@ -425,8 +425,8 @@ class Store(ExportSql, UserSql):
             raise InvalidValue("status", changes["status"], list(STATUSES))
         try:
             with self.transaction() as cur:
-                row = self._versioned_update(cur, example_id, expected_version, changes, actor=actor, action=action,
-                                             reason=reason, release_lease_of=release_lease_of)
+                row = self.apply_change(cur, example_id, expected_version, changes, actor=actor, action=action,
+                                        reason=reason, release_lease_of=release_lease_of)
                 if also is not None:
                     also(cur)
                 return row
@@ -436,32 +436,16 @@ class Store(ExportSql, UserSql):
             current = self.get_example(example_id)
             raise StaleVersion(example_id, expected_version, current["version"], current) from None
 
-    def apply_change(
-        self,
-        cur: duckdb.DuckDBPyConnection,
-        example_id: int,
-        expected_version: int,
-        changes: dict,
-        *,
-        actor: str,
-        action: str,
-        reason: str | None = None,
-        before: dict | None = None,
-        after: dict | None = None,
-    ) -> int:
-        """The versioned update itself, inside the caller's transaction; returns the new version.
+    def apply_change(self, cur: duckdb.DuckDBPyConnection, example_id: int, expected_version: int, changes: dict, *,
+                     actor: str, action: str, reason: str | None = None, before: dict | None = None,
+                     after: dict | None = None, release_lease_of: str | None = None) -> dict:
+        """The versioned update itself, inside the caller's transaction; returns the example's new row.
 
         Checks the version, updates ``changes``, refreshes ``content_hash`` when content changed,
         bumps ``version`` and appends the revision. ``before`` / ``after`` override what the
-        revision records (the PII scrubber records placeholders, never the raw values).
+        revision records (the PII scrubber records placeholders, never the raw values);
+        ``release_lease_of`` as in :meth:`update_example`.
         """
-        return self._versioned_update(cur, example_id, expected_version, changes, actor=actor, action=action,
-                                      reason=reason, before=before, after=after)["version"]
-
-    def _versioned_update(self, cur, example_id: int, expected_version: int, changes: dict, *, actor: str, action: str,
-                          reason: str | None = None, before: dict | None = None, after: dict | None = None,
-                          release_lease_of: str | None = None) -> dict:
-        """:meth:`apply_change`, returning the example's new row; ``release_lease_of`` as in :meth:`update_example`."""
         row = self.get_example(example_id, cur)
         if row["version"] != expected_version:
             raise StaleVersion(example_id, expected_version, row["version"], row)
