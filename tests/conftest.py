@@ -28,6 +28,8 @@ from curation.snapshots import SnapshotConfig, create_snapshot  # noqa: E402
 from training import SnapshotData, TrainConfig, load_snapshot, train  # noqa: E402
 from training.data import split_frame  # noqa: E402
 
+from .tiny_models import build_tiny_bert  # noqa: E402
+
 ROOT = Path(__file__).resolve().parent.parent
 
 
@@ -93,25 +95,8 @@ def sft_snapshot() -> SnapshotData:
 @pytest.fixture(scope="session")
 def tiny_bert(tmp_path_factory) -> str:
     """A 2-layer, 32-wide BERT with a WordPiece vocabulary trained on the BANKING77 slice."""
-    import torch
-    from tokenizers import Tokenizer, models, normalizers, pre_tokenizers, processors, trainers
-    from transformers import BertConfig, BertModel, PreTrainedTokenizerFast
-
-    texts = _banking_frame()["text"].to_list()
-    tk = Tokenizer(models.WordPiece(unk_token="[UNK]"))
-    tk.normalizer = normalizers.BertNormalizer(lowercase=True)
-    tk.pre_tokenizer = pre_tokenizers.BertPreTokenizer()
-    tk.train_from_iterator(texts, trainers.WordPieceTrainer(vocab_size=500, special_tokens=["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"]))
-    tk.post_processor = processors.TemplateProcessing(single="[CLS] $A [SEP]", special_tokens=[("[CLS]", 2), ("[SEP]", 3)])
-    tok = PreTrainedTokenizerFast(tokenizer_object=tk, unk_token="[UNK]", pad_token="[PAD]", cls_token="[CLS]",
-                                  sep_token="[SEP]", mask_token="[MASK]")
-    torch.manual_seed(0)
-    cfg = BertConfig(vocab_size=tk.get_vocab_size(), hidden_size=32, num_hidden_layers=2, num_attention_heads=2,
-                     intermediate_size=64, max_position_embeddings=128, pad_token_id=0)
-    out = tmp_path_factory.mktemp("tiny_bert")
-    BertModel(cfg).save_pretrained(out)
-    tok.save_pretrained(out)
-    return str(out)
+    return build_tiny_bert(tmp_path_factory.mktemp("tiny_bert"), _banking_frame()["text"].to_list(),
+                           vocab_size=500, max_positions=128)
 
 
 @pytest.fixture(scope="session")

@@ -22,6 +22,8 @@ import pytest
 
 from curation import Store
 
+from .tiny_models import build_tiny_bert
+
 ROOT = Path(__file__).resolve().parent.parent
 SEED = int(os.environ.get("TUNELOOP_CRASH_SEED", random.randrange(10**6)))
 pytestmark = pytest.mark.slow
@@ -50,26 +52,6 @@ def killed(db: Path, args: list[str], after_s: float) -> None:
 def counts(db: Path, queries: dict[str, str]) -> dict:
     with Store(db, create=False) as s:  # the store opens after every kill
         return {k: s.cursor().execute(q).fetchall() for k, q in queries.items()}
-
-
-def _tiny_bert(folder: Path, texts: list[str]) -> str:
-    import torch
-    from tokenizers import Tokenizer, models, normalizers, pre_tokenizers, processors, trainers
-    from transformers import BertConfig, BertModel, PreTrainedTokenizerFast
-
-    tk = Tokenizer(models.WordPiece(unk_token="[UNK]"))
-    tk.normalizer = normalizers.BertNormalizer(lowercase=True)
-    tk.pre_tokenizer = pre_tokenizers.BertPreTokenizer()
-    tk.train_from_iterator(texts, trainers.WordPieceTrainer(vocab_size=300, special_tokens=["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"]))
-    tk.post_processor = processors.TemplateProcessing(single="[CLS] $A [SEP]", special_tokens=[("[CLS]", 2), ("[SEP]", 3)])
-    tok = PreTrainedTokenizerFast(tokenizer_object=tk, unk_token="[UNK]", pad_token="[PAD]", cls_token="[CLS]",
-                                  sep_token="[SEP]", mask_token="[MASK]")
-    torch.manual_seed(0)
-    cfg = BertConfig(vocab_size=tk.get_vocab_size(), hidden_size=32, num_hidden_layers=2, num_attention_heads=2,
-                     intermediate_size=64, max_position_embeddings=64, pad_token_id=0)
-    BertModel(cfg).save_pretrained(folder)
-    tok.save_pretrained(folder)
-    return str(folder)
 
 
 def _rows(n: int, start: int = 0) -> str:
@@ -147,7 +129,8 @@ def test_killed_commands_leave_the_store_before_or_after_and_a_rerun_succeeds(tm
         snap = s.cursor().execute("SELECT id FROM snapshots").fetchall()[0][0]
 
     # train: a killed run is never left 'running' once the registry is read, and never has a folder
-    model = _tiny_bert(tmp_path / "bert", [json.loads(line)["text"] for line in data.read_text().splitlines()[:300]])
+    texts = [json.loads(line)["text"] for line in data.read_text().splitlines()[:300]]
+    model = build_tiny_bert(tmp_path / "bert", texts, vocab_size=300, max_positions=64)
     args = ["train", "--snapshot", snap, "--base-model", model, "--epochs", "1", "--batch-size", "32",
             "--max-length", "24", "--threads", "1", "--max-train-examples", "200", "--runs-dir", str(tmp_path / "runs")]
     q_runs = {"runs": "SELECT status, count(*) FROM runs GROUP BY status ORDER BY status"}
