@@ -29,10 +29,12 @@ _KEYS_JS = """<script>
 })();
 </script>""" % (SEARCH_LABEL, SEARCH_LABEL)
 
-# Less empty space at the top, so a queue item and its actions fit 1366x768.
+# Less empty space at the top, so a queue item and its actions fit 1366x768. The queue's
+# "shown item" token is a text box only the page reads (views/queue_actions.py): never shown.
 _CSS = """<style>
 [data-testid="stMainBlockContainer"] { padding-top: 2.2rem; padding-bottom: 1rem; }
 h1 { font-size: 1.6rem !important; padding-top: 0 !important; }
+.st-key-queue_shown { display: none !important; }
 </style>"""
 
 
