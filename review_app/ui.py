@@ -48,6 +48,15 @@ def plain(text: str | None, spans: list[dict] | None = None, fold_at: int | None
     st.html(plain_html(text, spans, fold_at))
 
 
+_BOX = "border:1px solid rgba(49,51,63,0.2);border-radius:0.5rem;padding:0.75rem 1rem"
+
+
+def boxed(text: str | None, spans: list[dict] | None = None, fold_at: int | None = 1200) -> str:
+    """HTML of user text as :func:`plain` shows it, in a bordered box (one element, where
+    ``st.container(border=True)`` around :func:`plain` would be two)."""
+    return f'<div style="{_BOX}">{plain_html(text, spans, fold_at)}</div>'
+
+
 def diff(before: str | None, after: str | None) -> None:
     """Show a word-level diff of two user texts."""
     st.html(diff_html(before, after))

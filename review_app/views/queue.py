@@ -16,6 +16,7 @@ suggestion, ``/`` search labels (Esc leaves), ``A`` approve, ``X`` reject, ``S``
 
 from __future__ import annotations
 
+import html
 import os
 
 import streamlit as st
@@ -23,7 +24,7 @@ import streamlit as st
 from review_app import services as svc
 from review_app.services import TuneloopError
 from review_app.state import dataset_picker, get_store, md_escape, require_user
-from review_app.ui import SEARCH_LABEL, diff, keyboard, plain
+from review_app.ui import SEARCH_LABEL, boxed, diff, keyboard, plain
 from review_app.views import queue_actions as qa
 from review_app.views.queue_context import context_panel
 
@@ -114,7 +115,13 @@ def render() -> None:
         if link.isdigit():
             st.session_state["pinned"] = int(link)
     st.title(f"Queue · {dataset}")
-    (st.fragment(_queue) if FRAGMENT else _queue)(dataset, flt)
+    main, side = st.columns([3, 2], gap="medium")
+    with side:  # the same for every item of the dataset: outside the fragment, drawn once
+        with st.expander("Guidelines: what good looks like", expanded=True):
+            st.markdown(svc.get_dataset(store, dataset).guidelines
+                        or "_No guidelines yet; an admin can add them under Settings._")
+    with main:
+        (st.fragment(_queue) if FRAGMENT else _queue)(dataset, flt)
 
 
 def _keys_legend(user) -> str:
@@ -153,11 +160,8 @@ def _queue(dataset: str, flt: svc.QueueFilter) -> None:
                   disabled=not st.session_state.get("trail"))
         return
     qa.start_item(item, _field_defaults(item))
-    main, side = st.columns([3, 2], gap="medium")
-    with main:
-        _item(store, user, item, pinned is not None)
-    with side:
-        context_panel(store, user, item)
+    _item(store, user, item, pinned is not None)
+    context_panel(store, user, item)
     # last, so the browser takes the token only once it has the whole item (see queue_actions)
     st.text_input("shown item", key=qa.TOKEN, label_visibility="collapsed")
     st.session_state["shown"] = (item.id, item.version)
@@ -188,21 +192,19 @@ def _item(store, user, item: svc.Item, pinned: bool) -> None:
     if pinned:
         st.button("Back to the queue", key="back", on_click=qa.back_to_queue)
     spans = {f: [s for s in item.pii if s["field"] == f] for f in ("text", "prompt", "response")}
-    if item.task == "classification":
-        with st.container(border=True):
-            plain(ex["text"], spans["text"], fold_at=700)
+    current = f"<b>Current label:</b> {html.escape(ex['label'])}" if ex["label"] else "<b>Current label:</b> <i>none yet</i>"
+    if item.task == "classification":  # one element: the text in its box, and the current label
+        st.html(boxed(ex["text"], spans["text"], fold_at=700) + f"<div style='margin-top:.6rem'>{current}</div>")
     else:
         _generation(item, spans)
-    st.markdown(f"**Current label:** {md_escape(ex['label']) if ex['label'] else '_none yet_'}")
+        st.html(current)
     _label_controls(store, user, item)
     _actions(user, item)
 
 
 def _generation(item: svc.Item, spans: dict) -> None:
     ex = item.example
-    st.markdown("**Prompt**")
-    with st.container(border=True):
-        plain(ex["prompt"], spans["prompt"], fold_at=500)
+    st.html("<b>Prompt</b>" + boxed(ex["prompt"], spans["prompt"], fold_at=500))
     original = ex["response"] or ""
     st.text_area("Response (edit to correct it; Esc leaves the box)", height=320, key=qa.RESP)
     edited = st.session_state.get(qa.RESP, original)
@@ -255,13 +257,15 @@ def _label_controls(store, user, item: svc.Item) -> None:
     elif query.strip():
         st.caption("No label matches; try fewer letters.")
     verb = "Approve as" if approve else "Save"
-    c1, c2 = st.columns(2)
-    c1.button(f"⏎ {verb} {chosen}" if chosen else "⏎ Save (choose a label first)", key="save_label",
+    row = st.container(horizontal=True)
+    row.button(f"⏎ {verb} {chosen}" if chosen else "⏎ Save (choose a label first)", key="save_label",
               shortcut="Enter", disabled=not chosen, on_click=qa.act, type="primary",
               args=(act_as, ex["id"], ex["version"], chosen), use_container_width=True)
-    if suggestion:
-        c2.button(f"M · model's {suggestion}", key="model", shortcut="M", on_click=qa.act,
-                  args=(act_as, ex["id"], ex["version"], suggestion), use_container_width=True)
+    if suggestion:  # the model's label and confidence, on the key that takes it
+        p = item.prediction
+        row.button(f"M · model's {suggestion} ({p['confidence']:.0%})", key="model", shortcut="M", on_click=qa.act,
+                   args=(act_as, ex["id"], ex["version"], suggestion), use_container_width=True,
+                   help=f"suggested by run {p['run_id']} with confidence {p['confidence']:.0%}")
 
 
 def _actions(user, item: svc.Item) -> None:
@@ -276,11 +280,11 @@ def _actions(user, item: svc.Item) -> None:
     buttons += [("Skip", "skip", "S", ("skip", *at), "secondary"),
                 ("Undo", "undo", "U", ("undo", *at), "secondary"),
                 ("Note", "note", "N", ("note", *at), "secondary")]
-    cols = st.columns(len(buttons) + 1)
-    for col, (text, key, shortcut, args, kind) in zip(cols, buttons):
-        col.button(f"{text} ({shortcut})", key=key, shortcut=shortcut, on_click=qa.act, args=args, type=kind,
+    row = st.container(horizontal=True)  # one block, not a column per button; wraps, never cuts a name
+    for text, key, shortcut, args, kind in buttons:
+        row.button(f"{text} ({shortcut})", key=key, shortcut=shortcut, on_click=qa.act, args=args, type=kind,
                    use_container_width=True)
-    cols[-1].button("Previous (P)", key="prev", shortcut="P", on_click=qa.previous,
+    row.button("Previous (P)", key="prev", shortcut="P", on_click=qa.previous,
                     disabled=not st.session_state.get("trail"), use_container_width=True)
     st.text_input("Note (N adds it; also the reason when you reject)", key=qa.NOTE)
 

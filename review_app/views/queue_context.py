@@ -1,5 +1,6 @@
-"""The queue page's side panel: model suggestion, flags, personal data, near-duplicates,
-annotations, guidelines and history of the item on screen (not a page of its own).
+"""What the queue page shows about the item below its actions: open flags, personal data,
+near-duplicates, annotations and history (not a page of its own; the model's suggestion is on
+the `M` button, the guidelines beside the item, drawn once per page).
 
 Panels that most items do not need (personal data, near-duplicates, annotations, history) are
 collapsed and drawn only while open; their callbacks check, like the page's, that the item was
@@ -13,7 +14,7 @@ import streamlit as st
 
 from review_app import services as svc
 from review_app.services import TuneloopError
-from review_app.state import get_store, md_escape
+from review_app.state import get_store
 from review_app.text import one_line, plain_html
 from review_app.ui import plain
 from review_app.views import queue_actions as qa
@@ -71,18 +72,12 @@ def _lazy(label: str, key: str):
 
 
 def context_panel(store, user, item: svc.Item) -> None:
-    if item.prediction:
-        p = item.prediction
-        st.info(f"Model suggests **{md_escape(p['label'])}** (confidence {p['confidence']:.0%}, "
-                f"run {md_escape(p['run_id'])}) · `M` takes it")
     for f in item.flags:  # one element per flag: its name and detail, as plain text
         icon = {"error": "🛑", "warning": "⚠️"}.get(f["severity"], "ℹ️")
         st.html(f"<b>{icon} {html.escape(f['check_name'])}</b>" + plain_html(
             (f["detail"] or "") + (f"\nSuggestion: {f['suggestion']}" if f["suggestion"] else ""), fold_at=300))
     if item.pii or user.can("reviewer"):
         _pii_panel(user, item)
-    with st.expander("Guidelines: what good looks like", expanded=True):
-        st.markdown(item.guidelines or "_No guidelines yet; an admin can add them under Settings._")
     if item.neighbours:
         with _lazy(f"Near-duplicates ({len(item.neighbours)})", "dups_open") as box:
             if box.open:
