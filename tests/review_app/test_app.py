@@ -281,3 +281,15 @@ def test_deep_link_opens_the_item_and_previous_walks_back(db):
     assert at.caption[0].value.startswith("Example 1") and "1 done this session" in at.caption[0].value
     at.button(key=k(at, "prev")).click().run()
     assert at.caption[0].value.startswith("Example 3")
+
+
+def test_history_panel_is_drawn_only_while_open_and_stays_open_for_the_next_item(db):
+    at = app_as(User("ana", "annotator"))
+    at.button(key=k(at, "lab_1")).click().run()
+    at.button(key=k(at, "prev")).click().run()  # example 1 again, which has a revision
+    assert not [h for h in at.get("html") if "· ana · label" in h.proto.body]  # closed: not drawn
+    at.session_state["history_open"] = True  # as the browser reports an opened expander
+    at.run()
+    assert [h for h in at.get("html") if "· ana · label" in h.proto.body]
+    at.button(key=k(at, "back")).click().run()
+    assert "Example 2" in at.caption[0].value and at.session_state["history_open"] is True
