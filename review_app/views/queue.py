@@ -249,7 +249,7 @@ def _label_controls(store, user, item: svc.Item) -> None:
         for i, lab in enumerate(keys, start=1):
             cols[(i - 1) % 3].button(f"{i} · {lab}", key=f"lab_{i}", shortcut=str(i), on_click=qa.act,
                                      args=("label", ex["id"], ex["version"], lab), use_container_width=True,
-                                     help=lab, wrap=True)  # long label names wrap, never cut off
+                                     wrap=True)  # long names wrap, never cut off (no tooltip needed)
         chosen = matches[0] if matches else ex["label"] or suggestion
     if matches:
         st.caption("Matches: " + " · ".join(f"**{md_escape(m)}**" if i == 0 else md_escape(m)
