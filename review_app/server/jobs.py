@@ -24,7 +24,7 @@ from curation import TuneloopError
 from curation.store import jobs as store_jobs
 
 from .errors import JobCancelled
-from .train_job import train_nice
+from .subprocess_worker import train_nice
 
 _current = threading.local()
 _FLUSH_S = 1.0
