@@ -4,8 +4,8 @@ the store; the owner registers the run.
 1. The owner loads the snapshot, checks it, resolves the base model and registers the run as
    ``running`` (so a bad snapshot or config fails at once, with nothing registered).
 2. It exports the snapshot's splits to Parquet files beside the runs folder and starts
-   ``python -m training.worker`` under ``os.nice(TUNELOOP_TRAIN_NICE)`` (default 10): the review
-   app keeps the CPUs it needs while training takes the rest.
+   ``python -m training.worker`` (:func:`~review_app.server.subprocess_worker.run_worker`: under
+   ``os.nice(TUNELOOP_TRAIN_NICE)``, default 10, so the review app keeps the CPUs it needs).
 3. The worker writes the run folder under its hidden ``.<id>.partial`` name and reports progress
    and epochs as JSON lines; the owner renames the folder and marks the run completed, or failed
    (partial files kept as ``<id>.failed``) when the worker fails, is cancelled or dies.
