@@ -3,19 +3,22 @@ the store; the owner reads the inputs before and writes the results after.
 
 1. Read (owner): resolve the run, load the snapshot's test split or the ``--data`` file, check
    them (:func:`evaluation.plan_evaluation`): bad input fails at once, before any model loads.
-2. Compute: the plan goes to files beside the runs folder (hidden ``.eval-<run>-<tag>.input``);
+2. Compute: the plan goes to files beside the runs folder (hidden ``.eval-<run>-<owner pid>-<tag>.input``);
    ``python -m evaluation.worker`` (:mod:`~review_app.server.subprocess_worker`: niced, dies with
    the owner, stopped on cancel) loads the model from the run folder, predicts or generates,
    computes the metrics and writes the outcome to ``.eval-<run>-<tag>.output``.
 3. Write (owner): the evaluation, its predictions and (``--send-errors-to-review``) the items it
    sends to review in one transaction. A cancelled, failed or killed worker leaves nothing
-   registered, and the temporary folders are removed.
+   registered, and the temporary folders are removed (those of an owner that was killed, by the
+   next evaluation beside the same runs).
 """
 
 from __future__ import annotations
 
+import os
 import secrets
 import shutil
+from pathlib import Path
 
 from .errors import WorkerFailed
 from .subprocess_worker import run_worker
@@ -34,8 +37,9 @@ def compute_in_subprocess(plan, progress=None, *, job=None, on_log=None):
     """
     from evaluation.bundle import Bundle
 
-    tag = f".eval-{plan.run_id}-{secrets.token_hex(4)}"
     root = plan.folder.parent
+    _sweep(root)
+    tag = f".eval-{plan.run_id}-{os.getpid()}-{secrets.token_hex(4)}"
     inputs, output = root / f"{tag}.input", root / f"{tag}.output"
 
     def on_message(msg: dict) -> None:
@@ -56,6 +60,18 @@ def compute_in_subprocess(plan, progress=None, *, job=None, on_log=None):
     finally:
         shutil.rmtree(inputs, ignore_errors=True)
         shutil.rmtree(output, ignore_errors=True)
+
+
+def _sweep(root: Path) -> None:
+    """Remove the temporary folders of evaluations whose owner died (killed while its worker ran)."""
+    for folder in root.glob(".eval-*"):
+        try:
+            pid = int(folder.name.rsplit(".", 1)[0].rsplit("-", 2)[1])
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            shutil.rmtree(folder, ignore_errors=True)
+        except (ValueError, IndexError, OSError):  # not ours, or a live process of another user
+            continue
 
 
 def owner_compute(job=None):
