@@ -259,6 +259,8 @@ class Store(ExportSql, UserSql):
         """Several store calls as one transaction: on this thread, every :meth:`transaction` and
         :meth:`cursor` inside the block use its cursor, so the calls commit together or not at all
         (an evaluation's predictions, summary and loop-back items). Nested blocks join the outer one.
+        A joined ``transaction()`` does not roll back on its own: let errors leave the whole block
+        (a caught one keeps the writes made before it).
         """
         if getattr(self._local, "tx", None) is not None:
             yield self._local.tx
