@@ -116,10 +116,9 @@ def render() -> None:
             st.session_state["pinned"] = int(link)
     st.title(f"Queue · {dataset}")
     main, side = st.columns([3, 2], gap="medium")
-    with side:  # the same for every item of the dataset: outside the fragment, drawn once
-        with st.expander("Guidelines: what good looks like", expanded=True):
-            st.markdown(svc.get_dataset(store, dataset).guidelines
-                        or "_No guidelines yet; an admin can add them under Settings._")
+    # the same for every item of the dataset: outside the fragment, drawn once
+    side.expander("Guidelines: what good looks like", expanded=True).markdown(
+        svc.get_dataset(store, dataset).guidelines or "_No guidelines yet; an admin can add them under Settings._")
     with main:
         (st.fragment(_queue) if FRAGMENT else _queue)(dataset, flt)
 
