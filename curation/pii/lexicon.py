@@ -35,6 +35,7 @@ STREET_TYPES = (
     "close crescent grove gardens mews row walk hill parade highway hwy circle cir parkway pkwy trail alley "
     # French, Spanish, Portuguese, Italian
     "rue avenue boulevard chemin allée impasse quai route cours place calle avenida paseo plaza camino carrera "
+    "av avda rang montée pasaje psje pasadizo cañada cerrada calzada diagonal diag "
     "ronda travesía rua travessa largo praça estrada rodovia alameda via viale piazza corso vicolo strada "
     "contrada borgo piazzale lungomare "
     # German, Dutch, Scandinavian, Finnish, Estonian, Baltic
@@ -46,7 +47,9 @@ STREET_TYPES = (
     "útja utcája strada stradela bulevardul bd aleea calea drumul șoseaua soseaua piața intrarea splaiul ulitsa prospekt "
     "vulytsia odos sokak sokağı cadde caddesi mahallesi bulvarı οδός οδος λεωφόρος λεωφ πλατεία leoforos plateia "
     # South-East Asia, Africa
-    "jalan jl jln gang gg lorong đường phố ngõ barangay purok "
+    "jalan jl jln gang gg lorong đường phố ngõ barangay purok nagar marg "
+    # Australian and British street types
+    "brae esplanade promenade parade rise "
 ).split()
 # Street types written glued to the name ("Koskikatu", "Lindenstraße", "Sennasteeg").
 GLUED_TYPES = (
