@@ -10,7 +10,8 @@ Presidio's per-text time went to bookkeeping rather than detection:
   unseen word to spaCy's vocabulary). Only Presidio's context enhancer reads them, and only for a
   finding of a recognizer that has context words: :class:`_LazyArtifacts` computes them on first use.
 - The context enhancer deep-copies every finding of every text; :class:`_Analyzer` hands it only the
-  findings of recognizers with context words (e-mail, card, SSN, IP, URL), so the scores are the same.
+  findings of recognizers with context words (e-mail, card, SSN, IP, URL) that score under 1.0 (a
+  validated e-mail cannot be raised), so the scores are the same.
 - The registry filters its recognizers by language and entity on every ``analyze`` call;
   :class:`_CachedRegistry` remembers the answer per request.
 """
@@ -74,10 +75,11 @@ def _classes():
         def _enhance_using_context(self, text, raw_results, nlp_artifacts, recognizers, context=None):
             with_context = [r for r in recognizers if r.context]
             ids = {r.id for r in with_context}
-            todo = [r for r in raw_results if (r.recognition_metadata or {}).get(id_key) in ids]
+            # a finding already at 1.0 (a validated e-mail) cannot be raised: only the others are enhanced
+            todo = [r for r in raw_results if r.score < 1.0 and (r.recognition_metadata or {}).get(id_key) in ids]
             if not todo and not context:
                 return raw_results
-            rest = [r for r in raw_results if (r.recognition_metadata or {}).get(id_key) not in ids]
+            rest = [r for r in raw_results if not (r.score < 1.0 and (r.recognition_metadata or {}).get(id_key) in ids)]
             return rest + super()._enhance_using_context(text, todo, nlp_artifacts, with_context, context)
 
     return _NerOnlySpacyEngine, _CachedRegistry, _Analyzer
