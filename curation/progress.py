@@ -7,6 +7,9 @@ unknown. Callers that only show one bar may ignore ``stage``.
 
 from __future__ import annotations
 
+import json
+import os
+import sys
 from collections.abc import Callable
 from typing import Protocol
 
@@ -72,3 +75,24 @@ class RichProgress:
     def __exit__(self, *exc) -> None:
         if self._bar is not None:
             self._bar.stop()
+
+
+def json_channel() -> Callable[[dict], None]:
+    """In a worker process of the store's owner: ``send(obj)`` writes one JSON line to the owner.
+
+    The channel gets its own copy of standard output; fd 1 then points at standard error, so a
+    library that prints cannot corrupt it (what it prints becomes the job's logs).
+    """
+    proto = os.fdopen(os.dup(1), "w", buffering=1, encoding="utf-8")
+    os.dup2(2, 1)
+    sys.stdout = sys.stderr
+
+    def send(obj: dict) -> None:
+        proto.write(json.dumps(obj, default=str) + "\n")
+
+    return send
+
+
+def channel_progress(send: Callable[[dict], None]) -> Progress:
+    """A :class:`Progress` that reports ``{"progress": [stage, done, total]}`` on :func:`json_channel`."""
+    return lambda stage, done, total: send({"progress": [stage, done, total]})

@@ -6,17 +6,19 @@ Here: what the application layer calls; the metrics are in :mod:`evaluation.metr
 exceptions in :mod:`evaluation.errors`.
 """
 
-from .by_task import ReviewRequest, TaskEvaluation, evaluate_by_task
-from .evaluate import EvalConfig, EvaluationResult, evaluate_run
+from .by_task import ReviewRequest, TaskEvaluation, compute_evaluation, evaluate_by_task, plan_evaluation
+from .evaluate import EvaluationResult, evaluate_run
+from .generation import evaluate_generation
 from .loopback import LoopbackResult, review_candidates, send_confusion_cell, send_errors_to_review
+from .plans import EvalConfig
 from .policy import EscalationPolicy
 from .predict import PredictionResult, predict_file
-from .rubric import CRITERIA, aggregate, evaluate_generation, save_review
+from .rubric import CRITERIA, aggregate, save_review
 from .summary import EvaluationSummary, GenerationSummary
 
 __all__ = [
     "CRITERIA", "EscalationPolicy", "EvalConfig", "EvaluationResult", "EvaluationSummary", "GenerationSummary",
-    "LoopbackResult", "PredictionResult", "ReviewRequest", "TaskEvaluation", "aggregate", "evaluate_by_task",
-    "evaluate_generation", "evaluate_run", "predict_file", "review_candidates", "save_review",
+    "LoopbackResult", "PredictionResult", "ReviewRequest", "TaskEvaluation", "aggregate", "compute_evaluation", "evaluate_by_task",
+    "evaluate_generation", "evaluate_run", "plan_evaluation", "predict_file", "review_candidates", "save_review",
     "send_confusion_cell", "send_errors_to_review",
 ]

@@ -21,44 +21,13 @@ from curation.tables import read_table
 
 from . import metrics as M
 from .errors import EvaluationDataError, InvalidEvaluationOption
-from .policy import DEFAULT_BUDGET, DEFAULT_SCORE, NEVER, EscalationPolicy
+from .plans import ClassificationOutcome, ClassificationPlan, EvalConfig, EvalRows
+from .policy import NEVER
 from .report import card_section, render_report
 from .scoring import Baseline, run_scores
 from .summary import EvaluationSummary
 
 ESCALATE = "escalate to a human"
-
-
-@dataclass(frozen=True)
-class EvalConfig:
-    """Options of an evaluation."""
-
-    policy: str = "coverage"       # escalation policy: coverage (in-scope budget) | precision (target precision)
-    budget: float = DEFAULT_BUDGET  # coverage policy: share of in-scope validation texts that may be escalated
-    target_precision: float = 0.9  # precision policy: precision the kept (non-abstained) validation predictions must reach
-    score: str = DEFAULT_SCORE     # in-scope score the threshold applies to (training.heads.OOD_SCORES)
-    oos_label: str | None = None   # label of out-of-scope examples in the evaluation data (e.g. "oos", "escalate")
-    bootstrap: int = 1000          # bootstrap resamples for the 95% intervals (0 = none)
-    baseline: bool = True          # also train and score TF-IDF + logistic regression on the same snapshot
-    max_unreviewed: int = 5000     # not-yet-reviewed examples scored for low-confidence loop-back (0 = none)
-    text_col: str = "text"         # columns of a --data file
-    label_col: str = "label"
-    slice_col: str = "slice"       # optional column of a --data file to report per slice
-    drop_unknown: bool = False     # drop --data rows whose label the run does not know (else an error)
-    seed: int = 0
-
-    def __post_init__(self) -> None:
-        if not 0 < self.target_precision <= 1:
-            raise InvalidEvaluationOption(f"evaluation config: `target_precision` must be in (0, 1], got {self.target_precision}")
-        if self.bootstrap < 0:
-            raise InvalidEvaluationOption(f"evaluation config: `bootstrap` must be 0 or more, got {self.bootstrap}")
-        if self.max_unreviewed < 0:
-            raise InvalidEvaluationOption(f"evaluation config: `max_unreviewed` must be 0 or more, got {self.max_unreviewed}")
-        self.escalation()
-
-    def escalation(self) -> EscalationPolicy:
-        """The escalation policy these options describe."""
-        return EscalationPolicy(mode=self.policy, budget=self.budget, target_precision=self.target_precision, score=self.score)
 
 
 @dataclass
@@ -113,18 +82,6 @@ def _downsample(curve: pl.DataFrame, points: int = 200) -> list[dict]:
     return curve[idx.tolist()].to_dicts()
 
 
-@dataclass
-class _Data:
-    """The rows an evaluation scores: the snapshot's test split or a labelled file."""
-
-    name: str
-    ids: list[int]
-    texts: list[str]
-    expected: list[str | None]
-    split: str
-    slice_values: list[str] | None = None
-
-
 def _validation_threshold(run, snap, config: EvalConfig, labels: list[str], tick) -> tuple[pl.DataFrame, dict]:
     """Score the validation split and choose the escalation threshold there by the policy."""
     val = snap.split("validation")
@@ -136,11 +93,11 @@ def _validation_threshold(run, snap, config: EvalConfig, labels: list[str], tick
     return frame.with_columns(pl.Series("score", score.astype(float)), pl.Series("abstained", score < thr["threshold"])), thr
 
 
-def _evaluation_data(snap, data, config: EvalConfig, labels: list[str]) -> _Data:
+def _evaluation_data(snap, data, config: EvalConfig, labels: list[str]) -> EvalRows:
     """The snapshot's test split, or the rows of ``data`` (every label known to the run, or out of scope)."""
     if data is None:
         test = snap.split("test")
-        return _Data(f"snapshot {snap.id} test split", test["example_id"].to_list(), test["text"].to_list(),
+        return EvalRows(f"snapshot {snap.id} test split", test["example_id"].to_list(), test["text"].to_list(),
                      test["label"].to_list(), "test")
     df = read_labelled_file(data, config.text_col, config.label_col)
     dropped = 0
@@ -158,10 +115,10 @@ def _evaluation_data(snap, data, config: EvalConfig, labels: list[str]) -> _Data
                                   f" ({len(bad)} such rows){hint}")
     name = str(data) + (f" ({dropped} rows with labels unknown to the run dropped)" if dropped else "")
     slices = df[config.slice_col].cast(pl.String).to_list() if config.slice_col in df.columns else None
-    return _Data(name, list(range(1, len(expected) + 1)), [str(t) for t in df[config.text_col].to_list()], expected, "data", slices)
+    return EvalRows(name, list(range(1, len(expected) + 1)), [str(t) for t in df[config.text_col].to_list()], expected, "data", slices)
 
 
-def _headline(run_id: str, snap, rows: _Data, ev: pl.DataFrame, in_scope: pl.DataFrame, labels: list[str],
+def _headline(run_id: str, snap, rows: EvalRows, ev: pl.DataFrame, in_scope: pl.DataFrame, labels: list[str],
               thr: dict, val_frame: pl.DataFrame, config: EvalConfig) -> EvaluationSummary:
     """Metrics with bootstrap intervals, calibration, coverage curve and the threshold's effect."""
     y, p = in_scope["expected"].to_list(), in_scope["label"].to_list()
@@ -188,20 +145,19 @@ def _ood_report(scores: dict[str, np.ndarray], is_oos: np.ndarray, thr: dict) ->
             "by_score": M.ood_detection(scores, is_oos)}
 
 
-def _slices(store: Store, snap, rows: _Data, ev: pl.DataFrame, in_scope: pl.DataFrame) -> dict[str, list[dict]]:
+def _slices(snap, rows: EvalRows, facts: pl.DataFrame | None, ev: pl.DataFrame, in_scope: pl.DataFrame) -> dict[str, list[dict]]:
     """Per label-frequency band, and per source file (test split) or per ``slice`` value (a file)."""
     band = M.frequency_band(snap.split("train")["label"].to_list())
     slices = {"label_frequency": M.slice_metrics(in_scope.with_columns(
         pl.col("expected").replace_strict(band, default="unseen").alias("band")), "band").to_dicts()}
-    if rows.split == "test":
-        facts = store_evaluation.example_facts(store, rows.ids)
+    if rows.split == "test" and facts is not None:
         slices["source"] = M.slice_metrics(ev.join(facts.select("example_id", "source"), on="example_id", how="left"), "source").to_dicts()
     elif rows.slice_values is not None:
         slices["slice"] = M.slice_metrics(ev.with_columns(pl.Series("slice_value", rows.slice_values)), "slice_value").to_dicts()
     return slices
 
 
-def _failure_cases(rows: _Data, in_scope: pl.DataFrame, limit: int = 10) -> list[dict]:
+def _failure_cases(rows: EvalRows, in_scope: pl.DataFrame, limit: int = 10) -> list[dict]:
     """The most confident mistakes, with their text."""
     text_of = dict(zip(rows.ids, rows.texts))
     worst = in_scope.filter(~pl.col("correct")).sort("confidence", descending=True).head(limit)
@@ -209,7 +165,7 @@ def _failure_cases(rows: _Data, in_scope: pl.DataFrame, limit: int = 10) -> list
              "label": r["label"], "confidence": r["confidence"]} for r in worst.iter_rows(named=True)]
 
 
-def _baseline(snap, rows: _Data, in_scope: pl.DataFrame, labels: list[str], macro_f1: float, seed: int) -> dict:
+def _baseline(snap, rows: EvalRows, in_scope: pl.DataFrame, labels: list[str], macro_f1: float, seed: int) -> dict:
     """TF-IDF + logistic regression trained on the train split, scored on the same in-scope rows."""
     train = snap.split("train")
     base = Baseline(labels, seed=seed).fit(train["text"].to_list(), train["label"].to_list())
@@ -220,30 +176,29 @@ def _baseline(snap, rows: _Data, in_scope: pl.DataFrame, labels: list[str], macr
             "macro_f1": bm["macro_f1"], "run_minus_baseline_macro_f1": macro_f1 - bm["macro_f1"]}
 
 
-def _comparison(store: Store, summary: EvaluationSummary, ids: list[int]) -> None:
-    """Hash of the test ids, and the per-class comparison with the dataset's previous evaluated run."""
+def _comparison(summary: EvaluationSummary, ids: list[int], previous: dict | None) -> None:
+    """Hash of the test ids, and the per-class comparison with the dataset's previous evaluated run
+    (``previous``: its id and stored summary, read from the store before the compute)."""
     test_hash = hashlib.sha256(",".join(map(str, sorted(ids))).encode()).hexdigest()[:16]
     summary.test_split_hash = test_hash
-    prev = store_evaluation.previous_evaluated_run(store, summary.run, summary.dataset)
-    if prev:
-        prev_summary, _ = store_evaluation.get_evaluation(store, prev)
+    if previous:
+        prev, prev_summary = previous["run"], previous["summary"] or {}
         summary.comparison = {"previous_run": prev, "same_test_split": prev_summary.get("test_split_hash") == test_hash,
                               "macro_f1_delta": summary.macro_f1 - prev_summary.get("macro_f1", 0.0),
                               "accuracy_delta": summary.accuracy - prev_summary.get("accuracy", 0.0),
                               "per_class": M.compare_per_class(summary.per_class, prev_summary.get("per_class", []))}
 
 
-def _store_predictions(store: Store, run, snap, frames: list[pl.DataFrame], labels: list[str], thr: dict,
-                       config: EvalConfig, tick) -> int:
+def _prediction_frame(run, frames: list[pl.DataFrame], unreviewed: pl.DataFrame | None, labels: list[str], thr: dict,
+                      tick) -> pl.DataFrame:
     """Test and validation predictions, plus not-yet-reviewed examples scored for the loop back."""
-    if config.max_unreviewed:
-        un = store_evaluation.unreviewed_examples(store, snap.dataset, config.max_unreviewed)
-        if un.height:
-            rs = run_scores(run, un["text"].to_list(), progress=relabel(tick, "not-yet-reviewed"))
-            frames = [*frames, _frame(un["example_id"].to_list(), un["label"].to_list(), rs.probs, labels, thr["threshold"],
-                                      "unreviewed", rs.ood(run.scoring)[thr["score"]])
-                      .with_columns(pl.lit(None, pl.Boolean).alias("correct"))]
-    return store_evaluation.replace_predictions(store, run.id, pl.concat([f.select(list(store_evaluation.PRED_SCHEMA)) for f in frames]))
+    if unreviewed is not None and unreviewed.height:
+        un = unreviewed
+        rs = run_scores(run, un["text"].to_list(), progress=relabel(tick, "not-yet-reviewed"))
+        frames = [*frames, _frame(un["example_id"].to_list(), un["label"].to_list(), rs.probs, labels, thr["threshold"],
+                                  "unreviewed", rs.ood(run.scoring)[thr["score"]])
+                  .with_columns(pl.lit(None, pl.Boolean).alias("correct"))]
+    return pl.concat([f.select(list(store_evaluation.PRED_SCHEMA)) for f in frames])
 
 
 def _write_outputs(folder: Path, data, summary: dict, report: str, ev: pl.DataFrame, texts: list[str]) -> Path:
@@ -271,6 +226,74 @@ def _classification_run(store: Store, run_id: str) -> dict:
     return row
 
 
+def read_classification(store: Store, run_id: str, data: str | Path | None, config: EvalConfig,
+                        labels: list[str] | None = None) -> ClassificationPlan:
+    """The read step: everything the compute needs from the store, checked (bad data fails here,
+    before any model is loaded)."""
+    import training
+
+    row = _classification_run(store, run_id)
+    folder = training.run_folder(store, run_id)
+    snap = training.load_snapshot(store, row["snapshot_id"])
+    labels = list(labels if labels is not None else json.loads((folder / "labels.json").read_text(encoding="utf-8")))
+    rows = _evaluation_data(snap, data, config, labels)
+    if not rows.texts:
+        raise EvaluationDataError(f"{rows.name}: nothing to evaluate (0 examples)")
+    facts = store_evaluation.example_facts(store, rows.ids).select("example_id", "source") if rows.split == "test" else None
+    previous, unreviewed = None, None
+    if data is None:
+        prev = store_evaluation.previous_evaluated_run(store, run_id, snap.dataset)
+        previous = {"run": prev, "summary": store_evaluation.get_evaluation(store, prev)[0]} if prev else None
+        if config.max_unreviewed:
+            unreviewed = store_evaluation.unreviewed_examples(store, snap.dataset, config.max_unreviewed)
+    return ClassificationPlan(run_id, folder, None if data is None else str(data), config, snap, labels, rows, facts,
+                              previous, unreviewed)
+
+
+def compute_classification(plan: ClassificationPlan, progress: Progress | None = None, loaded=None) -> ClassificationOutcome:
+    """The compute step (no store): load the model, score, and build the summary."""
+    from training.runs import load_run_folder
+
+    tick, config, snap, rows, labels = progress or no_progress, plan.config, plan.snap, plan.rows, plan.labels
+    run = loaded or load_run_folder(plan.folder, run_id=plan.run_id)
+    val_frame, thr = _validation_threshold(run, snap, config, labels, tick)
+    rs = run_scores(run, rows.texts, progress=relabel(tick, "evaluation data"))
+    scores = rs.ood(run.scoring)
+    ev = _frame(rows.ids, rows.expected, rs.probs, labels, thr["threshold"], rows.split, scores[thr["score"]])
+    tick("metrics", 0, 1)
+    in_scope = ev.filter(pl.col("expected") != config.oos_label) if config.oos_label else ev
+    summary = _headline(plan.run_id, snap, rows, ev, in_scope, labels, thr, val_frame, config)
+    if config.oos_label:
+        summary.oos = M.out_of_scope(ev["expected"].to_list(), ev["label"].to_list(), ev["score"].to_numpy(),
+                                     thr["threshold"], config.oos_label)
+        summary.ood = _ood_report(scores, np.asarray(ev["expected"].to_list(), dtype=object) == config.oos_label, thr)
+    summary.slices = _slices(snap, rows, plan.facts, ev, in_scope)
+    summary.failure_cases = _failure_cases(rows, in_scope)
+    if config.baseline:
+        tick("baseline", 0, 1)
+        summary.baseline = _baseline(snap, rows, in_scope, labels, summary.macro_f1, config.seed)
+    preds = None
+    if plan.data is None:
+        _comparison(summary, rows.ids, plan.previous)
+        preds = _prediction_frame(run, [ev, val_frame], plan.unreviewed, labels, thr, tick)
+        summary.stored_predictions = preds.height
+    tick("metrics", 1, 1)
+    return ClassificationOutcome(summary, ev, preds)
+
+
+def write_classification(store: Store, plan: ClassificationPlan, outcome: ClassificationOutcome) -> EvaluationResult:
+    """The write step: store predictions and summary (test split), write the report files.
+
+    Call it inside ``store.atomic()`` to commit it with what follows (the loop back) as one."""
+    stored = outcome.summary.to_dict()
+    if plan.data is None:
+        store_evaluation.replace_predictions(store, plan.run_id, outcome.predictions)
+        store_evaluation.set_evaluation(store, plan.run_id, stored, outcome.summary.threshold["threshold"])
+    report = render_report(stored)
+    out_dir = _write_outputs(plan.folder, plan.data, stored, report, outcome.ev, plan.rows.texts)
+    return EvaluationResult(plan.run_id, outcome.summary, report, outcome.ev, out_dir)
+
+
 def evaluate_run(store: Store, run_id: str, *, data: str | Path | None = None, config: EvalConfig = EvalConfig(),
                  progress: Progress | None = None, loaded=None) -> EvaluationResult:
     """Evaluate classification run ``run_id`` on its snapshot's test split, or on a labelled file.
@@ -286,48 +309,19 @@ def evaluate_run(store: Store, run_id: str, *, data: str | Path | None = None, c
     predictions on not-yet-reviewed examples) and writes ``evaluation.json`` / ``evaluation.md``
     in the run folder; a test-split evaluation also fills the model card's evaluation section.
 
+    It runs as three steps (:func:`read_classification`, :func:`compute_classification`,
+    :func:`write_classification`); the store's owner runs the compute in a worker process
+    (``python -m evaluation.worker``), this function runs all three here.
+
     Warnings
     --------
     Loads the model and scores every text on the CPU; the baseline fits on the train split
     (about a minute for 10k BANKING77 texts).
     """
-    import training
-
-    tick = progress or no_progress
-    row = _classification_run(store, run_id)
-    folder = training.run_folder(store, run_id)
-    snap = training.load_snapshot(store, row["snapshot_id"])
-    run = loaded or training.load_run(store, run_id)
-    labels = list(run.labels)
-
-    val_frame, thr = _validation_threshold(run, snap, config, labels, tick)
-    rows = _evaluation_data(snap, data, config, labels)
-    if not rows.texts:
-        raise EvaluationDataError(f"{rows.name}: nothing to evaluate (0 examples)")
-    rs = run_scores(run, rows.texts, progress=relabel(tick, "evaluation data"))
-    scores = rs.ood(run.scoring)
-    ev = _frame(rows.ids, rows.expected, rs.probs, labels, thr["threshold"], rows.split, scores[thr["score"]])
-    tick("metrics", 0, 1)
-    in_scope = ev.filter(pl.col("expected") != config.oos_label) if config.oos_label else ev
-    summary = _headline(run_id, snap, rows, ev, in_scope, labels, thr, val_frame, config)
-    if config.oos_label:
-        summary.oos = M.out_of_scope(ev["expected"].to_list(), ev["label"].to_list(), ev["score"].to_numpy(),
-                                     thr["threshold"], config.oos_label)
-        summary.ood = _ood_report(scores, np.asarray(ev["expected"].to_list(), dtype=object) == config.oos_label, thr)
-    summary.slices = _slices(store, snap, rows, ev, in_scope)
-    summary.failure_cases = _failure_cases(rows, in_scope)
-    if config.baseline:
-        tick("baseline", 0, 1)
-        summary.baseline = _baseline(snap, rows, in_scope, labels, summary.macro_f1, config.seed)
-    if data is None:
-        _comparison(store, summary, rows.ids)
-        summary.stored_predictions = _store_predictions(store, run, snap, [ev, val_frame], labels, thr, config, tick)
-        store_evaluation.set_evaluation(store, run_id, summary.to_dict(), thr["threshold"])
-    stored = summary.to_dict()
-    report = render_report(stored)
-    out_dir = _write_outputs(folder, data, stored, report, ev, rows.texts)
-    tick("metrics", 1, 1)
-    return EvaluationResult(run_id, summary, report, ev, out_dir)
+    plan = read_classification(store, run_id, data, config, labels=list(loaded.labels) if loaded is not None else None)
+    outcome = compute_classification(plan, progress, loaded)
+    with store.atomic():
+        return write_classification(store, plan, outcome)
 
 
 def run_threshold(store: Store, run_id: str) -> float | None:

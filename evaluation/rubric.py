@@ -118,65 +118,6 @@ def blind_pair(run_a: str, run_b: str, example_id: int) -> tuple[str, str]:
     return (run_b, run_a) if flip else (run_a, run_b)
 
 
-def evaluate_generation(store: Store, run_id: str, *, data=None, limit: int = 50, oos_label: str | None = None,
-                        prompt_col: str = "prompt", label_col: str = "label", detect_pii: bool = True,
-                        progress=None) -> GenerationSummary:
-    """Generate responses for a generation (sft) run's test prompts (or a file's), run the
-    automatic checks and store the outputs for rubric review.
-
-    With ``data`` and ``oos_label``, rows whose ``label_col`` equals ``oos_label`` are prompts
-    that expect escalation (out of scope, or too vague to answer): their output passes only if
-    it refuses or escalates. A file without a ``prompt_col`` column is read from its ``text``
-    column (the difficult-cases suite, ``data/difficult_cases/suite.csv``, with
-    ``oos_label="escalate"``); a ``slice`` column gives the escalate rate per slice.
-
-    Returns a :class:`~evaluation.summary.GenerationSummary`: counts of outputs, failed checks per
-    kind, pass rate, and the ``escalate_rate`` on the prompts that expect escalation (overall and
-    per slice).
-    Cost: greedy generation, about 30 tokens/s for SmolLM2 on CPU.
-    """
-    import training
-
-    from .evaluate import read_labelled_file
-
-    row = training.get_run(store, run_id)
-    if row["task"] != "sft":
-        raise InvalidEvaluationOption(f"run {run_id} is a {row['task']} run; generation evaluation needs an sft run")
-    run = training.load_run(store, run_id)
-    if data is None:
-        snap = training.load_snapshot(store, row["snapshot_id"])
-        frame = snap.split("test").head(limit)
-        prompts, refs, ids = frame["prompt"].to_list(), frame["response"].to_list(), frame["example_id"].to_list()
-        oos = [False] * len(prompts)
-        slices = None
-    else:
-        columns = read_labelled_file(data, "", "").columns
-        if prompt_col not in columns and "text" in columns:
-            prompt_col = "text"
-        df = read_labelled_file(data, prompt_col, "")  # every row of a file: a suite is meant to be run whole
-        prompts = [str(p) for p in df[prompt_col].to_list()]
-        slices = df["slice"].cast(pl.String).to_list() if "slice" in df.columns else None
-        refs = [None] * len(prompts)
-        ids = list(range(1, len(prompts) + 1))
-        oos = [(oos_label is not None and label_col in df.columns and v == oos_label) for v in
-               (df[label_col].to_list() if label_col in df.columns else [None] * len(prompts))]
-    outputs = []
-    for i, p in enumerate(prompts):
-        outputs.append(training.generate(run.model, run.tokenizer, p, system_prompt=run.config.system_prompt,
-                                         max_new_tokens=run.config.max_new_tokens, device=run.device))
-        if progress:
-            progress("generating", i + 1, len(prompts))
-    checks = check_outputs(outputs, out_of_scope=oos, detect_pii=detect_pii)
-    if data is None:
-        import json
-
-        store_evaluation.replace_generations(store, run_id, pl.DataFrame({
-            "example_id": ids, "prompt": prompts, "reference": refs, "output": outputs,
-            "checks": [json.dumps(c) for c in checks]}, schema={"example_id": pl.Int64, "prompt": pl.String, "reference": pl.String,
-                                                                "output": pl.String, "checks": pl.String}))
-    return summarize_checks(run_id, checks, oos, slices)
-
-
 def summarize_checks(run_id: str, checks: list[dict], oos: list[bool], slices: list[str] | None = None) -> GenerationSummary:
     """Counts of outputs and failed checks, pass rate, and the escalate rate on prompts that expect
     escalation (``oos``): overall and per slice (see :class:`~evaluation.summary.GenerationSummary`)."""

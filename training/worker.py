@@ -11,11 +11,12 @@ else the libraries print goes to standard error (the job's logs). The owner regi
 from __future__ import annotations
 
 import json
-import os
 import sys
 from pathlib import Path
 
 import polars as pl
+
+from curation.progress import channel_progress, json_channel
 
 
 def write_input(folder: Path, snapshot, config, run_id: str) -> None:
@@ -41,14 +42,7 @@ def read_input(folder: Path):
 
 
 def main(argv: list[str]) -> int:
-    # The protocol gets its own copy of stdout; fd 1 then points at stderr, so a library that
-    # prints cannot corrupt it.
-    proto = os.fdopen(os.dup(1), "w", buffering=1, encoding="utf-8")
-    os.dup2(2, 1)
-    sys.stdout = sys.stderr
-
-    def send(obj: dict) -> None:
-        proto.write(json.dumps(obj, default=str) + "\n")
+    send = json_channel()
 
     try:
         from transformers.utils import logging as hf_logging
@@ -59,7 +53,7 @@ def main(argv: list[str]) -> int:
 
         run_id, snap, config = read_input(Path(argv[0]))
         metrics, _card = fit_to_folder(run_id, snap, config, Path(argv[1]),
-                                       progress=lambda stage, done, total: send({"progress": [stage, done, total]}),
+                                       progress=channel_progress(send),
                                        on_epoch=lambda rec: send({"epoch": rec}))
     except Exception as exc:  # noqa: BLE001 - reported to the owner, which marks the run failed
         import traceback

@@ -6,6 +6,10 @@ orchestration is :mod:`curation.dedup`; near-duplicate pairs are :mod:`curation.
 
 from __future__ import annotations
 
+import os
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+
 import numpy as np
 import polars as pl
 
@@ -365,3 +369,25 @@ def pair_metrics(predicted: np.ndarray, truth: np.ndarray) -> dict[str, float]:
     recall = tp / tt if tt else 1.0
     f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
     return {"precision": precision, "recall": recall, "f1": f1, "true_pairs": tt, "predicted_pairs": pp}
+
+
+def cpu_workers() -> int:
+    """Threads for NumPy work that releases the GIL (sorts, large ufuncs): the CPUs this process may use."""
+    try:
+        return max(1, min(len(os.sched_getaffinity(0)), 8))
+    except AttributeError:  # not on Linux
+        return max(1, min(os.cpu_count() or 1, 8))
+
+
+def in_threads(fn: Callable, parts: list, threads: int | None = None) -> list:
+    """``[fn(p) for p in parts]`` on up to ``threads`` (default :func:`cpu_workers`) threads, in order."""
+    threads = threads or cpu_workers()
+    if len(parts) <= 1 or threads == 1:
+        return [fn(p) for p in parts]
+    with ThreadPoolExecutor(threads) as pool:
+        return list(pool.map(fn, parts))
+
+
+def row_ranges(n: int, parts: int) -> list[tuple[int, int]]:
+    edges = np.linspace(0, n, parts + 1).astype(np.int64)
+    return [(int(lo), int(hi)) for lo, hi in zip(edges[:-1], edges[1:]) if hi > lo]

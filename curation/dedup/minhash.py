@@ -16,14 +16,13 @@ Rust only as Python lists). ``bench/dedup_bench.py`` compares both with datasket
 from __future__ import annotations
 
 import functools
-import os
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 import polars as pl
 
 from ..errors import InvalidValue
+from .algos import cpu_workers, in_threads, row_ranges
 
 SHINGLES = ("word", "char")
 BACKENDS = ("numpy", "rensa")
@@ -114,26 +113,6 @@ def signatures(
     return _SIGNERS[backend](hashes, offsets, num_perm, seed)
 
 
-def _workers() -> int:
-    """Threads for NumPy work that releases the GIL (sorts, large ufuncs): the CPUs this process may use."""
-    try:
-        return max(1, min(len(os.sched_getaffinity(0)), 8))
-    except AttributeError:  # not on Linux
-        return max(1, min(os.cpu_count() or 1, 8))
-
-
-def _in_threads(fn: Callable, parts: list) -> list:
-    if len(parts) <= 1 or _workers() == 1:
-        return [fn(p) for p in parts]
-    with ThreadPoolExecutor(_workers()) as pool:
-        return list(pool.map(fn, parts))
-
-
-def _row_ranges(n: int, parts: int) -> list[tuple[int, int]]:
-    edges = np.linspace(0, n, parts + 1).astype(np.int64)
-    return [(int(lo), int(hi)) for lo, hi in zip(edges[:-1], edges[1:]) if hi > lo]
-
-
 TABLE_BYTES = 256 << 20  # largest table of per-word permuted hashes (beyond it, hashes are computed per shingle)
 
 
@@ -177,7 +156,7 @@ def _sign_numpy(hashes: np.ndarray, offsets: np.ndarray, num_perm: int, seed: in
             sig[r0:r1] = np.minimum.reduceat(v, offsets[r0:r1] - s0, axis=0)
             r0 = r1
 
-    _in_threads(rows, _row_ranges(n, _workers() * 4))
+    in_threads(rows, row_ranges(n, cpu_workers() * 4))
     return sig
 
 
@@ -247,7 +226,7 @@ def band_keys(sig: np.ndarray, bands: int, rows: int, seed: int = 1) -> np.ndarr
             cols = sig[r0:r1, :bands * rows].astype(np.uint64).reshape(r1 - r0, bands, rows)
             out[r0:r1] = (cols * mult).sum(axis=2, dtype=np.uint64) ^ (cols[:, :, 0] << np.uint64(32))
 
-    _in_threads(block, _row_ranges(n, _workers() * 4))
+    in_threads(block, row_ranges(n, cpu_workers() * 4))
     return out
 
 
@@ -310,7 +289,7 @@ def candidate_pairs(sig: np.ndarray, bands: int, rows: int, seed: int = 1) -> tu
     n = sig.shape[0]
     keys = band_keys(sig, bands, rows, seed)
     ids = np.arange(n, dtype=np.int64)
-    stars = _in_threads(lambda band: _star(keys[:, band], ids), list(range(bands if n else 0)))
+    stars = in_threads(lambda band: _star(keys[:, band], ids), list(range(bands if n else 0)))
     return _unique_pairs([h for h, _ in stars], [m for _, m in stars])
 
 

@@ -34,7 +34,7 @@ from dataclasses import dataclass
 import numpy as np
 import polars as pl
 
-from .algos import WHITESPACE_RUNS, map_slices, sorted_unique
+from .algos import WHITESPACE_RUNS, cpu_workers, in_threads, map_slices, sorted_unique
 from .token_table import multiset_keys, near_filler_mask, token_bitmaps
 
 # Words that carry no content in a request; removed before shingling and verification.
@@ -51,7 +51,8 @@ STOPWORDS = frozenset(
     "may might must just also too very not no any some all".split()
 )
 STOP_COST = 0.34
-CHUNK = 250_000  # pairs aligned at once (about 1 GB of intermediate arrays for short texts)
+CHUNK = 250_000  # pairs aligned at once per thread (about 1 GB of intermediate arrays for short texts)
+MAX_THREADS = 2  # chunks aligned at once: more threads gain little (the GIL) and each holds a chunk's memory
 # Deletions/insertions: free for the first ``free_words`` tokens, then ``rate`` words per token.
 RULE = {"free_words": 10, "rate": 0.3}
 TOL = (4, 12)  # one edit up to 4 letters, two up to 12, three beyond
@@ -134,8 +135,9 @@ def _tokens(content: pl.Series, ids: np.ndarray) -> _Tokens:
     texts, size = t[starts], np.diff(np.append(starts, len(t)))
     stop = pl.Series(h).is_in(pl.Series(sorted(STOPWORDS)).hash(7).implode()).to_numpy()
     filler = near_filler_mask(tok, h, stop, NEAR_FILLERS)
-    bits = token_bitmaps(h, starts, ~filler, ~filler & ~stop)
-    return _Tokens(texts, np.append(starts, 0), np.append(size, 0), multiset_keys(t, h), tok,
+    bits, keys = in_threads(lambda f: f(), [lambda: token_bitmaps(h, starts, ~filler, ~filler & ~stop),
+                                            lambda: multiset_keys(t, h)])  # independent: one thread each
+    return _Tokens(texts, np.append(starts, 0), np.append(size, 0), keys, tok,
                    flat["pos"].to_numpy(), stop, filler, tok.str.len_chars().to_numpy().astype(np.int64), bits)
 
 
@@ -147,10 +149,9 @@ def _surely_different(tk: _Tokens, ra: np.ndarray, rb: np.ndarray, slack: int) -
     on a side no typo pairing or merging happens; then an unshared content word against any
     unshared word is a substitution, and the cost is at least the bounds' cost.
     """
-    out = np.empty(len(ra), dtype=bool)
-    for s in range(0, len(ra), 1 << 20):  # chunks: the bitmaps of a chunk stay in cache
-        out[s:s + (1 << 20)] = _bounds_reject(tk, ra[s:s + (1 << 20)], rb[s:s + (1 << 20)], slack)
-    return out
+    spans = [slice(s, s + (1 << 20)) for s in range(0, len(ra), 1 << 20)]  # the bitmaps of a chunk stay in cache
+    parts = in_threads(lambda sp: _bounds_reject(tk, ra[sp], rb[sp], slack), spans)
+    return np.concatenate(parts) if parts else np.zeros(0, dtype=bool)
 
 
 def _bounds_reject(tk: _Tokens, ra: np.ndarray, rb: np.ndarray, slack: int) -> np.ndarray:
@@ -204,9 +205,13 @@ def verify(content: pl.Series, a: np.ndarray, b: np.ndarray, ids: np.ndarray | N
     ra, rb = tk.row(a), tk.row(b)
     todo = np.flatnonzero(~_surely_different(tk, ra, rb, slack))
     out = np.zeros(len(a), dtype=bool)
-    for s in range(0, len(todo), CHUNK):  # chunks bound the memory of the token gathers
-        part = todo[s:s + CHUNK]
-        out[part] = accept(_diagnose(tk, ra[part], rb[part], slack), slack)
+    # chunks bound the memory of the token gathers; two at a time in threads (NumPy and Polars
+    # release the GIL for most of the work): the same decisions, ~1.5x faster on 2 cores
+    parts = [todo[s:s + CHUNK] for s in range(0, len(todo), CHUNK)]
+    decided = in_threads(lambda part: accept(_diagnose(tk, ra[part], rb[part], slack), slack), parts,
+                         threads=min(cpu_workers(), MAX_THREADS))
+    for part, ok in zip(parts, decided):
+        out[part] = ok
     return out
 
 

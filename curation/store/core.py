@@ -220,6 +220,9 @@ class Store(ExportSql, UserSql):
     # -- connection ---------------------------------------------------------------------
     def cursor(self) -> duckdb.DuckDBPyConnection:
         """This thread's cursor on the shared connection (DuckDB cursors are not thread-safe)."""
+        joined = getattr(self._local, "tx", None)
+        if joined is not None:  # inside atomic(): reads see the block's own writes
+            return joined
         cur = getattr(self._local, "cur", None)
         if cur is None:
             cur = self._con.cursor()
@@ -230,8 +233,13 @@ class Store(ExportSql, UserSql):
     def transaction(self) -> Iterator[duckdb.DuckDBPyConnection]:
         """Run a block in one transaction on a fresh cursor: all of it or nothing.
 
-        Holds the process's write lock for the duration (see ``write_lock``).
+        Holds the process's write lock for the duration (see ``write_lock``). Inside
+        :meth:`atomic` on the same thread, the block joins the atomic transaction instead.
         """
+        joined = getattr(self._local, "tx", None)
+        if joined is not None:
+            yield joined
+            return
         with self.write_lock:
             cur = self._con.cursor()
             cur.begin()
@@ -245,6 +253,24 @@ class Store(ExportSql, UserSql):
             cur.commit()
             cur.close()
             self._datasets.clear()
+
+    @contextmanager
+    def atomic(self) -> Iterator[duckdb.DuckDBPyConnection]:
+        """Several store calls as one transaction: on this thread, every :meth:`transaction` and
+        :meth:`cursor` inside the block use its cursor, so the calls commit together or not at all
+        (an evaluation's predictions, summary and loop-back items). Nested blocks join the outer one.
+        A joined ``transaction()`` does not roll back on its own: let errors leave the whole block
+        (a caught one keeps the writes made before it).
+        """
+        if getattr(self._local, "tx", None) is not None:
+            yield self._local.tx
+            return
+        with self.transaction() as cur:
+            self._local.tx = cur
+            try:
+                yield cur
+            finally:
+                self._local.tx = None
 
     def write(self, sql: str, params: list | None = None) -> list[tuple]:
         """Run one writing statement under the write lock; return its rows (for RETURNING)."""

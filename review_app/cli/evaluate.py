@@ -45,8 +45,16 @@ def evaluate(
                         bootstrap=bootstrap, baseline=baseline, text_col=text_col, label_col=label_col, drop_unknown=drop_unknown)
     review = (ReviewRequest(actor=user or os_user(), budget=review_budget, label_checks=label_checks)
               if send_errors_to_review else None)
+    from ..server.context import owner_store
+
+    compute = None
+    if owner_store() is not None:  # in the store's owner: compute in a niced subprocess that does not hold the store
+        from ..server.eval_job import owner_compute
+        from ..server.jobs import current_job
+
+        compute = owner_compute(current_job())
     with c.store() as store, c.progress() as tick:
-        ev = evaluate_by_task(store, run, data=data, config=config, review=review, progress=tick)
+        ev = evaluate_by_task(store, run, data=data, config=config, review=review, progress=tick, compute=compute)
     if ev.generation is not None:
         g, d = ev.generation, ev.generation.to_dict()
         if ev.loop is not None:

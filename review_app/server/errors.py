@@ -51,3 +51,12 @@ class RemoteError(TuneloopError):
 class JobCancelled(TuneloopError):
     def __init__(self, job_id: int, reason: str = "it was cancelled"):
         super().__init__(f"job {job_id} stopped: {reason}; the step it was in was rolled back, run it again if needed")
+
+
+class WorkerFailed(TuneloopError):
+    """A worker process of the owner (training, evaluation) failed; nothing of its work was registered."""
+
+    def __init__(self, message: str, exit_code: int = 1, kind: str = "WorkerFailed"):
+        self.exit_code = exit_code
+        self.kind = kind
+        super().__init__(message)

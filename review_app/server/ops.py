@@ -105,14 +105,19 @@ def train_job(store, ctx, *, snapshot: str, user: str | None = None, **options) 
 
 
 def evaluate_job(store, ctx, *, run: str, send_errors_to_review: bool = False, budget: int | None = None,
-                 label_checks: bool = True, user: str | None = None, **options) -> dict:
-    from evaluation import EvalConfig, evaluate_run
+                 label_checks: bool = True, user: str | None = None, data: str | None = None, **options) -> dict:
+    """Evaluate ``run`` (any task): read and write here, the compute in a worker process (:mod:`.eval_job`)."""
+    from evaluation import EvalConfig, ReviewRequest, evaluate_by_task
 
-    res = evaluate_run(store, run, config=EvalConfig(**options),
-                       progress=lambda stage, done, total: ctx.progress(done, total, stage))
-    out = res.to_dict()
-    if send_errors_to_review:
-        out["loop_back"] = send_to_review(store, run=run, budget=budget, label_checks=label_checks, user=user)
+    from .eval_job import owner_compute
+
+    review = (ReviewRequest(actor=actor(user), budget=budget, label_checks=label_checks)
+              if send_errors_to_review else None)
+    ev = evaluate_by_task(store, run, data=data, config=EvalConfig(**options), review=review,
+                          progress=lambda stage, done, total: ctx.progress(done, total, stage), compute=owner_compute(ctx))
+    out = ev.result.to_dict() if ev.result is not None else ev.generation.to_dict()
+    if ev.loop is not None:
+        out["loop_back"] = ev.loop.to_dict()
     return out
 
 

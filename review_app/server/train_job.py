@@ -4,8 +4,8 @@ the store; the owner registers the run.
 1. The owner loads the snapshot, checks it, resolves the base model and registers the run as
    ``running`` (so a bad snapshot or config fails at once, with nothing registered).
 2. It exports the snapshot's splits to Parquet files beside the runs folder and starts
-   ``python -m training.worker`` under ``os.nice(TUNELOOP_TRAIN_NICE)`` (default 10): the review
-   app keeps the CPUs it needs while training takes the rest.
+   ``python -m training.worker`` (:func:`~review_app.server.subprocess_worker.run_worker`: under
+   ``os.nice(TUNELOOP_TRAIN_NICE)``, default 10, so the review app keeps the CPUs it needs).
 3. The worker writes the run folder under its hidden ``.<id>.partial`` name and reports progress
    and epochs as JSON lines; the owner renames the folder and marks the run completed, or failed
    (partial files kept as ``<id>.failed``) when the worker fails, is cancelled or dies.
@@ -13,53 +13,13 @@ the store; the owner registers the run.
 
 from __future__ import annotations
 
-import json
 import os
 import shutil
-import subprocess
-import sys
-import threading
 from pathlib import Path
 
 from curation.store import runs as store_runs
 
-_ROOT = Path(__file__).resolve().parents[2]
-
-
-def _child_setup(nice: int) -> None:
-    """In the worker before exec: lower its priority; die with the owner (Linux), so a killed owner
-    leaves no training running that nobody will register."""
-    if nice:
-        os.nice(nice)
-    try:
-        import ctypes
-        import signal
-
-        ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, int(signal.SIGTERM))  # PR_SET_PDEATHSIG
-    except (OSError, AttributeError):
-        pass
-
-
-def train_nice() -> int:
-    raw = os.environ.get("TUNELOOP_TRAIN_NICE", "10")
-    try:
-        return max(0, int(raw))
-    except ValueError:
-        return 10
-
-
-def _reader(stream, sink) -> threading.Thread:
-    def pump() -> None:
-        for line in iter(stream.readline, ""):
-            try:
-                sink(line)
-            except Exception:  # noqa: BLE001 - a cancelled job's progress raises; keep draining the pipe
-                pass
-        stream.close()
-
-    t = threading.Thread(target=pump, daemon=True)
-    t.start()
-    return t
+from .subprocess_worker import run_worker
 
 
 def train_in_subprocess(store, snapshot_id: str, *, task: str | None = None, runs_dir: Path | None = None,
@@ -88,14 +48,14 @@ def train_in_subprocess(store, snapshot_id: str, *, task: str | None = None, run
     write_input(inputs, snap, config, run_id)
     store_runs.insert_run(store, run_id, snapshot_id=snap.id, dataset=snap.dataset, task=config.task,
                   base_model=config.base_model, config=config.to_dict())
-    outcome: dict = {}
     try:
-        rc = _run_worker(inputs, partial, outcome, progress, on_epoch, on_log, job)
+        end = _run_worker(inputs, partial, progress, on_epoch, on_log, job)
         if job is not None and job.cancelled.is_set():
             raise TrainingFailed(f"run {run_id}: cancelled")
-        if rc != 0 or "done" not in outcome:
-            why = outcome.get("error") or f"the training process exited with code {rc}"
+        why = end.failure("training")
+        if why is not None:
             raise TrainingFailed(f"run {run_id} failed: {why}")
+        outcome = end.outcome
         metrics = outcome["done"]["metrics"]
         card = (partial / "model_card.md").read_text(encoding="utf-8")
         os.replace(partial, final)
@@ -114,48 +74,11 @@ def train_in_subprocess(store, snapshot_id: str, *, task: str | None = None, run
     return RunResult(run_id, final, metrics, card)
 
 
-def _run_worker(inputs: Path, partial: Path, outcome: dict, progress, on_epoch, on_log, job) -> int:
-    nice = train_nice()
-    env = dict(os.environ, PYTHONPATH=os.pathsep.join([str(_ROOT), os.environ.get("PYTHONPATH", "")]).rstrip(os.pathsep))
-    proc = subprocess.Popen([sys.executable, "-m", "training.worker", str(inputs), str(partial)], cwd=str(_ROOT), env=env,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, bufsize=1,
-                            preexec_fn=lambda: _child_setup(nice))
-    if job is not None:
-        from curation.store import jobs as store_jobs
-
-        store_jobs.set_worker(job.store, job.id, proc.pid)
-        job.on_cancel(lambda: _stop(proc))
-
-    def on_line(line: str) -> None:
-        try:
-            msg = json.loads(line)
-        except ValueError:
-            if on_log:
-                on_log(line)
-            return
+def _run_worker(inputs: Path, partial: Path, progress, on_epoch, on_log, job):
+    def on_message(msg: dict) -> None:
         if "progress" in msg and progress:
             progress(*msg["progress"])
         elif "epoch" in msg and on_epoch:
             on_epoch(msg["epoch"])
-        elif "done" in msg or "error" in msg:
-            outcome.update(msg)
 
-    readers = [_reader(proc.stdout, on_line), _reader(proc.stderr, on_log or (lambda s: None))]
-    try:
-        rc = proc.wait()
-    except BaseException:
-        _stop(proc)
-        raise
-    for r in readers:
-        r.join(5)
-    return rc
-
-
-def _stop(proc: subprocess.Popen) -> None:
-    if proc.poll() is None:
-        proc.terminate()
-        try:
-            proc.wait(10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-
+    return run_worker("training.worker", [str(inputs), str(partial)], on_message=on_message, on_log=on_log, job=job)

@@ -98,3 +98,10 @@ def test_generation_run_outputs_are_generated_checked_and_stored(store, tmp_path
     assert s.escalate_rate == pytest.approx(1 / 3) and s.escalated_unexpectedly == 1.0
     assert s.escalate_rate_by_slice == {"out_of_scope": {"prompts": 2, "escalate_rate": 0.5},
                                            "vague": {"prompts": 1, "escalate_rate": 0.0}}
+    # the store's owner generates in a worker process: the same outputs and checks as here
+    from evaluation.generation import compute_generation, read_generation
+    from review_app.server.eval_job import compute_in_subprocess
+
+    plan = read_generation(store, run.id, data=suite, oos_label="escalate", detect_pii=False)
+    there, here = compute_in_subprocess(plan), compute_generation(plan)
+    assert (there.outputs, there.checks, there.summary) == (here.outputs, here.checks, here.summary)

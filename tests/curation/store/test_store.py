@@ -94,6 +94,18 @@ def test_unknown_field_and_status_are_refused(one):
         one.update_example(1, 1, {"status": "done"}, actor="ana", action="edit")
 
 
+def test_atomic_commits_several_writes_together_or_none_and_reads_see_its_own_writes(one):
+    with one.atomic():
+        one.update_example(1, 1, {"label": "login"}, actor="ana", action="label")
+        assert one.get_example(1)["label"] == "login"  # a read inside the block sees the block's write
+        one.update_example(1, 2, {"status": "approved"}, actor="ana", action="approve")
+    assert (one.get_example(1)["version"], len(one.revisions(1))) == (3, 3)
+    with pytest.raises(RuntimeError, match="boom"), one.atomic():
+        one.update_example(1, 3, {"label": "billing"}, actor="rita", action="label")
+        raise RuntimeError("boom")
+    assert (one.get_example(1)["label"], one.get_example(1)["version"], len(one.revisions(1))) == ("login", 3, 3)
+
+
 def test_concurrent_updates_of_one_example_lose_nothing(one):
     """Threads race to save the same version: exactly one wins each round, the rest see StaleVersion."""
     wins, stale = [], []

@@ -1,0 +1,141 @@
+"""Heavy compute of the store's owner in a child process that never opens the store.
+
+One helper for every such job (training, evaluation): :func:`run_worker` starts
+``python -m MODULE ARGS...`` under ``os.nice(TUNELOOP_TRAIN_NICE)`` (default 10), so the review
+app keeps the CPUs it needs; the child dies with the owner (``PR_SET_PDEATHSIG`` on Linux), so a
+killed owner leaves no compute running whose result nobody will register. The child reports on
+standard output, one JSON object per line (:func:`curation.progress.json_channel`); anything else it prints goes
+to standard error, the job's logs. Cancelling the job stops the child.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+_ROOT = Path(__file__).resolve().parents[2]
+
+
+def train_nice() -> int:
+    """The nice value of the owner's compute (``TUNELOOP_TRAIN_NICE``, default 10)."""
+    raw = os.environ.get("TUNELOOP_TRAIN_NICE", "10")
+    try:
+        return max(0, int(raw))
+    except ValueError:
+        return 10
+
+
+def _child_setup(nice: int) -> None:
+    """In the child before exec: lower its priority; die with the owner (Linux)."""
+    if nice:
+        os.nice(nice)
+    try:
+        import ctypes
+        import signal
+
+        ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, int(signal.SIGTERM))  # PR_SET_PDEATHSIG
+    except (OSError, AttributeError):
+        pass
+
+
+def _reader(stream, sink) -> threading.Thread:
+    def pump() -> None:
+        for line in iter(stream.readline, ""):
+            try:
+                sink(line)
+            except Exception:  # noqa: BLE001 - a cancelled job's progress raises; keep draining the pipe
+                pass
+        stream.close()
+
+    t = threading.Thread(target=pump, daemon=True)
+    t.start()
+    return t
+
+
+@dataclass
+class WorkerExit:
+    """How the child ended: exit code, its final ``done`` / ``error`` message, its last stderr line."""
+
+    returncode: int
+    outcome: dict
+    last_stderr: str = ""
+
+    def failure(self, what: str) -> str | None:
+        """Why the child failed, in one line (None when it succeeded)."""
+        if self.returncode == 0 and "done" in self.outcome:
+            return None
+        if self.outcome.get("error"):
+            return str(self.outcome["error"])
+        code = self.returncode if self.returncode >= 0 else f"{-self.returncode} (killed by signal {-self.returncode})"
+        tail = f": {self.last_stderr}" if self.last_stderr else ""
+        return f"the {what} process exited with code {code}{tail}"
+
+
+def run_worker(module: str, args: list[str], *, on_message: Callable[[dict], None] | None = None,
+               on_log: Callable[[str], None] | None = None, job=None) -> WorkerExit:
+    """Run ``python -m module *args`` at the training's nice value and wait for it.
+
+    ``on_message(msg)`` gets each JSON line of its standard output other than the final
+    ``{"done": ...}`` / ``{"error": ...}`` (kept in the returned :class:`WorkerExit`);
+    ``on_log(text)`` gets its standard error. ``job`` (a
+    :class:`~review_app.server.jobs.JobContext`) records the child's pid and stops the child when
+    the job is cancelled.
+    """
+    nice = train_nice()
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join([str(_ROOT), os.environ.get("PYTHONPATH", "")]).rstrip(os.pathsep))
+    proc = subprocess.Popen([sys.executable, "-m", module, *args], cwd=str(_ROOT), env=env,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, bufsize=1,
+                            preexec_fn=lambda: _child_setup(nice))
+    if job is not None:
+        from curation.store import jobs as store_jobs
+
+        store_jobs.set_worker(job.store, job.id, proc.pid)
+        job.on_cancel(lambda: stop(proc))
+    outcome: dict = {}
+    last = [""]
+
+    def on_line(line: str) -> None:
+        try:
+            msg = json.loads(line)
+        except ValueError:
+            msg = None
+        if not isinstance(msg, dict):
+            if on_log:
+                on_log(line)
+        elif "done" in msg or "error" in msg:
+            outcome.update(msg)
+        elif on_message:
+            on_message(msg)
+
+    def on_err(text: str) -> None:
+        if text.strip():
+            last[0] = text.strip()
+        if on_log:
+            on_log(text)
+
+    readers = [_reader(proc.stdout, on_line), _reader(proc.stderr, on_err)]
+    try:
+        rc = proc.wait()
+    except BaseException:
+        stop(proc)
+        raise
+    for r in readers:
+        r.join(5)
+    return WorkerExit(rc, outcome, last[0])
+
+
+def stop(proc: subprocess.Popen) -> None:
+    """Terminate the child; kill it if it has not ended 10 s later."""
+    if proc.poll() is None:
+        proc.terminate()
+        try:
+            proc.wait(10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+
