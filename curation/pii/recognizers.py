@@ -244,6 +244,7 @@ _STANDALONE_RX = [(e, re.compile(p)) for e, p in STANDALONE_REFERENCES]
 _HANDLE_RX = re.compile(HANDLE_PATTERN)
 _USERNAME_RX = re.compile(USERNAME_PATTERN, re.I)
 _BIRTH_RX = re.compile(BIRTH_DATE_PATTERN, re.I)
+_AT_TOKEN_RX = re.compile(r"[^\s@]*@\S*")
 
 
 def _dictionary_span(text: str, lex) -> bool:
@@ -294,9 +295,23 @@ def offline_email_recognizer():
     def valid_domain(domain: str) -> bool:  # domains repeat (gmail.com); tldextract takes ~0.5 ms a call
         return extract(domain).fqdn != ""
 
+    pattern = re.compile(EmailRecognizer.PATTERNS[0].regex, re.DOTALL | re.MULTILINE | re.IGNORECASE)
+
     class OfflineEmailRecognizer(EmailRecognizer):
         def validate_result(self, pattern_text: str) -> bool:
             return valid_domain(pattern_text.rpartition("@")[2].lower())
+
+        def analyze(self, text, entities, nlp_artifacts=None, regex_flags=None):
+            # Presidio's pattern tried at every word of the text was a fifth of the recognizers' time: it is
+            # run on the whitespace-free tokens holding an "@" only (an address never spans a space), with
+            # the same regex and validation, so the findings are the same.
+            out = []
+            for tok in _AT_TOKEN_RX.finditer(text):
+                for m in pattern.finditer(tok.group()):
+                    if self.validate_result(m.group()):
+                        out.append(_result("EMAIL_ADDRESS", tok.start() + m.start(), tok.start() + m.end(), 1.0,
+                                           self.name))
+            return out
 
     return OfflineEmailRecognizer()
 

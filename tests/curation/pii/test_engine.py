@@ -58,3 +58,23 @@ def test_capitalised_dictionary_words_that_spacy_tags_survive_the_scrub(text, wo
     from curation.pii import scrub_records
 
     assert scrub_records([{"text": text}])[0].fields["text"] == text
+
+
+@pytest.mark.parametrize("text", [
+    "write to ana.lopes+news@example.co.uk, or (bo@example.org).",
+    "my @handle is not mail, nor is a@b, nor x@y.notatld",
+    "two in a row: one@example.com;two@example.net and o'brien@mail.example.ie!",
+    "no at sign at all",
+])
+def test_the_email_recognizer_finds_what_presidios_finds(text):
+    from presidio_analyzer.predefined_recognizers import EmailRecognizer
+
+    from curation.pii.recognizers import offline_email_recognizer
+
+    ours = offline_email_recognizer()
+
+    class Stock(EmailRecognizer):  # Presidio's own analyze, with the same offline domain check
+        validate_result = ours.validate_result
+
+    got = [(r.start, r.end, r.score) for r in ours.analyze(text, ["EMAIL_ADDRESS"])]
+    assert got == [(r.start, r.end, r.score) for r in Stock().analyze(text, ["EMAIL_ADDRESS"]) if r.score > 0]
