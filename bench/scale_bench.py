@@ -173,6 +173,10 @@ def _label(r: dict) -> str:
     return "single machine (local engine)" if r["engine"] == "local" else f"Ray Data, {r['workers']} worker(s)"
 
 
+def _mb(value) -> str:
+    return "-" if value is None else f"{value:,.0f}"
+
+
 def render(rows: list[dict], pii_rows: list[dict], notes: list[str]) -> str:
     from curation.dedup.minhash import band_params, candidate_threshold
 
@@ -186,7 +190,11 @@ def render(rows: list[dict], pii_rows: list[dict], notes: list[str]) -> str:
              "verification, min-label propagation and stars per component, all shuffles in Ray Data: no edge reaches "
              "the driver; write); peak memory of the whole process tree and of the driver alone. Same result = the "
              "same `duplicate_of` for every row as the first configuration of that size (hash of the sorted output). "
-             "**Other helpers' work was running on this 2-core machine at the same time**, so absolute times are noisy.",
+             "**Other helpers' work was running on this 2-core machine at the same time**, so absolute times are noisy. "
+             "Driver peak '-': measured before the fix of 2026-12-01 (the figure was `ru_maxrss`, which Linux carries over "
+             "`exec`, so it showed this benchmark's own size at the fork: 2-10 GB); the Ray 2-worker rows were rerun with "
+             "the process's own `VmHWM`. The 5M Ray 2-worker row was paused (SIGSTOP) twice for a few minutes by other "
+             "measurements, so its seconds are inflated.",
              "", "| texts | engine | read s | exact s | near + groups s | write s | total s | wall s | peak GB (tree) | "
              "driver peak MB | duplicates | same result | load |",
              "|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|---:|"]
@@ -203,7 +211,7 @@ def render(rows: list[dict], pii_rows: list[dict], notes: list[str]) -> str:
         dedup = s.get("dedup")
         lines.append(f"| {r['n']:,} | {_label(r)} | {s.get('read', 0):.1f} | {s.get('exact', dedup or 0):.1f} | "
                      f"{s.get('near+groups', s.get('near', 0)):.1f} | {s.get('write', 0):.1f} | {s['total']:.1f} | "
-                     f"{r['wall']:.1f} | {r['peak_gb']:.2f} | {r.get('driver_mb', 0):,.0f} | {r['duplicates']:,} | "
+                     f"{r['wall']:.1f} | {r['peak_gb']:.2f} | {_mb(r.get('driver_mb'))} | {r['duplicates']:,} | "
                      f"{same} | {r.get('load', 0):.1f} |")
     lines.append("")
     lines.append("Local engine: `exact` holds exact + near together (one `dedup` step).")
