@@ -121,4 +121,16 @@ def evaluate_job(store, ctx, *, run: str, send_errors_to_review: bool = False, b
     return out
 
 
-JOBS = {"train": train_job, "evaluate": evaluate_job}
+def dedup_job(store, ctx, *, dataset: str, method: str = "all", threshold: float | None = None,
+              user: str | None = None, **options) -> dict:
+    """Dedup ``dataset``: read and write here, the pairs found in a worker process (:mod:`.dedup_job`)."""
+    from curation.dedup import DedupConfig, run_dedup
+
+    from .dedup_job import owner_compute
+
+    config = DedupConfig.for_method(method, threshold, **options)
+    return run_dedup(store, dataset, config, actor=actor(user), compute=owner_compute(store, ctx),
+                     progress=lambda stage, done, total: ctx.progress(done, total, stage)).to_dict()
+
+
+JOBS = {"train": train_job, "evaluate": evaluate_job, "dedup": dedup_job}

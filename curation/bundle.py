@@ -1,5 +1,5 @@
-"""Files that carry an evaluation's inputs or results between the store's owner and its worker
-process (``python -m evaluation.worker``): ``meta.json`` and one Parquet file per frame."""
+"""Files that carry a computation's inputs or results between the store's owner and its worker
+process (``python -m evaluation.worker``, ``python -m curation.dedup.worker``): ``meta.json`` and one Parquet file per frame."""
 
 from __future__ import annotations
 
