@@ -19,6 +19,7 @@ import os
 from collections.abc import Callable, Sequence
 
 import numpy as np
+import polars as pl
 
 from .errors import InvalidValue
 from .store import dedup as store_dedup
@@ -124,6 +125,18 @@ def example_contents(store: Store, example_ids: Sequence[int]) -> tuple[list[str
         raise InvalidValue("example id", missing[0], hint="no such example in the store")
     contents = [embedding_text(t, p, r) for t, p, r in frame.select("text", "prompt", "response").iter_rows()]
     return frame["content_hash"].to_list(), contents
+
+
+CONTENTS_SCHEMA = {"id": pl.Int64, "hash": pl.Utf8, "content": pl.Utf8}
+
+
+def worker_inputs(store: Store, example_ids: Sequence[int], model: str = DEFAULT_MODEL) -> tuple[pl.DataFrame, dict]:
+    """What a worker process needs to embed these examples without the store: their ``id``,
+    ``hash`` and ``content`` (in the order given), and the vectors the cache already has."""
+    ids = [int(i) for i in example_ids]
+    hashes, texts = example_contents(store, ids) if ids else ([], [])
+    contents = pl.DataFrame({"id": ids, "hash": hashes, "content": texts}, schema=CONTENTS_SCHEMA)
+    return contents, store_dedup.cached_embeddings(store, model, list(dict.fromkeys(hashes)))
 
 
 def fill_missing(

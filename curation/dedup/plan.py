@@ -20,31 +20,14 @@ from dataclasses import asdict, dataclass, field
 import numpy as np
 import polars as pl
 
-from ..bundle import Bundle
-from ..embeddings import Encoder, example_contents, fill_missing
+from ..bundle import Bundle, vectors_dict, vectors_frame
+from ..embeddings import CONTENTS_SCHEMA, Encoder, fill_missing, worker_inputs
 from ..progress import Progress
 from ..store import dedup as store_dedup
 from ..store.core import Store
 from .algos import dedup_keys, exact_pairs, semantic_pairs
 from .config import DedupConfig, _no_progress
 from .minhash import near_pairs
-
-_CONTENTS = {"id": pl.Int64, "hash": pl.Utf8, "content": pl.Utf8}
-_VECTORS = {"hash": pl.Utf8, "vector": pl.List(pl.Float32)}
-
-
-def _vectors_frame(vectors: dict[str, np.ndarray]) -> pl.DataFrame:
-    if not vectors:
-        return pl.DataFrame(schema=_VECTORS)
-    mat = np.stack(list(vectors.values())).astype(np.float32)
-    return pl.DataFrame({"hash": list(vectors), "vector": pl.Series(mat).cast(pl.List(pl.Float32))})
-
-
-def _vectors_dict(frame: pl.DataFrame) -> dict[str, np.ndarray]:
-    if frame.height == 0:
-        return {}
-    return dict(zip(frame["hash"].to_list(), np.asarray(frame["vector"].to_list(), dtype=np.float32)))
-
 
 def representatives(frame: pl.DataFrame) -> pl.DataFrame:
     """One row per exact key (the lowest id): near and semantic compare only these."""
@@ -58,17 +41,17 @@ class DedupPlan:
     dataset: str
     config: DedupConfig
     frame: pl.DataFrame
-    contents: pl.DataFrame = field(default_factory=lambda: pl.DataFrame(schema=_CONTENTS))
+    contents: pl.DataFrame = field(default_factory=lambda: pl.DataFrame(schema=CONTENTS_SCHEMA))
     cached: dict[str, np.ndarray] = field(default_factory=dict)
 
     def to_bundle(self) -> Bundle:
         return Bundle({"dataset": self.dataset, "config": asdict(self.config)},
-                      {"frame": self.frame, "contents": self.contents, "cached": _vectors_frame(self.cached)})
+                      {"frame": self.frame, "contents": self.contents, "cached": vectors_frame(self.cached)})
 
     @classmethod
     def from_bundle(cls, b: Bundle) -> DedupPlan:
         config = DedupConfig(**{**b.meta["config"], "methods": tuple(b.meta["config"]["methods"])})
-        return cls(b.meta["dataset"], config, b.frames["frame"], b.frames["contents"], _vectors_dict(b.frames["cached"]))
+        return cls(b.meta["dataset"], config, b.frames["frame"], b.frames["contents"], vectors_dict(b.frames["cached"]))
 
 
 @dataclass
@@ -80,11 +63,11 @@ class DedupOutcome:
 
     def to_bundle(self) -> Bundle:
         frames = {f"pairs_{m}": p for m, p in self.pairs.items()}
-        return Bundle({"methods": list(self.pairs)}, {**frames, "new_vectors": _vectors_frame(self.new_vectors)})
+        return Bundle({"methods": list(self.pairs)}, {**frames, "new_vectors": vectors_frame(self.new_vectors)})
 
     @classmethod
     def from_bundle(cls, b: Bundle) -> DedupOutcome:
-        return cls({m: b.frames[f"pairs_{m}"] for m in b.meta["methods"]}, _vectors_dict(b.frames["new_vectors"]))
+        return cls({m: b.frames[f"pairs_{m}"] for m in b.meta["methods"]}, vectors_dict(b.frames["new_vectors"]))
 
 
 def plan_dedup(store: Store, dataset: str, config: DedupConfig) -> DedupPlan:
@@ -93,10 +76,7 @@ def plan_dedup(store: Store, dataset: str, config: DedupConfig) -> DedupPlan:
     frame = dedup_keys(store_dedup.load_members(store, dataset), ds.task)
     plan = DedupPlan(dataset, config, frame)
     if "semantic" in config.methods:
-        ids = representatives(frame)["id"].to_list()
-        hashes, texts = example_contents(store, ids) if ids else ([], [])
-        plan.contents = pl.DataFrame({"id": ids, "hash": hashes, "content": texts}, schema=_CONTENTS)
-        plan.cached = store_dedup.cached_embeddings(store, config.model, list(dict.fromkeys(hashes)))
+        plan.contents, plan.cached = worker_inputs(store, representatives(frame)["id"].to_list(), config.model)
     return plan
 
 

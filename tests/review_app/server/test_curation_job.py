@@ -17,7 +17,7 @@ from curation.dedup.plan import compute_dedup, plan_dedup
 from curation.dedup.run import DedupConfig
 from curation.store import jobs as store_jobs
 from review_app.cli import main
-from review_app.server import dedup_job, subprocess_worker
+from review_app.server import curation_job, subprocess_worker
 from review_app.server.owner import Owner
 
 TEXTS = ["my card was charged twice this month", "my card was charged twice this month",
@@ -86,7 +86,7 @@ def test_the_dedup_worker_computes_without_the_store(store_db, tmp_path):
     with Store(store_db) as s:
         plan = plan_dedup(s, "d", config)
     store_db.rename(tmp_path / "gone.duckdb")  # no store file while the worker runs
-    there = dedup_job.dedup_in_subprocess(Store(":memory:"), plan)
+    there = curation_job.dedup_in_subprocess(Store(":memory:"), plan)
     here = compute_dedup(plan)
     assert list(there.pairs) == ["exact", "near"]
     for m in there.pairs:
@@ -167,3 +167,64 @@ def test_a_dedup_worker_that_dies_fails_the_job_with_its_last_error_line_and_cha
     assert "loading the model" in row["logs"]
     _dedup_tables_untouched(store_db)
     _no_temporary_folders(store_db)
+
+
+@pytest.fixture
+def checked_db(tmp_path):
+    """30 examples of three labels whose (planted, cached) vectors cluster by label; e4 is mislabelled."""
+    from curation.embeddings import example_contents
+    from curation.store.dedup import store_embeddings
+
+    labels = ["billing", "login", "rate"]
+    rows = [(f"e{i}", f"question number {i} about {labels[i % 3]}", labels[i % 3]) for i in range(30)]
+    rows[4] = ("e4", rows[4][1], "rate")  # its vector says login
+    csv = tmp_path / "c.csv"
+    csv.write_text("id,text,label\n" + "".join(f"{a},{b},{c}\n" for a, b, c in rows))
+    db = tmp_path / "c.duckdb"
+    assert main(["--db", str(db), "import", str(csv), "--dataset", "c"]) == 0
+    rng = np.random.default_rng(0)
+    centres = rng.normal(size=(3, 16))
+    with Store(db) as s:
+        hashes, _ = example_contents(s, list(range(1, 31)))
+        vecs = np.stack([centres[i % 3] + 0.3 * rng.normal(size=16) for i in range(30)]).astype(np.float32)
+        store_embeddings(s, "all-MiniLM-L6-v2", hashes, vecs / np.linalg.norm(vecs, axis=1, keepdims=True))
+    return db
+
+
+def _flags(db) -> list:
+    with Store(db) as s:
+        return s.cursor().execute("SELECT example_id, check_name, severity, round(score, 6), detail, suggestion, "
+                                  "resolution FROM flags ORDER BY ALL").fetchall()
+
+
+def test_check_through_the_owner_runs_the_label_error_cross_validation_in_a_worker_with_the_embedded_output(
+        checked_db, capsys):
+    served = _copy(checked_db, "d.duckdb")
+    args = ["check", "--dataset", "c", "--checks", "label_issue,outlier,schema", "--user", "rita"]
+    assert main(["--db", str(checked_db), "--json", *args]) == 0
+    local = json.loads(capsys.readouterr().out)
+    with Owner(served, cli_main=main) as o:
+        assert main(["--db", str(served), "--json", *args]) == 0
+        remote = json.loads(capsys.readouterr().out)
+        job = o.jobs.wait(store_jobs.list_jobs(o.store)[0]["id"], 60)
+    assert job["kind"] == "check" and job["status"] == "completed"
+    assert job["worker_pid"] and job["worker_pid"] != os.getpid()
+    for d in (local, remote):
+        d.pop("seconds"), d.pop("run_id"), d.pop("timings")
+    assert remote == local and local["summaries"]["label_issue"]["flagged"] >= 1
+    assert _flags(served) == _flags(checked_db)
+    assert not list(served.parent.glob(".check-*"))
+
+
+def test_a_checks_worker_that_dies_fails_the_job_and_changes_nothing(checked_db, monkeypatch):
+    real = subprocess_worker.run_worker
+    monkeypatch.setattr(subprocess_worker, "run_worker",
+                        lambda module, args, **kw: real("tests.review_app.server.dying_worker", args, **kw))
+    with Owner(checked_db, api=False) as o:
+        row = o.jobs.wait(o.submit("check", {"dataset": "c", "checks": ["label_issue", "schema"]}), 60)
+    assert row["status"] == "failed"
+    assert row["error"] == ("checks of 'c' failed, nothing was changed: "
+                            "the checks process exited with code 3: fatal: cannot allocate memory")
+    assert _flags(checked_db) == []
+    with Store(checked_db) as s:
+        assert s.cursor().execute("SELECT count(*) FROM check_runs").fetchall()[0][0] == 0
