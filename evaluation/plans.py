@@ -13,6 +13,7 @@ from pathlib import Path
 import polars as pl
 
 from curation.bundle import Bundle
+
 from .errors import InvalidEvaluationOption
 from .policy import DEFAULT_BUDGET, DEFAULT_SCORE, EscalationPolicy
 from .summary import EvaluationSummary, GenerationSummary

@@ -29,6 +29,7 @@ from .algos import dedup_keys, exact_pairs, semantic_pairs
 from .config import DedupConfig, _no_progress
 from .minhash import near_pairs
 
+
 def representatives(frame: pl.DataFrame) -> pl.DataFrame:
     """One row per exact key (the lowest id): near and semantic compare only these."""
     return frame.filter(pl.col("id") == pl.col("id").min().over("key"))

@@ -22,6 +22,7 @@ import numpy as np
 import polars as pl
 
 from ..embeddings import Encoder
+from ..errors import InvalidValue
 from ..progress import Progress
 from ..store import dedup as store_dedup
 from ..store.core import Store
