@@ -22,7 +22,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import resource
 import subprocess
 import sys
 import time
@@ -39,6 +38,7 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 import dedup_sets  # noqa: E402
 from curation.dedup.algos import components, map_slices, normalize_for_shingles, pair_metrics, semantic_pairs  # noqa: E402
 from curation.dedup.minhash import near_pairs  # noqa: E402
+from curation.scale.batch import peak_rss_mb  # noqa: E402
 
 THRESHOLD = 0.7
 NUM_PERM = 128
@@ -79,7 +79,7 @@ def run_one(method: str, name: str, n: int) -> dict:
         t0 = time.perf_counter()
         semantic_pairs(v, 0.9)
         return {"method": method, "set": name, "n": n, "seconds": round(time.perf_counter() - t0, 2),
-                "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)}
+                "peak_rss_mb": round(peak_rss_mb())}
     data = load_set(name, n)
     n = data.height
     t0 = time.perf_counter()
@@ -98,7 +98,7 @@ def run_one(method: str, name: str, n: int) -> dict:
     out = {"method": method, "set": name, "n": n, "seconds": round(seconds, 2),
            **{k: round(v, 4) if isinstance(v, float) else v for k, v in m.items()},
            "largest_group": int(np.bincount(pred).max()) if n else 0,
-           "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)}
+           "peak_rss_mb": round(peak_rss_mb())}
     if "rate" in data.columns:  # recall by edit rate: share of variants that landed in their base's group
         frame = pl.DataFrame({"pred": pred, "group": truth, "rate": data["rate"]})
         base_pred = frame.filter(pl.col("rate") == 0).select("group", base=pl.col("pred"))

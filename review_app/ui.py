@@ -29,10 +29,12 @@ _KEYS_JS = """<script>
 })();
 </script>""" % (SEARCH_LABEL, SEARCH_LABEL)
 
-# Less empty space at the top, so a queue item and its actions fit 1366x768.
+# Less empty space at the top, so a queue item and its actions fit 1366x768. The queue's
+# "shown item" token is a text box only the page reads (views/queue_actions.py): never shown.
 _CSS = """<style>
 [data-testid="stMainBlockContainer"] { padding-top: 2.2rem; padding-bottom: 1rem; }
 h1 { font-size: 1.6rem !important; padding-top: 0 !important; }
+.st-key-queue_shown { display: none !important; }
 </style>"""
 
 
@@ -44,6 +46,15 @@ def keyboard() -> None:
 def plain(text: str | None, spans: list[dict] | None = None, fold_at: int | None = 1200) -> None:
     """Show user text exactly as typed (no Markdown, links, icons or bidi reordering)."""
     st.html(plain_html(text, spans, fold_at))
+
+
+_BOX = "border:1px solid rgba(49,51,63,0.2);border-radius:0.5rem;padding:0.75rem 1rem"
+
+
+def boxed(text: str | None, spans: list[dict] | None = None, fold_at: int | None = 1200) -> str:
+    """HTML of user text as :func:`plain` shows it, in a bordered box (one element, where
+    ``st.container(border=True)`` around :func:`plain` would be two)."""
+    return f'<div style="{_BOX}">{plain_html(text, spans, fold_at)}</div>'
 
 
 def diff(before: str | None, after: str | None) -> None:

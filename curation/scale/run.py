@@ -86,8 +86,9 @@ def curate_at_scale(input: str, out: str, config: ScaleConfig | None = None, *,
 
     Warnings
     --------
-    Near duplicates are verified and grouped on the driver: it holds the candidate pairs and the
-    signatures of their endpoints (``4 * num_perm`` bytes each). See ``docs/scaling.md``.
+    The local engine holds everything in this process. With Ray, candidates, verification and
+    groups run as Ray Data stages and the driver reads counts only (``peak_rss_mb`` is the
+    driver's own peak). See ``docs/scaling.md``.
     """
     config = config or ScaleConfig()
     progress = progress or _no_progress

@@ -1,9 +1,12 @@
 """The queue: one item at a time, keyboard first.
 
-Every button is keyed by the id and version of the item it was drawn for, and its action
-carries them; an action whose item is no longer the one on screen (a key pressed while the
-next item was loading) is dropped, never applied to an item nobody saw. The item area is a
-fragment, so a key press reruns only it.
+The item area is a fragment, so a key press reruns only it, and its widgets have stable keys,
+so the browser updates them in place rather than building ~40 elements anew per item. Every
+action still carries the id and version of the item it was drawn for and runs only if the
+browser had that item on screen when the key was pressed (:mod:`queue_actions`); a key pressed
+while the next item was loading is dropped, never applied to an item nobody saw. What is the
+same for every item (the key legend) is drawn outside the fragment; optional panels beside the
+item are drawn only when opened.
 
 Keys: ``1``-``9`` label (fixed order per dataset), ``Enter`` save / approve the label shown on
 the Save button (search result, current label or the model's), ``M`` take the model's
@@ -13,24 +16,21 @@ suggestion, ``/`` search labels (Esc leaves), ``A`` approve, ``X`` reject, ``S``
 
 from __future__ import annotations
 
+import html
 import os
 
 import streamlit as st
 
 from review_app import services as svc
-from review_app.services import StaleVersion, TuneloopError
+from review_app.services import TuneloopError
 from review_app.state import dataset_picker, get_store, md_escape, require_user
-from review_app.ui import SEARCH_LABEL, diff, keyboard, plain
+from review_app.ui import SEARCH_LABEL, boxed, diff, keyboard, plain
+from review_app.views import queue_actions as qa
 from review_app.views.queue_context import context_panel
 
 # TUNELOOP_QUEUE_FRAGMENT=0 reruns the whole page per key press (the naive page the latency
 # benchmark compares against).
 FRAGMENT = os.environ.get("TUNELOOP_QUEUE_FRAGMENT", "1") != "0"
-
-
-def _k(name: str, item: svc.Item) -> str:
-    """A widget key bound to the item on screen and its version."""
-    return f"{name}@{item.id}.{item.version}"
 
 
 def _filters(store, user, dataset) -> svc.QueueFilter:
@@ -46,104 +46,6 @@ def _filters(store, user, dataset) -> svc.QueueFilter:
     return svc.QueueFilter(stage=stage, label=None if label == "(any)" else label,
                            flag=None if flag == "(any)" else flag,
                            source_id=None if source == "(any)" else options.sources[source], exclude_ids=skipped)
-
-
-# -- actions ------------------------------------------------------------------------------------
-def _act(action: str, example_id: int, version: int, *args) -> None:
-    """Button callback: one service action on the item that was on screen, or nothing."""
-    if st.session_state.get("shown") != (example_id, version) and action != "undo":
-        st.session_state["flash"] = ("info", "A key pressed while the next item was loading was ignored.")
-        return
-    store, user = get_store(), st.session_state["user"]
-    st.session_state.pop("conflict", None)
-    try:
-        _run(store, user, action, example_id, version, *args)
-    except StaleVersion as exc:
-        theirs = exc.current_row
-        st.session_state["conflict"] = {"action": action, "id": theirs.get("id", example_id), "args": args,
-                                        "theirs": theirs, "mine": _mine(action, args, example_id, version),
-                                        "who": svc.last_actor(store, theirs.get("id", example_id))}
-    except TuneloopError as exc:
-        st.session_state["flash"] = ("error", str(exc))
-
-
-def _mine(action: str, args: tuple, example_id: int, version: int) -> dict:
-    """The change the user tried to make, for the conflict box."""
-    edited = st.session_state.get(f"resp@{example_id}.{version}")
-    if action in ("label", "approve_as") and args:
-        return {"label": args[0]} if action == "label" else {"label": args[0], "status": "approved"}
-    if action == "response":
-        return {"response": args[0] if args else edited, "status": "needs_review"}
-    if action == "approve":
-        changed = edited is not None and args and edited != args[0]
-        return {"status": "approved", **({"response": edited} if changed else {})}
-    return {"status": {"reject": "rejected", "accept": "needs_review"}.get(action, action)}
-
-
-def _run(store, user, action: str, example_id: int, version: int, *args) -> None:
-    dataset = st.session_state["dataset"]
-    if action == "undo":
-        res = svc.undo_last(store, user, dataset, *args)
-        if res is None:
-            st.session_state["flash"] = ("info", "Nothing to undo.")
-        else:
-            st.session_state["undone"] = res
-            st.session_state["pinned"] = res.id
-        return
-    if action == "note":
-        svc.note(store, user, example_id, version, st.session_state.get(f"note_text@{example_id}.{version}", ""))
-        st.session_state["toast"] = "Note added."
-        return
-    if action == "label":
-        svc.label(store, user, example_id, version, args[0])
-    elif action == "approve_as":
-        svc.approve(store, user, example_id, version, new_label=args[0])
-    elif action == "approve":
-        original = args[0] if args else None
-        edited = st.session_state.get(f"resp@{example_id}.{version}")
-        svc.approve(store, user, example_id, version,
-                    response=edited if edited is not None and edited != original else None)
-    elif action == "reject":
-        svc.reject(store, user, example_id, version,
-                   st.session_state.get(f"note_text@{example_id}.{version}") or None)
-    elif action == "response":
-        svc.correct_response(store, user, example_id, version,
-                             args[0] if args else st.session_state.get(f"resp@{example_id}.{version}", ""))
-    elif action == "accept":
-        svc.pass_on(store, user, example_id, version)
-    elif action == "skip":
-        svc.skip(store, user, example_id)
-        st.session_state.setdefault("skipped", {}).setdefault(dataset, []).append(example_id)
-    _done(example_id, action)
-
-
-def _done(example_id: int, action: str) -> None:
-    """Bookkeeping after an action: the item left the screen; count it; remember it for Previous."""
-    st.session_state["shown"] = None
-    st.session_state.pop("pinned", None)
-    st.session_state.pop("undone", None)
-    if action != "skip":
-        st.session_state["done_count"] = st.session_state.get("done_count", 0) + 1
-    trail = st.session_state.setdefault("trail", [])
-    if example_id in trail:
-        trail.remove(example_id)
-    trail.append(example_id)
-    st.session_state["toast"] = f"{action}: example {example_id} saved."
-
-
-def _previous() -> None:
-    trail = st.session_state.get("trail", [])
-    current = st.session_state.get("pinned")
-    earlier = trail[: trail.index(current)] if current in trail else trail
-    if earlier:
-        st.session_state["pinned"] = earlier[-1]
-        st.session_state["shown"] = None
-
-
-def _back_to_queue() -> None:
-    st.session_state.pop("pinned", None)
-    st.session_state.pop("undone", None)
-    st.session_state["shown"] = None
 
 
 # -- messages -----------------------------------------------------------------------------------
@@ -182,9 +84,9 @@ def _conflict_box() -> None:
             store, user = get_store(), st.session_state["user"]
             try:
                 if c["action"] == "undo":
-                    _run(store, user, "undo", c["id"], theirs["version"], theirs["version"])
+                    qa.run(store, user, "undo", c["id"], theirs["version"], theirs["version"])
                 else:
-                    _run(store, user, c["action"], c["id"], theirs["version"], *c["args"])
+                    qa.run(store, user, c["action"], c["id"], theirs["version"], *c["args"])
             except TuneloopError as exc:
                 st.session_state["flash"] = ("error", str(exc))
             st.rerun()
@@ -206,13 +108,26 @@ def render() -> None:
         return
     flt = _filters(store, user, dataset)
     keyboard()
+    st.sidebar.caption(_keys_legend(user))  # the same for every item: drawn once, outside the fragment
     link = st.query_params.get("item")
     if link and not st.session_state.get("link_opened"):
         st.session_state["link_opened"] = True
         if link.isdigit():
             st.session_state["pinned"] = int(link)
     st.title(f"Queue · {dataset}")
-    (st.fragment(_queue) if FRAGMENT else _queue)(dataset, flt)
+    main, side = st.columns([3, 2], gap="medium")
+    # the same for every item of the dataset: outside the fragment, drawn once
+    side.expander("Guidelines: what good looks like", expanded=True).markdown(
+        svc.get_dataset(store, dataset).guidelines or "_No guidelines yet; an admin can add them under Settings._")
+    with main:
+        (st.fragment(_queue) if FRAGMENT else _queue)(dataset, flt)
+
+
+def _keys_legend(user) -> str:
+    keys = "`1`–`9` label · `⏎` save" + (" / approve as" if user.can("reviewer") else "") + " · `M` model's label"
+    keys += " · `/` search · `Esc` leave a field"
+    keys += " · `A` approve · `X` reject" if user.can("reviewer") else ""
+    return f"**Keys** {keys} · `S` skip · `U` undo · `N` note · `P` previous"
 
 
 def _queue(dataset: str, flt: svc.QueueFilter) -> None:
@@ -239,16 +154,31 @@ def _queue(dataset: str, flt: svc.QueueFilter) -> None:
             st.session_state["skipped"][dataset] = []
             st.rerun()
         c1, c2 = st.columns(2)
-        c1.button("Undo my last change", key="undo_empty", shortcut="U", on_click=_act, args=("undo", 0, 0))
-        c2.button("Previous item", key="prev_empty", shortcut="P", on_click=_previous,
+        c1.button("Undo my last change", key="undo_empty", shortcut="U", on_click=qa.act, args=("undo", 0, 0))
+        c2.button("Previous item", key="prev_empty", shortcut="P", on_click=qa.previous,
                   disabled=not st.session_state.get("trail"))
         return
-    main, side = st.columns([3, 2], gap="medium")
-    with main:
-        _item(store, user, item, pinned is not None)
-    with side:
-        context_panel(store, user, item)
+    qa.start_item(item, _field_defaults(item))
+    _item(store, user, item, pinned is not None)
+    context_panel(store, user, item)
+    # last, so the browser takes the token only once it has the whole item (see queue_actions)
+    st.text_input("shown item", key=qa.TOKEN, label_visibility="collapsed")
     st.session_state["shown"] = (item.id, item.version)
+
+
+def _field_defaults(item: svc.Item) -> dict[str, str | None]:
+    """The structured fields' starting values: the current label's, else the model's."""
+    if not item.schema.structured:
+        return {}
+    ex, schema = item.example, item.schema
+    suggestion = item.prediction["label"] if item.prediction else None
+    current = schema.parse(ex["label"]) if ex["label"] else {}
+    suggested = schema.parse(suggestion) if suggestion else {}
+    out = {}
+    for name, values in schema.fields:
+        default = current.get(name) or suggested.get(name)
+        out[f"field_{name}"] = default if default in values else None
+    return out
 
 
 def _item(store, user, item: svc.Item, pinned: bool) -> None:
@@ -259,63 +189,56 @@ def _item(store, user, item: svc.Item, pinned: bool) -> None:
                + ("opened from your history or a link" if pinned else f"{item.remaining} left in this queue")
                + f" · {done} done this session · [link](?item={ex['id']})")
     if pinned:
-        st.button("Back to the queue", key=_k("back", item), on_click=_back_to_queue)
+        st.button("Back to the queue", key="back", on_click=qa.back_to_queue)
     spans = {f: [s for s in item.pii if s["field"] == f] for f in ("text", "prompt", "response")}
-    if item.task == "classification":
-        with st.container(border=True):
-            plain(ex["text"], spans["text"], fold_at=700)
+    current = f"<b>Current label:</b> {html.escape(ex['label'])}" if ex["label"] else "<b>Current label:</b> <i>none yet</i>"
+    if item.task == "classification":  # one element: the text in its box, and the current label
+        st.html(boxed(ex["text"], spans["text"], fold_at=700) + f"<div style='margin-top:.6rem'>{current}</div>")
     else:
         _generation(item, spans)
-    st.markdown(f"**Current label:** {md_escape(ex['label']) if ex['label'] else '_none yet_'}")
+        st.html(current)
     _label_controls(store, user, item)
     _actions(user, item)
 
 
 def _generation(item: svc.Item, spans: dict) -> None:
     ex = item.example
-    st.markdown("**Prompt**")
-    with st.container(border=True):
-        plain(ex["prompt"], spans["prompt"], fold_at=500)
-    key = _k("resp", item)
+    st.html("<b>Prompt</b>" + boxed(ex["prompt"], spans["prompt"], fold_at=500))
     original = ex["response"] or ""
-    st.text_area("Response (edit to correct it; Esc leaves the box)", value=original, height=320, key=key)
-    edited = st.session_state.get(key, original)
+    st.text_area("Response (edit to correct it; Esc leaves the box)", height=320, key=qa.RESP)
+    edited = st.session_state.get(qa.RESP, original)
+    at = (ex["id"], ex["version"])
     c1, c2, c3 = st.columns(3)
-    c1.button("Save response", key=_k("save_resp", item), shortcut="Ctrl+Enter", on_click=_act,
-              args=("response", ex["id"], ex["version"]), use_container_width=True)
-    c2.button("Reset to the original", key=_k("reset_resp", item), on_click=_reset, args=(key, original),
+    c1.button("Save response", key="save_resp", shortcut="Ctrl+Enter", on_click=qa.act, args=("response", *at),
+              use_container_width=True)
+    c2.button("Reset to the original", key="reset_resp", on_click=qa.reset_response, args=(*at, original),
               disabled=edited == original, use_container_width=True)
-    c3.button("Pass on as it is", key=_k("accept", item), on_click=_act, args=("accept", ex["id"], ex["version"]),
+    c3.button("Pass on as it is", key="accept", on_click=qa.act, args=("accept", *at),
               disabled=edited != original or not original or ex["status"] != "imported",
               help="Send the response to review unchanged", use_container_width=True)
     if edited != original:
         with st.expander("Your changes against the stored response", expanded=True):
             diff(original, edited)
     if spans["response"]:
-        with st.expander("Personal data found in the stored response"):
-            plain(original, spans["response"])
-
-
-def _reset(key: str, original: str) -> None:
-    st.session_state[key] = original
+        with st.expander("Personal data found in the stored response", key="pii_resp", on_change="rerun") as box:
+            if box.open:
+                plain(original, spans["response"])
 
 
 def _label_controls(store, user, item: svc.Item) -> None:
     ex = item.example
     schema = item.schema
     suggestion = item.prediction["label"] if item.prediction else None
-    query = st.text_input(SEARCH_LABEL, key=_k("q", item), label_visibility="collapsed",
+    query = st.text_input(SEARCH_LABEL, key=qa.QUERY, label_visibility="collapsed",
                           placeholder="/ search labels (e.g. “card arr”), Enter to pick, Esc to leave")
     matches = svc.find_labels(store, item.dataset, query) if query.strip() else []
+    approve = user.can("reviewer")
+    act_as = "approve_as" if approve else "label"
     if schema.structured:
-        current = schema.parse(ex["label"]) if ex["label"] else {}
-        suggested = schema.parse(suggestion) if suggestion else {}
         cols = st.columns(len(schema.fields))
         for col, (name, values) in zip(cols, schema.fields):
-            default = current.get(name) or suggested.get(name)
-            col.selectbox(name, list(values), index=list(values).index(default) if default in values else None,
-                          key=_k(f"field_{name}", item), placeholder=f"choose {name}")
-        picked = [st.session_state.get(_k(f"field_{name}", item)) for name in schema.field_names]
+            col.selectbox(name, list(values), index=None, key=f"field_{name}", placeholder=f"choose {name}")
+        picked = [st.session_state.get(f"field_{name}") for name in schema.field_names]
         fields_label = ", ".join(picked) if all(picked) else None
         changed = fields_label and fields_label != (ex["label"] or suggestion)
         chosen = matches[0] if matches else (fields_label if changed else ex["label"] or suggestion or fields_label)
@@ -323,48 +246,46 @@ def _label_controls(store, user, item: svc.Item) -> None:
         keys = svc.label_choices(store, item.dataset)[:9]
         cols = st.columns(3)
         for i, lab in enumerate(keys, start=1):
-            cols[(i - 1) % 3].button(f"{i} · {lab}", key=_k(f"lab_{i}", item), shortcut=str(i), on_click=_act,
+            cols[(i - 1) % 3].button(f"{i} · {lab}", key=f"lab_{i}", shortcut=str(i), on_click=qa.act,
                                      args=("label", ex["id"], ex["version"], lab), use_container_width=True,
-                                     help=lab, wrap=True)  # long label names wrap, never cut off
+                                     wrap=True)  # long names wrap, never cut off (no tooltip needed)
         chosen = matches[0] if matches else ex["label"] or suggestion
     if matches:
         st.caption("Matches: " + " · ".join(f"**{md_escape(m)}**" if i == 0 else md_escape(m)
                                             for i, m in enumerate(matches)))
     elif query.strip():
         st.caption("No label matches; try fewer letters.")
-    approve = user.can("reviewer")
     verb = "Approve as" if approve else "Save"
-    c1, c2 = st.columns(2)
-    c1.button(f"⏎ {verb} {chosen}" if chosen else "⏎ Save (choose a label first)", key=_k("save_label", item),
-              shortcut="Enter", disabled=not chosen, on_click=_act, type="primary",
-              args=("approve_as" if approve else "label", ex["id"], ex["version"], chosen),
-              use_container_width=True)
-    if suggestion:
-        c2.button(f"M · model's {suggestion}", key=_k("model", item), shortcut="M", on_click=_act,
-                  args=("approve_as" if approve else "label", ex["id"], ex["version"], suggestion),
-                  use_container_width=True)
+    row = st.container(horizontal=True)
+    row.button(f"⏎ {verb} {chosen}" if chosen else "⏎ Save (choose a label first)", key="save_label",
+              shortcut="Enter", disabled=not chosen, on_click=qa.act, type="primary",
+              args=(act_as, ex["id"], ex["version"], chosen), use_container_width=True)
+    if suggestion:  # the model's label and confidence, on the key that takes it
+        p = item.prediction
+        row.button(f"M · model's {suggestion} ({p['confidence']:.0%})", key="model", shortcut="M", on_click=qa.act,
+                   args=(act_as, ex["id"], ex["version"], suggestion), use_container_width=True,
+                   help=f"suggested by run {p['run_id']} with confidence {p['confidence']:.0%}")
 
 
 def _actions(user, item: svc.Item) -> None:
     ex = item.example
+    at = (ex["id"], ex["version"])
     buttons = []
     if user.can("reviewer"):
-        buttons += [("Approve", "approve", "A", ("approve", ex["id"], ex["version"], ex["response"]), "primary"),
-                    ("Reject", "reject", "X", ("reject", ex["id"], ex["version"]), "secondary")]
-    buttons += [("Skip", "skip", "S", ("skip", ex["id"], ex["version"]), "secondary"),
-                ("Undo", "undo", "U", ("undo", ex["id"], ex["version"]), "secondary"),
-                ("Note", "note", "N", ("note", ex["id"], ex["version"]), "secondary")]
-    cols = st.columns(len(buttons) + 1)
-    for col, (text, key, shortcut, args, kind) in zip(cols, buttons):
-        col.button(f"{text} ({shortcut})", key=_k(key, item), shortcut=shortcut, on_click=_act, args=args, type=kind,
+        # the stored response goes along, so an edit in the box is saved with the approval
+        original = (ex["response"] or "") if item.task != "classification" else None
+        buttons += [("Approve", "approve", "A", ("approve", *at, original), "primary"),
+                    ("Reject", "reject", "X", ("reject", *at), "secondary")]
+    buttons += [("Skip", "skip", "S", ("skip", *at), "secondary"),
+                ("Undo", "undo", "U", ("undo", *at), "secondary"),
+                ("Note", "note", "N", ("note", *at), "secondary")]
+    row = st.container(horizontal=True)  # one block, not a column per button; wraps, never cuts a name
+    for text, key, shortcut, args, kind in buttons:
+        row.button(f"{text} ({shortcut})", key=key, shortcut=shortcut, on_click=qa.act, args=args, type=kind,
                    use_container_width=True)
-    cols[-1].button("Previous (P)", key=_k("prev", item), shortcut="P", on_click=_previous,
+    row.button("Previous (P)", key="prev", shortcut="P", on_click=qa.previous,
                     disabled=not st.session_state.get("trail"), use_container_width=True)
-    st.text_input("Note (N adds it; also the reason when you reject)", key=_k("note_text", item))
-    keys = "`1`–`9` label · `⏎` save" + (" / approve as" if user.can("reviewer") else "") + " · `M` model's label"
-    keys += " · `/` search · `Esc` leave a field"
-    keys += " · `A` approve · `X` reject" if user.can("reviewer") else ""
-    st.caption(f"**Keys** {keys} · `S` skip · `U` undo · `N` note · `P` previous")
+    st.text_input("Note (N adds it; also the reason when you reject)", key=qa.NOTE)
 
 
 render()

@@ -31,9 +31,8 @@ def db(tmp_path, write, monkeypatch):
 
 
 def k(at: AppTest, name: str) -> str:
-    """The key of the queue widget ``name`` drawn for the item on screen (``name@id.version``)."""
-    keys = [w.key for w in [*at.button, *at.text_input, *at.text_area, *at.selectbox]
-            if w.key and w.key.split("@")[0] == name]
+    """The key of the queue widget ``name`` (stable across items), checked to be drawn once."""
+    keys = [w.key for w in [*at.button, *at.text_input, *at.text_area, *at.selectbox] if w.key == name]
     assert len(keys) == 1, (name, keys)
     return keys[0]
 
@@ -61,7 +60,7 @@ def test_login_page_logs_in_and_shows_the_queue(db):
 def test_queue_label_with_a_button_then_next_item(db):
     at = app_as(User("ana", "annotator"))
     assert "Example 1" in at.caption[0].value
-    assert k(at, "lab_1") == "lab_1@1.1"  # bound to the item on screen and its version
+    assert at.text_input(key="queue_shown").value == "1.1"  # the token of the item on screen and its version
     at.button(key=k(at, "lab_1")).click().run()  # keys follow the schema order: 1 is billing
     assert "Example 2" in at.caption[0].value
     with _store(at) as s:
@@ -97,11 +96,26 @@ def test_a_key_for_an_item_no_longer_on_screen_is_dropped(db):
     at = app_as(User("ana", "annotator"))
     at.button(key=k(at, "lab_2")).click().run()  # labels example 1, shows example 2
     assert "Example 2" in at.caption[0].value
-    at.session_state["shown"] = (1, 1)  # as if example 2 had not reached the screen when the key came
+    # the browser reports what it showed: as if example 2 had not reached the screen when the key came
+    at.text_input(key="queue_shown").set_value("1.1")
     at.button(key=k(at, "lab_3")).click().run()
     assert at.info[0].value == "A key pressed while the next item was loading was ignored."
     with _store(at) as s:
         assert [s.get_example(i)["label"] for i in (1, 2)] == ["login", None]
+    at.button(key=k(at, "lab_3")).click().run()  # example 2 is on screen now: the key acts on it
+    with _store(at) as s:
+        assert s.get_example(2)["label"] == "shipping"
+
+
+def test_text_typed_for_one_item_does_not_carry_over_to_the_next(db):
+    at = app_as(User("ana", "annotator"))
+    at.text_input(key=k(at, "note_text")).input("odd wording")
+    at.text_input(key=k(at, "q")).input("shipp").run()
+    assert at.button(key=k(at, "save_label")).label == "⏎ Save shipping"
+    at.button(key=k(at, "save_label")).click().run()
+    assert "Example 2" in at.caption[0].value
+    assert at.text_input(key="note_text").value == "" and at.text_input(key="q").value == ""
+    assert at.button(key=k(at, "save_label")).label == "⏎ Save (choose a label first)"
 
 
 def test_user_text_is_rendered_as_text_not_html(db):
@@ -128,8 +142,9 @@ def test_reviewer_approves_and_a_stale_save_shows_the_conflict(db):
 
 def test_annotator_sees_no_approve_button_and_no_admin_pages(db):
     at = app_as(User("ana", "annotator"))
-    assert [b.key for b in at.button if b.key.split("@")[0] in ("approve", "reject")] == []
-    assert "`A` approve" not in at.caption[-1].value  # keys they cannot use are not advertised
+    assert [b.key for b in at.button if b.key in ("approve", "reject")] == []
+    legend = next(c.value for c in at.sidebar.caption if c.value.startswith("**Keys**"))
+    assert "`S` skip" in legend and "`A` approve" not in legend  # keys they cannot use are not advertised
     with pytest.raises(ValueError):
         at.switch_page("views/users.py")  # not registered for annotators
 
@@ -266,3 +281,15 @@ def test_deep_link_opens_the_item_and_previous_walks_back(db):
     assert at.caption[0].value.startswith("Example 1") and "1 done this session" in at.caption[0].value
     at.button(key=k(at, "prev")).click().run()
     assert at.caption[0].value.startswith("Example 3")
+
+
+def test_history_panel_is_drawn_only_while_open_and_stays_open_for_the_next_item(db):
+    at = app_as(User("ana", "annotator"))
+    at.button(key=k(at, "lab_1")).click().run()
+    at.button(key=k(at, "prev")).click().run()  # example 1 again, which has a revision
+    assert not [h for h in at.get("html") if "· ana · label" in h.proto.body]  # closed: not drawn
+    at.session_state["history_open"] = True  # as the browser reports an opened expander
+    at.run()
+    assert [h for h in at.get("html") if "· ana · label" in h.proto.body]
+    at.button(key=k(at, "back")).click().run()
+    assert "Example 2" in at.caption[0].value and at.session_state["history_open"] is True

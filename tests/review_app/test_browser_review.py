@@ -95,6 +95,41 @@ def test_keys_60_ms_apart_change_only_items_that_were_on_screen(store_path):
     assert len({eid for eid, _ in labelled}) == len(labelled)  # no example labelled twice
 
 
+def test_keys_pressed_while_a_slow_browser_draws_the_next_item_change_only_items_on_screen(store_path):
+    """The queue's buttons keep their keys from item to item, so a key pressed after the server has
+    drawn the next item but before the browser shows it must still not act on that item (the
+    browser's CPU is slowed 6x so that this window is wide: without the shown-item token, about
+    half of these presses labelled an item nobody saw)."""
+    from playwright.sync_api import sync_playwright
+
+    with serve(store_path) as (url, proc), sync_playwright() as pw:
+        browser = _browser(pw)
+        page = browser.new_page(viewport=VIEW)
+        login(page, url, "ana", "ana-demo")
+        _pick_dataset(page, "tickets")
+        page.context.new_cdp_session(page).send("Emulation.setCPUThrottlingRate", {"rate": 6})
+        page.evaluate(_WATCH_KEYS)
+        for _ in range(8):
+            page.get_by_role("button", name=re.compile(r"^2 · card_linking")).first.wait_for(timeout=60_000)
+            settle(page)
+            for key in "231":
+                page.keyboard.press(key)
+                page.wait_for_timeout(30)
+            settle(page)
+        pressed = page.evaluate("window.__shown")
+        browser.close()
+        proc.terminate()
+        proc.wait(timeout=20)
+    key_label = {"1": "card_arrival", "2": "card_linking", "3": "exchange_rate"}
+    allowed = {(shown, key_label[key]) for key, shown in pressed}
+    with Store(store_path) as s:
+        labelled = [(r["example_id"], r["after"]["label"]) for i in range(1, 31) for r in s.revisions(i)
+                    if r["action"] == "label"]
+    assert len(pressed) == 24 and len(labelled) >= 8
+    assert set(labelled) <= allowed, (labelled, pressed)
+    assert len({eid for eid, _ in labelled}) == len(labelled)
+
+
 def test_bulk_approve_after_another_users_change_reports_it_stale(store_path):
     from playwright.sync_api import sync_playwright
 

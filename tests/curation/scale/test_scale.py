@@ -324,3 +324,19 @@ def test_cli_sample_without_load_into_is_bad_input(tmp_path, capsys):
     code = main(["curate-at-scale", "--input", "x.parquet", "--out", str(tmp_path / "o"), "--sample", "3"])
     assert code == 2
     assert "--sample: only used with --load-into DATASET" in capsys.readouterr().err
+
+
+def test_peak_memory_of_a_process_started_from_a_large_parent_is_its_own():
+    """ru_maxrss survives fork + exec on Linux; the reported driver peak must not be the parent's."""
+    import subprocess
+    import sys
+
+    from curation.scale.batch import peak_rss_mb
+
+    ballast = bytearray(400 << 20)  # the parent holds 400 MB at the fork
+    ballast[::4096] = b"x" * len(ballast[::4096])
+    code = "from curation.scale.batch import peak_rss_mb; print(peak_rss_mb())"
+    child = float(subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout)
+    assert peak_rss_mb() > 400
+    assert child < 200
+    del ballast
