@@ -228,3 +228,22 @@ def test_a_checks_worker_that_dies_fails_the_job_and_changes_nothing(checked_db,
     assert _flags(checked_db) == []
     with Store(checked_db) as s:
         assert s.cursor().execute("SELECT count(*) FROM check_runs").fetchall()[0][0] == 0
+
+
+def test_cancelled_check_job_stops_the_worker_and_changes_nothing(checked_db, monkeypatch):
+    real = subprocess_worker.run_worker
+    monkeypatch.setattr(subprocess_worker, "run_worker",
+                        lambda module, args, **kw: real("tests.review_app.server.sleeping_worker", args, **kw))
+    with Owner(checked_db, api=False) as o:
+        job_id = o.submit("check", {"dataset": "c", "checks": ["label_issue", "schema"]})
+        deadline = time.monotonic() + 60
+        while not store_jobs.get_job(o.store, job_id)["worker_pid"] and time.monotonic() < deadline:
+            time.sleep(0.05)
+        pid = store_jobs.get_job(o.store, job_id)["worker_pid"]
+        assert pid and pid != os.getpid() and o.jobs.cancel(job_id) == "running"
+        row = o.jobs.wait(job_id, 30)
+    assert row["status"] == "cancelled"
+    with pytest.raises(ProcessLookupError):
+        os.kill(pid, 0)
+    assert _flags(checked_db) == []
+    assert not list(checked_db.parent.glob(".check-*"))
