@@ -104,6 +104,7 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--rows", type=int, default=1_000_000)
     ap.add_argument("--items", type=int, default=200)
+    ap.add_argument("--note", action="append", default=[], help="a paragraph added under the table (conditions, history)")
     args = ap.parse_args()
     from _results import write_section
 
@@ -115,7 +116,7 @@ def main() -> None:
         for name, fragment in (("queue page (fragment)", True), ("naive page (whole page rerun)", False)):
             results[name] = measure(db, args.items, fragment)
             v = results[name][0]
-            print(f"{name:32s} p50 {pct(v, 50):6.0f} ms  p95 {pct(v, 95):6.0f} ms  n={len(v)}")
+            print(f"{name:32s} p50 {pct(v, 50):6.1f} ms  p95 {pct(v, 95):6.1f} ms  n={len(v)}")
     load = os.getloadavg()
     lines = [
         "## Browser latency (`bench/browser_latency.py`)",
@@ -127,7 +128,8 @@ def main() -> None:
         "",
         "| page | p50 ms | p95 ms | max ms | presses repeated (nothing shown in 15 s) |",
         "|---|---:|---:|---:|---:|",
-    ] + [f"| {name} | {pct(v, 50):.0f} | {pct(v, 95):.0f} | {max(v):.0f} | {r} |" for name, (v, r) in results.items()]
+    ] + [f"| {name} | {pct(v, 50):.1f} | {pct(v, 95):.1f} | {max(v):.0f} | {r} |" for name, (v, r) in results.items()]
+    lines += [line for note in args.note for line in ("", note)]
     write_section("browser", "\n".join(lines))
 
 

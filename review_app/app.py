@@ -9,7 +9,7 @@ from __future__ import annotations
 import streamlit as st
 
 from review_app.services import TuneloopError
-from review_app.state import current_user, get_store, session_cookie_script, sign_out
+from review_app.state import current_user, freeze_startup_objects, get_store, session_cookie_script, sign_out
 
 st.set_page_config(page_title="Tuneloop review", layout="wide")
 try:
@@ -18,6 +18,7 @@ except TuneloopError as exc:  # busy, missing, damaged, a bad setting: say so, n
     st.error(str(exc))
     st.button("Retry", key="retry_store")  # a click reruns the script, which tries again
     st.stop()
+freeze_startup_objects()
 
 user = current_user()
 session_cookie_script()

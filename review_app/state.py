@@ -34,6 +34,22 @@ def get_store() -> Store:
     return Store(settings().db_path, lock_wait_s=settings().lock_wait_s, memory_limit=settings().memory_limit)
 
 
+_FROZEN: list[bool] = []
+
+
+def freeze_startup_objects() -> None:
+    """Once per process: move the objects alive after start-up (Streamlit, DuckDB, Polars, the
+    store) out of the garbage collector's view (``gc.freeze``), so a full collection that falls
+    inside a key press scans only what the app made since. Streamlit's own collection after each
+    run is off (``runner.postScriptGC``)."""
+    if not _FROZEN:
+        import gc
+
+        gc.collect()
+        gc.freeze()
+        _FROZEN.append(True)
+
+
 def get_owner():
     """The owner that runs this app's jobs: the process's (``tuneloop app``), else one kept for the
     app's store without an API (the app was started with ``streamlit run``, or in tests)."""

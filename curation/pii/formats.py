@@ -70,13 +70,14 @@ def _upper_class() -> str:
     return "[" + "".join(re.escape(c) for c in chars) + "]"
 
 
-_NUM = r"\d{1,5}[A-Za-z]?(?:\s?[/\-]\s?\d{1,5}[A-Za-z]?)?(?!\d)"
+_NUM = r"(?:\d{1,5}[A-Za-z]?(?:\s?[/\-]\s?\d{1,5}[A-Za-z]?)?(?!\d)|S/N(?!\w))"  # S/N: "sin número", no house number
 _NUM_MARK = r"(?:(?:No|Nr|Nro|Num|nº|n°|Nº|N°)\.?\s?)"
 _LINK = (r"(?:de|do|da|das|dos|la|las|los|del|dei|della|delle|degli|di|du|des|le|van|der|den|of|the|y|e|al|el|na|nad"
          r"|pod|u)(?!\w)")
 _UNIT = (r"(?i:Apt|Apartment|Appt|Suite|Ste|Unit|Flat|Floor|Fl|No|Nr|Bldg|Building|Room|Rm|Piso|Andar|Etage|Wohnung"
-         r"|Block|Blk|Bl|lgh|RT|RW|Sc|Ap|Et|Box|PO Box|Postfach|Apto|Depto|Dpto|Casa|Lote)\.?\s?#?\s?[\w\-/]+|#\s?\d+")
-_POSTCODE = (r"(?:\d{5}(?:-\d{3,4})?|\d{3}\s\d{2}|\d{2}-\d{3}|\d{4}\s?[A-Z]{2}|[A-Z]{1,2}\d[A-Z\d]?\s?\d[A-Z]{2}"
+         r"|Block|Blk|Bl|lgh|RT|RW|Sc|Ap|Et|Box|PO Box|Postfach|Apto|Depto|Dpto|Dto|Casa|Lote|Oficina|Of|Local|Bodega|Puerta"
+         r"|Piano|Interior|Int|N°|Nº|nº|n°)(?![^\W\d_])\.?\s?#?\s?[\w\-/]+|#\s?\d+")  # not "No" of "now"
+_POSTCODE = (r"(?:\d{5}(?:-\d{3,4})?|\d{4}-\d{3}|\d{3}\s\d{2}|\d{2}-\d{3}|\d{4}\s?[A-Z]{2}|[A-Z]{1,2}\d[A-Z\d]?\s?\d[A-Z]{2}"
              r"|[A-Z]\d[A-Z]\s?\d[A-Z]\d|[A-Z]{1,2}-\d{4,5}|\d{3}-\d{4}|\d{4,6})(?!\w)")
 _ADDRESS_CUE = (r"(?:zip(?: code)?\s*:|post(?:al)? ?code\s*:|address(?:\s+is|\s*:|\s+to)|arrived at|arrive at|delivered at|(?:should )?go to|sent to|live at|lives at|living at|reside at|residing at|moved to|deliver(?:ed)? to"
                 r"|ship(?:ping)? (?:it |them )?to|send (?:it |them )?to|located at|left it at|pick (?:it )?up at"
@@ -111,7 +112,7 @@ def _address_rx() -> tuple[re.Pattern, re.Pattern, re.Pattern, re.Pattern]:
     lex = load_lexicon()
     up = _upper_class()
     word = up + r"[\w'’.\-]*"
-    name_word = r"(?:" + word + r"|" + _LINK + r")"
+    name_word = r"(?:" + word + r"|" + _LINK + r"|\d{1,3}(?:st|nd|rd|th|ª|º)(?!\w))"  # "27th Street", "Calle 1ª"
     typ = r"(?:(?i:" + _trie(lex.street) + r")\.?(?!\w)|u\.)"  # "u." is Hungarian utca
     by_len: dict[int, list[str]] = {}
     for suffix in lex.street_suffixes:
@@ -131,8 +132,8 @@ def _address_rx() -> tuple[re.Pattern, re.Pattern, re.Pattern, re.Pattern]:
         r"|(?<!\w)(?:(?:" + word + r"[ \t](?:" + any_word + r"[ \t]){0,2})?" + typ + r"(?:[ \t]" + name_word + r"){0,4}|"
         + glued + r")(?:,?[ \t]?" + _NUM_MARK + r"?|[ \t]#[ \t]?)" + _NUM + r"(?!\w)"
         # a street name and number, then a postcode and town: "Moldavská 8, 942 40 Mičakovce", "Kamenita 0c\n77604 Nin"
-        r"|(?<!\w)(?:" + name_word + r"[ \t]){0,2}" + word + r"[ \t]" + _NUM + r"(?=[ \t]*,{0,2}[ \t]*(?:\n[ \t]*)?,?[ \t]*"
-        r"(?:[A-Z]{1,3}[ \t])?" + _POSTCODE + r"[ \t]+" + up + r")"
+        r"|(?<!\w)(?:" + name_word + r"[ \t]){0,2}" + word + r"(?:[ \t]" + any_word + r"){0,2}[ \t]" + _NUM
+        + r"(?=[ \t]*,{0,2}[ \t]*(?:\n[ \t]*)?,?[ \t]*(?:" + up + r"{1,3}[ \t])?" + _POSTCODE + r"[ \t]+" + up + r")"
         # lowercase, with a unit after the type: "3911 fourth avenue suite 112"
         r"|(?<!\w)" + _NUM + r"[ \t](?:" + any_word + r"[ \t]){1,3}" + typ + r"(?=[ \t]*,?[ \t]*(?:" + _UNIT + r"))"
         # house number, street name, number, then a unit: "20789 Allika 46\n Suite 501", "0605 πεντέλης 210 apt. 999"
@@ -143,7 +144,7 @@ def _address_rx() -> tuple[re.Pattern, re.Pattern, re.Pattern, re.Pattern]:
     )
     paren = r"(?:[ \t]\([^()\n]{1,30}\))?"  # "Cyprus (Greek) 25572", "ΑΓΛΑΝΤΖΙΑ (ΑΓΛΑΓΓΙΑ)"
     cont = (r"(?:\.?[ \t]*,?[ \t]*(?:\n[^\w\n]{0,5}){0,2},?[ \t]*)(?:" + _UNIT + r"|" + _POSTCODE + r"(?:\s" + word + r"){0,2}"
-            r"|" + word + r"(?:[ \t]" + name_word + r"){0,3}" + paren + r"(?:,?[ \t]+" + _POSTCODE + r")?(?![\w'’.\-]|[ \t]*:)"
+            r"|" + word + r"(?:[ \t]" + name_word + r"){0,3}" + paren + r"(?:,?[ \t]+" + _POSTCODE + r"(?:[ \t]" + word + r"){0,2})?(?![\w'’.\-]|[ \t]*:)"
             # lowercase place lines: "delmas, mp 35739", "belgium 97466", a whole short line ("marke")
             r"|(?P<low>" + any_word + r"(?:,?[ \t]" + any_word + r"){0,2}(?:" + paren + r",?[ \t]+" + _POSTCODE
             + r"|(?=[ \t]*\n))))")
@@ -165,6 +166,9 @@ def _extend(text: str, end: int, cont: re.Pattern, sep: re.Pattern) -> int:
     return end
 
 
+_LEAD_RX = re.compile(r"([^\W\d_]+)[ \t]+")
+
+
 def find_addresses(text: str) -> list[tuple[str, int, int, float]]:
     """Street addresses in the formats of many countries (see the module docstring)."""
     if not any(ch.isdigit() for ch in text):
@@ -173,7 +177,8 @@ def find_addresses(text: str) -> list[tuple[str, int, int, float]]:
     out = []
     lex = load_lexicon()
     for m in core.finditer(text):
-        if not any(ch.isdigit() for ch in m.group()):
+        end = _extend(text, m.end(), cont, sep)
+        if not any(ch.isdigit() for ch in text[m.start():end]):  # "Alameda X, S/N" needs the postcode after it
             continue
         if m.group("bare") and (any(lex.is_common(w) for w in re.findall(r"[^\W\d_]+", m.group("bare")))
                                 or not re.search(r"(?:^|\n|[,:]|\b(?:at|on|to|in|is|from))[ \t]*$", text[:m.start()], re.I)):
@@ -182,7 +187,11 @@ def find_addresses(text: str) -> list[tuple[str, int, int, float]]:
         before = re.search(r"(?<!\w)\d{1,6}[A-Za-z]?,?[ \t]+$", text[max(0, start - 12):start])
         if before:  # a house number before a match that began at the street: "13813 Via ..."
             start -= len(before.group())
-        out.append(("STREET_ADDRESS", start, _extend(text, m.end(), cont, sep), 0.7))
+        lead = _LEAD_RX.match(text, start, end)
+        while lead and lex.is_common(lead.group(1)) and lead.group(1).casefold() not in lex.street:
+            start = lead.end()  # "Deliver to Flantzring 9, ...": the words of the sentence are not the street
+            lead = _LEAD_RX.match(text, start, end)
+        out.append(("STREET_ADDRESS", start, end, 0.7))
     for m in cue.finditer(text):
         stop = _CUE_STOP.search(text, m.end())
         end = stop.start() if stop else len(text)
@@ -202,13 +211,42 @@ _PHONE_PAIRS_RX = re.compile(r"(?<![\w+\-/.,])(?P<v>\d{2}([ \-])\d{2}\2\d{2}\2\d
                              r"(?![\w\-/]|[.,]\d)")  # four dotted pairs are an IP address
 
 
+# digits in groups as phone numbers are written across countries, with no cue: "(351) 918096792", "06-9/217 4218",
+# "79 8778-9328", "487 78 932", "8 (877) 893-28-79", "0 32 877 89 32" (see find_phone_cues for what is left out)
+_PHONE_GROUPS_RX = re.compile(
+    r"(?<![\w+\-/.,:#])(?P<v>(?:(?P<cc>\(\d{1,4}\))[ \t]?|\d{1,2}[ \t]\((?P<area>\d{2,5})\)[ \t]?)?\d{1,10}"
+    r"(?:(?:[ \t]|[ \t]?[\-/][ \t]?)\d{1,10}){0,5})(?:[ \t]?(?:x|ext\.?)[ \t]?\d{1,6})?(?![\w\-/:]|[.,]\d)")
+_WHOLE_DATE_RX = re.compile(r"\d{1,2}[ .\-/]\d{1,2}[ .\-/]\d{2,4}|\d{4}[ .\-/]\d{1,2}[ .\-/]\d{1,2}|.*\b\d{1,2}/\d{1,2}/\d{2,4}\b.*")
+_THOUSANDS_RX = re.compile(r"[1-9]\d{0,2}(?:[ ,.]\d{3})+")
+_CURRENCY_RX = re.compile(r"[$€£¥₹₽]\s?$|\b(?:EUR|USD|GBP|CHF|PLN|HUF|SEK|NOK|DKK|CZK|kr|zł|Ft|Kč|lei)\s*$", re.I)
+
+
+def _grouped_phones(text: str) -> list[tuple[str, int, int, float]]:
+    out = []
+    for m in _PHONE_GROUPS_RX.finditer(text):
+        v = m.group("v")
+        digits = sum(ch.isdigit() for ch in v)
+        groups = len(re.findall(r"\d+", v))
+        joined = "-" in v or "/" in v or m.group("cc") or m.group("area")
+        if not 8 <= digits <= 15 or groups < (2 if joined else 3) or _THOUSANDS_RX.fullmatch(v) \
+                or _WHOLE_DATE_RX.fullmatch(v) or _CURRENCY_RX.search(text[max(0, m.start() - 5):m.start()]):
+            continue
+        out.append(("PHONE_NUMBER", m.start("v"), m.end(), 0.45))
+    return out
+
+
 _DATE_RX = re.compile(r"(?:19|20)\d\d\b|\b\d{1,2}[ .\-/]\d{1,2}[ .\-/](?:19|20)\d\d")
 
 
 def find_phone_cues(text: str) -> list[tuple[str, int, int, float]]:
     """National phone numbers of any country after a phone cue ("call me back on 21 232 628"), or
-    alone on a line (a signature): 7 to 15 digits."""
-    out = []
+    alone on a line (a signature): 7 to 15 digits; or, with no cue, 8 to 15 digits in three or more
+    groups, or in two joined by "-" or "/" or after an area code in parentheses ("79 8778-9328",
+    "(351) 918096792"). Left out: thousands ("12 500 000"), dates, amounts after a currency, dotted
+    groups (versions, IP addresses), and two space-separated groups ("1003 3907")."""
+    if not any(ch.isdigit() for ch in text):
+        return []
+    out = _grouped_phones(text)
     for rx, score in ((_PHONE_CUE_RX, 0.6), (_PHONE_LINE_RX, 0.45), (_PHONE_PAIRS_RX, 0.5)):
         for m in rx.finditer(text):
             digits = sum(ch.isdigit() for ch in m.group("v"))

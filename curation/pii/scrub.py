@@ -298,23 +298,15 @@ def detect(texts: Sequence[str], config: PiiConfig | None = None,
     return out
 
 
-@functools.lru_cache(maxsize=1)
-def _anonymizer():
-    from presidio_anonymizer import AnonymizerEngine
-
-    return AnonymizerEngine()
-
-
 def replace_spans(fields: dict[str, str | None], spans: dict[str, list[Span]],
                   config: PiiConfig | None = None) -> ScrubResult:
     """Replace the spans of one record's fields with consistent numbered placeholders.
 
-    Uses presidio-anonymizer's custom operator. Numbering follows the order of the fields given,
-    then position; a value seen before in the record reuses its placeholder; numbers continue
-    after placeholders already in the record. Spans must not overlap (``detect`` guarantees it).
+    Numbering follows the order of the fields given, then position; a value seen before in the
+    record reuses its placeholder; numbers continue after placeholders already in the record. Spans
+    must not overlap (``detect`` guarantees it). The text is spliced here rather than by
+    presidio-anonymizer's engine, whose per-call set-up cost more than the splice (same output).
     """
-    from presidio_anonymizer.entities import OperatorConfig, RecognizerResult
-
     config = config or PiiConfig()
     counters: dict[str, int] = {}
     for text in fields.values():
@@ -328,7 +320,6 @@ def replace_spans(fields: dict[str, str | None], spans: dict[str, list[Span]],
                 prefix = placeholder_name(s.entity)
                 counters[prefix] = counters.get(prefix, 0) + 1
                 assigned[key] = f"<{prefix}_{counters[prefix]}>"
-    engine = _anonymizer()
     out_fields: dict[str, str | None] = {}
     replacements: list[Replacement] = []
     for name, text in fields.items():
@@ -336,18 +327,17 @@ def replace_spans(fields: dict[str, str | None], spans: dict[str, list[Span]],
         if not text or not field_spans:
             out_fields[name] = text
             continue
-        operators = {
-            e: OperatorConfig("custom", {"lambda": (lambda v, e=e: assigned[(e, _norm(e, v))])})
-            for e in {s.entity for s in field_spans}
-        }
-        res = engine.anonymize(text, [RecognizerResult(s.entity, s.start, s.end, s.score) for s in field_spans],
-                               operators=operators, merge_entities_with_spaces=False)
-        out_fields[name] = res.text
-        items = sorted(res.items, key=lambda it: it.start)
-        for s, item in zip(field_spans, items):
+        parts, pos, shift = [], 0, 0
+        for s in field_spans:
+            placeholder = assigned[(s.entity, _norm(s.entity, text[s.start:s.end]))]
+            parts += [text[pos:s.start], placeholder]
+            start = s.start + shift
+            shift += len(placeholder) - (s.end - s.start)
             action = "review" if s.score < config.review_below else "replaced"
-            replacements.append(Replacement(name, s.entity, item.start, item.end, round(s.score, 4), item.text,
-                                            text[s.start:s.end], action))
+            replacements.append(Replacement(name, s.entity, start, start + len(placeholder), round(s.score, 4),
+                                            placeholder, text[s.start:s.end], action))
+            pos = s.end
+        out_fields[name] = "".join(parts) + text[pos:]
     return ScrubResult(out_fields, replacements)
 
 

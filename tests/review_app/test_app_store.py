@@ -52,3 +52,21 @@ def test_a_bad_setting_at_first_page_load_is_one_message(tmp_path, monkeypatch):
     assert [e.value for e in at.error] == [
         "environment variable TUNELOOP_MEMORY_LIMIT: '-5GB' is not valid; give a size such as 2GB or 512MB "
         "(units: KB, MB, GB, TB, KiB, MiB, GiB, TiB)"]
+
+
+def test_start_up_objects_are_frozen_once_per_process_so_key_presses_do_not_rescan_them(monkeypatch):
+    import gc
+
+    from review_app import state
+
+    monkeypatch.setattr(state, "_FROZEN", [])
+    before = gc.get_freeze_count()
+    try:
+        state.freeze_startup_objects()
+        frozen = gc.get_freeze_count()
+        assert frozen > before  # objects alive at start-up left the collector's generations
+        junk = [[] for _ in range(1000)]  # noqa: F841 - tracked objects made after start-up
+        state.freeze_startup_objects()
+        assert gc.get_freeze_count() == frozen  # the second call does nothing
+    finally:
+        gc.unfreeze()

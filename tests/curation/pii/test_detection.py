@@ -113,3 +113,42 @@ TEMPLATES = ["my name is {n}, email {e}", "Thanks, {n}", "call {n} on +44 117 49
 def test_scrubbing_multilingual_text_twice_changes_nothing(template, name, email):
     once = scrub(template.format(n=name, e=email))
     assert scrub(once) == once
+
+
+@pytest.mark.parametrize(("text", "phone"), [
+    ("the fax is (44) 123456 if email fails", "(44) 123456"),
+    ("It's 06-1/234 5678 at the office.", "06-1/234 5678"),
+    ("the desk answers at 21 9876-5432 most days", "21 9876-5432"),
+    ("try 412 55 678 after five", "412 55 678"),
+    ("my mother's is 8 (912) 345-67-89.", "8 (912) 345-67-89"),
+    ("(351) 912345678 is the one on file", "(351) 912345678"),
+])
+def test_phone_numbers_in_groups_are_found_without_a_cue(text, phone):
+    from curation.pii.formats import find_phone_cues
+
+    assert {text[a:b] for _, a, b, _ in find_phone_cues(text)} == {phone}
+
+
+@pytest.mark.parametrize("text", [
+    "we sold 12 500 000 units last year",
+    "it failed on 12 03 2024 and on 2024-03-13",
+    "the fee was € 1 250 500 in total",
+    "version 10.2.3.4 and build 2024 0001",
+    "see 01/16/2015 - 02/16/2015 for the period",
+])
+def test_amounts_dates_and_versions_are_not_grouped_phones(text):
+    from curation.pii.formats import find_phone_cues
+
+    assert find_phone_cues(text) == []
+
+
+@pytest.mark.parametrize(("text", "address"), [
+    ("post it to Rua Nova, 12, 1200-195 Lisboa please", "Rua Nova, 12, 1200-195 Lisboa"),
+    ("we are at 9 12th Avenue, Marikina, 1800 Metro Manila now", "9 12th Avenue, Marikina, 1800 Metro Manila"),
+    ("new home: Pod lipami 7, 4000 Kranj", "Pod lipami 7, 4000 Kranj"),
+    ("Alameda Santos, S/N, 4000-322 Porto is the shop", "Alameda Santos, S/N, 4000-322 Porto"),
+    ("it is Av. Colón N° 1200 Oficina 5, Córdoba 5000", "Av. Colón N° 1200 Oficina 5, Córdoba 5000"),
+    ("Deliver to Hauptweg 3, 12345 Musterstadt today", "Hauptweg 3, 12345 Musterstadt"),
+])
+def test_addresses_with_ordinals_lowercase_streets_units_and_iberian_postcodes(text, address):
+    assert address in [text[a:b] for _, a, b, _ in find_addresses(text)]
