@@ -19,6 +19,7 @@ import os
 from collections.abc import Callable, Sequence
 
 import numpy as np
+import polars as pl
 
 from .errors import InvalidValue
 from .store import dedup as store_dedup
@@ -105,18 +106,58 @@ def embed(
     if (example_ids is None) == (texts is None):
         raise InvalidValue("embed()", "arguments", hint="pass exactly one of example_ids= or texts=")
     if example_ids is not None:
-        frame = store_dedup.load_examples(store, [int(i) for i in example_ids])
-        missing = frame.filter(frame["content_hash"].is_null())["id"].to_list()
-        if missing:
-            raise InvalidValue("example id", missing[0], hint="no such example in the store")
-        hashes = frame["content_hash"].to_list()
-        contents = [embedding_text(t, p, r) for t, p, r in frame.select("text", "prompt", "response").iter_rows()]
+        hashes, contents = example_contents(store, example_ids)
     else:
         contents = list(texts)
         hashes = [content_hash(t) for t in contents]
     if not hashes:
         return np.zeros((0, 0), dtype=np.float32)
     found = store_dedup.cached_embeddings(store, model, list(dict.fromkeys(hashes)))
+    return fill_missing(hashes, contents, found, encoder=encoder, batch_size=batch_size, progress=progress,
+                        on_batch=lambda keys, vecs: store_dedup.store_embeddings(store, model, keys, vecs))
+
+
+def example_contents(store: Store, example_ids: Sequence[int]) -> tuple[list[str], list[str]]:
+    """Content hash and embedded text (:func:`embedding_text`) of each example, in the order given."""
+    frame = store_dedup.load_examples(store, [int(i) for i in example_ids])
+    missing = frame.filter(frame["content_hash"].is_null())["id"].to_list()
+    if missing:
+        raise InvalidValue("example id", missing[0], hint="no such example in the store")
+    contents = [embedding_text(t, p, r) for t, p, r in frame.select("text", "prompt", "response").iter_rows()]
+    return frame["content_hash"].to_list(), contents
+
+
+CONTENTS_SCHEMA = {"id": pl.Int64, "hash": pl.Utf8, "content": pl.Utf8}
+
+
+def worker_inputs(store: Store, example_ids: Sequence[int], model: str = DEFAULT_MODEL) -> tuple[pl.DataFrame, dict]:
+    """What a worker process needs to embed these examples without the store: their ``id``,
+    ``hash`` and ``content`` (in the order given), and the vectors the cache already has."""
+    ids = [int(i) for i in example_ids]
+    hashes, texts = example_contents(store, ids) if ids else ([], [])
+    contents = pl.DataFrame({"id": ids, "hash": hashes, "content": texts}, schema=CONTENTS_SCHEMA)
+    return contents, store_dedup.cached_embeddings(store, model, list(dict.fromkeys(hashes)))
+
+
+def fill_missing(
+    hashes: Sequence[str],
+    contents: Sequence[str],
+    found: dict[str, np.ndarray],
+    *,
+    encoder: Encoder | None = None,
+    batch_size: int = 256,
+    progress: Callable[[int, int], None] | None = None,
+    on_batch: Callable[[list[str], np.ndarray], None] | None = None,
+) -> np.ndarray:
+    """Vectors of ``contents`` (keyed by ``hashes``): ``found`` ones as given, the rest encoded.
+
+    The store-free half of :func:`embed` (a worker process of the store's owner calls it with the
+    vectors the owner read): each distinct missing hash is encoded once, in batches of
+    ``batch_size``; ``on_batch(hashes, vectors)`` gets every batch (to cache it) and ``found``
+    gains them.
+    """
+    if not hashes:
+        return np.zeros((0, 0), dtype=np.float32)
     todo: dict[str, str] = {}
     for h, t in zip(hashes, contents):
         if h not in found and h not in todo:
@@ -127,7 +168,8 @@ def embed(
         for s in range(0, len(keys), batch_size):
             chunk = keys[s:s + batch_size]
             vecs = np.asarray(encode([todo[h] for h in chunk]), dtype=np.float32)
-            store_dedup.store_embeddings(store, model, chunk, vecs)
+            if on_batch is not None:
+                on_batch(chunk, vecs)
             found.update(zip(chunk, vecs))
             if progress is not None:
                 progress(min(s + batch_size, len(keys)), len(keys))

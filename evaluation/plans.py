@@ -12,7 +12,8 @@ from pathlib import Path
 
 import polars as pl
 
-from .bundle import Bundle
+from curation.bundle import Bundle
+
 from .errors import InvalidEvaluationOption
 from .policy import DEFAULT_BUDGET, DEFAULT_SCORE, EscalationPolicy
 from .summary import EvaluationSummary, GenerationSummary

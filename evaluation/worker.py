@@ -26,7 +26,8 @@ def main(argv: list[str]) -> int:
 
         hf_logging.set_verbosity_error()
         hf_logging.disable_progress_bar()
-        from .bundle import Bundle
+        from curation.bundle import Bundle
+
         from .by_task import compute_evaluation
         from .plans import plan_from_bundle
 

@@ -36,7 +36,7 @@ def check_label_conflict(ctx: CheckContext) -> CheckOutput:
     return CheckOutput(flags, summary)
 
 
-@register_check("label_issue")
+@register_check("label_issue", store_free=True)
 def check_label_issue(ctx: CheckContext) -> CheckOutput:
     """Likely mislabelled examples, confusable ones included (two views, two passes on embeddings)."""
     cfg = ctx.config
@@ -78,7 +78,7 @@ def check_schema(ctx: CheckContext) -> CheckOutput:
                                            "rules": rules})
 
 
-@register_check("outlier")
+@register_check("outlier", store_free=True)
 def check_outlier(ctx: CheckContext) -> CheckOutput:
     """Examples far from every other example and class (likely off-topic or out of scope)."""
     cfg = ctx.config

@@ -110,9 +110,15 @@ class CheckContext:
     encoder: Encoder | None = None
     progress: Progress = no_progress
     _vectors: np.ndarray | None = None
+    vector_source: Callable[[], np.ndarray] | None = None
 
     def vectors(self) -> np.ndarray:
-        """Embeddings of ``frame``'s rows (cached in the store; computed once per run)."""
+        """Embeddings of ``frame``'s rows (cached in the store; computed once per run).
+
+        With ``vector_source`` (a worker process, ``store`` None), ``vector_source()`` gives them.
+        """
+        if self._vectors is None and self.vector_source is not None:
+            self._vectors = self.vector_source()
         if self._vectors is None:
             ids = self.frame["id"].to_list()
             self._vectors = embed(self.store, example_ids=ids, model=self.config.model, encoder=self.encoder,
@@ -139,16 +145,23 @@ class Check:
     fn: Callable[[CheckContext], CheckOutput]
     flag_names: tuple[str, ...]
     help: str
+    store_free: bool = False  # reads only the frame, the config and the vectors: the owner runs it in a worker process
 
 
 CHECKS: dict[str, Check] = {}
 
 
-def register_check(name: str, flag_names: tuple[str, ...] | None = None, help: str = ""):
-    """Decorator: register ``fn(ctx) -> CheckOutput`` under ``name`` (raising flags ``flag_names``)."""
+def register_check(name: str, flag_names: tuple[str, ...] | None = None, help: str = "", *, store_free: bool = False):
+    """Decorator: register ``fn(ctx) -> CheckOutput`` under ``name`` (raising flags ``flag_names``).
+
+    ``store_free=True`` promises that ``fn`` reads only ``ctx.frame``, ``ctx.config`` and
+    ``ctx.vectors()`` (never ``ctx.store`` or ``ctx.dataset``): the store's owner then runs it in a
+    worker process that does not hold the store.
+    """
 
     def deco(fn: Callable[[CheckContext], CheckOutput]) -> Callable[[CheckContext], CheckOutput]:
-        CHECKS[name] = Check(name, fn, flag_names or (name,), help or (fn.__doc__ or "").strip().splitlines()[0])
+        CHECKS[name] = Check(name, fn, flag_names or (name,), help or (fn.__doc__ or "").strip().splitlines()[0],
+                             store_free)
         return fn
 
     return deco

@@ -6,12 +6,15 @@ from __future__ import annotations
 import time
 from dataclasses import asdict, dataclass
 
+import numpy as np
+
 from ..embeddings import Encoder
 from ..errors import BadInput, InvalidValue
 from ..store import checks as store_checks
 from ..store import dedup as store_dedup
 from ..store import review as store_review
 from ..store.core import Store
+from .plan import ComputeChecks, plan_checks
 from .registry import CheckConfig, CheckContext, CheckOutput, Progress, get_check
 
 
@@ -33,7 +36,8 @@ class CheckRunResult:
 
 
 def run_checks(store: Store, dataset: str, config: CheckConfig | None = None, *, actor: str | None = None,
-               progress: Progress | None = None, encoder: Encoder | None = None) -> CheckRunResult:
+               progress: Progress | None = None, encoder: Encoder | None = None, compute: ComputeChecks | None = None,
+               dedup_compute=None) -> CheckRunResult:
     """Run the configured checks on ``dataset`` and route what they find to review.
 
     Parameters
@@ -48,6 +52,11 @@ def run_checks(store: Store, dataset: str, config: CheckConfig | None = None, *,
         Optional ``callable(stage, done, total)``.
     encoder
         Embedding function (default: the bundled MiniLM); vectors are cached in the store.
+    compute, dedup_compute
+        ``compute(plan, progress) -> outcome`` runs the store-free checks (``label_issue``,
+        ``outlier``: :mod:`curation.checks.plan`) elsewhere, ``dedup_compute`` the dedup a
+        ``label_conflict`` check may need first (:func:`~curation.dedup.run_dedup`'s ``compute``);
+        the store's owner passes worker processes that do not hold the store. Default: this process.
 
     Returns
     -------
@@ -77,20 +86,30 @@ def run_checks(store: Store, dataset: str, config: CheckConfig | None = None, *,
         from ..dedup.run import DedupConfig, run_dedup
 
         progress("dedup (exact, near)", 0, 1)
-        run_dedup(store, dataset, DedupConfig(methods=("exact", "near")), actor=actor or "checks")
+        run_dedup(store, dataset, DedupConfig(methods=("exact", "near")), actor=actor or "checks", compute=dedup_compute)
         progress("dedup (exact, near)", 1, 1)
     ctx = CheckContext(store, ds, store_checks.load_examples(store, dataset), config, encoder, progress)
     outputs: dict[str, CheckOutput] = {}
     timings: dict[str, float] = {}
+    new_vectors: dict = {}
+    if compute is not None:
+        plan = plan_checks(store, dataset, config, ctx.frame, names)
+        if plan.names:
+            outcome = compute(plan, progress)
+            outputs, timings, new_vectors = outcome.outputs, outcome.timings, outcome.new_vectors
     for i, name in enumerate(names):
         progress("checks", i, len(names))
-        t = time.perf_counter()
-        outputs[name] = get_check(name).fn(ctx)
-        timings[name] = round(time.perf_counter() - t, 3)
+        if name not in outputs:
+            t = time.perf_counter()
+            outputs[name] = get_check(name).fn(ctx)
+            timings[name] = round(time.perf_counter() - t, 3)
     progress("checks", len(names), len(names))
+    outputs, timings = {n: outputs[n] for n in names}, {n: timings[n] for n in names}
     counts: dict[str, dict[str, int]] = {}
     flag_names: list[str] = []
-    with store.transaction() as cur:
+    with store.atomic(), store.transaction() as cur:
+        if new_vectors:
+            store_dedup.store_embeddings(store, config.model, list(new_vectors), np.stack(list(new_vectors.values())))
         for name in names:
             for flag_name, frame in outputs[name].flags.items():
                 flag_names.append(flag_name)

@@ -2,7 +2,9 @@
 
 ``run`` finds and stores groups, ``groups`` lists and edits them (reviewer decisions),
 ``contamination`` reports leakage into an evaluation file; ``algos``, ``minhash`` (candidates) and
-``verify`` (verification of candidates) and ``stars`` (grouping without chaining) are pure.
+``verify`` (verification of candidates) and ``stars`` (grouping without chaining) are pure;
+``plan`` splits a run into read / compute / write so the store's owner computes in ``worker``, a
+process that does not hold the store.
 """
 
 from __future__ import annotations

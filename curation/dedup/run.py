@@ -15,136 +15,22 @@ kept in ``dedup_decisions`` and applied by every later run, so a run never undoe
 from __future__ import annotations
 
 import time
-from dataclasses import asdict, dataclass, field
+from collections.abc import Callable
+from dataclasses import asdict
 
+import numpy as np
 import polars as pl
 
-from ..embeddings import DEFAULT_MODEL, Encoder, embed
+from ..embeddings import Encoder
 from ..errors import InvalidValue
 from ..progress import Progress
 from ..store import dedup as store_dedup
 from ..store.core import Store
-from .algos import (
-    METHOD_RANK,
-    choose_canonical,
-    dedup_keys,
-    exact_pairs,
-    group,
-    label_conflicts,
-    semantic_pairs,
-)
-from .minhash import BACKENDS, SHINGLES, near_pairs
+from .algos import METHOD_RANK, choose_canonical, group, label_conflicts
+from .config import METHODS, DedupConfig, DedupResult, _no_progress
+from .plan import DedupOutcome, DedupPlan, compute_dedup, pairs_of, plan_dedup
 
-METHODS = ("exact", "near", "semantic")
-
-
-def _no_progress(stage: str, done: int, total: int) -> None:
-    return None
-
-
-@dataclass(frozen=True)
-class DedupConfig:
-    """How duplicates are found. Defaults were chosen by measurement (``docs/dedup.md``)."""
-
-    methods: tuple[str, ...] = field(default=METHODS, metadata={"help": "Methods to run: exact, near, semantic."})
-    near_threshold: float = field(default=0.7, metadata={"help": "Jaccard similarity of word sets the near-duplicate candidate search is built for (bands for this minus 0.2), in (0, 1); candidates are then verified (curation.dedup.verify)."})
-    semantic_threshold: float = field(default=0.9, metadata={"help": "Cosine similarity of MiniLM embeddings for a semantic duplicate, in (0, 1]."})
-    shingle: str = field(default="word", metadata={"help": "Shingles for MinHash: word or char n-grams."})
-    shingle_size: int = field(default=1, metadata={"help": "n of the shingle n-grams."})
-    num_perm: int = field(default=128, metadata={"help": "MinHash permutations (signature length)."})
-    backend: str = field(default="numpy", metadata={"help": "MinHash backend: numpy or rensa (Rust)."})
-    seed: int = field(default=1, metadata={"help": "Seed of shingle hashing and MinHash (results are deterministic)."})
-    max_neighbors: int = field(default=20, metadata={"help": "Semantic pairs kept per example (bounds edges in big clusters)."})
-    memory_mb: int = field(default=128, metadata={"help": "Memory bound of one block of the semantic similarity search."})
-    model: str = field(default=DEFAULT_MODEL, metadata={"help": "Embedding model name (cache key)."})
-
-    def __post_init__(self) -> None:
-        methods = tuple(dict.fromkeys(self.methods))
-        object.__setattr__(self, "methods", methods)
-        if not methods:
-            raise InvalidValue("methods", "none", list(METHODS), hint="choose at least one method")
-        for m in methods:
-            if m not in METHODS:
-                raise InvalidValue("--method", m, [*METHODS, "all"])
-        if not 0.0 < self.near_threshold < 1.0:
-            raise InvalidValue("near threshold", self.near_threshold,
-                               hint="a Jaccard threshold must lie strictly between 0 and 1, e.g. 0.7")
-        if not 0.0 < self.semantic_threshold <= 1.0:
-            raise InvalidValue("semantic threshold", self.semantic_threshold,
-                               hint="a cosine threshold must lie in (0, 1], e.g. 0.9")
-        if self.shingle not in SHINGLES:
-            raise InvalidValue("shingle", self.shingle, list(SHINGLES))
-        if self.shingle_size < 1:
-            raise InvalidValue("shingle_size", self.shingle_size, hint="it must be at least 1")
-        if self.num_perm < 8:
-            raise InvalidValue("num_perm", self.num_perm, hint="use at least 8 permutations (128 is the default)")
-        if self.backend not in BACKENDS:
-            raise InvalidValue("backend", self.backend, list(BACKENDS))
-        if self.max_neighbors < 1 or self.memory_mb < 1:
-            raise InvalidValue("max_neighbors / memory_mb", (self.max_neighbors, self.memory_mb), hint="both must be positive")
-
-    @classmethod
-    def for_method(cls, method: str = "all", threshold: float | None = None, **kw) -> DedupConfig:
-        """The CLI's ``--method`` and ``--threshold``: the threshold applies to the one method named.
-
-        ``--threshold`` with ``all`` is refused: use ``near_threshold`` / ``semantic_threshold``.
-        """
-        if method not in (*METHODS, "all"):
-            raise InvalidValue("--method", method, [*METHODS, "all"])
-        methods = METHODS if method == "all" else (method,)
-        if threshold is not None:
-            if method == "all":
-                raise InvalidValue("--threshold", threshold, hint="with --method all, set --near-threshold and "
-                                   "--semantic-threshold instead (or name one --method)")
-            if method == "exact":
-                raise InvalidValue("--threshold", threshold, hint="exact dedup has no threshold")
-            kw[f"{method}_threshold"] = threshold
-        return cls(methods=methods, **kw)
-
-
-@dataclass(frozen=True)
-class DedupResult:
-    """Summary of a dedup run or of a regrouping after a reviewer's decision."""
-
-    dataset: str
-    groups: int
-    duplicates: int
-    by_method: dict[str, int]
-    label_conflicts: int
-    changed: int
-    pairs: dict[str, int] = field(default_factory=dict)
-    run_id: int | None = None
-    seconds: float = 0.0
-
-    def to_dict(self) -> dict:
-        return asdict(self)
-
-
-# -- running ----------------------------------------------------------------------------
-def _find_pairs(
-    store: Store, frame: pl.DataFrame, method: str, config: DedupConfig, progress: Progress, encoder: Encoder | None
-) -> pl.DataFrame:
-    if method == "exact":
-        return exact_pairs(frame)
-    # near and semantic compare one representative per exact key; the rest join through the star
-    star = exact_pairs(frame).with_columns(method=pl.lit(method))
-    reps = frame.filter(pl.col("id") == pl.col("id").min().over("key"))
-    ids = reps["id"].to_numpy()
-    if method == "near":
-        progress("near duplicates (MinHash)", 0, 1)
-        found = near_pairs(reps["shingle_text"], config.near_threshold, shingle=config.shingle,
-                           size=config.shingle_size, num_perm=config.num_perm, seed=config.seed,
-                           backend=config.backend)
-        progress("near duplicates (MinHash)", 1, 1)
-    else:
-        vectors = embed(store, example_ids=ids.tolist(), model=config.model, encoder=encoder,
-                        progress=lambda d, t: progress("embedding", d, t))
-        found = semantic_pairs(vectors, config.semantic_threshold, max_neighbors=config.max_neighbors,
-                               memory_mb=config.memory_mb, progress=lambda d, t: progress("semantic search", d, t))
-    pairs = found.select(a=pl.Series(ids)[found["i"]] if found.height else pl.Series([], dtype=pl.Int64),
-                         b=pl.Series(ids)[found["j"]] if found.height else pl.Series([], dtype=pl.Int64),
-                         method=pl.lit(method), score=pl.col("score"))
-    return pl.concat([star, pairs.cast({"a": pl.Int64, "b": pl.Int64})], how="vertical_relaxed")
+__all__ = ["METHODS", "DedupConfig", "DedupResult", "find_pairs", "regroup", "run_dedup"]
 
 
 def find_pairs(frame: pl.DataFrame, method: str, config: DedupConfig | None = None,
@@ -166,7 +52,7 @@ def find_pairs(frame: pl.DataFrame, method: str, config: DedupConfig | None = No
     """
     if method not in ("exact", "near"):
         raise InvalidValue("method", method, ["exact", "near"], hint="semantic pairs need a store: use run_dedup")
-    return _find_pairs(None, frame, method, config or DedupConfig(), progress or _no_progress, None)
+    return pairs_of(frame, method, config or DedupConfig(), progress or _no_progress)
 
 
 def run_dedup(
@@ -177,6 +63,7 @@ def run_dedup(
     actor: str | None = None,
     progress: Progress | None = None,
     encoder: Encoder | None = None,
+    compute: Callable[[DedupPlan, Progress], DedupOutcome] | None = None,
 ) -> DedupResult:
     """Find duplicates in ``dataset`` with the configured methods and regroup it.
 
@@ -192,6 +79,10 @@ def run_dedup(
         Optional ``callable(stage, done, total)``.
     encoder
         Embedding function for the semantic method (default: the bundled MiniLM).
+    compute
+        ``compute(plan, progress) -> outcome`` finds the pairs (default: in this process,
+        :func:`~curation.dedup.plan.compute_dedup`); the store's owner passes one that runs it in a
+        worker process that does not hold the store.
 
     Returns
     -------
@@ -209,17 +100,23 @@ def run_dedup(
     t0 = time.perf_counter()
     config = config or DedupConfig()
     progress = progress or _no_progress
-    ds = store.get_dataset(dataset)
-    members = store_dedup.load_members(store, dataset)
-    frame = dedup_keys(members, ds.task)
-    found = {method: _find_pairs(store, frame, method, config, progress, encoder) for method in config.methods}
-    # Edges, groups, flags and the run row become visible together: a run killed at any point
-    # leaves the previous result whole (the pairs above are only computed, never stored).
-    with store.transaction() as cur:
-        for method, pairs in found.items():
-            store_dedup.replace_edges(store, dataset, [method], pairs, cur)
-        result = _regroup(store, cur, dataset, _config=config, _t0=t0, _run_actor=actor)
-    return DedupResult(**{**result.to_dict(), "pairs": {m: p.height for m, p in found.items()}})
+    plan = plan_dedup(store, dataset, config)
+    if compute is None:
+        outcome = compute_dedup(plan, progress, encoder=encoder,
+                                on_vectors=lambda keys, vecs: store_dedup.store_embeddings(store, config.model, keys, vecs))
+    else:
+        outcome = compute(plan, progress)
+    # New vectors, edges, groups, flags and the run row become visible together: a run killed at
+    # any point leaves the previous result whole (the pairs above are only computed, never stored).
+    with store.atomic():
+        if outcome.new_vectors:
+            store_dedup.store_embeddings(store, config.model, list(outcome.new_vectors),
+                                         np.stack(list(outcome.new_vectors.values())))
+        with store.transaction() as cur:
+            for method, pairs in outcome.pairs.items():
+                store_dedup.replace_edges(store, dataset, [method], pairs, cur)
+            result = _regroup(store, cur, dataset, _config=config, _t0=t0, _run_actor=actor)
+    return DedupResult(**{**result.to_dict(), "pairs": {m: p.height for m, p in outcome.pairs.items()}})
 
 
 def regroup(

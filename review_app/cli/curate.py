@@ -80,7 +80,7 @@ def dedup(
         if against is not None:
             rep = check_contamination(store, dataset, against, config, text_col=text_col, progress=tick)
         else:
-            res = run_dedup(store, dataset, config, actor=user or os_user(), progress=tick)
+            res = run_dedup(store, dataset, config, actor=user or os_user(), progress=tick, compute=_owner_dedup(store))
     if against is not None:
         lines = [f"{rep.contaminated} of {rep.examples_checked} examples of '{dataset}' duplicate rows of {against} "
                  f"({rep.rows_checked} rows; by method: {joined(rep.by_method)})"]
@@ -94,6 +94,18 @@ def dedup(
     c.emit(res.to_dict(), f"'{dataset}': {res.groups} duplicate groups, {res.duplicates} duplicates marked "
                           f"(by method: {joined(res.by_method)}); {res.label_conflicts} examples in groups with "
                           f"conflicting labels; {res.changed} examples changed")
+
+
+def _owner_dedup(store, checks: bool = False):
+    """In the store's owner: compute in a niced subprocess that does not hold the store (None elsewhere)."""
+    from ..server.context import owner_store
+
+    if owner_store() is None:
+        return None
+    from ..server.curation_job import owner_check_compute, owner_compute
+    from ..server.jobs import current_job
+
+    return (owner_check_compute if checks else owner_compute)(store, current_job())
 
 
 def curate_at_scale_cmd(
@@ -180,7 +192,8 @@ def check(
         return
     config = CheckConfig(checks=csv_list(checks) or (), label_method=label_method)
     with c.store() as store, c.progress() as tick:
-        res = run_checks(store, dataset, config, actor=user or os_user(), progress=tick)
+        res = run_checks(store, dataset, config, actor=user or os_user(), progress=tick,
+                         compute=_owner_dedup(store, checks=True), dedup_compute=_owner_dedup(store))
     lines = [f"'{dataset}': ran {', '.join(res.checks)} in {res.seconds:.1f} s"]
     for name, counts in res.flags.items():
         extra = f", {counts['suppressed']} already resolved by a reviewer" if counts.get("suppressed") else ""

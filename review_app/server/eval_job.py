@@ -15,13 +15,7 @@ the store; the owner reads the inputs before and writes the results after.
 
 from __future__ import annotations
 
-import os
-import secrets
-import shutil
-from pathlib import Path
-
-from .errors import WorkerFailed
-from .subprocess_worker import run_worker
+from .subprocess_worker import compute_in_worker
 
 
 def compute_in_subprocess(plan, progress=None, *, job=None, on_log=None):
@@ -35,43 +29,10 @@ def compute_in_subprocess(plan, progress=None, *, job=None, on_log=None):
         The worker failed: a project error keeps its message and exit code (as the embedded CLI
         reports it); a crash or a kill says how the process ended and its last line of errors.
     """
-    from evaluation.bundle import Bundle
-
-    root = plan.folder.parent
-    _sweep(root)
-    tag = f".eval-{plan.run_id}-{os.getpid()}-{secrets.token_hex(4)}"
-    inputs, output = root / f"{tag}.input", root / f"{tag}.output"
-
-    def on_message(msg: dict) -> None:
-        if "progress" in msg and progress:
-            progress(*msg["progress"])
-
-    try:
-        plan.to_bundle().write(inputs)
-        end = run_worker("evaluation.worker", [str(inputs), str(output)], on_message=on_message, on_log=on_log, job=job)
-        if job is not None:
-            job.check_cancelled()
-        why = end.failure("evaluation")
-        if why is not None:
-            if "kind" in end.outcome:  # a project error in the worker: the same message and exit code as embedded
-                raise WorkerFailed(why, int(end.outcome.get("exit_code", 1)), end.outcome["kind"])
-            raise WorkerFailed(f"run {plan.run_id}: the evaluation failed, nothing was registered: {why}")
-        return plan.read_outcome(Bundle.read(output))
-    finally:
-        shutil.rmtree(inputs, ignore_errors=True)
-        shutil.rmtree(output, ignore_errors=True)
-
-
-def _sweep(root: Path) -> None:
-    """Remove the temporary folders of evaluations whose owner died (killed while its worker ran)."""
-    for folder in root.glob(".eval-*"):
-        try:
-            pid = int(folder.name.rsplit(".", 1)[0].rsplit("-", 2)[1])
-            os.kill(pid, 0)
-        except ProcessLookupError:
-            shutil.rmtree(folder, ignore_errors=True)
-        except (ValueError, IndexError, OSError):  # not ours, or a live process of another user
-            continue
+    out = compute_in_worker("evaluation.worker", plan.to_bundle(), plan.folder.parent, f"eval-{plan.run_id}",
+                            what="evaluation", failed=f"run {plan.run_id}: the evaluation failed, nothing was registered",
+                            progress=progress, job=job, on_log=on_log)
+    return plan.read_outcome(out)
 
 
 def owner_compute(job=None):

@@ -2,11 +2,11 @@
 
 A job is a function ``fn(ctx) -> dict`` run in a worker thread of the owner; ``ctx`` reports
 progress and logs (written to the store at most once a second, so the review app's saves are not
-slowed down) and tells the function when it was cancelled. Training and evaluation do not
-compute here: their jobs start a subprocess (:mod:`review_app.server.train_job`,
-:mod:`review_app.server.eval_job`, both through :mod:`review_app.server.subprocess_worker`) and
-only read and write the store around it. The other jobs (curation steps, the rest of the CLI
-commands) run in these threads, each lowered to the
+slowed down) and tells the function when it was cancelled. Training, evaluation, dedup and the
+heavy checks do not compute here: their jobs start a subprocess (:mod:`review_app.server.train_job`,
+:mod:`review_app.server.eval_job`, :mod:`review_app.server.curation_job`, all through
+:mod:`review_app.server.subprocess_worker`) and only read and write the store around it. The other
+jobs (scrub, the rest of the CLI commands) run in these threads, each lowered to the
 training's nice value (``TUNELOOP_TRAIN_NICE``, default 10: Linux keeps a nice value per thread),
 so the review app's own threads come first for the CPU.
 When the owner stops, running jobs are cancelled and ended as failed; a job of an owner that

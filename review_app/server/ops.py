@@ -121,4 +121,28 @@ def evaluate_job(store, ctx, *, run: str, send_errors_to_review: bool = False, b
     return out
 
 
-JOBS = {"train": train_job, "evaluate": evaluate_job}
+def dedup_job(store, ctx, *, dataset: str, method: str = "all", threshold: float | None = None,
+              user: str | None = None, **options) -> dict:
+    """Dedup ``dataset``: read and write here, the pairs found in a worker process (:mod:`.dedup_job`)."""
+    from curation.dedup import DedupConfig, run_dedup
+
+    from .curation_job import owner_compute
+
+    config = DedupConfig.for_method(method, threshold, **options)
+    return run_dedup(store, dataset, config, actor=actor(user), compute=owner_compute(store, ctx),
+                     progress=lambda stage, done, total: ctx.progress(done, total, stage)).to_dict()
+
+
+def check_job(store, ctx, *, dataset: str, checks: list[str] | tuple[str, ...] = (), user: str | None = None,
+              **options) -> dict:
+    """Check ``dataset``: the store-free checks in a worker process (:mod:`.curation_job`), the rest here."""
+    from curation.checks import CheckConfig, run_checks
+
+    from .curation_job import owner_check_compute, owner_compute
+
+    return run_checks(store, dataset, CheckConfig(checks=tuple(checks), **options), actor=actor(user),
+                      progress=lambda stage, done, total: ctx.progress(done, total, stage),
+                      compute=owner_check_compute(store, ctx), dedup_compute=owner_compute(store, ctx)).to_dict()
+
+
+JOBS = {"train": train_job, "evaluate": evaluate_job, "dedup": dedup_job, "check": check_job}

@@ -6,12 +6,18 @@ app keeps the CPUs it needs; the child dies with the owner (``PR_SET_PDEATHSIG``
 killed owner leaves no compute running whose result nobody will register. The child reports on
 standard output, one JSON object per line (:func:`curation.progress.json_channel`); anything else it prints goes
 to standard error, the job's logs. Cancelling the job stops the child.
+
+:func:`compute_in_worker` adds the file hand-over of a read / compute / write job (evaluation,
+dedup): the owner writes the inputs it read into a hidden folder, the child computes from them and
+writes its outcome into another, the owner reads that back and writes the store.
 """
 
 from __future__ import annotations
 
 import json
 import os
+import secrets
+import shutil
 import subprocess
 import sys
 import threading
@@ -139,3 +145,59 @@ def stop(proc: subprocess.Popen) -> None:
         except subprocess.TimeoutExpired:
             proc.kill()
 
+
+
+def compute_in_worker(module: str, inputs, root: Path, tag: str, *, what: str, failed: str, progress=None,
+                      job=None, on_log: Callable[[str], None] | None = None):
+    """Run ``python -m module INPUT_DIR OUTPUT_DIR`` on ``inputs`` (a :class:`~curation.bundle.Bundle`)
+    and return the :class:`~curation.bundle.Bundle` it wrote.
+
+    The folders are ``root/.TAG-<owner pid>-<random>.input`` and ``.output``, removed afterwards
+    (those of an owner that was killed, by the next call with the same ``tag``'s kind, the part of
+    ``tag`` before its first ``-``). ``progress(stage, done, total)`` gets the child's progress.
+
+    Raises
+    ------
+    WorkerFailed
+        The child failed: a project error keeps its message and exit code (as the embedded CLI
+        reports it); a crash or a kill is reported as ``"{failed}: {how it ended and its last error line}"``.
+    """
+    from curation.bundle import Bundle
+
+    from .errors import WorkerFailed
+
+    root.mkdir(parents=True, exist_ok=True)
+    sweep(root, tag.split("-", 1)[0])
+    name = f".{tag}-{os.getpid()}-{secrets.token_hex(4)}"
+    in_dir, out_dir = root / f"{name}.input", root / f"{name}.output"
+
+    def on_message(msg: dict) -> None:
+        if "progress" in msg and progress:
+            progress(*msg["progress"])
+
+    try:
+        inputs.write(in_dir)
+        end = run_worker(module, [str(in_dir), str(out_dir)], on_message=on_message, on_log=on_log, job=job)
+        if job is not None:
+            job.check_cancelled()
+        why = end.failure(what)
+        if why is not None:
+            if "kind" in end.outcome:  # a project error in the worker: the same message and exit code as embedded
+                raise WorkerFailed(why, int(end.outcome.get("exit_code", 1)), end.outcome["kind"])
+            raise WorkerFailed(f"{failed}: {why}")
+        return Bundle.read(out_dir)
+    finally:
+        shutil.rmtree(in_dir, ignore_errors=True)
+        shutil.rmtree(out_dir, ignore_errors=True)
+
+
+def sweep(root: Path, kind: str) -> None:
+    """Remove the ``.KIND-*`` folders under ``root`` whose owner died (killed while its worker ran)."""
+    for folder in root.glob(f".{kind}-*"):
+        try:
+            pid = int(folder.name.rsplit(".", 1)[0].rsplit("-", 2)[1])
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            shutil.rmtree(folder, ignore_errors=True)
+        except (ValueError, IndexError, OSError):  # not ours, or a live process of another user
+            continue

@@ -1,5 +1,5 @@
-"""Files that carry an evaluation's inputs or results between the store's owner and its worker
-process (``python -m evaluation.worker``): ``meta.json`` and one Parquet file per frame."""
+"""Files that carry a computation's inputs or results between the store's owner and its worker
+process (``python -m evaluation.worker``, ``python -m curation.dedup.worker``): ``meta.json`` and one Parquet file per frame."""
 
 from __future__ import annotations
 
@@ -44,3 +44,21 @@ class Bundle:
         meta = json.loads((folder / "meta.json").read_text(encoding="utf-8"))
         frames = {name: pl.read_parquet(folder / f"{name}.parquet") for name in meta.pop("_frames")}
         return cls(meta, frames)
+
+
+_VECTORS = {"hash": pl.Utf8, "vector": pl.List(pl.Float32)}
+
+
+def vectors_frame(vectors: dict[str, np.ndarray]) -> pl.DataFrame:
+    """Embedding vectors keyed by content hash as a frame (``hash``, ``vector``), for a bundle."""
+    if not vectors:
+        return pl.DataFrame(schema=_VECTORS)
+    mat = np.stack(list(vectors.values())).astype(np.float32)
+    return pl.DataFrame({"hash": list(vectors), "vector": pl.Series(mat).cast(pl.List(pl.Float32))})
+
+
+def vectors_dict(frame: pl.DataFrame) -> dict[str, np.ndarray]:
+    """The inverse of :func:`vectors_frame`."""
+    if frame.height == 0:
+        return {}
+    return dict(zip(frame["hash"].to_list(), np.asarray(frame["vector"].to_list(), dtype=np.float32)))
