@@ -77,12 +77,36 @@ class RichProgress:
             self._bar.stop()
 
 
+PARENT_ENV = "TUNELOOP_WORKER_PARENT"
+
+
+def die_with_parent() -> None:
+    """In a worker started by the owner (``TUNELOOP_WORKER_PARENT`` = the owner's pid): get SIGTERM
+    when the owner dies (Linux ``PR_SET_PDEATHSIG``), and exit at once if it already has. Done
+    here, in the worker, rather than in a ``preexec_fn``: code run between fork and exec in a
+    process with threads can deadlock on a lock another thread held at the fork."""
+    parent = os.environ.get(PARENT_ENV)
+    if not parent:
+        return
+    try:
+        import ctypes
+        import signal
+
+        ctypes.CDLL(None, use_errno=True).prctl(1, int(signal.SIGTERM))  # PR_SET_PDEATHSIG
+    except (OSError, AttributeError):  # not Linux
+        return
+    if os.getppid() != int(parent):  # the owner died before the line above
+        os._exit(1)
+
+
 def json_channel() -> Callable[[dict], None]:
     """In a worker process of the store's owner: ``send(obj)`` writes one JSON line to the owner.
 
     The channel gets its own copy of standard output; fd 1 then points at standard error, so a
-    library that prints cannot corrupt it (what it prints becomes the job's logs).
+    library that prints cannot corrupt it (what it prints becomes the job's logs). Opening it
+    also ties the worker's life to the owner's (:func:`die_with_parent`).
     """
+    die_with_parent()
     proto = os.fdopen(os.dup(1), "w", buffering=1, encoding="utf-8")
     os.dup2(2, 1)
     sys.stdout = sys.stderr

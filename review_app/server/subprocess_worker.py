@@ -25,6 +25,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+from curation.progress import PARENT_ENV
+
 _ROOT = Path(__file__).resolve().parents[2]
 
 
@@ -37,16 +39,15 @@ def train_nice() -> int:
         return 10
 
 
-def _child_setup(nice: int) -> None:
-    """In the child before exec: lower its priority; die with the owner (Linux)."""
-    if nice:
-        os.nice(nice)
+def _lower_priority(pid: int, nice: int) -> None:
+    """Lower the child's priority from here, right after it starts (no ``preexec_fn``: code run
+    between fork and exec in a threaded process can deadlock). The threads it creates later
+    inherit the value."""
+    if not nice:
+        return
     try:
-        import ctypes
-        import signal
-
-        ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, int(signal.SIGTERM))  # PR_SET_PDEATHSIG
-    except (OSError, AttributeError):
+        os.setpriority(os.PRIO_PROCESS, pid, min(19, os.getpriority(os.PRIO_PROCESS, 0) + nice))
+    except (OSError, AttributeError):  # it already exited, or not POSIX
         pass
 
 
@@ -94,10 +95,11 @@ def run_worker(module: str, args: list[str], *, on_message: Callable[[dict], Non
     the job is cancelled.
     """
     nice = train_nice()
-    env = dict(os.environ, PYTHONPATH=os.pathsep.join([str(_ROOT), os.environ.get("PYTHONPATH", "")]).rstrip(os.pathsep))
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join([str(_ROOT), os.environ.get("PYTHONPATH", "")]).rstrip(os.pathsep),
+               **{PARENT_ENV: str(os.getpid())})  # the worker dies with this process (curation.progress.die_with_parent)
     proc = subprocess.Popen([sys.executable, "-m", module, *args], cwd=str(_ROOT), env=env,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, bufsize=1,
-                            preexec_fn=lambda: _child_setup(nice))
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, bufsize=1)
+    _lower_priority(proc.pid, nice)
     if job is not None:
         from curation.store import jobs as store_jobs
 
