@@ -11,6 +11,7 @@ import json
 import os
 import sys
 from collections.abc import Callable
+from pathlib import Path
 from typing import Protocol
 
 
@@ -115,6 +116,30 @@ def json_channel() -> Callable[[dict], None]:
         proto.write(json.dumps(obj, default=str) + "\n")
 
     return send
+
+
+def worker_main(argv: list[str], compute: Callable[[Path, Path, Progress], None]) -> int:
+    """The body of every ``python -m ... INPUT_DIR OUTPUT_DIR`` worker of the owner (evaluation,
+    dedup, checks): open the :func:`json_channel`, run ``compute(input_dir, output_dir, progress)``,
+    then report ``{"done": {}}``, or ``{"error", "kind", "exit_code"}`` for a project error (its class
+    and exit code kept, so the owner reports it as the embedded CLI would) or ``{"error"}`` plus a
+    traceback on standard error for anything else. Returns the process's exit code."""
+    from .errors import TuneloopError
+
+    send = json_channel()
+    try:
+        compute(Path(argv[0]), Path(argv[1]), channel_progress(send))
+    except TuneloopError as exc:
+        send({"error": str(exc), "kind": type(exc).__name__, "exit_code": exc.exit_code})
+        return 1
+    except Exception as exc:  # noqa: BLE001 - reported to the owner, which registers nothing
+        import traceback
+
+        traceback.print_exc()
+        send({"error": f"{type(exc).__name__}: {exc}"})
+        return 1
+    send({"done": {}})
+    return 0
 
 
 def channel_progress(send: Callable[[dict], None]) -> Progress:

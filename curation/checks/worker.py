@@ -13,29 +13,18 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from ..errors import TuneloopError
-from ..progress import channel_progress, json_channel
+from ..progress import Progress, worker_main
+
+
+def compute(input_dir: Path, output_dir: Path, progress: Progress) -> None:
+    from ..bundle import Bundle
+    from .plan import CheckPlan, compute_checks
+
+    compute_checks(CheckPlan.from_bundle(Bundle.read(input_dir)), progress).to_bundle().write(output_dir)
 
 
 def main(argv: list[str]) -> int:
-    send = json_channel()
-    try:
-        from ..bundle import Bundle
-        from .plan import CheckPlan, compute_checks
-
-        plan = CheckPlan.from_bundle(Bundle.read(Path(argv[0])))
-        compute_checks(plan, channel_progress(send)).to_bundle().write(Path(argv[1]))
-    except TuneloopError as exc:
-        send({"error": str(exc), "kind": type(exc).__name__, "exit_code": exc.exit_code})
-        return 1
-    except Exception as exc:  # noqa: BLE001 - reported to the owner, which registers nothing
-        import traceback
-
-        traceback.print_exc()
-        send({"error": f"{type(exc).__name__}: {exc}"})
-        return 1
-    send({"done": {}})
-    return 0
+    return worker_main(argv, compute)
 
 
 if __name__ == "__main__":

@@ -53,3 +53,17 @@ def stop(proc: subprocess.Popen, timeout: float = 20) -> None:
         except subprocess.TimeoutExpired:
             proc.kill()
             proc.wait()
+
+
+@pytest.fixture
+def swap_worker(monkeypatch):
+    """``swap_worker("tests.review_app.server.dying_worker")``: every worker the owner starts runs
+    that module instead (same arguments, same machinery)."""
+    from review_app.server import subprocess_worker
+
+    real = subprocess_worker.run_worker
+
+    def swap(module: str) -> None:
+        monkeypatch.setattr(subprocess_worker, "run_worker", lambda _module, args, **kw: real(module, args, **kw))
+
+    return swap

@@ -136,10 +136,8 @@ def test_semantic_dedup_through_the_owner_embeds_in_the_worker_only_what_the_cac
     _no_temporary_folders(served)
 
 
-def test_cancelled_dedup_job_stops_the_worker_and_changes_nothing(store_db, monkeypatch):
-    real = subprocess_worker.run_worker
-    monkeypatch.setattr(subprocess_worker, "run_worker",
-                        lambda module, args, **kw: real("tests.review_app.server.sleeping_worker", args, **kw))
+def test_cancelled_dedup_job_stops_the_worker_and_changes_nothing(store_db, swap_worker):
+    swap_worker("tests.review_app.server.sleeping_worker")
     with Owner(store_db, api=False) as o:
         job_id = o.submit("dedup", {"dataset": "d"})
         deadline = time.monotonic() + 60
@@ -155,10 +153,8 @@ def test_cancelled_dedup_job_stops_the_worker_and_changes_nothing(store_db, monk
     _no_temporary_folders(store_db)
 
 
-def test_a_dedup_worker_that_dies_fails_the_job_with_its_last_error_line_and_changes_nothing(store_db, monkeypatch):
-    real = subprocess_worker.run_worker
-    monkeypatch.setattr(subprocess_worker, "run_worker",
-                        lambda module, args, **kw: real("tests.review_app.server.dying_worker", args, **kw))
+def test_a_dedup_worker_that_dies_fails_the_job_with_its_last_error_line_and_changes_nothing(store_db, swap_worker):
+    swap_worker("tests.review_app.server.dying_worker")
     with Owner(store_db, api=False) as o:
         row = o.jobs.wait(o.submit("dedup", {"dataset": "d", "method": "near"}), 60)
     assert row["status"] == "failed"
@@ -216,10 +212,8 @@ def test_check_through_the_owner_runs_the_label_error_cross_validation_in_a_work
     assert not list(served.parent.glob(".check-*"))
 
 
-def test_a_checks_worker_that_dies_fails_the_job_and_changes_nothing(checked_db, monkeypatch):
-    real = subprocess_worker.run_worker
-    monkeypatch.setattr(subprocess_worker, "run_worker",
-                        lambda module, args, **kw: real("tests.review_app.server.dying_worker", args, **kw))
+def test_a_checks_worker_that_dies_fails_the_job_and_changes_nothing(checked_db, swap_worker):
+    swap_worker("tests.review_app.server.dying_worker")
     with Owner(checked_db, api=False) as o:
         row = o.jobs.wait(o.submit("check", {"dataset": "c", "checks": ["label_issue", "schema"]}), 60)
     assert row["status"] == "failed"
@@ -230,10 +224,8 @@ def test_a_checks_worker_that_dies_fails_the_job_and_changes_nothing(checked_db,
         assert s.cursor().execute("SELECT count(*) FROM check_runs").fetchall()[0][0] == 0
 
 
-def test_cancelled_check_job_stops_the_worker_and_changes_nothing(checked_db, monkeypatch):
-    real = subprocess_worker.run_worker
-    monkeypatch.setattr(subprocess_worker, "run_worker",
-                        lambda module, args, **kw: real("tests.review_app.server.sleeping_worker", args, **kw))
+def test_cancelled_check_job_stops_the_worker_and_changes_nothing(checked_db, swap_worker):
+    swap_worker("tests.review_app.server.sleeping_worker")
     with Owner(checked_db, api=False) as o:
         job_id = o.submit("check", {"dataset": "c", "checks": ["label_issue", "schema"]})
         deadline = time.monotonic() + 60

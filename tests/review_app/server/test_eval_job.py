@@ -19,7 +19,7 @@ from curation.store import evaluation as store_evaluation
 from curation.store import jobs as store_jobs
 from review_app.cli import main
 from review_app.cli.evaluate import _summary_lines
-from review_app.server import eval_job, subprocess_worker
+from review_app.server import eval_job
 from review_app.server.owner import Owner
 
 pytestmark = pytest.mark.slow
@@ -95,9 +95,8 @@ def test_cancelled_evaluate_job_stops_the_worker_and_registers_nothing(trained, 
     _no_temporary_folders(trained)
 
 
-def test_a_worker_that_dies_fails_the_job_with_its_last_error_line_and_registers_nothing(trained, tmp_path, monkeypatch):
-    real = subprocess_worker.run_worker
-    monkeypatch.setattr(subprocess_worker, "run_worker", lambda module, args, **kw: real("tests.review_app.server.dying_worker", args, **kw))
+def test_a_worker_that_dies_fails_the_job_with_its_last_error_line_and_registers_nothing(trained, tmp_path, swap_worker):
+    swap_worker("tests.review_app.server.dying_worker")
     db = _copy(trained, tmp_path, "e.duckdb")
     with Owner(db, api=False) as o:
         job_id = o.submit("evaluate", {"run": trained.run_id, "send_errors_to_review": True})
