@@ -34,20 +34,16 @@ def get_store() -> Store:
     return Store(settings().db_path, lock_wait_s=settings().lock_wait_s, memory_limit=settings().memory_limit)
 
 
-_FROZEN: list[bool] = []
-
-
+@functools.cache
 def freeze_startup_objects() -> None:
     """Once per process: move the objects alive after start-up (Streamlit, DuckDB, Polars, the
     store) out of the garbage collector's view (``gc.freeze``), so a full collection that falls
     inside a key press scans only what the app made since. Streamlit's own collection after each
     run is off (``runner.postScriptGC``)."""
-    if not _FROZEN:
-        import gc
+    import gc
 
-        gc.collect()
-        gc.freeze()
-        _FROZEN.append(True)
+    gc.collect()
+    gc.freeze()
 
 
 def get_owner():

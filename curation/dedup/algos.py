@@ -52,11 +52,9 @@ def map_slices(series: pl.Series, expr: pl.Expr, parts: int = 0) -> pl.Series:
     """``series`` through ``expr`` (written over ``pl.col(series.name)``), slices evaluated in parallel.
 
     Polars evaluates one string expression over one column on one thread; ``collect_all`` runs
-    the slices' queries side by side. ``parts`` defaults to the number of CPUs.
+    the slices' queries side by side. ``parts`` defaults to :func:`cpu_workers`.
     """
-    import os
-
-    parts = parts or max(1, min(os.cpu_count() or 1, 8))
+    parts = parts or cpu_workers()
     if len(series) < 20_000 or parts == 1:
         return series.to_frame().select(expr).to_series()
     frame, step = series.to_frame(), -(-len(series) // parts)

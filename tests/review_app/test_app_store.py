@@ -54,12 +54,12 @@ def test_a_bad_setting_at_first_page_load_is_one_message(tmp_path, monkeypatch):
         "(units: KB, MB, GB, TB, KiB, MiB, GiB, TiB)"]
 
 
-def test_start_up_objects_are_frozen_once_per_process_so_key_presses_do_not_rescan_them(monkeypatch):
+def test_start_up_objects_are_frozen_once_per_process_so_key_presses_do_not_rescan_them():
     import gc
 
     from review_app import state
 
-    monkeypatch.setattr(state, "_FROZEN", [])
+    state.freeze_startup_objects.cache_clear()
     before = gc.get_freeze_count()
     try:
         state.freeze_startup_objects()
@@ -70,3 +70,4 @@ def test_start_up_objects_are_frozen_once_per_process_so_key_presses_do_not_resc
         assert gc.get_freeze_count() == frozen  # the second call does nothing
     finally:
         gc.unfreeze()
+        state.freeze_startup_objects.cache_clear()
