@@ -15,6 +15,7 @@ import json
 import os
 import threading
 import time
+from collections import Counter
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -68,6 +69,10 @@ _CONTENT_HASH = (
 
 # What a file that is not a DuckDB store most likely is, by its first bytes (DuckDB's own error
 # for a SQLite file is an attempt to download an extension, which says nothing useful offline).
+# Writes to the datasets table per store file, counted by every Store of this process: a cached
+# dataset row is served only while the count is what it was when the row was read.
+_DATASET_WRITES: Counter[str] = Counter()
+
 _MAGIC = (
     (b"SQLite format 3\x00", "a SQLite database"),
     (b"PK\x03\x04", "a zip archive"),
@@ -179,9 +184,11 @@ class Store(ExportSql, UserSql):
         # (measured: versioned updates interleaved with lease updates on the same row lost
         # updates), so every write in this process is serialised. Writes take milliseconds.
         self.write_lock = threading.RLock()
-        # Dataset rows (read on every queue action) cached in this process; every write to the
-        # datasets table goes through this class and clears it, and so does every commit.
-        self._datasets: dict[str, Dataset] = {}
+        # Dataset rows (read on every queue action) cached in this process, each with the count of
+        # dataset writes it was read under (``_DATASET_WRITES``). Every write to the datasets table
+        # goes through this class and counts; so does the end of the transaction that wrote it, so
+        # a row read by another thread before that commit is not served after it.
+        self._datasets: dict[str, tuple[int, Dataset]] = {}
         try:
             current = self.schema_version()
         except duckdb.Error as exc:  # a file that opens but whose catalogue cannot be read
@@ -248,11 +255,11 @@ class Store(ExportSql, UserSql):
             except BaseException:
                 cur.rollback()
                 cur.close()
-                self._datasets.clear()
+                self._datasets_ended()
                 raise
             cur.commit()
             cur.close()
-            self._datasets.clear()
+            self._datasets_ended()
 
     @contextmanager
     def atomic(self) -> Iterator[duckdb.DuckDBPyConnection]:
@@ -341,10 +348,23 @@ class Store(ExportSql, UserSql):
     def list_datasets(self) -> list[str]:
         return [r[0] for r in self.cursor().execute("SELECT name FROM datasets ORDER BY name").fetchall()]
 
+    def _datasets_written(self) -> None:
+        """Count a write to the datasets table, now and again when this thread's transaction ends."""
+        _DATASET_WRITES[self.path] += 1
+        self._local.datasets_written = True
+
+    def _datasets_ended(self) -> None:
+        if getattr(self._local, "datasets_written", False):
+            self._local.datasets_written = False
+            _DATASET_WRITES[self.path] += 1
+
     def get_dataset(self, name: str, cur: duckdb.DuckDBPyConnection | None = None) -> Dataset:
         """The dataset ``name``; served from this process's cache unless read inside a transaction (``cur``)."""
-        if cur is None and name in self._datasets:
-            return self._datasets[name]
+        writes = _DATASET_WRITES[self.path]
+        if cur is None:
+            hit = self._datasets.get(name)
+            if hit is not None and hit[0] == writes:
+                return hit[1]
         row = (cur or self.cursor()).execute(
             "SELECT name, task, label_schema, guidelines, settings, created_at FROM datasets WHERE name = ?", [name]
         ).fetchall()
@@ -353,7 +373,7 @@ class Store(ExportSql, UserSql):
             raise DatasetNotFound(name, self.list_datasets())
         ds = Dataset(row[0], row[1], LabelSchema.from_json(row[2]), row[3], json.loads(row[4]), row[5])
         if cur is None:
-            self._datasets[name] = ds
+            self._datasets[name] = (writes, ds)
         return ds
 
     def find_dataset(self, name: str, cur: duckdb.DuckDBPyConnection | None = None) -> Dataset | None:
@@ -370,7 +390,7 @@ class Store(ExportSql, UserSql):
         if task not in TASKS:
             raise InvalidValue("--task", task, list(TASKS))
         schema = label_schema or LabelSchema(open=True)
-        self._datasets.pop(name, None)
+        self._datasets_written()
         (cur or self.cursor()).execute(
             "INSERT INTO datasets (name, task, label_schema, created_at) VALUES (?, ?, ?, ?)",
             [name, task, schema.to_json(), now()],
@@ -388,14 +408,14 @@ class Store(ExportSql, UserSql):
     ) -> Dataset:
         c = cur or self.cursor()
         self.get_dataset(name, c)
-        self._datasets.pop(name, None)
+        self._datasets_written()
         if label_schema is not None:
             c.execute("UPDATE datasets SET label_schema = ? WHERE name = ?", [label_schema.to_json(), name])
         if guidelines is not None:
             c.execute("UPDATE datasets SET guidelines = ? WHERE name = ?", [guidelines, name])
         if settings is not None:
             c.execute("UPDATE datasets SET settings = ? WHERE name = ?", [json.dumps(settings), name])
-        self._datasets.pop(name, None)
+        self._datasets_written()
         return self.get_dataset(name, c)
 
     # -- sources ------------------------------------------------------------------------
@@ -429,6 +449,7 @@ class Store(ExportSql, UserSql):
         reason: str | None = None,
         also: Callable[[duckdb.DuckDBPyConnection], None] | None = None,
         release_lease_of: str | None = None,
+        seen: dict | None = None,
     ) -> dict:
         """Change fields of one example if it is still at ``expected_version``.
 
@@ -437,7 +458,8 @@ class Store(ExportSql, UserSql):
         version with its revision). ``also(cur)`` runs inside the same transaction, for rows
         that belong to the change (an annotation, a resolved flag). ``release_lease_of``: the
         user whose lease on the example ends with this change (in the same statement: each
-        committed write costs DuckDB milliseconds on a large table).
+        committed write costs DuckDB milliseconds on a large table). ``seen``: the example's row
+        as the caller already read it (saves reading it again when it is at ``expected_version``).
 
         Raises
         ------
@@ -452,7 +474,7 @@ class Store(ExportSql, UserSql):
         try:
             with self.transaction() as cur:
                 row = self.apply_change(cur, example_id, expected_version, changes, actor=actor, action=action,
-                                        reason=reason, release_lease_of=release_lease_of)
+                                        reason=reason, release_lease_of=release_lease_of, seen=seen)
                 if also is not None:
                     also(cur)
                 return row
@@ -464,35 +486,42 @@ class Store(ExportSql, UserSql):
 
     def apply_change(self, cur: duckdb.DuckDBPyConnection, example_id: int, expected_version: int, changes: dict, *,
                      actor: str, action: str, reason: str | None = None, before: dict | None = None,
-                     after: dict | None = None, release_lease_of: str | None = None) -> dict:
+                     after: dict | None = None, release_lease_of: str | None = None, seen: dict | None = None) -> dict:
         """The versioned update itself, inside the caller's transaction; returns the example's new row.
 
         Checks the version, updates ``changes``, refreshes ``content_hash`` when content changed,
         bumps ``version`` and appends the revision. ``before`` / ``after`` override what the
         revision records (the PII scrubber records placeholders, never the raw values);
-        ``release_lease_of`` as in :meth:`update_example`.
+        ``release_lease_of`` and ``seen`` as in :meth:`update_example`.
+
+        A row at a given version holds the same content fields whenever it is read (only
+        ``priority`` changes without a new version), so a ``seen`` row at ``expected_version``
+        stands for the read; the ``UPDATE`` checks the version itself. No ``RETURNING``: on a
+        large table DuckDB's ``UPDATE ... RETURNING`` costs more than the update and a read by key.
         """
-        row = self.get_example(example_id, cur)
-        if row["version"] != expected_version:
-            raise StaleVersion(example_id, expected_version, row["version"], row)
+        if seen is not None and seen["version"] == expected_version and "priority" not in changes:
+            row = seen
+        else:
+            row = self.get_example(example_id, cur)
+            if row["version"] != expected_version:
+                raise StaleVersion(example_id, expected_version, row["version"], row)
         sets = "".join(f"{k} = ?, " for k in changes)
         params = list(changes.values())
         if release_lease_of is not None:
             sets += ("lease_until = CASE WHEN assignee = ? THEN NULL ELSE lease_until END, "
                      "assignee = CASE WHEN assignee = ? THEN NULL ELSE assignee END, ")
             params += [release_lease_of, release_lease_of]
-        res = cur.execute(
-            f"UPDATE examples SET {sets}version = version + 1, updated_at = ? WHERE id = ? AND version = ? RETURNING *",
+        updated = cur.execute(
+            f"UPDATE examples SET {sets}version = version + 1, updated_at = ? WHERE id = ? AND version = ?",
             [*params, now(), example_id, expected_version],
-        )
-        hit = res.fetchall()
-        if not hit:
-            raise StaleVersion(example_id, expected_version, row["version"] + 1, row)
-        new = dict(zip([d[0] for d in res.description], hit[0]))
+        ).fetchall()[0][0]
+        if not updated:
+            current = self.get_example(example_id, cur)
+            raise StaleVersion(example_id, expected_version, current["version"], current)
         if any(k in changes for k in ("text", "prompt", "response")):
             # SET expressions see the old row, so hash the new content in a second statement
             cur.execute(f"UPDATE examples SET content_hash = {_CONTENT_HASH} WHERE id = ?", [example_id])
-            new = self.get_example(example_id, cur)
+        new = self.get_example(example_id, cur)
         self._append_revision(cur, example_id, expected_version + 1, actor, action,
                               {k: row[k] for k in changes} if before is None else before,
                               changes if after is None else after, reason)

@@ -13,7 +13,7 @@ from datetime import timedelta
 import duckdb
 import polars as pl
 
-from .core import Store, equal_clauses, now
+from .core import ExampleNotFound, Store, equal_clauses, now
 
 QUEUE_STAGES = {"annotate": ("imported",), "review": ("needs_review",), "all": ("imported", "needs_review")}
 
@@ -54,6 +54,11 @@ def _where(dataset: str, flt: QueueFilter) -> tuple[str, list]:
 
 _CANDIDATES = 256  # ids fetched per scan of the queue
 _CANDIDATE_TTL_S = 5.0  # how stale a cached candidate list may get (new high-priority items show up within it)
+_EXACT_COUNT_BELOW = 20_000  # queue sizes under this are counted on every call (a count then costs < 1 ms)
+
+
+def _queue_key(dataset: str, flt: QueueFilter) -> tuple:
+    return (dataset, flt.stage, flt.label, flt.flag, flt.source_id, flt.exclude_annotated_by)
 
 
 def claim_next(store: Store, dataset: str, user: str, flt: QueueFilter, lease_s: float) -> int | None:
@@ -77,7 +82,7 @@ def claim_next(store: Store, dataset: str, user: str, flt: QueueFilter, lease_s:
     ).fetchall()
     if mine and mine[0][0] not in flt.exclude_ids:
         return mine[0][0]
-    key = (dataset, flt.stage, flt.label, flt.flag, flt.source_id, flt.exclude_annotated_by)
+    key = _queue_key(dataset, flt)
     cache = store.__dict__.setdefault("_queue_cache", {})
     for refreshed in (False, True):
         with store.write_lock:
@@ -95,12 +100,14 @@ def claim_next(store: Store, dataset: str, user: str, flt: QueueFilter, lease_s:
                     got = store.write(
                         """UPDATE examples SET assignee = ?, lease_until = ?
                            WHERE id = ? AND list_contains(?, status)
-                             AND (lease_until IS NULL OR lease_until < ? OR assignee = ?) RETURNING id""",
+                             AND (lease_until IS NULL OR lease_until < ? OR assignee = ?)""",
                         [user, ts + timedelta(seconds=lease_s), example_id, stages, ts, user],
-                    )
+                    )  # no RETURNING (on a large table it costs more than the update): the count says
                 except duckdb.TransactionException:  # another process-level writer; try the next one
                     continue
-                if got:
+                if got[0][0]:
+                    claims = store.__dict__.setdefault("_queue_claims", {})
+                    claims[key] = claims.get(key, 0) + 1
                     return example_id
             if refreshed:
                 return None
@@ -134,8 +141,27 @@ def lease_holder(store: Store, example_id: int) -> str | None:
 
 
 def queue_size(store: Store, dataset: str, flt: QueueFilter) -> int:
+    """How many items the queue holds (the page's "N left").
+
+    Counting a million-row queue costs milliseconds on every item, so a count of
+    ``_EXACT_COUNT_BELOW`` or more is kept per process for ``_CANDIDATE_TTL_S`` seconds, less the
+    items claimed from that queue in this process since (each claimed item normally leaves it
+    when it is saved). Smaller queues are counted exactly every time.
+    """
     where, params = _where(dataset, flt)
-    return store.cursor().execute(f"SELECT count(*) FROM examples e WHERE {where}", params).fetchall()[0][0]
+    key = (_queue_key(dataset, flt), flt.exclude_ids)
+    cache = store.__dict__.setdefault("_queue_counts", {})
+    claims = store.__dict__.setdefault("_queue_claims", {})
+    claimed_now = claims.get(key[0], 0)
+    hit = cache.get(key)
+    if hit is not None and time.monotonic() - hit[0] <= _CANDIDATE_TTL_S:
+        return max(hit[1] - (claimed_now - hit[2]), 0)
+    n = store.cursor().execute(f"SELECT count(*) FROM examples e WHERE {where}", params).fetchall()[0][0]
+    if n >= _EXACT_COUNT_BELOW:
+        cache[key] = (time.monotonic(), n, claimed_now)
+    else:
+        cache.pop(key, None)
+    return n
 
 
 # -- annotations ------------------------------------------------------------------------------
@@ -160,17 +186,29 @@ def annotation_matrix(store: Store, dataset: str) -> pl.DataFrame:
 
 
 # -- flags, predictions, PII, near-duplicates ------------------------------------------------
-def related_rows(store: Store, example_id: int) -> dict[str, bool]:
-    """Which kinds of rows about ``example_id`` exist (open flags, predictions, PII findings,
-    annotations), in one query, so that loading an item reads only the tables that have some."""
-    row = store.cursor().execute(
-        """SELECT EXISTS (SELECT 1 FROM flags WHERE example_id = $id AND resolution IS NULL),
-                  EXISTS (SELECT 1 FROM predictions WHERE example_id = $id),
-                  EXISTS (SELECT 1 FROM pii_findings WHERE example_id = $id),
-                  EXISTS (SELECT 1 FROM annotations WHERE example_id = $id)""",
+_RELATED = ("flags", "predictions", "pii", "annotations")
+
+
+def example_and_related(store: Store, example_id: int) -> tuple[dict, dict[str, bool]]:
+    """The example's row and which kinds of rows about it exist (open flags, predictions, PII
+    findings, annotations), in one query, so that loading an item reads only the tables that
+    have some."""
+    cur = store.cursor()
+    res = cur.execute(
+        """SELECT EXISTS (SELECT 1 FROM flags WHERE example_id = $id AND resolution IS NULL) AS _has_flags,
+                  EXISTS (SELECT 1 FROM predictions WHERE example_id = $id) AS _has_predictions,
+                  EXISTS (SELECT 1 FROM pii_findings WHERE example_id = $id) AS _has_pii,
+                  EXISTS (SELECT 1 FROM annotations WHERE example_id = $id) AS _has_annotations,
+                  e.*
+           FROM examples e WHERE e.id = $id""",
         {"id": example_id},
-    ).fetchall()[0]
-    return dict(zip(("flags", "predictions", "pii", "annotations"), row))
+    )
+    rows = res.fetchall()
+    if not rows:
+        raise ExampleNotFound(example_id)
+    names = [d[0] for d in res.description]
+    k = len(_RELATED)
+    return dict(zip(names[k:], rows[0][k:])), dict(zip(_RELATED, rows[0][:k]))
 
 
 def open_flags(store: Store, example_id: int) -> list[dict]:

@@ -99,9 +99,8 @@ def open_item(store: Store, user: User, example_id: int) -> Item:
 def load_item(store: Store, example_id: int, remaining: int = 0) -> Item:
     """The item and what the queue page shows about it; tables without rows about it are not read
     (one query says which have some: most items of a large queue have none)."""
-    ex = store.get_example(example_id)
+    ex, has = store_review.example_and_related(store, example_id)
     ds = store.get_dataset(ex["dataset"])
-    has = store_review.related_rows(store, example_id)
     return Item(
         example=ex, dataset=ds.name, task=ds.task, schema=ds.label_schema, guidelines=ds.guidelines,
         flags=store_review.open_flags(store, example_id) if has["flags"] else [],
@@ -176,18 +175,19 @@ def label(store: Store, user: User, example_id: int, version: int, new_label: st
 
     row = store.update_example(example_id, version, changes, actor=user.name,
                                action="label" if needed <= 1 else "annotate", reason=note, also=also,
-                               release_lease_of=user.name)
+                               release_lease_of=user.name, seen=ex)
     return row
 
 
 def correct_response(store: Store, user: User, example_id: int, version: int, response: str) -> dict:
     """Replace the response of a generation example (annotator and up)."""
     user.require(ANNOTATOR, "correct responses")
-    _require_open(user, store.get_example(example_id), version, "correct the response of")
+    ex = store.get_example(example_id)
+    _require_open(user, ex, version, "correct the response of")
     if not response.strip():
         raise BadInput("response: empty; write a response or skip the item")
     row = store.update_example(example_id, version, {"response": response, "status": "needs_review"},
-                               actor=user.name, action="correct", release_lease_of=user.name)
+                               actor=user.name, action="correct", release_lease_of=user.name, seen=ex)
     return row
 
 
@@ -210,7 +210,7 @@ def approve(store: Store, user: User, example_id: int, version: int, new_label: 
     decided = f"reviewed: approved as {changes.get('label', ex['label'])!r}"
     row = store.update_example(example_id, version, changes, actor=user.name, action="approve",
                                also=lambda cur: store_review.resolve_label_flags(cur, example_id, decided, user.name),
-                               release_lease_of=user.name)
+                               release_lease_of=user.name, seen=ex)
     return row
 
 
@@ -238,7 +238,7 @@ def pass_on(store: Store, user: User, example_id: int, version: int) -> dict:
     if not (ex["label"] or ex["response"]):
         raise BadInput("pass on: the item has no label or response yet; choose one first")
     row = store.update_example(example_id, version, {"status": "needs_review"}, actor=user.name, action="accept",
-                               release_lease_of=user.name)
+                               release_lease_of=user.name, seen=ex)
     return row
 
 

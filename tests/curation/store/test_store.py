@@ -187,3 +187,38 @@ def test_memory_limit_is_applied_and_a_bad_one_is_named(tmp_path, monkeypatch):
         assert s.cursor().execute("SELECT current_setting('memory_limit')").fetchall()[0][0] == "244.1 MiB"
     with pytest.raises(InvalidValue, match=r"memory limit \(TUNELOOP_MEMORY_LIMIT\): 'lots' is not valid; give a size"):
         Store(tmp_path / "m.duckdb", memory_limit="lots")
+
+
+def test_a_dataset_changed_through_another_store_object_of_the_process_is_read_fresh(tmp_path):
+    from curation import LabelSchema
+
+    with Store(tmp_path / "s.duckdb") as a:
+        a.create_dataset("d", "classification", LabelSchema(labels=("x", "y")))
+        assert a.get_dataset("d").guidelines in (None, "")  # now cached in a
+        b = Store(tmp_path / "s.duckdb")  # the same file, a second Store in this process
+        b.update_dataset("d", guidelines="label the intent")
+        assert a.get_dataset("d").guidelines == "label the intent"
+        b.close()
+
+
+def test_a_dataset_read_during_another_threads_transaction_is_not_served_after_its_commit(store):
+    import threading
+
+    from curation import LabelSchema
+
+    store.create_dataset("d", "classification", LabelSchema(labels=("x",)))
+    inside, proceed = threading.Event(), threading.Event()
+
+    def writer():
+        with store.transaction() as cur:
+            store.update_dataset("d", guidelines="new", cur=cur)
+            inside.set()
+            proceed.wait(5)
+
+    t = threading.Thread(target=writer)
+    t.start()
+    inside.wait(5)
+    assert store.get_dataset("d").guidelines != "new"  # the old row, read before the commit and cached
+    proceed.set()
+    t.join()
+    assert store.get_dataset("d").guidelines == "new"

@@ -276,3 +276,42 @@ def test_a_reviewers_relabel_is_not_a_second_annotation(ds):
     svc.label(ds, RITA, 1, 2, "login")  # a correction of a labelled item
     assert [(a["annotator"], a["label"]) for a in store_review.annotations(ds, 1)] == [("ana", "billing")]
     assert svc.dashboard(ds, "d").agreement == {"items": 0}
+
+
+def test_a_large_queue_count_is_kept_a_few_seconds_less_the_items_claimed_since(ds, monkeypatch):
+    monkeypatch.setattr(store_review, "_EXACT_COUNT_BELOW", 0)  # count this small queue as a large one
+    first = svc.next_item(ds, ANA, "d")
+    assert first.remaining == 6
+    svc.label(ds, ANA, first.id, first.version, "billing")
+    second = svc.next_item(ds, ANA, "d")
+    assert second.remaining == 5  # from the kept count, less the item claimed since
+    ds.write("UPDATE examples SET status = 'rejected' WHERE id = 6")  # a change outside the queue's claims
+    assert svc.next_item(ds, ANA, "d").remaining == 5  # within the few seconds the count is kept
+    monkeypatch.setattr(store_review, "_CANDIDATE_TTL_S", 0.0)
+    assert svc.next_item(ds, ANA, "d").remaining == 4  # counted again
+
+
+def test_a_small_queue_is_counted_exactly_every_time(ds):
+    assert svc.next_item(ds, ANA, "d").remaining == 6
+    ds.write("UPDATE examples SET status = 'rejected' WHERE id = 6")
+    assert svc.next_item(ds, ANA, "d").remaining == 5
+
+
+def test_a_save_on_the_row_the_caller_read_refuses_a_newer_version_and_records_what_it_replaced(ds):
+    item = svc.next_item(ds, ANA, "d")
+    seen = ds.get_example(item.id)
+    svc.label(ds, BEN, item.id, item.version, "billing")  # another user saves first
+    with pytest.raises(StaleVersion) as info:
+        ds.update_example(item.id, item.version, {"label": "refund"}, actor="ana", action="label", seen=seen)
+    assert (info.value.current, info.value.current_row["label"]) == (2, "billing")
+    row = ds.update_example(item.id, 2, {"label": "refund"}, actor="ana", action="label",
+                            seen=ds.get_example(item.id), release_lease_of="ana")
+    assert (row["label"], row["version"], row["assignee"]) == ("refund", 3, None)
+    assert row == ds.get_example(item.id)
+    last = ds.revisions(item.id)[-1]
+    assert (last["before"], last["after"]) == ({"label": "billing"}, {"label": "refund"})
+
+
+def test_an_item_that_does_not_exist_is_named(ds):
+    with pytest.raises(BadInput, match="999"):
+        store_review.example_and_related(ds, 999)
