@@ -21,7 +21,12 @@ prediction is correct when it overlaps a labelled span (planted, or neutral: cou
 organisations and the like that a set labels but Tuneloop does not promise to remove). Per-type
 precision groups predictions by the type they were given ("-" where a method never predicts it).
 
-Run: ``HF_HUB_OFFLINE=1 nice -n 10 python bench/pii_bench.py [--n 2000]``; writes bench/RESULTS.md.
+With ``--model-recognizer PATH`` (a tagger folder from ``python -m training.token_tagger``) a third
+method runs in the same pass: T+M = Tuneloop's pipeline with the token classifier as one more
+recognizer (``PiiConfig.model_recognizer``); its columns are added beside D and T.
+
+Run: ``HF_HUB_OFFLINE=1 nice -n 10 python bench/pii_bench.py [--n 2000] [--model-recognizer models/pii-tagger]``;
+writes bench/RESULTS.md.
 """
 
 from __future__ import annotations
@@ -138,12 +143,12 @@ def default_loop(texts):
     return preds, scrubbed, time.process_time() - t
 
 
-def tuneloop(texts, workers=1):
+def tuneloop(texts, workers=1, model_recognizer=None):
     """Timed ``scrub_records`` (consistency across the run on); then, untimed, the spans without and
     with consistency and the text each scrubs to, for the metrics."""
     from curation.pii.scrub import PiiConfig, detect, make_consistent, replace_spans, scrub_records
 
-    config = PiiConfig(allow_list=ALLOW, workers=workers)
+    config = PiiConfig(allow_list=ALLOW, workers=workers, model_recognizer=model_recognizer)
     detect([WARM_UP], config)
     t = time.process_time()
     scrub_records([{"text": x} for x in texts], config)
@@ -209,26 +214,43 @@ def load_sets(n: int) -> dict[str, list]:
     return sets
 
 
-def run_set(name: str, data) -> list[str]:
+def run_set(name: str, data, model_recognizer=None) -> list[str]:
     texts = [t for t, _, _ in data]
     d_preds, d_out, d_time = default_loop(texts)
     runs, t_time = tuneloop(texts)
     (drows, dall), (trows, tall) = score(data, d_preds, d_out), score(data, *runs["consistent"])
     _, aall = score(data, *runs["alone"])
+    m = model_recognizer is not None
+    if m:
+        mruns, m_time = tuneloop(texts, model_recognizer=model_recognizer)
+        mrows, mall = score(data, *mruns["consistent"])
+        _, maall = score(data, *mruns["alone"])
+    cols = ("recall", "precision", "leak", "partial leak")
+    heads = ("D", "T", "T+M") if m else ("D", "T")
     lines = [f"### {name}: {len(data)} texts, {dall[0]} planted values", "",
-             "| entity | planted | recall D | recall T | precision D | precision T | leak D | leak T "
-             "| partial leak D | partial leak T |", "|---|---|---|---|---|---|---|---|---|---|"]
-    for typ, (n, r1, p1, v1, l1) in drows.items():
-        _, r2, p2, v2, l2 = trows[typ]
-        lines.append(f"| {typ} | {n} | {_f(r1)} | {_f(r2)} | {_f(p1)} | {_f(p2)} | {_pct(v1)} | {_pct(v2)} "
-                     f"| {_pct(l1)} | {_pct(l2)} |")
-    lines.append(f"| **all** | {dall[0]} | {_f(dall[1])} | {_f(tall[1])} | {_f(dall[2])} | {_f(tall[2])} | "
-                 f"{_pct(dall[3])} | {_pct(tall[3])} | {_pct(dall[4])} | {_pct(tall[4])} |")
+             "| entity | planted | " + " | ".join(f"{c} {h}" for c in cols for h in heads) + " |",
+             "|---|---|" + "---|" * (len(cols) * len(heads))]
+
+    def cells(rows_of, typ):
+        vals = [rows_of[h][typ] if typ != "**all**" else rows_of[h] for h in heads]
+        return " | ".join([*(_f(v[1]) for v in vals), *(_f(v[2]) for v in vals), *(_pct(v[3]) for v in vals),
+                           *(_pct(v[4]) for v in vals)])
+
+    per_type = {"D": drows, "T": trows, **({"T+M": mrows} if m else {})}
+    overall = {"D": dall, "T": tall, **({"T+M": mall} if m else {})}
+    for typ, (n, *_rest) in drows.items():
+        lines.append(f"| {typ} | {n} | {cells(per_type, typ)} |")
+    lines.append(f"| **all** | {dall[0]} | {cells(overall, '**all**')} |")
     added = sum(len(c) - len(a) for (c, a) in zip(runs["consistent"][0], runs["alone"][0]))
     lines += ["", f"Consistency across the run (T above has it): without it, leak {_pct(aall[3])}, partial leak "
-              f"{_pct(aall[4])}, precision {_f(aall[2])}, recall {_f(aall[1])}; spans {added:+d} (added, net of merges).", "",
-              f"texts per CPU second: D {len(texts) / d_time:.0f}, T {len(texts) / t_time:.0f} "
-              f"({d_time / t_time:.2f}x)", ""]
+              f"{_pct(aall[4])}, precision {_f(aall[2])}, recall {_f(aall[1])}; spans {added:+d} (added, net of merges)."]
+    if m:
+        lines += [f"T+M without consistency: leak {_pct(maall[3])}, partial leak {_pct(maall[4])}, precision "
+                  f"{_f(maall[2])}, recall {_f(maall[1])}."]
+    speed = f"texts per CPU second: D {len(texts) / d_time:.0f}, T {len(texts) / t_time:.0f} ({d_time / t_time:.2f}x)"
+    if m:
+        speed += f", T+M {len(texts) / m_time:.0f} ({d_time / m_time:.2f}x)"
+    lines += ["", speed, ""]
     print("\n".join(lines), flush=True)
     return lines
 
@@ -239,6 +261,8 @@ def main() -> None:
     ap.add_argument("--sets", default="", help="comma-separated name prefixes to run, e.g. '(b) chat dev'")
     ap.add_argument("--no-write", action="store_true", help="print only (development runs)")
     ap.add_argument("--note", default="", help="e.g. 'other helpers were running on the machine'")
+    ap.add_argument("--model-recognizer", default=None,
+                    help="tagger folder: add T+M, Tuneloop with the token classifier as one more recognizer")
     args = ap.parse_args()
     import tldextract.tldextract as tx
 
@@ -262,9 +286,14 @@ def main() -> None:
         "the line under each table gives T without it.",
         "",
     ]
+    if args.model_recognizer:
+        lines[-1:-1] = [
+            "T+M = T plus the opt-in token classifier (`--model-recognizer`, MiniLM + LoRA BIO tagger trained by "
+            "`training/token_tagger.py` on WNUT-17 *train* and synthetic messages of our own; never on these sets), "
+            "in the same run.", ""]
     for name, data in sets.items():
         if not wanted or any(name.startswith(w) for w in wanted):
-            lines += run_set(name, data)
+            lines += run_set(name, data, args.model_recognizer)
     lines += [f"Load average before the run: {load[0]:.2f} (1 min), {load[2]:.2f} (15 min). {args.note}"]
     if not args.no_write:
         write_section("pii", "\n".join(lines))

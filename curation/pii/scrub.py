@@ -23,6 +23,7 @@ from dataclasses import asdict, dataclass, field
 import polars as pl
 
 from ..errors import InvalidValue
+from .tagger import findings
 
 ENTITIES = (
     "PERSON", "LOCATION", "EMAIL_ADDRESS", "PHONE_NUMBER", "CREDIT_CARD", "IBAN_CODE", "US_SSN", "IP_ADDRESS",
@@ -70,6 +71,9 @@ class PiiConfig:
         is replaced wherever it appears again in the run, word-bounded and ignoring case
         (persons, e-mails, phones, addresses, ids; not short or common words):
         :mod:`curation.pii.consistency`.
+    model_recognizer
+        Folder of a PII token tagger (:mod:`curation.pii.tagger`) run as one more recognizer;
+        ``None`` (default) = off. Its spans are cleaned, merged and reviewed like the others. Slower.
     """
 
     allow_list: tuple[str, ...] = field(default=(), metadata={"help": "never PII here (product, company names)"})
@@ -80,6 +84,7 @@ class PiiConfig:
     batch_size: int = field(default=128, metadata={"help": "texts per spaCy batch"})
     workers: int = field(default=1, metadata={"help": "spaCy worker processes"})
     consistent: bool = field(default=True, metadata={"help": "replace confident values everywhere in the run"})
+    model_recognizer: str | None = field(default=None, metadata={"help": "PII token tagger folder (opt-in; slower)"})
 
     def __post_init__(self) -> None:
         for name in ("allow_list", "deny_list", "entities"):
@@ -99,6 +104,10 @@ class PiiConfig:
             raise InvalidValue("pii config: workers", self.workers, hint="must be at least 1")
         if not isinstance(self.consistent, bool):
             raise InvalidValue("pii config: consistent", self.consistent, hint="must be true or false")
+        if self.model_recognizer is not None and not isinstance(self.model_recognizer, str):
+            raise InvalidValue("pii config: model_recognizer", self.model_recognizer, hint="give a tagger folder, or none")
+        if (self.model_recognizer or "").strip().lower() in ("", "none", "off"):  # "none" turns a saved setting off
+            object.__setattr__(self, "model_recognizer", None)
 
     def to_dict(self) -> dict:
         return {k: list(v) if isinstance(v, tuple) else v for k, v in asdict(self).items()}
@@ -124,9 +133,9 @@ class PiiConfig:
 
     def detection_hash(self) -> str:
         """Hash of the settings that change what is detected (not speed settings)."""
-        d = self.to_dict()
-        d.pop("batch_size")
-        d.pop("workers")
+        # without a tagger, settings hash as they did before the option existed (no rescan after upgrading)
+        drop = ("batch_size", "workers") + (("model_recognizer",) if self.model_recognizer is None else ())
+        d = {k: v for k, v in self.to_dict().items() if k not in drop}
         return hashlib.sha256(json.dumps(d, sort_keys=True).encode()).hexdigest()[:16]
 
 
@@ -272,7 +281,7 @@ def detect(texts: Sequence[str], config: PiiConfig | None = None,
 
     Warnings
     --------
-    Loads spaCy and Presidio on first call (about a second); ~400-600 short texts/s per core.
+    Loads spaCy and Presidio on first call (about a second); ~400-600 short texts/s per core (fewer with a tagger).
     """
     from .recognizers import build_analyzer
 
@@ -281,6 +290,8 @@ def detect(texts: Sequence[str], config: PiiConfig | None = None,
     allowed = _allow_check(config)
     texts = [t or "" for t in texts]
     entities = [e for e in config.entities if e != "DENY_LIST" or config.deny_list]
+    tagged = (findings(config.model_recognizer, texts, tuple(sorted(entities)), config.min_score)
+              if config.model_recognizer else None)  # the opt-in token classifier
     out: list[list[Span]] = []
     artifacts = analyzer.nlp_engine.process_batch(texts, "en", batch_size=config.batch_size,
                                                   n_process=config.workers)
@@ -290,7 +301,7 @@ def detect(texts: Sequence[str], config: PiiConfig | None = None,
         else:
             results = analyzer.analyze(text, "en", entities=entities, nlp_artifacts=nlp_artifacts,
                                        score_threshold=config.min_score)
-            out.append(_clean(text, results, allowed))
+            out.append(_clean(text, results + tagged[i] if tagged else results, allowed))
         if progress is not None and (i + 1) % 64 == 0:
             progress(i + 1, len(texts))
     if progress is not None:

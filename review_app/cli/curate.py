@@ -25,6 +25,7 @@ def scrub(
     deny: Optional[str] = typer.Option(None, "--deny", help="Comma-separated terms that are always PII here; saved with the dataset."),
     review_below: Optional[float] = typer.Option(None, "--review-below", help="Flag findings scoring below this for review (default 0.4)."),
     workers: Optional[int] = typer.Option(None, "--workers", help="spaCy worker processes (default 1)."),
+    model_recognizer: Optional[str] = typer.Option(None, "--model-recognizer", help="Folder of a trained PII token tagger (python -m training.token_tagger) to run as one more recognizer; saved with the dataset; 'none' turns it off. Opt-in: about halves throughput."),
     force: bool = typer.Option(False, "--force", help="Scan examples already scrubbed with the same settings too."),
     keep_original: bool = typer.Option(False, "--keep-original", help="Admin only: keep replaced values in a table no export reads."),
     user: UserOpt("Who scrubs (default: the OS user); --keep-original needs an admin.") = None,
@@ -37,7 +38,10 @@ def scrub(
     from curation.pii import scrub_dataset
 
     c: Ctx = ctx.obj
-    overrides = dict(allow_list=csv_list(allow), deny_list=csv_list(deny), review_below=review_below, workers=workers)
+    if model_recognizer and model_recognizer.strip().lower() not in ("none", "off"):
+        model_recognizer = str(Path(model_recognizer).expanduser().resolve())
+    overrides = dict(allow_list=csv_list(allow), deny_list=csv_list(deny), review_below=review_below, workers=workers,
+                     model_recognizer=model_recognizer)
     with c.store() as store, c.progress(f"scrubbing {dataset}") as tick:
         rep = scrub_dataset(store, dataset, actor=user or os_user(), overrides=overrides, force=force,
                             keep_original=keep_original, progress=tick)
