@@ -90,14 +90,26 @@ def _out(tmp_path: Path, name: str = "out") -> str:
 
 
 # -- identical results -----------------------------------------------------------------------------
-def test_local_engine_gives_the_store_path_groups_and_placeholders(corpus_dir, store_export, tmp_path):
-    res = curate_at_scale(str(corpus_dir / "in" / "*.parquet"), _out(tmp_path),
-                          ScaleConfig(steps=("exact", "near", "pii"), engine="local", **CONFIG))
-    got = _canon(read_curated(_out(tmp_path)))
+ALL_STEPS = ("exact", "near", "pii", "embed")
+
+
+@pytest.fixture(scope="module")
+def local_run(corpus_dir, tmp_path_factory):
+    """The local engine over the split corpus, every step (the Ray test compares against it)."""
+    out = str(tmp_path_factory.mktemp("local") / "out")
+    res = curate_at_scale(str(corpus_dir / "in" / "*.parquet"), out,
+                          ScaleConfig(steps=ALL_STEPS, engine="local", **CONFIG))
+    return res, read_curated(out)
+
+
+def test_local_engine_gives_the_store_path_groups_and_placeholders(local_run, store_export):
+    res, out = local_run
+    got = _canon(out)
     assert got.equals(store_export)
     assert res.duplicates == store_export["duplicate_of"].is_not_null().sum() > 20
     assert res.pii["findings"] == sum(len(s.split(";")) for s in store_export["pii"] if s) > 10
     assert got.filter(pl.col("text").str.contains("jane.doe")).height == 0
+    assert np.stack(out["embedding"].to_numpy()).shape == (out.height, 384)
 
 
 @pytest.fixture(scope="module")
@@ -109,14 +121,20 @@ def ray_local():
 
 
 @pytest.mark.slow
-def test_ray_engine_gives_the_store_path_groups_and_placeholders(corpus_dir, store_export, tmp_path, ray_local):
+def test_ray_engine_gives_the_store_path_groups_placeholders_and_the_local_embeddings(corpus_dir, store_export,
+                                                                                      local_run, tmp_path, ray_local):
+    """One Ray run with every step (each Ray run costs tens of seconds of start-up on two cores)."""
     res = curate_at_scale(str(corpus_dir / "in"), _out(tmp_path),
-                          ScaleConfig(steps=("exact", "near", "pii"), engine="ray", batch_rows=50, pii_batch_rows=64,
-                                      **CONFIG))
-    got = _canon(read_curated(_out(tmp_path)))
-    assert got.equals(store_export)
+                          ScaleConfig(steps=ALL_STEPS, engine="ray", batch_rows=50, pii_batch_rows=64, **CONFIG))
+    ray_out = read_curated(_out(tmp_path))
+    assert _canon(ray_out).equals(store_export)
     assert res.pairs["near_candidates"] >= res.pairs["near"] - res.pairs["exact"]
     assert summary_of(_out(tmp_path))["engine"] == "ray"
+    local_out = local_run[1]
+    assert ray_out.drop("embedding").equals(local_out.drop("embedding"))
+    vr, vl = np.stack(ray_out["embedding"].to_numpy()), np.stack(local_out["embedding"].to_numpy())
+    assert vr.shape == (ray_out.height, 384)
+    np.testing.assert_allclose(vr, vl, atol=1e-5)
 
 
 def _noisy_corpus(n: int = 60, seed: int = 5) -> pl.DataFrame:
@@ -152,21 +170,6 @@ def test_ray_engine_near_groups_equal_the_local_engine(tmp_path, ray_local):
     last = df.height - 3
     ends = {dup[f"n{last:04d}"] or f"n{last:04d}", dup[f"n{last + 2:04d}"] or f"n{last + 2:04d}"}
     assert len(ends) == 2  # the chain's ends are in different groups
-
-
-@pytest.mark.slow
-def test_ray_engine_exact_and_embed_match_the_local_engine(corpus_dir, tmp_path, ray_local):
-    curate_at_scale(str(corpus_dir / "in" / "*.parquet"), _out(tmp_path),
-                    ScaleConfig(steps=("exact", "embed"), engine="ray", batch_rows=64, pii_batch_rows=100, workers=2))
-    curate_at_scale(str(corpus_dir / "in" / "*.parquet"), _out(tmp_path, "local"),
-                    ScaleConfig(steps=("exact", "embed"), engine="local"))
-    ray_out, local_out = read_curated(_out(tmp_path)), read_curated(_out(tmp_path, "local"))
-    assert ray_out.drop("embedding").equals(local_out.drop("embedding"))
-    assert ray_out["duplicate_of"].drop_nulls().len() == 17 + 8  # upper-cased copies; PII texts repeated
-    assert ray_out["pii"].list.len().sum() == 0
-    vr, vl = np.stack(ray_out["embedding"].to_numpy()), np.stack(local_out["embedding"].to_numpy())
-    assert vr.shape == (ray_out.height, 384)
-    np.testing.assert_allclose(vr, vl, atol=1e-5)
 
 
 # -- per-batch pieces ------------------------------------------------------------------------------
