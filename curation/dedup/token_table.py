@@ -88,11 +88,11 @@ def token_table(content: pl.Series, ids: np.ndarray, stopwords: frozenset[str], 
                                        how="left", maintain_order="left")["w"].to_numpy()
     vocab = flat.gather(first)
     # rows sorted by (text, word, position): one sort of unique 64-bit codes when they fit
-    nw, npos = max(len(vh), 1), int(pos.max(initial=0)) + 1
-    if len(lens) * nw * npos < 2**63:
-        code = np.sort((t * nw + word) * npos + pos)
-        pos, tw = code % npos, code // npos
-        t, word = tw // nw, tw % nw
+    nw = max(len(vh), 1)
+    bw, bp = int(nw - 1).bit_length(), int(pos.max(initial=0)).bit_length()
+    if int(len(lens)).bit_length() + bw + bp <= 63:
+        code = np.sort((t << (bw + bp)) | (word << bp) | pos)
+        t, word, pos = code >> (bw + bp), (code >> bp) & ((1 << bw) - 1), code & ((1 << bp) - 1)
     else:
         o = np.lexsort((pos, word, t))
         t, word, pos = t[o], word[o], pos[o]
@@ -109,7 +109,7 @@ def token_table(content: pl.Series, ids: np.ndarray, stopwords: frozenset[str], 
     stop_w = pl.Series(vh).is_in(pl.Series(sorted(stopwords)).hash(7).implode()).to_numpy()
     filler_w = near_filler_words(vocab, stop_w, fillers)
     stop, filler = stop_w[word], filler_w[word]
-    bits = token_bitmaps(vh[word], starts, ~filler, ~filler & ~stop)
+    bits = token_bitmaps(vh, word, starts, ~filler_w, ~filler_w & ~stop_w)
     return TokenTable(texts, np.append(starts, 0), np.append(size, 0), key, nw * occurrences, word, pos, stop, filler,
                       vocab.str.len_chars().to_numpy().astype(np.int64)[word], bits, vocab,
                       vocab.str.contains(r"\d").to_numpy())
@@ -140,21 +140,25 @@ def near_filler_words(vocab: pl.Series, stop: np.ndarray, fillers: tuple[str, ..
     return out
 
 
-def token_bitmaps(h: np.ndarray, starts: np.ndarray, *masks: np.ndarray) -> np.ndarray:
-    """Per text: a 128-bit bitmap (2 uint64) of all its tokens, then one per mask; shape (texts + 1, 2 + 2 * masks)."""
-    bit = (h >> _U64(40)) & _U64(127)
+def token_bitmaps(word_hash: np.ndarray, word: np.ndarray, starts: np.ndarray, *masks: np.ndarray) -> np.ndarray:
+    """Per text: a 128-bit bitmap (2 uint64) of all its tokens, then one per mask of words; shape (texts + 1, 2 + 2 * masks).
+
+    ``word_hash`` and ``masks`` are per distinct word, ``word`` per token (rows of text ``r`` start
+    at ``starts[r]``). A word's bit is bits 40-46 of its hash; its value is found once per word.
+    """
+    bit = (word_hash >> _U64(40)) & _U64(127)
     high = bit >= 64
     val = _U64(1) << (bit & _U64(63))
+    zero = _U64(0)
     out = np.zeros((len(starts) + 1, 2 * (1 + len(masks))), dtype=np.uint64)
     if not len(starts):
         return out
-    zero = _U64(0)
     for m, mask in enumerate((None, *masks)):
         if mask is not None and mask.all():
             out[:, 2 * m:2 * m + 2] = out[:, 0:2]
             continue
         v = val if mask is None else np.where(mask, val, zero)
         lo = np.where(high, zero, v)
-        out[:-1, 2 * m] = np.bitwise_or.reduceat(lo, starts)
-        out[:-1, 2 * m + 1] = np.bitwise_or.reduceat(v ^ lo, starts)
+        out[:-1, 2 * m] = np.bitwise_or.reduceat(lo[word], starts)
+        out[:-1, 2 * m + 1] = np.bitwise_or.reduceat((v ^ lo)[word], starts)
     return out

@@ -101,11 +101,15 @@ def _surely_different(tk: TokenTable, ra: np.ndarray, rb: np.ndarray, slack: int
 
 def _bounds_reject(tk: TokenTable, ra: np.ndarray, rb: np.ndarray, slack: int) -> np.ndarray:
     ba, bb = tk.bits[ra], tk.bits[rb]
-    # per side and bitmap (all, not misspelt fillers, content): bits absent from the other text's "all" bitmap
-    ca_ = np.bitwise_count(ba & ~np.tile(bb[:, 0:2], 3)).reshape(len(ra), 3, 2).sum(axis=2, dtype=np.int64)
-    cb_ = np.bitwise_count(bb & ~np.tile(ba[:, 0:2], 3)).reshape(len(rb), 3, 2).sum(axis=2, dtype=np.int64)
-    ua, na_, ca = ca_[:, 0], ca_[:, 1], ca_[:, 2]
-    ub, nb_, cb = cb_[:, 0], cb_[:, 1], cb_[:, 2]
+
+    def unshared(x: np.ndarray, other: np.ndarray) -> list[np.ndarray]:
+        # per bitmap of x (all, not misspelt fillers, content): its bits absent from the other text's "all" bitmap
+        n0, n1 = ~other[:, 0], ~other[:, 1]
+        return [(np.bitwise_count(x[:, k] & n0) + np.bitwise_count(x[:, k + 1] & n1)).astype(np.int64)
+                for k in (0, 2, 4)]
+
+    ua, na_, ca = unshared(ba, bb)
+    ub, nb_, cb = unshared(bb, ba)
     cost = ca + cb + STOP_COST * (np.maximum(na_ - ca, 0) + np.maximum(nb_ - cb, 0))
     size_a, size_b = tk.size[ra], tk.size[rb]
     budget = np.maximum(np.maximum(size_a, size_b) - RULE["free_words"], 0) * RULE["rate"] + slack
@@ -115,7 +119,7 @@ def _bounds_reject(tk: TokenTable, ra: np.ndarray, rb: np.ndarray, slack: int) -
 
 
 def verify(content: pl.Series, a: np.ndarray, b: np.ndarray, ids: np.ndarray | None = None, *,
-           slack: int = 0) -> np.ndarray:
+           slack: int = 0, tokens: TokenTable | None = None) -> np.ndarray:
     """Which candidate pairs are the same text with noise.
 
     Parameters
@@ -129,6 +133,10 @@ def verify(content: pl.Series, a: np.ndarray, b: np.ndarray, ids: np.ndarray | N
     slack
         Extra edits allowed per word and extra budget (1: "clearly different" rather than "not a
         duplicate"; two variants of one text may each carry a typo in the same word).
+    tokens
+        The token table of ``content`` and ``ids`` (:func:`~curation.dedup.token_table.token_table`)
+        when the caller already built it (:func:`~curation.dedup.minhash.near_pairs` builds it once
+        for all its stages); by default it is built here for the texts of the pairs.
 
     Returns
     -------
@@ -137,16 +145,18 @@ def verify(content: pl.Series, a: np.ndarray, b: np.ndarray, ids: np.ndarray | N
 
     Notes
     -----
-    Vectorised over all pairs: a bitmap prefilter, then NumPy gathers and Polars hash sets for the
-    multiset alignment, and RapidFuzz's C++ distances only on the few left-over tokens of pairs
+    Vectorised over all pairs: a bitmap prefilter, then NumPy gathers and a merge of sorted token
+    keys for the multiset alignment, and RapidFuzz's C++ distances only on the few left-over tokens of pairs
     that could still pass. No Python loop per pair.
     """
     a, b = np.asarray(a, dtype=np.int64), np.asarray(b, dtype=np.int64)
     if not len(a):
         return np.zeros(0, dtype=bool)
-    ids = np.arange(len(content), dtype=np.int64) if ids is None else np.asarray(ids, dtype=np.int64)
-    sel = _isin(ids, sorted_unique(np.concatenate([a, b])))
-    tk = _tokens(content.filter(pl.Series(sel)), ids[sel])
+    tk = tokens
+    if tk is None:
+        ids = np.arange(len(content), dtype=np.int64) if ids is None else np.asarray(ids, dtype=np.int64)
+        sel = _isin(ids, sorted_unique(np.concatenate([a, b])))
+        tk = _tokens(content.filter(pl.Series(sel)), ids[sel])
     ra, rb = tk.row(a), tk.row(b)
     todo = np.flatnonzero(~_surely_different(tk, ra, rb, slack))
     out = np.zeros(len(a), dtype=bool)
