@@ -3,7 +3,9 @@
 Stages are timed by wrapping the stage functions of :mod:`curation.dedup` (those that exist in the
 checked-out code), so the same script measures an older checkout (``PYTHONPATH=<other worktree>``).
 CPU time is the whole process's (all threads, ``time.process_time``): on a shared machine it shows
-the work done when wall time is distorted by other load.
+the work done when wall time is distorted by other load. "calling thread cpu" is the CPU time of
+the thread that called the stage (``time.thread_time``): close to the stage's CPU time means the
+stage ran on one core.
 
     python bench/near_stages.py synthetic 1000000 --save /tmp/new.npz
     python bench/near_stages.py banking77 0 --save /tmp/new_b77.npz
@@ -41,15 +43,16 @@ def _timed(name: str, fn):
     def wrapper(*args, **kwargs):
         path = ">".join([*_STACK, name])
         _STACK.append(name)
-        w0, c0 = time.perf_counter(), time.process_time()
+        w0, c0, m0 = time.perf_counter(), time.process_time(), time.thread_time()
         try:
             return fn(*args, **kwargs)
         finally:
             _STACK.pop()
-            t = TIMES.setdefault(path, [0.0, 0.0, 0])
+            t = TIMES.setdefault(path, [0.0, 0.0, 0, 0.0])
             t[0] += time.perf_counter() - w0
             t[1] += time.process_time() - c0
             t[2] += 1
+            t[3] += time.thread_time() - m0
     return wrapper
 
 
@@ -112,7 +115,8 @@ def measure(name: str, n: int) -> dict:
     CAPTURE.update(star_c=a, star_m=b, duplicate_of=dup_of)
     return {"set": name, "n": n, "wall_s": round(wall, 2), "cpu_s": round(cpu, 2),
             "candidates": int(len(CAPTURE.get("cand_a", []))), "accepted": int(CAPTURE.get("ok", np.zeros(0)).sum()),
-            "stages": {k: {"wall_s": round(v[0], 2), "cpu_s": round(v[1], 2), "calls": v[2]} for k, v in TIMES.items()},
+            "stages": {k: {"wall_s": round(v[0], 2), "cpu_s": round(v[1], 2), "calls": v[2], "thread_cpu_s": round(v[3], 2)}
+               for k, v in TIMES.items()},
             "load_1min": os.getloadavg()[0]}
 
 
@@ -143,7 +147,8 @@ def main() -> None:
     stages = out.pop("stages")
     print(json.dumps(out))
     for k, v in stages.items():
-        print(f"  {k:<60} wall {v['wall_s']:7.2f}  cpu {v['cpu_s']:7.2f}  calls {v['calls']}")
+        print(f"  {k:<55} wall {v['wall_s']:6.2f}  cpu {v['cpu_s']:6.2f}  calling thread cpu {v['thread_cpu_s']:6.2f}"
+              f"  calls {v['calls']}")
     if args.save:
         np.savez(args.save, **CAPTURE)
 

@@ -214,14 +214,16 @@ def _diagnose(tk: TokenTable, ra: np.ndarray, rb: np.ndarray, slack: int = 0) ->
     both, most = (ua > 0) & (ub > 0), np.maximum(ua, ub)
     na, nb = tk.size[ra], tk.size[rb]
 
+    # per left-over: its pair and kind (content 0, function word 1) in one bin number; misspelt fillers never count
+    bin_a, bin_b = 2 * lpa + tk.stop[left_a], 2 * lpb + tk.stop[left_b]
+    free_a, free_b = ~tk.filler[left_a], ~tk.filler[left_b]
+    n = np.maximum(na, nb)
+
     def counts(paired_a: np.ndarray, paired_b: np.ndarray) -> dict[str, np.ndarray]:
-        keep_a, keep_b = ~paired_a & ~tk.filler[left_a], ~paired_b & ~tk.filler[left_b]
-        sa_, sb_ = tk.stop[left_a], tk.stop[left_b]
-        return {
-            "na": na, "nb": nb, "n": np.maximum(na, nb), "merged": np.zeros(np_, dtype=bool),
-            "ca": np.bincount(lpa[keep_a & ~sa_], minlength=np_), "sa": np.bincount(lpa[keep_a & sa_], minlength=np_),
-            "cb": np.bincount(lpb[keep_b & ~sb_], minlength=np_), "sb": np.bincount(lpb[keep_b & sb_], minlength=np_),
-        }
+        xa = np.bincount(bin_a[free_a & ~paired_a], minlength=2 * np_)
+        xb = np.bincount(bin_b[free_b & ~paired_b], minlength=2 * np_)
+        return {"na": na, "nb": nb, "n": n, "merged": np.zeros(np_, dtype=bool),
+                "ca": xa[0::2], "sa": xa[1::2], "cb": xb[0::2], "sb": xb[1::2]}
 
     d = _typo_pairs(tk, left_a, lpa, left_b, lpb, both & (most <= MAX_TYPO_LEFT), slack, counts)
     # split or merged words only decide pairs still rejected, and need left-overs of near-equal total length
@@ -255,6 +257,16 @@ def _no_digit(tk: TokenTable, rows: np.ndarray) -> np.ndarray:
     return ~tk.digit[tk.word[rows]]
 
 
+def _cross(sel_a: np.ndarray, pa: np.ndarray, sel_b: np.ndarray, pb: np.ndarray, pairs: int):
+    """Every ``(i, j)`` of ``sel_a`` x ``sel_b`` with the same pair (``pa``, ``pb`` ascending), and that pair."""
+    kb = np.bincount(pb, minlength=pairs)
+    reps = kb[pa]
+    total = int(reps.sum())
+    offset = np.arange(total, dtype=np.int64) - np.repeat(np.cumsum(reps) - reps, reps)
+    j = sel_b[np.repeat((np.cumsum(kb) - kb)[pa], reps) + offset]
+    return np.repeat(sel_a, reps), j, np.repeat(pa, reps)
+
+
 def _typo_pairs(tk: TokenTable, left_a, lpa, left_b, lpb, maybe: np.ndarray, slack: int, counts) -> dict:
     """``counts`` of the left-overs after typo pairing: a left-over pairs with a near-identical left-over
     of the other side (pairs in ``maybe`` only; tokens with digits never pair).
@@ -272,8 +284,7 @@ def _typo_pairs(tk: TokenTable, left_a, lpa, left_b, lpb, maybe: np.ndarray, sla
     sel_a, sel_b = sel_a[_no_digit(tk, left_a[sel_a])], sel_b[_no_digit(tk, left_b[sel_b])]
     if not len(sel_a) or not len(sel_b):
         return counts(paired_a, paired_b)
-    cross = pl.DataFrame({"i": sel_a, "p": lpa[sel_a]}).join(pl.DataFrame({"j": sel_b, "p": lpb[sel_b]}), on="p")
-    i, j, p = cross["i"].to_numpy(), cross["j"].to_numpy(), cross["p"].to_numpy()
+    i, j, p = _cross(sel_a, lpa[sel_a], sel_b, lpb[sel_b], len(maybe))
     len_a, len_b = tk.length[left_a[i]], tk.length[left_b[j]]
     length = np.maximum(len_a, len_b)
     tol = _tolerance(length, slack)
