@@ -13,6 +13,8 @@ from dataclasses import dataclass
 import numpy as np
 import polars as pl
 
+from .algos import cpu_workers, in_threads
+
 _U64 = np.uint64
 
 
@@ -87,10 +89,32 @@ def token_table(content: pl.Series, ids: np.ndarray, stopwords: frozenset[str], 
     word = pl.DataFrame({"h": h}).join(pl.DataFrame({"h": vh, "w": np.arange(len(vh), dtype=np.int64)}), on="h",
                                        how="left", maintain_order="left")["w"].to_numpy()
     vocab = flat.gather(first)
-    # rows sorted by (text, word, position): one sort of unique 64-bit codes when they fit
+    stop_w = pl.Series(vh).is_in(pl.Series(sorted(stopwords)).hash(7).implode()).to_numpy()
+    filler_w = near_filler_words(vocab, stop_w, fillers)
+    # text ranges are independent (rows are already in text order): sorted in threads, then joined
+    cuts = np.searchsorted(t, np.linspace(0, len(lens), cpu_workers() + 1).astype(np.int64))
+    parts = in_threads(lambda sp: _sorted_rows(t[sp], word[sp], pos[sp], len(vh), vh, ~filler_w, ~filler_w & ~stop_w),
+                       [slice(a, b) for a, b in zip(cuts[:-1], cuts[1:])])
+    t, word, pos, occ = (np.concatenate([p[k] for p in parts]) for k in range(4))
+    bits = np.concatenate([p[4][:-1] for p in parts] + [parts[-1][4][-1:]])  # one empty last row
+    occurrences = int(occ.max(initial=0)) + 1
+    key = word * occurrences + occ
+    first_tok = np.ones(len(t), dtype=bool)
+    first_tok[1:] = t[1:] != t[:-1]
+    starts = np.flatnonzero(first_tok)
+    texts, size = ids[t[starts]], np.diff(np.append(starts, len(t)))
     nw = max(len(vh), 1)
-    bw, bp = int(nw - 1).bit_length(), int(pos.max(initial=0)).bit_length()
-    if int(len(lens)).bit_length() + bw + bp <= 63:
+    stop, filler = stop_w[word], filler_w[word]
+    return TokenTable(texts, np.append(starts, 0), np.append(size, 0), key, nw * occurrences, word, pos, stop, filler,
+                      vocab.str.len_chars().to_numpy().astype(np.int64)[word], bits, vocab,
+                      vocab.str.contains(r"\d").to_numpy())
+
+
+def _sorted_rows(t, word, pos, nw: int, vh, *masks) -> tuple[np.ndarray, ...]:
+    """Rows of whole texts sorted by (text, word, position); each word's occurrence (0, 1, ...) in its text;
+    the texts' bitmaps (:func:`token_bitmaps`)."""
+    bw, bp = int(max(nw, 1) - 1).bit_length(), int(pos.max(initial=0)).bit_length()
+    if int(t.max(initial=0)).bit_length() + bw + bp <= 63:  # one sort of unique 64-bit codes
         code = np.sort((t << (bw + bp)) | (word << bp) | pos)
         t, word, pos = code >> (bw + bp), (code >> bp) & ((1 << bw) - 1), code & ((1 << bp) - 1)
     else:
@@ -100,19 +124,9 @@ def token_table(content: pl.Series, ids: np.ndarray, stopwords: frozenset[str], 
     run[1:] = (t[1:] != t[:-1]) | (word[1:] != word[:-1])
     idx = np.arange(len(t), dtype=np.int64)
     occ = idx - np.maximum.accumulate(np.where(run, idx, 0))
-    occurrences = int(occ.max(initial=0)) + 1
-    key = word * occurrences + occ
-    first_tok = np.ones(len(t), dtype=bool)
-    first_tok[1:] = t[1:] != t[:-1]
-    starts = np.flatnonzero(first_tok)
-    texts, size = ids[t[starts]], np.diff(np.append(starts, len(t)))
-    stop_w = pl.Series(vh).is_in(pl.Series(sorted(stopwords)).hash(7).implode()).to_numpy()
-    filler_w = near_filler_words(vocab, stop_w, fillers)
-    stop, filler = stop_w[word], filler_w[word]
-    bits = token_bitmaps(vh, word, starts, ~filler_w, ~filler_w & ~stop_w)
-    return TokenTable(texts, np.append(starts, 0), np.append(size, 0), key, nw * occurrences, word, pos, stop, filler,
-                      vocab.str.len_chars().to_numpy().astype(np.int64)[word], bits, vocab,
-                      vocab.str.contains(r"\d").to_numpy())
+    first = np.ones(len(t), dtype=bool)
+    first[1:] = t[1:] != t[:-1]
+    return t, word, pos, occ, token_bitmaps(vh, word, np.flatnonzero(first), *masks)
 
 
 def near_filler_words(vocab: pl.Series, stop: np.ndarray, fillers: tuple[str, ...]) -> np.ndarray:
