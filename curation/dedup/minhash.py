@@ -76,6 +76,26 @@ def tokenize(norm: pl.Series, shingle: str = "word", size: int = 1, seed: int = 
     return hashes, offsets
 
 
+def _word_shingles(tokens, n: int, seed: int) -> tuple[np.ndarray, np.ndarray, tuple[np.ndarray, np.ndarray]]:
+    """:func:`tokenize`'s word unigrams (``hashes``, ``offsets``) of texts ``0..n-1``, from their token table
+    (:mod:`curation.dedup.token_table`), plus ``(distinct hashes, index)``: the words are hashed once each.
+
+    A text without tokens has the empty string as its one shingle, as in :func:`tokenize`.
+    """
+    vocab_h = pl.concat([tokens.vocab, pl.Series([""])]).hash(seed).to_numpy()
+    empty = len(tokens.vocab)
+    sizes = np.ones(n, dtype=np.int64)
+    sizes[tokens.texts] = tokens.size[:-1]
+    word = tokens.word
+    if len(tokens.texts) < n:  # texts without tokens: one empty-string shingle each, in text order
+        missing = np.setdiff1d(np.arange(n, dtype=np.int64), tokens.texts)
+        owner = np.concatenate([np.repeat(tokens.texts, tokens.size[:-1]), missing])
+        word = np.concatenate([word, np.full(len(missing), empty, dtype=word.dtype)])[np.argsort(owner, kind="stable")]
+    offsets = np.zeros(n + 1, dtype=np.int64)
+    np.cumsum(sizes, out=offsets[1:])
+    return vocab_h[word], offsets, (vocab_h, word)
+
+
 def _word_ngrams(words: pl.Series, size: int) -> pl.Series:
     frame = pl.DataFrame({"w": words, "row": np.arange(len(words))})
     n = pl.col("w").list.len()
@@ -91,7 +111,8 @@ def _word_ngrams(words: pl.Series, size: int) -> pl.Series:
 
 
 def signatures(
-    hashes: np.ndarray, offsets: np.ndarray, num_perm: int = 128, seed: int = 1, backend: str = "numpy"
+    hashes: np.ndarray, offsets: np.ndarray, num_perm: int = 128, seed: int = 1, backend: str = "numpy",
+    *, distinct: tuple[np.ndarray, np.ndarray] | None = None,
 ) -> np.ndarray:
     """MinHash signatures, one row of ``num_perm`` uint32 values per text.
 
@@ -102,6 +123,9 @@ def signatures(
     backend
         ``"rensa"`` (Rust) or ``"numpy"`` (multiply-shift hashing, vectorised in row blocks).
         Signatures of different backends are not comparable with each other.
+    distinct
+        ``(values, index)`` such that ``hashes == values[index]``, when the caller knows them
+        (``numpy`` backend: saves finding the distinct shingles again; the result is the same).
     """
     if backend not in BACKENDS:
         raise InvalidValue("backend", backend, list(BACKENDS))
@@ -110,13 +134,18 @@ def signatures(
     n = len(offsets) - 1
     if n == 0:
         return np.zeros((0, num_perm), dtype=np.uint32)
+    if backend == "numpy":
+        return _sign_numpy(hashes, offsets, num_perm, seed, distinct)
     return _SIGNERS[backend](hashes, offsets, num_perm, seed)
 
 
+BLOCK_VALUES = 65_536  # permuted hashes per block when each shingle is hashed (uint64)
+TABLE_BLOCK_VALUES = 65_536  # table rows' values per block (uint32)
 TABLE_BYTES = 256 << 20  # largest table of per-word permuted hashes (beyond it, hashes are computed per shingle)
 
 
-def _sign_numpy(hashes: np.ndarray, offsets: np.ndarray, num_perm: int, seed: int) -> np.ndarray:
+def _sign_numpy(hashes: np.ndarray, offsets: np.ndarray, num_perm: int, seed: int,
+                distinct: tuple[np.ndarray, np.ndarray] | None = None) -> np.ndarray:
     rng = np.random.default_rng(seed)
     a = rng.integers(1, 2**63, num_perm, dtype=np.uint64) | np.uint64(1)
     b = rng.integers(0, 2**63, num_perm, dtype=np.uint64)
@@ -132,19 +161,22 @@ def _sign_numpy(hashes: np.ndarray, offsets: np.ndarray, num_perm: int, seed: in
     # Texts share most words: the permuted hashes of each distinct shingle are computed once into a
     # table, and a text's signature is the minimum over its rows (measured at 1M texts, 86k distinct
     # words: 2.5x faster than hashing every shingle). Too many distinct shingles: hash each one.
-    uniq = pl.Series(hashes).unique()
+    u = pl.Series(hashes).unique() if distinct is None else distinct[0]
     table = None
-    if len(uniq) * num_perm * 4 <= TABLE_BYTES and len(uniq) < len(hashes) // 2:
-        inv = pl.DataFrame({"h": hashes}).join(
-            pl.DataFrame({"h": uniq, "i": np.arange(len(uniq), dtype=np.uint32)}), on="h", how="left",
-            maintain_order="left")["i"].to_numpy()
-        table = np.empty((len(uniq), num_perm), dtype=np.uint32)
-        u = uniq.to_numpy()
+    if len(u) * num_perm * 4 <= TABLE_BYTES and len(u) < len(hashes) // 2:
+        if distinct is None:
+            inv = pl.DataFrame({"h": hashes}).join(
+                pl.DataFrame({"h": u, "i": np.arange(len(u), dtype=np.uint32)}), on="h", how="left",
+                maintain_order="left")["i"].to_numpy()
+            u = u.to_numpy()
+        else:
+            inv = distinct[1]
+        table = np.empty((len(u), num_perm), dtype=np.uint32)
         for s0 in range(0, len(u), 4096):
             table[s0:s0 + 4096] = permuted(u[s0:s0 + 4096])
     # shingles per block: the uint64 block (512 KB at 128 permutations) stays in L2 cache;
     # measured at 100k texts: 31k shingles per block 4.9 s, 2k 2.6 s, 512 1.9-2.6 s, 128 2.6 s
-    block = max(1, 65_536 // max(num_perm, 1))
+    block = max(1, (BLOCK_VALUES if table is None else TABLE_BLOCK_VALUES) // max(num_perm, 1))
 
     def rows(span: tuple[int, int]) -> None:  # one thread per span of rows (NumPy releases the GIL)
         r0, end = span
@@ -245,6 +277,28 @@ def _star(key: np.ndarray, ids: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return heads[keep], sorted_ids[keep]
 
 
+def _dense_star(key: np.ndarray, bits: int) -> np.ndarray | None:
+    """:func:`_star` for ids ``0..n-1`` (``n <= 2**bits``), as sorted codes ``head << bits | member``.
+
+    The key's high ``64 - bits`` bits and the id share one uint64, so one plain sort (no argsort)
+    orders each bucket by id; the bucket's first member is its head. Two different keys with the
+    same high bits would be one bucket: then the full keys have more distinct values than the
+    truncated ones, and the result is ``None`` (the caller uses :func:`_star`).
+    """
+    u = np.uint64
+    key = np.ascontiguousarray(key)
+    code = np.sort((key >> u(bits) << u(bits)) | np.arange(len(key), dtype=np.uint64))
+    member = code & u((1 << bits) - 1)
+    start = np.ones(len(code), dtype=bool)
+    start[1:] = (code[1:] >> u(bits)) != (code[:-1] >> u(bits))
+    full = np.sort(key)
+    if np.count_nonzero(full[1:] != full[:-1]) != np.count_nonzero(start[1:]):
+        return None
+    idx = np.arange(len(code))
+    head = member[np.maximum.accumulate(np.where(start, idx, 0))]
+    return ((head << u(bits)) | member)[~start]
+
+
 def _unique_pairs(left: list[np.ndarray], right: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
     if not left:
         return np.zeros(0, np.int64), np.zeros(0, np.int64)
@@ -289,8 +343,22 @@ def candidate_pairs(sig: np.ndarray, bands: int, rows: int, seed: int = 1) -> tu
     n = sig.shape[0]
     keys = band_keys(sig, bands, rows, seed)
     ids = np.arange(n, dtype=np.int64)
-    stars = in_threads(lambda band: _star(keys[:, band], ids), list(range(bands if n else 0)))
-    return _unique_pairs([h for h, _ in stars], [m for _, m in stars])
+    bits = max(int(n - 1).bit_length(), 1)
+
+    def star(band: int) -> np.ndarray:  # codes head << bits | member, sorted
+        codes = _dense_star(keys[:, band], bits)
+        if codes is None:  # a clash of truncated keys: the exact argsort path
+            h, m = _star(keys[:, band], ids)
+            codes = (h.astype(np.uint64) << np.uint64(bits)) | m.astype(np.uint64)
+        return codes
+
+    if not n:
+        return np.zeros(0, np.int64), np.zeros(0, np.int64)
+    codes = np.sort(np.concatenate(in_threads(star, list(range(bands)))))
+    first = np.ones(len(codes), dtype=bool)
+    first[1:] = codes[1:] != codes[:-1]
+    codes = codes[first]
+    return (codes >> np.uint64(bits)).astype(np.int64), (codes & np.uint64((1 << bits) - 1)).astype(np.int64)
 
 
 def estimated_jaccard(sig: np.ndarray, a: np.ndarray, b: np.ndarray, chunk: int = 100_000) -> np.ndarray:
@@ -349,12 +417,19 @@ def near_pairs(
     each); 1M short texts need well under 2 GB.
     """
     from .stars import star_edges
-    from .verify import content_text, verify
+    from .verify import _tokens, content_text, verify
 
     content = content_text(norm) if verified else norm
-    hashes, offsets = tokenize(content, shingle, size, seed)
-    sig = signatures(hashes, offsets, num_perm, seed, backend)
-    del hashes
+    tokens = None
+    if verified and shingle == "word" and size == 1:
+        # one token table for every stage: the signatures' word hashes, verification and stars
+        tokens = _tokens(content, np.arange(len(content), dtype=np.int64))
+        hashes, offsets, distinct = _word_shingles(tokens, len(content), seed)
+    else:
+        hashes, offsets = tokenize(content, shingle, size, seed)
+        distinct = None
+    sig = signatures(hashes, offsets, num_perm, seed, backend, distinct=distinct if backend == "numpy" else None)
+    del hashes, distinct
     if not verified:
         bands, rows = band_params(threshold, num_perm)
         a, b = candidate_pairs(sig, bands, rows, seed)
@@ -362,6 +437,6 @@ def near_pairs(
         keep = score >= threshold
         return pl.DataFrame({"i": a[keep], "j": b[keep], "score": score[keep]})
     a, b = candidate_pairs(sig, *band_params(candidate_threshold(threshold), num_perm), seed)
-    ok = verify(content, a, b)
-    c, m = star_edges(content, a[ok], b[ok], rejected=(a[~ok], b[~ok]))
+    ok = verify(content, a, b, tokens=tokens)
+    c, m = star_edges(content, a[ok], b[ok], rejected=(a[~ok], b[~ok]), tokens=tokens)
     return pl.DataFrame({"i": c, "j": m, "score": estimated_jaccard(sig, c, m)})

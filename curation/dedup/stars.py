@@ -15,6 +15,7 @@ import numpy as np
 import polars as pl
 
 from .algos import components, sorted_unique
+from .token_table import TokenTable
 from .verify import _isin, verify
 
 MAX_ROUNDS = 64  # peeling rounds; a component still unresolved after them leaves its rest ungrouped
@@ -28,6 +29,7 @@ def star_edges(
     *,
     rejected: tuple[np.ndarray, np.ndarray] | None = None,
     max_rounds: int = MAX_ROUNDS,
+    tokens: TokenTable | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Groups as stars: ``(centre, member)`` edges such that every member is verified close to its centre.
 
@@ -43,6 +45,8 @@ def star_edges(
         compared and found different does not become one group.
     max_rounds
         Peeling rounds; members of a component not resolved after them stay alone.
+    tokens
+        The token table of ``content`` (see :func:`verify`), when the caller built it.
 
     Returns
     -------
@@ -64,6 +68,7 @@ def star_edges(
     if rejected is not None and len(rejected[0]):
         ra, rb = np.asarray(rejected[0], np.int64), np.asarray(rejected[1], np.int64)
         code_bad = sorted_unique(np.minimum(ra, rb) * base + np.maximum(ra, rb))
+    bad = (code_bad // base, code_bad % base)  # decoded once for every round
     out_c, out_m = [], []
     for _ in range(max_rounds):
         if not len(lo):
@@ -83,9 +88,9 @@ def star_edges(
         code = np.minimum(c, m) * base + np.maximum(c, m)
         ok = _isin(code, code_known)
         if (~ok).any():
-            ok[~ok] = verify(content, c[~ok], m[~ok], ids)
+            ok[~ok] = verify(content, c[~ok], m[~ok], ids, tokens=tokens)
         if len(code_bad):
-            ok &= ~_conflicted(content, ids, c, m, mrank, ok, code_bad, base)
+            ok &= ~_conflicted(content, ids, c, m, mrank, ok, bad, tokens)
         out_c.append(c[ok])
         out_m.append(m[ok])
         settled = np.concatenate([c, m[ok]])
@@ -96,7 +101,20 @@ def star_edges(
     return np.concatenate(out_c), np.concatenate(out_m)
 
 
-def _conflicted(content, ids, c, m, mrank, ok, code_bad, base) -> np.ndarray:
+def _position(keys: np.ndarray, x: np.ndarray) -> np.ndarray:
+    """Index of each of ``x`` in ``keys`` (ascending, distinct, non-negative), or -1 where absent."""
+    if not len(keys):
+        return np.full(len(x), -1, dtype=np.int64)
+    top = int(keys[-1])
+    if top < 8 * len(keys) + 4_000_000:  # dense ids (the usual case): a lookup table, no binary search
+        table = np.full(top + 2, -1, dtype=np.int64)
+        table[keys] = np.arange(len(keys))
+        return table[np.clip(x, -1, top + 1)]
+    pos = np.minimum(np.searchsorted(keys, x), len(keys) - 1)
+    return np.where(keys[pos] == x, pos, -1)
+
+
+def _conflicted(content, ids, c, m, mrank, ok, bad, tokens=None) -> np.ndarray:
     """Members sharing their star with a member they are clearly different from (the later-ranked one leaves).
 
     "Clearly different": the pair failed verification and fails it again with one more edit per
@@ -110,15 +128,15 @@ def _conflicted(content, ids, c, m, mrank, ok, code_bad, base) -> np.ndarray:
     mm, cc, rr = m[idx_ok], c[idx_ok], mrank[idx_ok]
     order = np.argsort(mm)
     mm, cc, rr = mm[order], cc[order], rr[order]
-    bad_lo, bad_hi = code_bad // base, code_bad % base
-    last = len(mm) - 1
-    pos_lo = np.minimum(np.searchsorted(mm, bad_lo), last)
-    pos_hi = np.minimum(np.searchsorted(mm, bad_hi), last)
-    both = (mm[pos_lo] == bad_lo) & (mm[pos_hi] == bad_hi) & (cc[pos_lo] == cc[pos_hi])
+    bad_lo, bad_hi = bad
+    pos_lo, pos_hi = _position(mm, bad_lo), _position(mm, bad_hi)
+    found = (pos_lo >= 0) & (pos_hi >= 0)
+    both = np.zeros(len(bad_lo), dtype=bool)
+    both[found] = cc[pos_lo[found]] == cc[pos_hi[found]]
     if not both.any():
         return out
     pos_lo, pos_hi = pos_lo[both], pos_hi[both]
-    clear = ~verify(content, mm[pos_lo], mm[pos_hi], ids, slack=1)
+    clear = ~verify(content, mm[pos_lo], mm[pos_hi], ids, slack=1, tokens=tokens)
     later = np.where(rr[pos_lo] > rr[pos_hi], pos_lo, pos_hi)[clear]
     out[idx_ok[order[later]]] = True
     return out

@@ -29,13 +29,11 @@ Grouping without chaining is :mod:`curation.dedup.stars`.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import numpy as np
 import polars as pl
 
 from .algos import WHITESPACE_RUNS, cpu_workers, in_threads, map_slices, sorted_unique
-from .token_table import multiset_keys, near_filler_mask, token_bitmaps
+from .token_table import TokenTable, token_table
 
 # Words that carry no content in a request; removed before shingling and verification.
 FILLERS = (
@@ -60,7 +58,7 @@ MIN_TYPO_LEN = 2
 MAX_TYPO_LEFT = 6  # word-by-word typo pairing only when each side has at most this many left-overs
 MAX_MERGE_LEFT = 3  # concatenated left-overs compared only up to this many per side
 # A left-over token close to a one-word filler of 3+ letters is a misspelt filler ("pleake", "psl") and
-# costs nothing (:func:`~curation.dedup.token_table.near_filler_mask`). Two-letter fillers (hi, ok, ty) are left out: one edit makes most
+# costs nothing (:func:`~curation.dedup.token_table.near_filler_words`). Two-letter fillers (hi, ok, ty) are left out: one edit makes most
 # two-letter strings.
 NEAR_FILLERS = tuple(sorted({f for f in FILLERS if " " not in f and len(f) >= 3} | {"thank"}))
 _FILLER_RE = r"\b(?:" + "|".join(sorted((f.replace(" ", r"\s+") for f in FILLERS), key=len, reverse=True)) + r")\b"
@@ -84,64 +82,11 @@ def _tolerance(length: np.ndarray, slack: int = 0) -> np.ndarray:
     return np.where(length <= TOL[0], 1, np.where(length <= TOL[1], 2, 3)) + slack
 
 
-@dataclass(frozen=True)
-class _Tokens:
-    """Tokens of the texts, grouped by text (CSR): text ``r``'s tokens are rows ``start[r]:start[r]+size[r]``.
-
-    ``texts`` are the text ids in ascending order; the extra last row (size 0) stands for a text
-    without tokens. Per token: ``key`` (hash + occurrence, so words match as a multiset), ``tok``,
-    ``pos``, ``stop``, ``filler`` (misspelt filler), ``length`` (characters); per text, 128-bit token bitmaps
-    ``bits``: all tokens, tokens that are not misspelt fillers, content tokens (2 words each).
-    """
-
-    texts: np.ndarray
-    start: np.ndarray
-    size: np.ndarray
-    key: np.ndarray
-    tok: pl.Series
-    pos: np.ndarray
-    stop: np.ndarray
-    filler: np.ndarray
-    length: np.ndarray
-    bits: np.ndarray
-
-    def row(self, x: np.ndarray) -> np.ndarray:
-        """Row of each text id in ``x`` (the empty last row for ids without tokens)."""
-        none = len(self.texts)
-        if not none:
-            return np.zeros(len(x), np.int64)
-        lo, hi = int(self.texts[0]), int(self.texts[-1])
-        if hi - lo < 8 * none + 1_000_000:  # dense ids (the usual case): a lookup table, no binary search
-            table = np.full(hi - lo + 1, none, dtype=np.int64)
-            table[self.texts - lo] = np.arange(none)
-            inside = (x >= lo) & (x <= hi)
-            return np.where(inside, table[np.clip(x - lo, 0, hi - lo)], none)
-        r = np.minimum(np.searchsorted(self.texts, x), none - 1)
-        return np.where(self.texts[r] == x, r, none)
+def _tokens(content: pl.Series, ids: np.ndarray) -> TokenTable:
+    return token_table(content, ids, STOPWORDS, NEAR_FILLERS)
 
 
-def _tokens(content: pl.Series, ids: np.ndarray) -> _Tokens:
-    order = np.argsort(ids, kind="stable")
-    if (order != np.arange(len(ids))).any():
-        content, ids = content.gather(order), ids[order]
-    words = content.fill_null("").str.split(" ")
-    frame = pl.DataFrame({"t": ids, "tok": words, "pos": pl.int_ranges(0, words.list.len(), eager=True)})
-    flat = frame.explode("tok", "pos").filter(pl.col("tok") != "")
-    tok = flat["tok"]
-    t, h = flat["t"].to_numpy(), tok.hash(7).to_numpy()
-    first = np.ones(len(t), dtype=bool)
-    first[1:] = t[1:] != t[:-1]
-    starts = np.flatnonzero(first)
-    texts, size = t[starts], np.diff(np.append(starts, len(t)))
-    stop = pl.Series(h).is_in(pl.Series(sorted(STOPWORDS)).hash(7).implode()).to_numpy()
-    filler = near_filler_mask(tok, h, stop, NEAR_FILLERS)
-    bits, keys = in_threads(lambda f: f(), [lambda: token_bitmaps(h, starts, ~filler, ~filler & ~stop),
-                                            lambda: multiset_keys(t, h)])  # independent: one thread each
-    return _Tokens(texts, np.append(starts, 0), np.append(size, 0), keys, tok,
-                   flat["pos"].to_numpy(), stop, filler, tok.str.len_chars().to_numpy().astype(np.int64), bits)
-
-
-def _surely_different(tk: _Tokens, ra: np.ndarray, rb: np.ndarray, slack: int) -> np.ndarray:
+def _surely_different(tk: TokenTable, ra: np.ndarray, rb: np.ndarray, slack: int) -> np.ndarray:
     """Pairs the alignment would reject, decided from token bitmaps alone (exact: never rejects a duplicate).
 
     A bit set in one text's bitmap and not in the other's is at least one unshared distinct token,
@@ -154,13 +99,17 @@ def _surely_different(tk: _Tokens, ra: np.ndarray, rb: np.ndarray, slack: int) -
     return np.concatenate(parts) if parts else np.zeros(0, dtype=bool)
 
 
-def _bounds_reject(tk: _Tokens, ra: np.ndarray, rb: np.ndarray, slack: int) -> np.ndarray:
+def _bounds_reject(tk: TokenTable, ra: np.ndarray, rb: np.ndarray, slack: int) -> np.ndarray:
     ba, bb = tk.bits[ra], tk.bits[rb]
-    # per side and bitmap (all, not misspelt fillers, content): bits absent from the other text's "all" bitmap
-    ca_ = np.bitwise_count(ba & ~np.tile(bb[:, 0:2], 3)).reshape(len(ra), 3, 2).sum(axis=2, dtype=np.int64)
-    cb_ = np.bitwise_count(bb & ~np.tile(ba[:, 0:2], 3)).reshape(len(rb), 3, 2).sum(axis=2, dtype=np.int64)
-    ua, na_, ca = ca_[:, 0], ca_[:, 1], ca_[:, 2]
-    ub, nb_, cb = cb_[:, 0], cb_[:, 1], cb_[:, 2]
+
+    def unshared(x: np.ndarray, other: np.ndarray) -> list[np.ndarray]:
+        # per bitmap of x (all, not misspelt fillers, content): its bits absent from the other text's "all" bitmap
+        n0, n1 = ~other[:, 0], ~other[:, 1]
+        return [(np.bitwise_count(x[:, k] & n0) + np.bitwise_count(x[:, k + 1] & n1)).astype(np.int64)
+                for k in (0, 2, 4)]
+
+    ua, na_, ca = unshared(ba, bb)
+    ub, nb_, cb = unshared(bb, ba)
     cost = ca + cb + STOP_COST * (np.maximum(na_ - ca, 0) + np.maximum(nb_ - cb, 0))
     size_a, size_b = tk.size[ra], tk.size[rb]
     budget = np.maximum(np.maximum(size_a, size_b) - RULE["free_words"], 0) * RULE["rate"] + slack
@@ -170,7 +119,7 @@ def _bounds_reject(tk: _Tokens, ra: np.ndarray, rb: np.ndarray, slack: int) -> n
 
 
 def verify(content: pl.Series, a: np.ndarray, b: np.ndarray, ids: np.ndarray | None = None, *,
-           slack: int = 0) -> np.ndarray:
+           slack: int = 0, tokens: TokenTable | None = None) -> np.ndarray:
     """Which candidate pairs are the same text with noise.
 
     Parameters
@@ -184,6 +133,10 @@ def verify(content: pl.Series, a: np.ndarray, b: np.ndarray, ids: np.ndarray | N
     slack
         Extra edits allowed per word and extra budget (1: "clearly different" rather than "not a
         duplicate"; two variants of one text may each carry a typo in the same word).
+    tokens
+        The token table of ``content`` and ``ids`` (:func:`~curation.dedup.token_table.token_table`)
+        when the caller already built it (:func:`~curation.dedup.minhash.near_pairs` builds it once
+        for all its stages); by default it is built here for the texts of the pairs.
 
     Returns
     -------
@@ -192,22 +145,25 @@ def verify(content: pl.Series, a: np.ndarray, b: np.ndarray, ids: np.ndarray | N
 
     Notes
     -----
-    Vectorised over all pairs: a bitmap prefilter, then NumPy gathers and Polars hash sets for the
-    multiset alignment, and RapidFuzz's C++ distances only on the few left-over tokens of pairs
+    Vectorised over all pairs: a bitmap prefilter, then NumPy gathers and a merge of sorted token
+    keys for the multiset alignment, and RapidFuzz's C++ distances only on the few left-over tokens of pairs
     that could still pass. No Python loop per pair.
     """
     a, b = np.asarray(a, dtype=np.int64), np.asarray(b, dtype=np.int64)
     if not len(a):
         return np.zeros(0, dtype=bool)
-    ids = np.arange(len(content), dtype=np.int64) if ids is None else np.asarray(ids, dtype=np.int64)
-    sel = _isin(ids, sorted_unique(np.concatenate([a, b])))
-    tk = _tokens(content.filter(pl.Series(sel)), ids[sel])
+    tk = tokens
+    if tk is None:
+        ids = np.arange(len(content), dtype=np.int64) if ids is None else np.asarray(ids, dtype=np.int64)
+        sel = _isin(ids, sorted_unique(np.concatenate([a, b])))
+        tk = _tokens(content.filter(pl.Series(sel)), ids[sel])
     ra, rb = tk.row(a), tk.row(b)
     todo = np.flatnonzero(~_surely_different(tk, ra, rb, slack))
     out = np.zeros(len(a), dtype=bool)
     # chunks bound the memory of the token gathers; two at a time in threads (NumPy and Polars
     # release the GIL for most of the work): the same decisions, ~1.5x faster on 2 cores
-    parts = [todo[s:s + CHUNK] for s in range(0, len(todo), CHUNK)]
+    chunk = max(1, min(CHUNK, (2**62) // max(tk.key_range, 1)))  # pair index x key range fits in 64 bits
+    parts = [todo[s:s + chunk] for s in range(0, len(todo), chunk)]
     decided = in_threads(lambda part: accept(_diagnose(tk, ra[part], rb[part], slack), slack), parts,
                          threads=min(cpu_workers(), MAX_THREADS))
     for part, ok in zip(parts, decided):
@@ -215,7 +171,7 @@ def verify(content: pl.Series, a: np.ndarray, b: np.ndarray, ids: np.ndarray | N
     return out
 
 
-def _gather(tk: _Tokens, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def _gather(tk: TokenTable, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Pair index and token row of every token of the texts at ``rows`` (CSR gather)."""
     ln = tk.size[rows]
     p = np.repeat(np.arange(len(rows), dtype=np.int64), ln)
@@ -223,33 +179,51 @@ def _gather(tk: _Tokens, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return p, first + np.arange(len(p), dtype=np.int64)
 
 
+def _unshared(ka: np.ndarray, kb: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Which of ``ka`` are not in ``kb`` and which of ``kb`` not in ``ka`` (each ascending, without repeats).
+
+    A stable sort of the two sorted runs is one merge (about 7x cheaper than two hash-set lookups):
+    a value present on both sides becomes two equal neighbours.
+    """
+    both = np.concatenate([ka, kb])
+    order = np.argsort(both, kind="stable")
+    s = both[order]
+    eq = s[1:] == s[:-1]
+    shared = np.zeros(len(s), dtype=bool)
+    shared[1:] = eq
+    shared[:-1] |= eq
+    unshared = np.empty(len(s), dtype=bool)
+    unshared[order] = ~shared
+    return unshared[:len(ka)], unshared[len(ka):]
+
+
 def _isin(x: np.ndarray, y: np.ndarray) -> np.ndarray:
     return pl.Series(x).is_in(pl.Series(y).implode()).to_numpy()
 
 
-def _diagnose(tk: _Tokens, ra: np.ndarray, rb: np.ndarray, slack: int = 0) -> dict[str, np.ndarray]:
+def _diagnose(tk: TokenTable, ra: np.ndarray, rb: np.ndarray, slack: int = 0) -> dict[str, np.ndarray]:
     """Per pair: tokens ``na``, ``nb``, ``n``; left-over content ``ca``, ``cb`` and function words ``sa``, ``sb``
     (after typo pairing, misspelt fillers dropped); ``merged`` (the left-overs are one split or merged word)."""
     np_ = len(ra)
     pa, ia = _gather(tk, ra)
     pb, ib = _gather(tk, rb)
-    mix = np.uint64(0x9E3779B97F4A7C15)
-    ma, mb = tk.key[ia] ^ (pa.astype(np.uint64) * mix), tk.key[ib] ^ (pb.astype(np.uint64) * mix)
-    out_a, out_b = ~_isin(ma, mb), ~_isin(mb, ma)
+    out_a, out_b = _unshared(pa * tk.key_range + tk.key[ia], pb * tk.key_range + tk.key[ib])
     left_a, left_b = ia[out_a], ib[out_b]  # token rows of the left-overs
     lpa, lpb = pa[out_a], pb[out_b]  # their pair
     ua, ub = np.bincount(lpa, minlength=np_), np.bincount(lpb, minlength=np_)
     both, most = (ua > 0) & (ub > 0), np.maximum(ua, ub)
     na, nb = tk.size[ra], tk.size[rb]
 
+    # per left-over: its pair and kind (content 0, function word 1) in one bin number; misspelt fillers never count
+    bin_a, bin_b = 2 * lpa + tk.stop[left_a], 2 * lpb + tk.stop[left_b]
+    free_a, free_b = ~tk.filler[left_a], ~tk.filler[left_b]
+    n = np.maximum(na, nb)
+
     def counts(paired_a: np.ndarray, paired_b: np.ndarray) -> dict[str, np.ndarray]:
-        keep_a, keep_b = ~paired_a & ~tk.filler[left_a], ~paired_b & ~tk.filler[left_b]
-        sa_, sb_ = tk.stop[left_a], tk.stop[left_b]
-        return {
-            "na": na, "nb": nb, "n": np.maximum(na, nb), "merged": np.zeros(np_, dtype=bool),
-            "ca": np.bincount(lpa[keep_a & ~sa_], minlength=np_), "sa": np.bincount(lpa[keep_a & sa_], minlength=np_),
-            "cb": np.bincount(lpb[keep_b & ~sb_], minlength=np_), "sb": np.bincount(lpb[keep_b & sb_], minlength=np_),
-        }
+        xa = np.bincount(bin_a[free_a & ~paired_a], minlength=2 * np_)
+        xb = np.bincount(bin_b[free_b & ~paired_b], minlength=2 * np_)
+        return {"na": na, "nb": nb, "n": n, "merged": np.zeros(np_, dtype=bool),
+                "ca": xa[0::2], "sa": xa[1::2], "cb": xb[0::2], "sb": xb[1::2]}
 
     d = _typo_pairs(tk, left_a, lpa, left_b, lpb, both & (most <= MAX_TYPO_LEFT), slack, counts)
     # split or merged words only decide pairs still rejected, and need left-overs of near-equal total length
@@ -279,11 +253,21 @@ def accept(d: dict[str, np.ndarray], slack: int = 0) -> np.ndarray:
     return (d["merged"] | noise) & (np.minimum(d["na"], d["nb"]) > 0)
 
 
-def _no_digit(tk: _Tokens, rows: np.ndarray) -> np.ndarray:
-    return ~tk.tok.gather(rows).str.contains(r"\d").to_numpy()
+def _no_digit(tk: TokenTable, rows: np.ndarray) -> np.ndarray:
+    return ~tk.digit[tk.word[rows]]
 
 
-def _typo_pairs(tk: _Tokens, left_a, lpa, left_b, lpb, maybe: np.ndarray, slack: int, counts) -> dict:
+def _cross(sel_a: np.ndarray, pa: np.ndarray, sel_b: np.ndarray, pb: np.ndarray, pairs: int):
+    """Every ``(i, j)`` of ``sel_a`` x ``sel_b`` with the same pair (``pa``, ``pb`` ascending), and that pair."""
+    kb = np.bincount(pb, minlength=pairs)
+    reps = kb[pa]
+    total = int(reps.sum())
+    offset = np.arange(total, dtype=np.int64) - np.repeat(np.cumsum(reps) - reps, reps)
+    j = sel_b[np.repeat((np.cumsum(kb) - kb)[pa], reps) + offset]
+    return np.repeat(sel_a, reps), j, np.repeat(pa, reps)
+
+
+def _typo_pairs(tk: TokenTable, left_a, lpa, left_b, lpb, maybe: np.ndarray, slack: int, counts) -> dict:
     """``counts`` of the left-overs after typo pairing: a left-over pairs with a near-identical left-over
     of the other side (pairs in ``maybe`` only; tokens with digits never pair).
 
@@ -300,8 +284,7 @@ def _typo_pairs(tk: _Tokens, left_a, lpa, left_b, lpb, maybe: np.ndarray, slack:
     sel_a, sel_b = sel_a[_no_digit(tk, left_a[sel_a])], sel_b[_no_digit(tk, left_b[sel_b])]
     if not len(sel_a) or not len(sel_b):
         return counts(paired_a, paired_b)
-    cross = pl.DataFrame({"i": sel_a, "p": lpa[sel_a]}).join(pl.DataFrame({"j": sel_b, "p": lpb[sel_b]}), on="p")
-    i, j, p = cross["i"].to_numpy(), cross["j"].to_numpy(), cross["p"].to_numpy()
+    i, j, p = _cross(sel_a, lpa[sel_a], sel_b, lpb[sel_b], len(maybe))
     len_a, len_b = tk.length[left_a[i]], tk.length[left_b[j]]
     length = np.maximum(len_a, len_b)
     tol = _tolerance(length, slack)
@@ -312,15 +295,21 @@ def _typo_pairs(tk: _Tokens, left_a, lpa, left_b, lpb, maybe: np.ndarray, slack:
     if not ok.any():
         return counts(paired_a, paired_b)
     i, j, tol = i[ok], j[ok], tol[ok]
-    dist = cpdist(tk.tok.gather(left_a[i]).to_list(), tk.tok.gather(left_b[j]).to_list(), scorer=OSA.distance,
-                  workers=-1)
-    close = np.asarray(dist) <= tol
+    # distances per distinct pair of words: the same typo recurs across many candidate pairs
+    words = tk.word[left_a[i]] * len(tk.vocab) + tk.word[left_b[j]]
+    uniq = pl.Series(words).unique()
+    where = pl.DataFrame({"w": words}).join(pl.DataFrame({"w": uniq, "k": np.arange(len(uniq))}), on="w", how="left",
+                                            maintain_order="left")["k"].to_numpy()
+    uniq = uniq.to_numpy()
+    dist = cpdist(tk.vocab.gather(uniq // len(tk.vocab)).to_list(), tk.vocab.gather(uniq % len(tk.vocab)).to_list(),
+                  scorer=OSA.distance, workers=-1)
+    close = np.asarray(dist)[where] <= tol
     paired_a[i[close]] = True
     paired_b[j[close]] = True
     return counts(paired_a, paired_b)
 
 
-def _merged_words(tk: _Tokens, left_a, lpa, left_b, lpb, maybe: np.ndarray, slack: int) -> np.ndarray:
+def _merged_words(tk: TokenTable, left_a, lpa, left_b, lpb, maybe: np.ndarray, slack: int) -> np.ndarray:
     """Pairs whose left-overs, concatenated in text order, are near-identical (split or merged words)."""
     from rapidfuzz.distance import OSA
     from rapidfuzz.process import cpdist
@@ -331,7 +320,7 @@ def _merged_words(tk: _Tokens, left_a, lpa, left_b, lpb, maybe: np.ndarray, slac
 
     def joined(left: np.ndarray, lp: np.ndarray, name: str) -> pl.DataFrame:
         sel = maybe[lp]
-        frame = pl.DataFrame({"p": lp[sel], "pos": tk.pos[left[sel]], "tok": tk.tok.gather(left[sel])})
+        frame = pl.DataFrame({"p": lp[sel], "pos": tk.pos[left[sel]], "tok": tk.strings(left[sel])})
         return frame.sort("p", "pos").group_by("p", maintain_order=True).agg(pl.col("tok").str.join("").alias(name))
 
     both = joined(left_a, lpa, "x").join(joined(left_b, lpb, "y"), on="p")
