@@ -57,11 +57,12 @@ def _timed(name: str, fn):
 
 
 def _instrument() -> None:
-    from curation.dedup import minhash, stars, verify
+    from curation.dedup import lsh, minhash, stars, verify
 
     targets = {
         verify: ["content_text", "verify", "_tokens", "_surely_different"],
-        minhash: ["tokenize", "signatures", "candidate_pairs", "band_keys", "estimated_jaccard"],
+        minhash: ["tokenize", "signatures", "candidate_pairs", "estimated_jaccard"],
+        lsh: ["band_keys"],
         stars: ["star_edges", "verify"],
     }
     wrapped = {}

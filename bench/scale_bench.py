@@ -178,7 +178,8 @@ def _mb(value) -> str:
 
 
 def render(rows: list[dict], pii_rows: list[dict], notes: list[str]) -> str:
-    from curation.dedup.minhash import band_params, candidate_threshold
+    from curation.dedup.lsh import band_params
+    from curation.dedup.minhash import candidate_threshold
 
     bands, band_rows = band_params(candidate_threshold(0.7), 128)
     lines = ["## Curation at scale (`bench/scale_bench.py`)", "",

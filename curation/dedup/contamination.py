@@ -13,9 +13,8 @@ from ..errors import ImportValidationError, Problem
 from ..store import dedup as store_dedup
 from ..store.core import Store
 from .algos import METHOD_RANK, dedup_keys, semantic_pairs
+from .lsh import band_params, candidate_pairs
 from .minhash import (
-    band_params,
-    candidate_pairs,
     candidate_threshold,
     estimated_jaccard,
     signatures,

@@ -2,8 +2,8 @@
 
 The same pure functions as the single-machine path, per block:
 
-1. candidates: :func:`~curation.dedup.minhash.band_keys` per batch of representatives (one per
-   exact key), shuffle by ``(band, bucket key)``, :func:`~curation.dedup.minhash.bucket_pairs` per
+1. candidates: :func:`~curation.dedup.lsh.band_keys` per batch of representatives (one per
+   exact key), shuffle by ``(band, bucket key)``, :func:`~curation.dedup.lsh.bucket_pairs` per
    block; a shuffle by ``(a, b)`` drops pairs found in several bands;
 2. verification: both texts joined to each pair (two hash joins), then
    :func:`~curation.dedup.verify.verify` per block;
@@ -25,7 +25,8 @@ from __future__ import annotations
 import numpy as np
 import polars as pl
 
-from ..dedup.minhash import band_keys, band_params, bucket_pairs, candidate_threshold, signatures, tokenize
+from ..dedup.lsh import band_keys, band_params, bucket_pairs
+from ..dedup.minhash import candidate_threshold, signatures, tokenize
 from ..dedup.stars import star_edges
 from ..dedup.verify import content_text, verify
 

@@ -6,7 +6,7 @@ import numpy as np
 import polars as pl
 import pytest
 
-from curation.dedup import minhash
+from curation.dedup import lsh, minhash
 from curation.dedup.algos import normalize_for_shingles
 from curation.dedup.stars import _position, star_edges
 from curation.dedup.token_table import token_table
@@ -25,10 +25,10 @@ def _random_content(n: int, seed: int) -> pl.Series:
 
 
 def _reference_candidates(sig: np.ndarray, bands: int, rows: int) -> tuple[np.ndarray, np.ndarray]:
-    keys = minhash.band_keys(sig, bands, rows)
+    keys = lsh.band_keys(sig, bands, rows)
     ids = np.arange(len(sig), dtype=np.int64)
-    stars = [minhash._star(keys[:, b], ids) for b in range(bands)]
-    return minhash._unique_pairs([h for h, _ in stars], [m for _, m in stars])
+    stars = [lsh._star(keys[:, b], ids) for b in range(bands)]
+    return lsh._unique_pairs([h for h, _ in stars], [m for _, m in stars])
 
 
 def test_word_shingles_from_the_token_table_equal_tokenize():
@@ -48,7 +48,7 @@ def test_word_shingles_from_the_token_table_equal_tokenize():
 def test_candidate_search_equals_the_per_band_argsort_stars():
     rng = np.random.default_rng(1)
     sig = rng.integers(0, 4, (3000, 20), dtype=np.uint32)  # few values: large buckets
-    a, b = minhash.candidate_pairs(sig, 10, 2)
+    a, b = lsh.candidate_pairs(sig, 10, 2)
     ra, rb = _reference_candidates(sig, 10, 2)
     assert len(a) > 1000 and (a == ra).all() and (b == rb).all()
 
@@ -56,15 +56,15 @@ def test_candidate_search_equals_the_per_band_argsort_stars():
 def test_candidate_search_falls_back_when_truncated_bucket_keys_clash(monkeypatch):
     rng = np.random.default_rng(2)
     sig = rng.integers(0, 3, (500, 8), dtype=np.uint32)
-    keys = minhash.band_keys(sig, 4, 2)
+    keys = lsh.band_keys(sig, 4, 2)
     keys[:, 1] = np.where(np.arange(500) % 2 == 0, np.uint64(6), np.uint64(7))  # same high bits, two buckets
-    monkeypatch.setattr(minhash, "band_keys", lambda *args, **kwargs: keys)
-    assert minhash._dense_star(keys[:, 1], 9) is None
-    a, b = minhash.candidate_pairs(sig, 4, 2)
+    monkeypatch.setattr(lsh, "band_keys", lambda *args, **kwargs: keys)
+    assert lsh._dense_star(keys[:, 1], 9) is None
+    a, b = lsh.candidate_pairs(sig, 4, 2)
     monkeypatch.undo()
     ids = np.arange(500, dtype=np.int64)
-    stars = [minhash._star(keys[:, k], ids) for k in range(4)]
-    ra, rb = minhash._unique_pairs([h for h, _ in stars], [m for _, m in stars])
+    stars = [lsh._star(keys[:, k], ids) for k in range(4)]
+    ra, rb = lsh._unique_pairs([h for h, _ in stars], [m for _, m in stars])
     assert (a == ra).all() and (b == rb).all()
 
 
@@ -117,7 +117,7 @@ def test_near_pairs_with_empty_and_filler_only_texts_matches_the_tokenize_path()
     # the path near_pairs took before sharing one token table: tokenize, signatures, verify on its own
     hashes, offsets = minhash.tokenize(content)
     sig = minhash.signatures(hashes, offsets, 64)
-    a, b = _reference_candidates(sig, *minhash.band_params(minhash.candidate_threshold(0.7), 64))
+    a, b = _reference_candidates(sig, *lsh.band_params(minhash.candidate_threshold(0.7), 64))
     ok = verify(content, a, b)
     c, m = star_edges(content, a[ok], b[ok], rejected=(a[~ok], b[~ok]))
     assert fast["i"].to_list() == c.tolist() and fast["j"].to_list() == m.tolist()

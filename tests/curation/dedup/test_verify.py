@@ -109,7 +109,8 @@ def test_star_edges_per_component_equal_one_call_over_everything():
         texts += [base, base.replace(base[3], "x", 1), base + " please"]
     content = _content(texts)
     norm = pl.select(normalize_for_shingles(pl.lit(pl.Series(texts)))).to_series()
-    from curation.dedup.minhash import candidate_pairs, signatures, tokenize
+    from curation.dedup.lsh import candidate_pairs
+    from curation.dedup.minhash import signatures, tokenize
 
     sig = signatures(*tokenize(content), 128)
     a, b = candidate_pairs(sig, 25, 5)

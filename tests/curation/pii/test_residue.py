@@ -48,11 +48,14 @@ def _leftover(db) -> list[bytes]:
     return [v for v in _raw_values() if v in data]
 
 
-def test_without_the_rewrite_duckdb_keeps_replaced_values_in_the_file_bytes(planted):
+def test_before_the_scrub_the_file_scan_finds_every_planted_value(planted):
+    """The scan below is only worth something if it sees raw values where they are (a scan that finds nothing
+    would pass trivially). Whether DuckDB reuses an old block after an update is its own business and varies
+    run to run, so this guard checks the file as imported, not the file after an unrewritten scrub."""
     store, db = planted
-    scrub_dataset(store, "tickets", actor="tester", rewrite=False)
+    store.cursor().execute("FORCE CHECKPOINT")
     store.close()
-    assert _leftover(db), "DuckDB no longer keeps old row versions: the rewrite may be unnecessary"
+    assert sorted(_leftover(db)) == sorted(_raw_values())
 
 
 def test_no_planted_value_is_left_in_the_store_file_or_wal_after_scrub(planted):

@@ -13,7 +13,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from curation import import_file
-from curation.dedup.minhash import band_keys, bucket_pairs, candidate_pairs
+from curation.dedup.lsh import band_keys, bucket_pairs, candidate_pairs
 from curation.dedup.run import DedupConfig, run_dedup
 from curation.errors import ImportValidationError, InvalidValue
 from curation.pii.dataset import scrub_dataset
