@@ -47,10 +47,30 @@ def _corpus(n: int = 150, seed: int = 3) -> pl.DataFrame:
     return pl.DataFrame({"id": [f"t{i:04d}" for i in range(len(rows))], "text": rows, "label": labels})
 
 
+def _noisy_corpus(n: int = 60, seed: int = 5) -> pl.DataFrame:
+    """Typo / case / filler variants (duplicates) next to one-word paraphrases (not) and a chain."""
+    rng = random.Random(seed)
+    rows: list[str] = []
+    for _ in range(n):
+        words = [rng.choice(WORDS) for _ in range(9)]
+        base = " ".join(words)
+        typo = words.copy()
+        typo[2] = typo[2][:-1] + typo[2][-1] * 2
+        rows += [base, " ".join(typo), "Please " + base.upper() + "?", " ".join(words[:4] + ["zebra"] + words[5:])]
+    chain = "tell me how i can get the minimum payment on my {}bill for this month"
+    rows += [chain.format("gas "), chain.format(""), chain.format("electric ")]
+    return pl.DataFrame({"id": [f"n{i:04d}" for i in range(len(rows))], "text": rows})
+
+
+NOISY = _noisy_corpus()
+
+
 @pytest.fixture(scope="module")
 def corpus_dir(tmp_path_factory) -> Path:
+    """Random tickets with exact, near and PII repeats, then the noisy near-duplicate cases (one corpus, so
+    one Ray run checks them all)."""
     d = tmp_path_factory.mktemp("corpus")
-    df = _corpus()
+    df = pl.concat([_corpus(), NOISY.with_columns(label=pl.lit("general"))])
     (d / "in").mkdir()
     step = -(-df.height // 3)
     for k in range(3):  # three files with several row groups each
@@ -125,7 +145,7 @@ def test_ray_engine_gives_the_store_path_groups_placeholders_and_the_local_embed
                                                                                       local_run, tmp_path, ray_local):
     """One Ray run with every step (each Ray run costs tens of seconds of start-up on two cores)."""
     res = curate_at_scale(str(corpus_dir / "in"), _out(tmp_path),
-                          ScaleConfig(steps=ALL_STEPS, engine="ray", batch_rows=50, pii_batch_rows=64, **CONFIG))
+                          ScaleConfig(steps=ALL_STEPS, engine="ray", batch_rows=50, pii_batch_rows=512, **CONFIG))
     ray_out = read_curated(_out(tmp_path))
     assert _canon(ray_out).equals(store_export)
     assert res.pairs["near_candidates"] >= res.pairs["near"] - res.pairs["exact"]
@@ -137,39 +157,15 @@ def test_ray_engine_gives_the_store_path_groups_placeholders_and_the_local_embed
     np.testing.assert_allclose(vr, vl, atol=1e-5)
 
 
-def _noisy_corpus(n: int = 60, seed: int = 5) -> pl.DataFrame:
-    """Typo / case / filler variants (duplicates) next to one-word paraphrases (not) and a chain."""
-    rng = random.Random(seed)
-    rows: list[str] = []
-    for _ in range(n):
-        words = [rng.choice(WORDS) for _ in range(9)]
-        base = " ".join(words)
-        typo = words.copy()
-        typo[2] = typo[2][:-1] + typo[2][-1] * 2
-        rows += [base, " ".join(typo), "Please " + base.upper() + "?", " ".join(words[:4] + ["zebra"] + words[5:])]
-    chain = "tell me how i can get the minimum payment on my {}bill for this month"
-    rows += [chain.format("gas "), chain.format(""), chain.format("electric ")]
-    return pl.DataFrame({"id": [f"n{i:04d}" for i in range(len(rows))], "text": rows})
-
-
-@pytest.mark.slow
-def test_ray_engine_near_groups_equal_the_local_engine(tmp_path, ray_local):
-    df = _noisy_corpus()
-    (tmp_path / "in").mkdir()
-    df.write_parquet(tmp_path / "in" / "part.parquet", row_group_size=64)
-    outs = {}
-    for engine in ("ray", "local"):
-        res = curate_at_scale(str(tmp_path / "in"), _out(tmp_path, engine),
-                              ScaleConfig(steps=("exact", "near"), engine=engine, batch_rows=64, workers=2))
-        outs[engine] = read_curated(_out(tmp_path, engine)).sort("id").select("id", "duplicate_of")
-        assert res.duplicates == outs[engine]["duplicate_of"].is_not_null().sum()
-    assert outs["ray"].equals(outs["local"])
-    dup = dict(outs["local"].iter_rows())
+def test_near_groups_keep_noisy_variants_and_split_one_word_paraphrases_and_chains(local_run, store_export):
+    """The phenomena of #17 on the local engine's output (the Ray test above checks Ray gives the same rows)."""
+    dup = dict(local_run[1].select("id", "duplicate_of").iter_rows())
     assert dup["n0001"] == "n0000" and dup["n0002"] == "n0000"  # typo and case + filler variants
     assert dup["n0003"] is None  # one content word replaced
-    last = df.height - 3
+    last = NOISY.height - 3
     ends = {dup[f"n{last:04d}"] or f"n{last:04d}", dup[f"n{last + 2:04d}"] or f"n{last + 2:04d}"}
     assert len(ends) == 2  # the chain's ends are in different groups
+    assert dict(store_export.select("id", "duplicate_of").iter_rows()) == dup
 
 
 # -- per-batch pieces ------------------------------------------------------------------------------
@@ -237,7 +233,7 @@ def test_a_rerun_discards_the_partial_results_of_an_interrupted_run(corpus_dir, 
     curate_at_scale(str(corpus_dir / "all.parquet"), _out(tmp_path), ScaleConfig(steps=("exact",), engine="local"))
     got = read_curated(_out(tmp_path))
     assert "stale" not in got["id"].to_list()
-    assert got["row"].to_list() == list(range(_corpus().height))
+    assert got["row"].to_list() == list(range(_corpus().height + NOISY.height))
 
 
 # -- input and config errors -----------------------------------------------------------------------
@@ -319,7 +315,7 @@ def test_cli_curates_and_loads_with_json_summary(corpus_dir, tmp_path, capsys):
                  "--load-into", "c", "--sample", "30"])
     data = json.loads(capsys.readouterr().out)
     assert code == 0
-    assert (data["rows"], data["steps"], data["loaded"]["inserted"]) == (_corpus().height, ["exact", "near"], 30)
+    assert (data["rows"], data["steps"], data["loaded"]["inserted"]) == (_corpus().height + NOISY.height, ["exact", "near"], 30)
     assert json.loads((Path(out) / "summary.json").read_text())["duplicates"] == data["duplicates"]
 
 
