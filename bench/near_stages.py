@@ -57,12 +57,19 @@ def _timed(name: str, fn):
 
 
 def _instrument() -> None:
-    from curation.dedup import lsh, minhash, stars, verify
+    import importlib
 
+    from curation.dedup import minhash, stars, verify
+
+    try:  # LSH banding has its own module since 2026-12-02; older checkouts have it in minhash
+        lsh = importlib.import_module("curation.dedup.lsh")
+    except ImportError:
+        lsh = minhash
     targets = {
         verify: ["content_text", "verify", "_tokens", "_surely_different"],
-        minhash: ["tokenize", "signatures", "candidate_pairs", "estimated_jaccard"],
-        lsh: ["band_keys"],
+        minhash: ["tokenize", "signatures", "candidate_pairs", "estimated_jaccard"]
+        + (["band_keys"] if lsh is minhash else []),
+        **({lsh: ["band_keys"]} if lsh is not minhash else {}),
         stars: ["star_edges", "verify"],
     }
     wrapped = {}
