@@ -63,10 +63,21 @@ def known_values(texts: Sequence[str], spans: Sequence[Sequence], min_score: flo
     min_score
         Only spans scoring at least this are taken (the config's ``review_below``: a finding that
         awaits review is not spread further).
+
+    A run split over batches gets the same result from :func:`candidate_values` per batch (merged
+    by highest score, then first text), :func:`vote_counts` per batch (summed) and :func:`majority`.
     """
+    candidates = candidate_values(texts, spans, min_score)
+    return majority(candidates, vote_counts(texts, spans, candidates))
+
+
+def candidate_values(texts: Sequence[str], spans: Sequence[Sequence], min_score: float,
+                     first: dict[str, int] | None = None) -> dict[str, tuple[str, float]]:
+    """Values eligible to spread, each with the entity and score of its best finding (ties: the first
+    text's); ``first``, when given, receives the index of the text of that finding."""
     lex = load_lexicon()
     out: dict[str, tuple[str, float]] = {}
-    for text, found in zip(texts, spans):
+    for i, (text, found) in enumerate(zip(texts, spans)):
         for s in found:
             if s.score < min_score:
                 continue
@@ -74,12 +85,14 @@ def known_values(texts: Sequence[str], spans: Sequence[Sequence], min_score: flo
                 key = _key(value)
                 if _eligible(s.entity, value, lex) and out.get(key, ("", -1.0))[1] < s.score:
                     out[key] = (s.entity, s.score)
-    return _majority(texts, spans, out)
+                    if first is not None:
+                        first[key] = i
+    return out
 
 
-def _majority(texts, spans, known: dict[str, tuple[str, float]]) -> dict[str, tuple[str, float]]:
-    """Only values detected, as their entity, in at least half of the texts where they occur: "Chrome"
-    tagged a person once in a run where it appears in ten texts is a fluke to drop, not a name to spread."""
+def vote_counts(texts, spans, known: dict[str, tuple[str, float]]) -> dict[str, tuple[int, int]]:
+    """Per known value: in how many texts it occurs, and in how many of those detection found it as
+    its entity (the counts :func:`majority` votes on; they add up over batches)."""
     index = _index(known)
     seen: dict[str, int] = {}
     hits: dict[str, int] = {}
@@ -89,7 +102,13 @@ def _majority(texts, spans, known: dict[str, tuple[str, float]]) -> dict[str, tu
         for key in hit | {k for k, _, _ in find_known(text or "", known, index)}:
             seen[key] = seen.get(key, 0) + 1
             hits[key] = hits.get(key, 0) + (key in hit)
-    return {k: v for k, v in known.items() if 2 * hits.get(k, 0) >= seen.get(k, 0)}
+    return {k: (n, hits[k]) for k, n in seen.items()}
+
+
+def majority(known: dict[str, tuple[str, float]], counts: dict[str, tuple[int, int]]) -> dict[str, tuple[str, float]]:
+    """Only values detected, as their entity, in at least half of the texts where they occur: "Chrome"
+    tagged a person once in a run where it appears in ten texts is a fluke to drop, not a name to spread."""
+    return {k: v for k, v in known.items() if 2 * counts.get(k, (0, 0))[1] >= counts.get(k, (0, 0))[0]}
 
 
 _WORD = re.compile(r"\w+")

@@ -356,10 +356,9 @@ def scrub_records(records: Sequence[dict[str, str | None]], config: PiiConfig | 
                   progress: Callable[[int, int], None] | None = None, known: dict | None = None) -> list[ScrubResult]:
     """Detect and replace PII in records of fields (``{"prompt": ..., "response": ...}``).
 
-    All fields of all records go through spaCy in one batched stream; placeholders are
-    consistent across the fields of each record. With ``config.consistent``, a confident value
-    found in one record is also replaced where it appears in the others (or, with ``known``,
-    wherever a value of ``known`` appears: see :func:`make_consistent`).
+    All fields of all records go through spaCy in one batched stream; placeholders are consistent across the
+    fields of each record. With ``config.consistent``, a confident value found in one record is also replaced
+    where it appears in the others (or, with ``known``, wherever a value of ``known`` appears).
     """
     config = config or PiiConfig()
     flat = [(i, name, text) for i, rec in enumerate(records) for name, text in rec.items() if text]
@@ -378,16 +377,16 @@ def replace_records(records: Sequence[dict[str, str | None]], flat: list[tuple[i
 
 def scrub_frame(frame: pl.DataFrame, config: PiiConfig | None = None,
                 fields: Sequence[str] = ("text",)) -> pl.DataFrame:
-    """Pure frame transform: ``fields`` replaced by their scrubbed text, plus a ``pii`` list column
-    of ``{field, entity, start, end, score, placeholder, action}`` (spans in the scrubbed text).
-
-    The originals are not in the output: a scrubbed frame is safe to write anywhere.
-    """
-    missing = [f for f in fields if f not in frame.columns]
-    if missing:
+    """Pure frame transform: ``fields`` replaced by their scrubbed text, plus a ``pii`` list column of
+    ``{field, entity, start, end, score, placeholder, action}`` (spans in the scrubbed text). The originals are
+    not in the output: a scrubbed frame is safe to write anywhere."""
+    if missing := [f for f in fields if f not in frame.columns]:
         raise InvalidValue("scrub_frame fields", missing[0], list(frame.columns))
-    records = frame.select(list(fields)).to_dicts()
-    results = scrub_records(records, config)
+    return results_frame(frame, fields, scrub_records(frame.select(list(fields)).to_dicts(), config))
+
+
+def results_frame(frame: pl.DataFrame, fields: Sequence[str], results: Sequence[ScrubResult]) -> pl.DataFrame:
+    """``frame`` with ``fields`` replaced by the results' texts and their ``pii`` list column."""
     cols = {f: pl.Series(f, [r.fields[f] for r in results], dtype=pl.String) for f in fields}
     pii = [[{"field": x.field, "entity": x.entity, "start": x.start, "end": x.end, "score": x.score,
              "placeholder": x.placeholder, "action": x.action} for x in r.replacements] for r in results]

@@ -128,8 +128,12 @@ def attach(frame: pl.DataFrame, assign: pl.DataFrame, canon_ids: pl.DataFrame) -
 
 def scrub_batch(frame: pl.DataFrame, config: PiiConfig, task: str) -> pl.DataFrame:
     """Scrub the content fields of a batch (:func:`~curation.pii.scrub_frame`); ``pii`` as in the export record."""
-    out = scrub_frame(frame, config, fields_of(task))
-    return out.with_columns(pii=pl.col("pii").list.eval(
+    return export_pii(scrub_frame(frame, config, fields_of(task)))
+
+
+def export_pii(frame: pl.DataFrame) -> pl.DataFrame:
+    """The ``pii`` column of a scrubbed frame as the export record has it: ``entity, field, start, end``."""
+    return frame.with_columns(pii=pl.col("pii").list.eval(
         pl.struct(entity=pl.element().struct.field("entity"), field=pl.element().struct.field("field"),
                   start=pl.element().struct.field("start"), end=pl.element().struct.field("end"))
     ).cast(PII_DTYPE))

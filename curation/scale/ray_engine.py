@@ -9,8 +9,10 @@ in one block and the per-block function is the single-machine one):
 3. near and groups (:mod:`curation.scale.ray_groups`): candidates, verification, components by
    min-label propagation and stars per component, all as Ray Data pipelines: no edge reaches the
    driver, which only reads counts;
-4. write: ``duplicate_of`` attached per batch, PII scrubbed by an actor pool (one Presidio
-   analyzer per actor), embeddings by another, Parquet written by Ray.
+4. write: ``duplicate_of`` attached per batch, PII detected by an actor pool (one Presidio
+   analyzer per actor) and replaced with the run's confident values
+   (:mod:`curation.scale.scrub_passes`: the driver gathers one row per distinct value), embeddings
+   by another pool, Parquet written by Ray.
 
 A worker that dies is handled by Ray: Ray Data's tasks are retried (Ray's default of 3 retries on
 system failures) and its pool actors restarted (``max_restarts=-1``, tasks retried), which is
@@ -35,10 +37,19 @@ from .batch import (
     finish_batch,
     keys_batch,
     read_part,
-    scrub_batch,
 )
 from .config import Part, Progress, ScaleConfig, _no_progress
 from .ray_groups import dedup_ray
+from .scrub_passes import (
+    CANDIDATES,
+    VOTES,
+    batch_candidates,
+    batch_votes,
+    detect_batch,
+    known_from_votes,
+    merge_candidates,
+    replace_batch,
+)
 
 
 @contextmanager
@@ -103,8 +114,8 @@ def _finish(batch, task: str, steps: tuple[str, ...]):
     return finish_batch(_pl(batch), task, steps).to_arrow()
 
 
-class _Scrubber:
-    """One Presidio analyzer (and spaCy pipeline) per actor, built once."""
+class _Detector:
+    """PII detection with one Presidio analyzer (and spaCy pipeline) per actor, built once."""
 
     def __init__(self, pii: dict, task: str):
         from ..pii.recognizers import build_analyzer
@@ -114,7 +125,40 @@ class _Scrubber:
         build_analyzer(tuple(sorted(self.config.deny_list)))
 
     def __call__(self, batch):
-        return scrub_batch(_pl(batch), self.config, self.task).to_arrow()
+        return detect_batch(_pl(batch), self.config, self.task).to_arrow()
+
+
+def _candidates(batch, pii: dict, task: str):
+    return batch_candidates(_pl(batch), PiiConfig.from_dict(pii), task).to_arrow()
+
+
+def _votes(batch, task: str, candidates: dict):
+    return batch_votes(_pl(batch), task, candidates).to_arrow()
+
+
+def _replace(batch, pii: dict, task: str, known: dict | None):
+    return replace_batch(_pl(batch), PiiConfig.from_dict(pii), task, known).to_arrow()
+
+
+def _gather(ds, schema: dict) -> pl.DataFrame:
+    """A small dataset's rows on the driver (one row per distinct PII value, never per text)."""
+    return pl.DataFrame(ds.take_all(), schema=schema)
+
+
+def _scrub(ds, config: ScaleConfig, task: str, pool: int):
+    """The three passes of :mod:`curation.scale.scrub_passes`: the run-wide result, batch by batch."""
+    pii = config.pii.to_dict()
+    found = ds.map_batches(_Detector, fn_constructor_kwargs={"pii": pii, "task": task}, concurrency=pool,
+                           batch_size=config.pii_batch_rows, batch_format="pyarrow").materialize()
+    known = None
+    if config.pii.consistent:
+        candidates = merge_candidates(_gather(found.map_batches(
+            _candidates, fn_kwargs={"pii": pii, "task": task}, batch_size=None, batch_format="pyarrow"), CANDIDATES))
+        known = known_from_votes(candidates, _gather(found.map_batches(
+            _votes, fn_kwargs={"task": task, "candidates": candidates}, batch_size=None, batch_format="pyarrow"),
+            VOTES))
+    return found.map_batches(_replace, fn_kwargs={"pii": pii, "task": task, "known": known}, batch_size=None,
+                             batch_format="pyarrow")
 
 
 class _Embedder:
@@ -188,8 +232,7 @@ def run_ray(parts: list[Part], config: ScaleConfig, task: str, fs, staging: str,
         final = final.materialize()
         t = time.perf_counter()
         if "pii" in config.steps:
-            final = final.map_batches(_Scrubber, fn_constructor_kwargs={"pii": config.pii.to_dict(), "task": task},
-                                      concurrency=pool, batch_size=config.pii_batch_rows, batch_format="pyarrow")
+            final = _scrub(final, config, task, pool)
         if "embed" in config.steps:
             final = final.map_batches(_Embedder, fn_constructor_kwargs={"task": task}, concurrency=pool,
                                       batch_size=config.pii_batch_rows, batch_format="pyarrow")

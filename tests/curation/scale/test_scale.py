@@ -145,7 +145,7 @@ def test_ray_engine_gives_the_store_path_groups_placeholders_and_the_local_embed
                                                                                       local_run, tmp_path, ray_local):
     """One Ray run with every step (each Ray run costs tens of seconds of start-up on two cores)."""
     res = curate_at_scale(str(corpus_dir / "in"), _out(tmp_path),
-                          ScaleConfig(steps=ALL_STEPS, engine="ray", batch_rows=50, pii_batch_rows=512, **CONFIG))
+                          ScaleConfig(steps=ALL_STEPS, engine="ray", batch_rows=50, pii_batch_rows=64, **CONFIG))
     ray_out = read_curated(_out(tmp_path))
     assert _canon(ray_out).equals(store_export)
     assert res.pairs["near_candidates"] >= res.pairs["near"] - res.pairs["exact"]
