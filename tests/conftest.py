@@ -42,6 +42,22 @@ def store(tmp_path: Path):
 
 
 @pytest.fixture
+def no_network(monkeypatch) -> list:
+    """Refuse every outgoing connection; the list collects the attempts (a test asserts it stays empty)."""
+    import socket
+
+    attempts: list = []
+
+    def refuse(*args, **kwargs):
+        attempts.append(args)
+        raise OSError("network disabled in tests")
+
+    monkeypatch.setattr(socket.socket, "connect", refuse)
+    monkeypatch.setattr(socket, "create_connection", refuse)
+    return attempts
+
+
+@pytest.fixture
 def write(tmp_path: Path):
     """Write a text file under tmp_path and return its path: ``write("a.csv", "text,label\\n...")``."""
 

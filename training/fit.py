@@ -149,21 +149,26 @@ class _BestEpoch:
                 named[n].copy_(v)
 
 
+def optimiser_step(model, inputs: dict, params, opt, sched) -> float:
+    """One training step: loss, gradients clipped to norm 1, optimiser and schedule steps; returns the loss."""
+    import torch
+
+    loss = model(**inputs).loss
+    loss.backward()
+    torch.nn.utils.clip_grad_norm_(params, 1.0)
+    opt.step()
+    sched.step()
+    opt.zero_grad(set_to_none=True)
+    return loss.detach().item()
+
+
 def _train_epoch(task, model, data: dict, opt, sched, params, config: TrainConfig, gen, device: str, step, total: int,
                  progress: Progress | None) -> tuple[float, int]:
     """One pass over the training split in length-grouped batches; returns (mean loss, steps done so far)."""
-    import torch
-
     model.train()
     loss_sum, seen = 0.0, 0
     for idx in length_batches([len(s) for s in data["ids"]], config.batch_size, gen):
-        loss = model(**task.batch(data, idx, device)).loss
-        loss.backward()
-        torch.nn.utils.clip_grad_norm_(params, 1.0)
-        opt.step()
-        sched.step()
-        opt.zero_grad(set_to_none=True)
-        loss_sum += loss.detach().item() * len(idx)
+        loss_sum += optimiser_step(model, task.batch(data, idx, device), params, opt, sched) * len(idx)
         seen += len(idx)
         step += 1
         if progress:

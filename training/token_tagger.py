@@ -172,7 +172,7 @@ def train_tagger(examples: Sequence[Example], config: TaggerConfig, out: Path, *
     """
     import torch
 
-    from .fit import _BestEpoch, _optimiser, default_threads, set_seed
+    from .fit import _BestEpoch, _optimiser, default_threads, optimiser_step, set_seed
     from .runs import environment
     from .tasks import length_batches
 
@@ -196,13 +196,7 @@ def train_tagger(examples: Sequence[Example], config: TaggerConfig, out: Path, *
         model.train()
         e0, loss_sum, seen = time.perf_counter(), 0.0, 0
         for idx in length_batches([len(s) for s in train["ids"]], config.batch_size, gen):
-            loss = model(**_batch(train, idx, pad_id, "cpu")).loss
-            loss.backward()
-            torch.nn.utils.clip_grad_norm_(params, 1.0)
-            opt.step()
-            sched.step()
-            opt.zero_grad(set_to_none=True)
-            loss_sum += loss.detach().item() * len(idx)
+            loss_sum += optimiser_step(model, _batch(train, idx, pad_id, "cpu"), params, opt, sched) * len(idx)
             seen += len(idx)
         record = {"epoch": epoch, "train_loss": round(loss_sum / max(seen, 1), 4),
                   **({f"val_{k}": v for k, v in span_scores(model, val, labels, pad_id).items()} if n_val else {}),

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import random
-import socket
 
 import pytest
 
@@ -98,18 +97,11 @@ def test_a_config_without_the_tagger_hashes_as_before_and_with_it_rescans(tiny_t
     assert PiiConfig(model_recognizer=tiny_tagger).detection_hash() != base.detection_hash()
 
 
-def test_the_model_recognizer_never_opens_a_network_connection(monkeypatch, tiny_tagger):
+def test_the_model_recognizer_never_opens_a_network_connection(no_network, tiny_tagger):
     from curation.pii.tagger import load_tagger
 
     load_tagger.cache_clear()  # load afresh with the network refused
-    attempts = []
-
-    def refuse(*args, **kwargs):
-        attempts.append(args)
-        raise OSError("network disabled in tests")
-
-    monkeypatch.setattr(socket.socket, "connect", refuse)
-    monkeypatch.setattr(socket, "create_connection", refuse)
+    attempts = no_network
     spans = detect(["please fix the app asap. thanks selma"], PiiConfig(model_recognizer=tiny_tagger))[0]
     assert spans and attempts == []
 

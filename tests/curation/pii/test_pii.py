@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import socket
 
 import polars as pl
 import pytest
@@ -283,17 +282,10 @@ def test_missed_span_must_not_touch_a_placeholder(gen_store):
         add_missed_span(gen_store, row["id"], "prompt", start, start + 5, "PERSON", actor="rita")
 
 
-def test_scrubbing_never_opens_a_network_connection(monkeypatch):
+def test_scrubbing_never_opens_a_network_connection(no_network):
     from curation.pii.recognizers import offline_email_recognizer
 
-    attempts = []
-
-    def refuse(*args, **kwargs):
-        attempts.append(args)
-        raise OSError("network disabled in tests")
-
-    monkeypatch.setattr(socket.socket, "connect", refuse)
-    monkeypatch.setattr(socket, "create_connection", refuse)
+    attempts = no_network
     rec = offline_email_recognizer()  # a fresh tldextract instance, first use
     assert [(r.start, r.end) for r in rec.analyze("mail zoe@example.co.uk now", ["EMAIL_ADDRESS"])] == [(5, 22)]
     assert scrub_records([{"text": "mail zoe@example.co.uk now"}])[0].fields["text"] == "mail <EMAIL_1> now"
