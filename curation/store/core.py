@@ -67,12 +67,16 @@ _CONTENT_HASH = (
 
 
 
-# What a file that is not a DuckDB store most likely is, by its first bytes (DuckDB's own error
-# for a SQLite file is an attempt to download an extension, which says nothing useful offline).
 # Writes to the datasets table per store file, counted by every Store of this process: a cached
 # dataset row is served only while the count is what it was when the row was read.
 _DATASET_WRITES: Counter[str] = Counter()
+# Columns written without a new version (leases, dedup groups, check priorities, import ids, the
+# content hash that follows the content): a caller's earlier read of them may be out of date.
+_UNVERSIONED = frozenset({"priority", "dup_group", "duplicate_of", "assignee", "lease_until", "external_id",
+                          "content_hash"})
 
+# What a file that is not a DuckDB store most likely is, by its first bytes (DuckDB's own error
+# for a SQLite file is an attempt to download an extension, which says nothing useful offline).
 _MAGIC = (
     (b"SQLite format 3\x00", "a SQLite database"),
     (b"PK\x03\x04", "a zip archive"),
@@ -494,12 +498,12 @@ class Store(ExportSql, UserSql):
         revision records (the PII scrubber records placeholders, never the raw values);
         ``release_lease_of`` and ``seen`` as in :meth:`update_example`.
 
-        A row at a given version holds the same content fields whenever it is read (only
-        ``priority`` changes without a new version), so a ``seen`` row at ``expected_version``
-        stands for the read; the ``UPDATE`` checks the version itself. No ``RETURNING``: on a
+        A row at a given version holds the same reviewed fields whenever it is read (only the
+        :data:`_UNVERSIONED` bookkeeping columns change without a new version), so a ``seen`` row at
+        ``expected_version`` stands for the read unless the change touches one of those; the ``UPDATE`` checks the version itself. No ``RETURNING``: on a
         large table DuckDB's ``UPDATE ... RETURNING`` costs more than the update and a read by key.
         """
-        if seen is not None and seen["version"] == expected_version and "priority" not in changes:
+        if seen is not None and seen["version"] == expected_version and not _UNVERSIONED.intersection(changes):
             row = seen
         else:
             row = self.get_example(example_id, cur)

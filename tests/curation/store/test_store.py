@@ -222,3 +222,15 @@ def test_a_dataset_read_during_another_threads_transaction_is_not_served_after_i
     proceed.set()
     t.join()
     assert store.get_dataset("d").guidelines == "new"
+
+
+def test_a_row_read_earlier_stands_for_the_read_only_for_versioned_columns(store, write):
+    import_file(store, write("a.csv", "id,text,label\na1,card arrived broken,card\n"), "d")
+    seen = store.get_example(1)
+    store.write("UPDATE examples SET priority = 5 WHERE id = 1")  # a check run: no new version
+    store.update_example(1, seen["version"], {"label": "refund"}, actor="ann", action="label", seen=seen)
+    assert store.revisions(1)[-1]["before"] == {"label": "card"}  # the seen row serves a versioned column
+    seen = store.get_example(1)
+    store.write("UPDATE examples SET priority = 7 WHERE id = 1")
+    store.update_example(1, seen["version"], {"priority": 1}, actor="rev", action="prioritise", seen=seen)
+    assert store.revisions(1)[-1]["before"] == {"priority": 7}  # read again: the seen row was out of date
