@@ -49,3 +49,12 @@ def test_merged_candidates_keep_the_best_score_then_the_first_row():
     assert merge_candidates(parts) == {"kaique": ("PERSON", 0.85), "zoe": ("EMAIL_ADDRESS", 1.0)}
     tie = pl.DataFrame({"key": ["a", "a"], "entity": ["USERNAME", "PERSON"], "score": [0.85, 0.85], "row": [7, 4]})
     assert merge_candidates(tie) == {"a": ("PERSON", 0.85)}
+
+
+def test_prompt_response_batches_equal_one_pass():
+    frame = pl.DataFrame({"row": [0, 1, 2], "id": ["g0", "g1", "g2"],
+                          "prompt": ["Hi, I am Rubija Hasanović, my card is blocked", "Rubija again: still blocked", None],
+                          "response": ["Sorry Rubija, we unblocked it", "Write to zoe.kim@example.org", "Thanks Rubija"]})
+    whole = scrub_batch(frame, PiiConfig(), "generation")
+    assert not any("Rubija" in (t or "") for t in whole["prompt"].to_list() + whole["response"].to_list())
+    assert scrub_in_batches(frame, PiiConfig(), "generation", 1).equals(whole)
