@@ -67,11 +67,10 @@ def _instrument() -> None:
         lsh = minhash
     targets = {
         verify: ["content_text", "verify", "_tokens", "_surely_different"],
-        minhash: ["tokenize", "signatures", "candidate_pairs", "estimated_jaccard"]
-        + (["band_keys"] if lsh is minhash else []),
-        **({lsh: ["band_keys"]} if lsh is not minhash else {}),
+        minhash: ["tokenize", "signatures", "candidate_pairs", "estimated_jaccard"],
         stars: ["star_edges", "verify"],
     }
+    targets.setdefault(lsh, []).append("band_keys")
     wrapped = {}
     for mod, names in targets.items():
         for name in names:

@@ -123,7 +123,8 @@ def main() -> None:
             f"**While a training job runs** (issue #20): the same operations, {args.ops} each, while MiniLM LoRA trains on "
             f"{args.train_examples:,} BANKING77 examples of another dataset of the same store (measured once its steps "
             f"started). Target p95 <= 50 ms. Machine load average at the end: {load[0]:.1f} / {load[1]:.1f} / {load[2]:.1f} "
-            "(1 / 5 / 15 min; the training job itself keeps one to two cores busy: more means other work ran beside it).",
+            "(1 / 5 / 15 min; the training job itself keeps one to two cores busy: "
+            "more means other work ran beside it).",
             "",
             "| operation, while training runs ... | p50 ms | p95 ms | max ms |",
             "|---|---:|---:|---:|",

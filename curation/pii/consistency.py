@@ -108,7 +108,8 @@ def vote_counts(texts, spans, known: dict[str, tuple[str, float]]) -> dict[str, 
 def majority(known: dict[str, tuple[str, float]], counts: dict[str, tuple[int, int]]) -> dict[str, tuple[str, float]]:
     """Only values detected, as their entity, in at least half of the texts where they occur: "Chrome"
     tagged a person once in a run where it appears in ten texts is a fluke to drop, not a name to spread."""
-    return {k: v for k, v in known.items() if 2 * counts.get(k, (0, 0))[1] >= counts.get(k, (0, 0))[0]}
+    seen_hits = {k: counts.get(k, (0, 0)) for k in known}
+    return {k: v for k, v in known.items() if 2 * seen_hits[k][1] >= seen_hits[k][0]}
 
 
 _WORD = re.compile(r"\w+")

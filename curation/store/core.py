@@ -500,8 +500,9 @@ class Store(ExportSql, UserSql):
 
         A row at a given version holds the same reviewed fields whenever it is read (only the
         :data:`_UNVERSIONED` bookkeeping columns change without a new version), so a ``seen`` row at
-        ``expected_version`` stands for the read unless the change touches one of those; the ``UPDATE`` checks the version itself. No ``RETURNING``: on a
-        large table DuckDB's ``UPDATE ... RETURNING`` costs more than the update and a read by key.
+        ``expected_version`` stands for the read unless the change touches one of those; the
+        ``UPDATE`` checks the version itself. No ``RETURNING``: on a large table DuckDB's
+        ``UPDATE ... RETURNING`` costs more than the update and a read by key.
         """
         if seen is not None and seen["version"] == expected_version and not _UNVERSIONED.intersection(changes):
             row = seen

@@ -34,16 +34,15 @@ def test_macro_f1_matches_scikit_learn(pairs):
 
 
 def test_default_threads_leave_busy_cores_alone(monkeypatch):
-    from training.fit import default_threads
-
     import psutil
+
+    from training.fit import default_threads
 
     monkeypatch.setattr("os.sched_getaffinity", lambda pid: {0, 1})
     for per_cpu, threads in (([5.0, 15.0], 2), ([100.0, 20.0], 1), ([100.0, 100.0], 1), ([60.0, 70.0], 1)):
         monkeypatch.setattr(psutil, "cpu_percent", lambda interval, percpu, v=per_cpu: v)
         assert default_threads() == threads
     # only this process's cores count (a busy core outside its affinity is someone else's)
-    monkeypatch.setattr("os.sched_getaffinity", lambda pid: {0, 1})
     monkeypatch.setattr(psutil, "cpu_percent", lambda interval, percpu: [0.0, 10.0, 100.0, 100.0])
     assert default_threads() == 2
 

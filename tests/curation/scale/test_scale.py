@@ -315,7 +315,8 @@ def test_cli_curates_and_loads_with_json_summary(corpus_dir, tmp_path, capsys):
                  "--load-into", "c", "--sample", "30"])
     data = json.loads(capsys.readouterr().out)
     assert code == 0
-    assert (data["rows"], data["steps"], data["loaded"]["inserted"]) == (_corpus().height + NOISY.height, ["exact", "near"], 30)
+    rows = _corpus().height + NOISY.height
+    assert (data["rows"], data["steps"], data["loaded"]["inserted"]) == (rows, ["exact", "near"], 30)
     assert json.loads((Path(out) / "summary.json").read_text())["duplicates"] == data["duplicates"]
 
 

@@ -52,9 +52,11 @@ def test_merged_candidates_keep_the_best_score_then_the_first_row():
 
 
 def test_prompt_response_batches_equal_one_pass():
-    frame = pl.DataFrame({"row": [0, 1, 2], "id": ["g0", "g1", "g2"],
-                          "prompt": ["Hi, I am Rubija Hasanović, my card is blocked", "Rubija again: still blocked", None],
-                          "response": ["Sorry Rubija, we unblocked it", "Write to zoe.kim@example.org", "Thanks Rubija"]})
+    frame = pl.DataFrame({
+        "row": [0, 1, 2], "id": ["g0", "g1", "g2"],
+        "prompt": ["Hi, I am Rubija Hasanović, my card is blocked", "Rubija again: still blocked", None],
+        "response": ["Sorry Rubija, we unblocked it", "Write to zoe.kim@example.org", "Thanks Rubija"],
+    })
     whole = scrub_batch(frame, PiiConfig(), "generation")
     assert not any("Rubija" in (t or "") for t in whole["prompt"].to_list() + whole["response"].to_list())
     assert scrub_in_batches(frame, PiiConfig(), "generation", 1).equals(whole)
