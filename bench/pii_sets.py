@@ -14,6 +14,7 @@ from pathlib import Path
 
 DATA = Path(__file__).resolve().parent / "data"
 PRESIDIO_FILE = DATA / "presidio_synth_dataset_v2.json.gz"
+PRESIDIO_FRESH_FILE = DATA / "presidio_evaluator_fresh.json.gz"
 WNUT_DIR = Path("/work/shared/data/pii/wnut17")
 # presidio-research type -> planted type; types not listed are neutral.
 PRESIDIO_PLANTED = {
@@ -29,10 +30,26 @@ def presidio_synth(split: str):
     if split not in ("dev", "heldout"):
         raise ValueError(f"split must be 'dev' or 'heldout', got {split!r}")
     rows = json.loads(gzip.decompress(PRESIDIO_FILE.read_bytes()))
+    return _presidio_triples(r for r in rows if (r["template_id"] % 2 == 1) == (split == "heldout"))
+
+
+def presidio_fresh(templates: str = "all"):
+    """1,500 sentences newly drawn by presidio-evaluator 0.3.2's own generator
+    (bench/make_presidio_fresh.py), never examined while tuning. The sentences and most values are new,
+    but the generator fills the same 210 templates, numbered as in synth_dataset_v2, so rows with even
+    template ids share templates with ``presidio_synth("dev")``. ``templates``: ``all``, or ``heldout``
+    for odd template ids only (templates outside the tuned dev split too)."""
+    if templates not in ("all", "heldout"):
+        raise ValueError(f"templates must be 'all' or 'heldout', got {templates!r}")
+    rows = json.loads(gzip.decompress(PRESIDIO_FRESH_FILE.read_bytes()))
+    return _presidio_triples(r for r in rows if templates == "all" or r["template_id"] % 2 == 1)
+
+
+def _presidio_triples(rows):
+    """presidio-research rows -> ``(text, planted, neutral)``: types in ``PRESIDIO_PLANTED`` planted,
+    the others neutral."""
     out = []
     for row in rows:
-        if (row["template_id"] % 2 == 1) != (split == "heldout"):
-            continue
         text, planted, neutral = row["full_text"], [], []
         for s in row["spans"]:
             a, b = s["start_position"], s["end_position"]
