@@ -146,8 +146,8 @@ def main() -> None:
         cfg = TrainConfig.for_task("classification", **over, ensemble=not args.no_ensemble)
         r, frontier = lora(snap, cfg, args.keep)
         desc = (f"r={cfg.lora_r} on {','.join(cfg.target_modules)}" if cfg.lora_r else "full fine-tuning") + f", pooling {cfg.pooling}"
-        ens = (f", ensembled with LR on frozen embeddings (head weight {r['scoring']['ensemble_weight']})"
-               if "ensemble_weight" in r.get("scoring", {}) else "")
+        ens = (", pooled with LR on frozen embeddings and TF-IDF LR (equal-weight geometric mean)"
+               if "ensemble" in r.get("scoring", {}) else "")
         rows.append({"method": f"(c) Tuneloop default: LoRA, MiniLM ({desc}, lr {cfg.learning_rate:g}, {len(frontier)} epochs){ens}", **r})
         print(rows[-1], flush=True)
     if not args.write:

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from curation.progress import Progress
+from training.lexical import LexicalModel, in_label_order  # noqa: F401  (in_label_order: re-exported for the benches)
 
 
 @dataclass
@@ -82,7 +83,7 @@ def run_outputs(run, texts: list[str], *, batch_size: int = 64, progress: Progre
 
 def run_scores(run, texts: list[str], *, batch_size: int = 64, progress: Progress | None = None) -> RunScores:
     """:class:`RunScores` of a loaded run: one pass with the adapters, and one without them when
-    the run ensembles the head with its frozen-embedding regression (``scoring.npz``)."""
+    the run ensembles the head with its frozen-embedding (and lexical) regressions (``scoring.npz``)."""
     from training.heads import softmax
 
     scoring = getattr(run, "scoring", None)
@@ -90,53 +91,22 @@ def run_scores(run, texts: list[str], *, batch_size: int = 64, progress: Progres
     if scoring is None:
         return RunScores(softmax(logits), logits, feats)
     frozen = run_outputs(run, texts, batch_size=batch_size, frozen=True)[1] if scoring.has_ensemble else None
-    return RunScores(scoring.probabilities(logits, frozen), logits, feats)
+    return RunScores(scoring.probabilities(logits, frozen, texts), logits, feats)
 
 
 def run_probabilities(run, texts: list[str], *, batch_size: int = 64, progress: Progress | None = None) -> np.ndarray:
     """Class probabilities of a loaded classification run (:func:`training.load_run`) on ``texts``
-    (the head's softmax, averaged with the frozen-embedding regression when the run has one)."""
+    (the head's softmax, pooled with the run's regressions when it has them)."""
     return run_scores(run, texts, batch_size=batch_size, progress=progress).probs
 
 
-class Baseline:
-    """TF-IDF word (1-2) and character (2-5, word-bounded) n-grams with logistic regression.
+class Baseline(LexicalModel):
+    """TF-IDF word (1-2) and character (2-5, word-bounded) n-grams with logistic regression
+    (:class:`training.lexical.LexicalModel`).
 
     STACK_NOTES measured this family at 0.914 test accuracy on BANKING77 in about a minute, so
     every fine-tuned run is compared with it: a run that does not beat it is not worth serving.
     """
-
-    def __init__(self, labels: list[str], *, c: float = 10.0, seed: int = 0):
-        self.labels = list(labels)
-        self.c, self.seed = c, seed
-
-    def fit(self, texts: list[str], y: list[str]) -> Baseline:
-        from sklearn.feature_extraction.text import TfidfVectorizer
-        from sklearn.linear_model import LogisticRegression
-        from sklearn.pipeline import FeatureUnion
-
-        self.vec = FeatureUnion([
-            ("word", TfidfVectorizer(ngram_range=(1, 2), sublinear_tf=True, min_df=1)),
-            ("char", TfidfVectorizer(analyzer="char_wb", ngram_range=(2, 5), sublinear_tf=True, min_df=2)),
-        ])
-        x = self.vec.fit_transform(texts)
-        self.clf = LogisticRegression(C=self.c, max_iter=1000, random_state=self.seed).fit(x, y)
-        return self
-
-    def probabilities(self, texts: list[str]) -> np.ndarray:
-        """Probabilities in the order of ``labels`` (0 for labels absent from the training data)."""
-        return in_label_order(self.clf.predict_proba(self.vec.transform(texts)), self.clf.classes_, self.labels)
-
-
-def in_label_order(probs: np.ndarray, classes, labels: list[str]) -> np.ndarray:
-    """A classifier's ``predict_proba`` columns (in ``classes`` order) rearranged to ``labels``;
-    labels the classifier never saw get probability 0, classes outside ``labels`` are dropped."""
-    out = np.zeros((probs.shape[0], len(labels)), dtype=np.float32)
-    col = {lab: i for i, lab in enumerate(labels)}
-    for j, lab in enumerate(classes):
-        if lab in col:
-            out[:, col[lab]] = probs[:, j]
-    return out
 
 
 def out_of_fold_probabilities(texts: list[str], y: list[str], labels: list[str], *, folds: int = 5, seed: int = 0) -> np.ndarray:

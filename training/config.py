@@ -69,8 +69,9 @@ class TrainConfig:
         "pooling, else cls) | mean | cls (the model's own sequence-classification head).",
         cli="classification: auto | mean | cls (auto = mean for sentence encoders)."))
     ensemble: bool = field(default=True, metadata=_h(
-        "classification (LoRA, mean pooling): average the head's probabilities with logistic regression on the base "
-        "model's frozen embeddings, the head's weight chosen on validation."))
+        "classification (LoRA, mean pooling): pool the head's probabilities with two regressions fitted on the "
+        "train split, one on the base model's frozen embeddings, one on TF-IDF word and character n-grams "
+        "(equal-weight geometric mean)."))
     seed: int = field(default=0, metadata=_h("Seed of initialisation, shuffling and dropout.",
         cli="Random seed (same seed, same metrics on CPU)."))
     patience: int = field(default=2, metadata=_h(

@@ -1,12 +1,14 @@
 """What a classification run stores beside its weights to score new texts better (``scoring.npz``).
 
-Two things, both fitted once at the end of training on the train split (validation picks the
-ensemble weight) and loaded with the run:
+Two things, both fitted once at the end of training on the train split and loaded with the run:
 
-- **Frozen-embedding logistic regression**: logistic regression on the *base* model's
-  mean-pooled, L2-normalised embeddings (the LoRA adapters switched off). Averaging its
-  probabilities with the fine-tuned head's is a cheap ensemble of two different views of the
-  text (bench/RESULTS.md, section ``train_banking77``).
+- **Ensemble experts** beside the fine-tuned head: a logistic regression on the *base* model's
+  mean-pooled, L2-normalised embeddings (the LoRA adapters switched off), and a TF-IDF word and
+  character n-gram regression (:mod:`training.lexical`). Three views of the text that err on
+  different examples; their probabilities are pooled by an equal-weight geometric mean (the
+  normalised product of experts, no weight tuned on validation). Measured on BANKING77 in
+  bench/RESULTS.md, section ``train_banking77``. Runs saved before the lexical expert average
+  the head with the frozen-embedding regression by a validation-chosen weight, and still load.
 - **Out-of-distribution statistics** in the fine-tuned pooled embedding space (the vector the
   head reads): per-class means and a shared covariance (Mahalanobis distance, Lee et al. 2018)
   and the normalised training vectors (k-th nearest-neighbour cosine, Sun et al. 2022).
@@ -22,6 +24,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
+
+from .lexical import LexicalModel
 
 SCORING_FILE = "scoring.npz"
 # In-scope scores, higher = more like the training data. "combined" averages the z-scores
@@ -54,31 +58,42 @@ class Scoring:
 
     lr_coef: np.ndarray | None = None       # (labels, dim) on normalised frozen embeddings
     lr_intercept: np.ndarray | None = None  # (labels,)
-    ensemble_weight: float = 1.0            # weight of the fine-tuned head; 1 - weight for the regression
+    ensemble_weight: float = 1.0            # "mean": weight of the fine-tuned head; 1 - weight for the regression
     means: np.ndarray | None = None         # (labels, dim) class means of fine-tuned pooled vectors
     precision: np.ndarray | None = None     # (dim, dim) inverse of the shared (ridge-regularised) covariance
     bank: np.ndarray | None = None          # (n_train, dim) normalised fine-tuned pooled vectors (float16)
     k: int = DEFAULT_K
     combined_stats: dict | None = None      # score -> [mean, std] on in-scope validation
+    lexical: LexicalModel | None = None     # TF-IDF n-gram regression (the third expert)
+    combine: str = "mean"                   # "product": equal-weight geometric mean of the experts
 
     @property
     def has_ensemble(self) -> bool:
-        return self.lr_coef is not None and self.ensemble_weight < 1.0
+        return self.lr_coef is not None and (self.combine == "product" or self.ensemble_weight < 1.0)
 
     def frozen_probabilities(self, frozen: np.ndarray) -> np.ndarray:
         return softmax(normalise(frozen) @ self.lr_coef.T + self.lr_intercept)
 
-    def probabilities(self, logits: np.ndarray, frozen: np.ndarray | None) -> np.ndarray:
-        """Class probabilities: the head's softmax, averaged with the regression's when fitted."""
+    def probabilities(self, logits: np.ndarray, frozen: np.ndarray | None, texts: list[str] | None = None) -> np.ndarray:
+        """Class probabilities: the head's softmax, pooled with the experts that are fitted and
+        given (the frozen-embedding regression needs ``frozen``, the lexical one ``texts``)."""
         p = softmax(logits)
         if not self.has_ensemble or frozen is None:
             return p
-        return (self.ensemble_weight * p + (1 - self.ensemble_weight) * self.frozen_probabilities(frozen)).astype(np.float32)
+        if self.combine != "product":
+            return (self.ensemble_weight * p + (1 - self.ensemble_weight) * self.frozen_probabilities(frozen)).astype(np.float32)
+        experts = [p, self.frozen_probabilities(frozen)]
+        if self.lexical is not None and texts is not None:
+            experts.append(self.lexical.probabilities(texts))
+        return softmax(np.mean([np.log(np.maximum(e, 1e-9)) for e in experts], axis=0))
 
     def save(self, folder: Path, meta: dict | None = None) -> None:
         arrays = {k: v for k, v in {"lr_coef": self.lr_coef, "lr_intercept": self.lr_intercept, "means": self.means,
                                     "precision": self.precision, "bank": self.bank}.items() if v is not None}
-        info = {"ensemble_weight": self.ensemble_weight, "k": self.k, "combined_stats": self.combined_stats, **(meta or {})}
+        if self.lexical is not None:
+            arrays.update(self.lexical.to_arrays())
+        info = {"ensemble_weight": self.ensemble_weight, "k": self.k, "combined_stats": self.combined_stats,
+                "combine": self.combine, **(meta or {})}
         np.savez(folder / SCORING_FILE, info=np.array(json.dumps(info)), **arrays)
 
     @classmethod
@@ -91,7 +106,8 @@ class Scoring:
             get = lambda name: z[name] if name in z.files else None  # noqa: E731
             return cls(lr_coef=get("lr_coef"), lr_intercept=get("lr_intercept"), ensemble_weight=info["ensemble_weight"],
                        means=get("means"), precision=get("precision"), bank=get("bank"), k=info["k"],
-                       combined_stats=info.get("combined_stats"))
+                       combined_stats=info.get("combined_stats"), lexical=LexicalModel.from_arrays(z),
+                       combine=info.get("combine", "mean"))
 
 
 def fit_frozen_regression(frozen: np.ndarray, y: np.ndarray, n_labels: int, *, c: float = 10.0, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
@@ -105,17 +121,6 @@ def fit_frozen_regression(frozen: np.ndarray, y: np.ndarray, n_labels: int, *, c
     coef[clf.classes_] = clf.coef_
     intercept[clf.classes_] = clf.intercept_
     return coef, intercept
-
-
-def choose_ensemble_weight(head_probs: np.ndarray, frozen_probs: np.ndarray, y: np.ndarray) -> float:
-    """The weight of the head (0..1 in steps of 0.1) with the best validation accuracy; ties
-    prefer the weight nearest 0.5 (the plain average), which is the least tuned choice."""
-    best, best_acc = 0.5, -1.0
-    for w in sorted(np.linspace(0, 1, 11), key=lambda v: abs(v - 0.5)):
-        acc = float(np.mean((w * head_probs + (1 - w) * frozen_probs).argmax(1) == y))
-        if acc > best_acc + 1e-12:
-            best, best_acc = float(w), acc
-    return round(best, 2)
 
 
 def fit_distances(features: np.ndarray, y: np.ndarray, n_labels: int, *, ridge: float = 1e-3, max_bank: int = 20000,

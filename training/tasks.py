@@ -18,13 +18,13 @@ from .config import TrainConfig
 from .data import SnapshotData
 from .heads import (
     Scoring,
-    choose_ensemble_weight,
     fit_distances,
     fit_frozen_regression,
     ood_scores,
     set_combined_stats,
     softmax,
 )
+from .lexical import LexicalModel
 from .models import classifier_pooling, load_causal_lm, load_classifier
 from .scores import macro_f1
 
@@ -98,7 +98,8 @@ class ClassificationTask:
         ids = self.tok(frame.get_column("text").to_list(), truncation=True, max_length=self.config.max_length,
                        add_special_tokens=True)["input_ids"]
         y = [self.index[l] for l in frame.get_column("label").to_list()]
-        return {"ids": ids, "y": y, "example_id": frame.get_column("example_id").to_list()}
+        return {"ids": ids, "y": y, "example_id": frame.get_column("example_id").to_list(),
+                "text": frame.get_column("text").to_list()}
 
     def batch(self, data: dict, idx: list[int], device: str) -> dict:
         import torch
@@ -144,7 +145,7 @@ class ClassificationTask:
     def evaluate(self, data: dict, device: str, batch_size: int) -> tuple[dict, dict]:
         logits, _, loss_sum = self.outputs(data, device, batch_size)
         frozen = self.outputs(data, device, batch_size, frozen=True)[1] if self.scoring and self.scoring.has_ensemble else None
-        probs = self.scoring.probabilities(logits, frozen) if self.scoring else softmax(logits)
+        probs = self.scoring.probabilities(logits, frozen, data["text"]) if self.scoring else softmax(logits)
         y = np.asarray(data["y"])
         pred = probs.argmax(1)
         metrics = {"loss": loss_sum / max(len(y), 1), "accuracy": float(np.mean(pred == y)) if len(y) else 0.0,
@@ -152,9 +153,9 @@ class ClassificationTask:
         return metrics, {"pred": pred, "confidence": probs.max(1), "probs": probs}
 
     def after_selection(self, splits, device: str) -> dict:
-        """Fit what ``scoring.npz`` holds: the frozen-embedding regression and its ensemble weight
-        (LoRA with mean pooling, when ``config.ensemble``), and the OOD statistics of the
-        fine-tuned pooled vectors. Returns what was fitted, for the metrics."""
+        """Fit what ``scoring.npz`` holds: the ensemble's experts (LoRA with mean pooling, when
+        ``config.ensemble``: the frozen-embedding and the lexical regressions), and the OOD
+        statistics of the fine-tuned pooled vectors. Returns what was fitted, for the metrics."""
         bs = self.config.batch_size
         y_train, y_val = np.asarray(splits.train["y"]), np.asarray(splits.validation["y"])
         _, feats_tr, _ = self.outputs(splits.train, device, bs)
@@ -163,17 +164,18 @@ class ClassificationTask:
         scoring = Scoring()
         scoring.means, scoring.precision, scoring.bank = fit_distances(feats_tr, y_train, len(self.labels), seed=self.config.seed)
         info: dict = {"ood_statistics": f"class means, shared covariance and {len(scoring.bank)} train vectors"}
-        has_val = len(y_val) > 0
-        val_logits, val_feats, _ = self.outputs(splits.validation, device, bs) if has_val else (None, None, 0.0)
-        if self.config.ensemble and self.config.lora_r and self.pooling == "mean" and has_val:
+        if self.config.ensemble and self.config.lora_r and self.pooling == "mean" and len(set(y_train.tolist())) > 1:
             frozen_tr = self.outputs(splits.train, device, bs, frozen=True)[1]
             scoring.lr_coef, scoring.lr_intercept = fit_frozen_regression(frozen_tr, y_train, len(self.labels), seed=self.config.seed)
-            frozen_val = self.outputs(splits.validation, device, bs, frozen=True)[1]
-            scoring.ensemble_weight = choose_ensemble_weight(softmax(val_logits), scoring.frozen_probabilities(frozen_val), y_val)
-            info["ensemble_weight"] = scoring.ensemble_weight
-        if has_val:
+            scoring.lexical = LexicalModel(self.labels, seed=self.config.seed).fit(
+                splits.train["text"], [self.labels[i] for i in y_train])
+            scoring.combine = "product"
+            info["ensemble"] = "fine-tuned head x frozen-embedding regression x TF-IDF regression (equal-weight geometric mean)"
+        if len(y_val):
+            val_logits, val_feats, _ = self.outputs(splits.validation, device, bs)
             frozen_val = self.outputs(splits.validation, device, bs, frozen=True)[1] if scoring.has_ensemble else None
-            set_combined_stats(scoring, ood_scores(scoring, val_logits, val_feats, scoring.probabilities(val_logits, frozen_val)))
+            probs = scoring.probabilities(val_logits, frozen_val, splits.validation["text"])
+            set_combined_stats(scoring, ood_scores(scoring, val_logits, val_feats, probs))
         self.scoring = scoring
         return info
 

@@ -5,7 +5,14 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from training.heads import OOD_SCORES, Scoring, choose_ensemble_weight, fit_distances, ood_scores, set_combined_stats
+from training.heads import (
+    OOD_SCORES,
+    Scoring,
+    fit_distances,
+    ood_scores,
+    set_combined_stats,
+)
+from training.lexical import LexicalModel
 
 
 def _clusters(seed: int = 0, n: int = 60, dim: int = 8):
@@ -50,11 +57,52 @@ def test_scoring_file_round_trips(tmp_path):
     assert Scoring.load(tmp_path / "elsewhere") is None
 
 
-def test_ensemble_weight_is_chosen_on_validation_and_probabilities_average():
-    y = np.array([0, 1, 2, 0])
-    head = np.eye(3)[[0, 1, 1, 0]] * 0.9 + 0.05  # wrong on the third
-    frozen = np.eye(3)[[1, 1, 2, 0]] * 0.9 + 0.05  # wrong on the first
-    assert choose_ensemble_weight(head, frozen, y) in (0.4, 0.5, 0.6)  # any mix near the average fixes both
+def test_runs_saved_before_the_lexical_expert_still_average_by_their_weight():
     s = Scoring(lr_coef=np.zeros((3, 2), np.float32), lr_intercept=np.zeros(3, np.float32), ensemble_weight=0.5)
     p = s.probabilities(np.array([[2.0, 0.0, 0.0]]), np.ones((1, 2)))
     assert p.sum() == pytest.approx(1.0) and p[0, 0] == pytest.approx(0.5 * np.exp(2) / (np.exp(2) + 2) + 0.5 / 3)
+
+
+_TEXTS = ["my card was declined", "card declined at the shop", "declined card again", "where is my parcel",
+          "parcel has not arrived", "track my parcel please", "reset my password", "forgot my password"]
+_LABELS = ["card", "card", "card", "parcel", "parcel", "parcel", "login", "login"]
+
+
+def test_product_of_experts_is_the_normalised_geometric_mean_of_head_frozen_and_lexical():
+    labels = ["card", "login", "parcel"]
+    lex = LexicalModel(labels).fit(_TEXTS, _LABELS)
+    s = Scoring(lr_coef=np.array([[1.0, 0.0], [0.0, 1.0], [0.0, 0.0]], np.float32), lr_intercept=np.zeros(3, np.float32),
+                lexical=lex, combine="product")
+    logits, frozen, texts = np.array([[3.0, 0.0, 0.0]]), np.array([[0.0, 1.0]]), ["my card was declined at the shop"]
+    experts = [np.exp(logits) / np.exp(logits).sum(), s.frozen_probabilities(frozen), lex.probabilities(texts)]
+    want = np.exp(np.mean(np.log(experts), axis=0))
+    got = s.probabilities(logits, frozen, texts)
+    assert s.has_ensemble and got == pytest.approx(want / want.sum(), rel=1e-5)
+    # a confident head is tempered, not overruled, by one disagreeing expert
+    assert got.argmax() == 0 and got[0, 0] < experts[0][0, 0]
+    # without texts (or without the frozen vectors) it pools what it has
+    assert s.probabilities(logits, frozen).sum() == pytest.approx(1.0)
+    assert s.probabilities(logits, None) == pytest.approx(experts[0])
+
+
+def test_lexical_expert_round_trips_through_the_scoring_file_without_pickles(tmp_path):
+    labels = ["card", "login", "parcel", "never-seen"]
+    s = Scoring(lr_coef=np.ones((4, 2), np.float32), lr_intercept=np.zeros(4, np.float32),
+                lexical=LexicalModel(labels).fit(_TEXTS, _LABELS), combine="product")
+    s.save(tmp_path)
+    back = Scoring.load(tmp_path)
+    probe = ["declined card", "parcel missing", "password reset please", "zzz"]
+    assert back.combine == "product" and back.lexical.labels == labels
+    assert np.array_equal(back.lexical.probabilities(probe), s.lexical.probabilities(probe))
+    assert back.lexical.probabilities(probe)[:, 3].max() == 0  # a label absent from training gets nothing
+    assert [labels[i] for i in back.lexical.probabilities(probe)[:3].argmax(1)] == ["card", "parcel", "login"]
+
+
+def test_lexical_model_handles_two_classes_like_sklearn():
+    from sklearn.linear_model import LogisticRegression
+
+    texts, y = _TEXTS[:6], _LABELS[:6]
+    m = LexicalModel(["card", "parcel"]).fit(texts, y)
+    clf = LogisticRegression(C=10.0, max_iter=1000, random_state=0).fit(m._features(texts), y)
+    probe = ["card declined", "parcel late"]
+    assert m.probabilities(probe) == pytest.approx(clf.predict_proba(m._features(probe)), abs=1e-3)  # float16 coefficients
