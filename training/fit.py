@@ -68,7 +68,8 @@ def default_threads(window_s: float = 0.3) -> int:
     Measured on 2 shared cores with other jobs running: a MiniLM LoRA step took 1.4 s with 1
     thread and 14.5 s with 2 (oversubscribed threads wait on each other), and on an idle
     machine 2 threads are faster. "Busy" is the CPU use of this process's cores over
-    ``window_s`` seconds while this process waits (psutil), not the 1-minute load average: that
+    ``window_s`` seconds, less this process's own (psutil: OpenMP threads of an encoder that just
+    ran keep spinning for a while), not the 1-minute load average: that
     one still counts the caller's own work of the last minute, so on an idle 2-core machine a
     benchmark that had just fitted its baselines trained on one thread (8.0 min for 4 epochs of
     BANKING77, CPU time = wall time). Pin ``threads`` for bit-identical reruns.
@@ -76,8 +77,11 @@ def default_threads(window_s: float = 0.3) -> int:
     import psutil
 
     cpus = sorted(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else list(range(os.cpu_count() or 1))
+    me = psutil.Process()
+    me.cpu_percent(None)
     per_cpu = psutil.cpu_percent(interval=window_s, percpu=True)
-    busy = sum(per_cpu[c] for c in cpus if c < len(per_cpu)) / 100
+    own = me.cpu_percent(None) / 100  # this process's threads still spinning after earlier work are not "others"
+    busy = max(0.0, sum(per_cpu[c] for c in cpus if c < len(per_cpu)) / 100 - own)
     return max(1, min(len(cpus), int(len(cpus) - busy + 0.5)))
 
 

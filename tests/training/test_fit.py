@@ -38,6 +38,13 @@ def test_default_threads_leave_busy_cores_alone(monkeypatch):
 
     from training.fit import default_threads
 
+    class Me:  # this process: idle unless a case says otherwise
+        own = 0.0
+
+        def cpu_percent(self, interval=None):
+            return Me.own
+
+    monkeypatch.setattr(psutil, "Process", Me)
     monkeypatch.setattr("os.sched_getaffinity", lambda pid: {0, 1})
     for per_cpu, threads in (([5.0, 15.0], 2), ([100.0, 20.0], 1), ([100.0, 100.0], 1), ([60.0, 70.0], 1)):
         monkeypatch.setattr(psutil, "cpu_percent", lambda interval, percpu, v=per_cpu: v)
@@ -45,6 +52,12 @@ def test_default_threads_leave_busy_cores_alone(monkeypatch):
     # only this process's cores count (a busy core outside its affinity is someone else's)
     monkeypatch.setattr(psutil, "cpu_percent", lambda interval, percpu: [0.0, 10.0, 100.0, 100.0])
     assert default_threads() == 2
+    # this process's own threads, still spinning after an encoder ran, are not another job
+    monkeypatch.setattr(psutil, "cpu_percent", lambda interval, percpu: [80.0, 70.0])
+    Me.own = 140.0
+    assert default_threads() == 2
+    Me.own = 0.0
+    assert default_threads() == 1
 
 
 def test_sft_loss_counts_only_response_tokens(sft_snapshot, tiny_llama):
