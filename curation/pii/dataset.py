@@ -16,13 +16,13 @@ from .scrub import (
     PLACEHOLDER_RX,
     PiiConfig,
     Span,
-    _resolve,
     detect,
     fields_of,
     make_consistent,
     replace_records,
     replace_spans,
 )
+from .spans import resolve
 
 
 # -- datasets in the store ------------------------------------------------------------------
@@ -190,7 +190,7 @@ def _scrub_free_texts(store, dataset: str, config: PiiConfig, known: dict[str, s
                 guarded = [(m.start(), m.end()) for m in PLACEHOLDER_RX.finditer(text)]
                 extra = [Span(known[m.group()], m.start(), m.end(), 1.0) for m in known_rx.finditer(text)
                          if not any(a < m.end() and m.start() < b for a, b in guarded)]
-                spans = _resolve(spans + extra)
+                spans = resolve(spans + extra)
             res = replace_spans({"t": text}, {"t": spans}, config)
             if res.changed:
                 pii_residue.update_free_text(cur, table, key, column, text, res.fields["t"])

@@ -82,6 +82,14 @@ _POSTCODE = (r"(?:\d{5}(?:-\d{3,4})?|\d{4}-\d{3}|\d{3}\s\d{2}|\d{2}-\d{3}|\d{4}\
 _ADDRESS_CUE = (r"(?:zip(?: code)?\s*:|post(?:al)? ?code\s*:|address(?:\s+is|\s*:|\s+to)|arrived at|arrive at|delivered at|(?:should )?go to|sent to|live at|lives at|living at|reside at|residing at|moved to|deliver(?:ed)? to"
                 r"|ship(?:ping)? (?:it |them )?to|send (?:it |them )?to|located at|left it at|pick (?:it )?up at"
                 r"|based at|mail(?:ing)? address|billing address|home address|delivery address)[:,]?\s+")
+# "my zip code is 880", "PLZ: 10115", "CEP 01310-100": a postcode after its name, of any length
+_ZIP_RX = re.compile(r"\b(?:zip|post(?:al)?[ -]?code|postcode|plz|cep|pin ?code|código postal|code postal)"
+                     r"(?:[ \t]+(?:code|number|no\.?))?(?:[ \t]+is|[ \t]*[:#])?[ \t]+([A-Z0-9](?:[A-Z0-9]|[ -](?=[A-Z0-9])){2,9})(?![\w-])",
+                     re.IGNORECASE)
+# post-office boxes in the languages of the street types: "P.O. Box 104", "Postfach 12 34", "Caixa Postal 55"
+_PO_BOX_RX = re.compile(r"\b(?:P\.?[ \t]?O\.?[ \t]?Box|Post(?:al)? Office Box|Postfach|Apartado(?: Postal)?|Caixa Postal"
+                        r"|Case Postale|Casella Postale|Skrytka pocztowa|Postbus|Postboks)[ \t]+\d[\d \t]{0,8}\d?(?![\w-])",
+                        re.IGNORECASE)
 _CUE_STOP = re.compile(r"\n\s*\n|\n(?=\s*(?:" + r"thanks|thx|cheers|regards|best|br|ty)\b)"
                        r"|(?<!\b\w)(?<!\b\w\w)(?<!\b\w\w\w)[.!?](?:\s|$)"
                        r"|\s(?:please|pls|plz|thanks|thx|and|but|instead|asap|nobody|so|because|since|or)\b", re.I)
@@ -192,6 +200,8 @@ def find_addresses(text: str) -> list[tuple[str, int, int, float]]:
             start = lead.end()  # "Deliver to Flantzring 9, ...": the words of the sentence are not the street
             lead = _LEAD_RX.match(text, start, end)
         out.append(("STREET_ADDRESS", start, end, 0.7))
+    out += [("STREET_ADDRESS", m.start(1), m.end(1), 0.6) for m in _ZIP_RX.finditer(text) if re.search(r"\d", m.group(1))]
+    out += [("STREET_ADDRESS", m.start(), m.end(), 0.7) for m in _PO_BOX_RX.finditer(text)]
     for m in cue.finditer(text):
         stop = _CUE_STOP.search(text, m.end())
         end = stop.start() if stop else len(text)
@@ -212,10 +222,11 @@ _PHONE_PAIRS_RX = re.compile(r"(?<![\w+\-/.,])(?P<v>\d{2}([ \-])\d{2}\2\d{2}\2\d
 
 
 # digits in groups as phone numbers are written across countries, with no cue: "(351) 918096792", "06-9/217 4218",
-# "79 8778-9328", "487 78 932", "8 (877) 893-28-79", "0 32 877 89 32" (see find_phone_cues for what is left out)
+# "79 8778-9328", "487 78 932", "8 (877) 893-28-79", "0 32 877 89 32", "07700 063 966-Fax" (a label glued by a
+# hyphen ends the number; see find_phone_cues for what is left out)
 _PHONE_GROUPS_RX = re.compile(
     r"(?<![\w+\-/.,:#])(?P<v>(?:(?P<cc>\(\d{1,4}\))[ \t]?|\d{1,2}[ \t]\((?P<area>\d{2,5})\)[ \t]?)?\d{1,10}"
-    r"(?:(?:[ \t]|[ \t]?[\-/][ \t]?)\d{1,10}){0,5})(?:[ \t]?(?:x|ext\.?)[ \t]?\d{1,6})?(?![\w\-/:]|[.,]\d)")
+    r"(?:(?:[ \t]|[ \t]?[\-/][ \t]?)\d{1,10}){0,5})(?:[ \t]?(?:x|ext\.?)[ \t]?\d{1,6})?(?![\w/:]|-(?![^\W\d_]{2})|[.,]\d)")
 _WHOLE_DATE_RX = re.compile(r"\d{1,2}[ .\-/]\d{1,2}[ .\-/]\d{2,4}|\d{4}[ .\-/]\d{1,2}[ .\-/]\d{1,2}|.*\b\d{1,2}/\d{1,2}/\d{2,4}\b.*")
 _THOUSANDS_RX = re.compile(r"[1-9]\d{0,2}(?:[ ,.]\d{3})+")
 _CURRENCY_RX = re.compile(r"[$€£¥₹₽]\s?$|\b(?:EUR|USD|GBP|CHF|PLN|HUF|SEK|NOK|DKK|CZK|kr|zł|Ft|Kč|lei)\s*$", re.I)

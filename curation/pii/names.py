@@ -6,7 +6,8 @@ Each ``find_*`` takes a text (and, for names, the spaCy doc) and returns
 - Names: cue phrases, case-insensitive ("my name is", "this is X from", "on behalf of", titles,
   sign-offs), the multi-locale name lexicon (:mod:`curation.pii.lexicon`) for runs of names with
   no cue, spaCy ORG/GPE spans re-examined on lexicon or cue evidence, and spaCy PERSON spans
-  extended over hyphenated parts and particles ("van der", "de la", "bin", "al-").
+  extended over hyphenated parts and particles ("van der", "de la", "bin", "al-"); then each found
+  name vouches for its neighbours (given names, surnames, list members: :mod:`curation.pii.person_context`).
 - Addresses: a street-type word of one of 25 languages (whole word or glued: "Koskikatu") with a
   house number before or after, "No."/"Nr."/"Apt."/"Suite" units, and what follows on the same or
   next lines (postcode, city, state, country); or any digit-bearing phrase after an address cue.
@@ -17,11 +18,12 @@ Each ``find_*`` takes a text (and, for names, the spaCy doc) and returns
 
 from __future__ import annotations
 
-import functools
 import re
 import unicodedata
 
 from .lexicon import load as load_lexicon
+from .person_context import SIGNOFF_WORDS as _SIGNOFF_WORDS
+from .person_context import TITLES, grow_names, stop_words
 
 PARTICLES = {"van", "der", "den", "de", "la", "le", "du", "da", "dos", "das", "di", "del", "della", "von", "bin",
              "binti", "ibn", "ben", "ter", "ten", "mac", "st", "y", "e", "zu", "al", "el", "ó", "ní", "nic", "ua", "mc"}
@@ -31,9 +33,6 @@ _STRONG_SURNAME = (r"ovi[cćč]|evi[cćč]|ovich|evich|ovna|evna|enko|escu|eanu|
                    r"|poulos|opoulou|idis|akis|oğlu|oglu|ishvili|iashvili|adze|yan|ová|ská|ský")
 _SURNAME_RX = re.compile(r"(?:(?P<strong>" + _STRONG_SURNAME + r")|ov|ev|ova|eva|ski|ska|sky|skaya|ić)$",
                          re.I)
-TITLES = {"mr", "mrs", "ms", "miss", "dr", "prof", "sir", "madam", "mx", "mme", "mlle", "herr", "frau", "sr", "sra"}
-_SIGNOFF_WORDS = {"thanks", "thx", "cheers", "regards", "best", "br", "ty", "sincerely", "yours", "love", "greetings",
-                  "wishes", "kind", "warm", "many", "merci", "gracias", "danke", "saludos", "obrigado"}
 _TOKEN_RX = re.compile(r"[^\W\d_]+(?:(?:['’](?!s\b)|-)[^\W\d_]+)*")  # "Jones-Clayton", "O'Neil", not "'s"
 _STRONG_CUES = (
     r"my name is|my name's|my names|name is|(?:full |first |last |sur)?name\s*[:?]|name on the (?:account|card)(?: is)?"
@@ -43,17 +42,22 @@ _STRONG_CUES = (
 _WEAK_CUES = (
     r"this is|i am|i'm|im|it's|its|it is|call me|contact|reach|ask for|spoke (?:to|with)|talked to|tell|cc"
     r"|dear|hi|hello|hey|thanks|customer|agent|colleague|from|for|with|by|and|or"
-
-    r"|my (?:wife|husband|son|daughter|colleague|friend|boss|manager|partner|mother|father|mom|mum|dad|brother"
-    r"|sister|neighbou?r|assistant)"
+)
+# "my kid Tadzio", "our landlord Mr Okafor": a capitalised word after a relation is a name on that evidence alone
+_RELATION_CUES = (
+    r"(?:my|our|his|her|their) (?:wife|husband|son|daughter|kids?|child|baby|colleague|co-?worker|friend|boss"
+    r"|manager|partner|mother|father|mom|mum|dad|brother|sister|neighbou?r|assistant|grand(?:son|daughter|ma|pa"
+    r"|mother|father)|niece|nephew|cousin|uncle|aunt|fianc[ée]e?|girlfriend|boyfriend|roommate|flatmate"
+    r"|landlord|landlady|tenant|teacher|doctor|lawyer|step(?:son|daughter|mother|father))"
 )
 _SIGNOFFS = (
     r"thanks|thx|thank you|cheers|regards|best|br|ty|many thanks|kind regards|best regards|warm regards|best wishes"
     r"|sincerely|yours|love|greetings|cordially|merci|gracias|danke|grüße|groetjes|saludos|cumprimentos|obrigado"
 )
 _TITLE_CUES = r"mr\.?|mrs\.?|ms\.?|miss|dr\.?|prof\.?|sir|madam|mx\.?|mme\.?|herr|frau"
-_CUE_RX = re.compile(r"(?<![\w'])(?:(?P<strong>" + _STRONG_CUES + r")|(?P<title>" + _TITLE_CUES + r")|(?P<weak>"
-                     + _WEAK_CUES + r"))[:,]?[ \t]+", re.I)
+_CUE_RX = re.compile(r"(?<![\w'])(?:(?P<strong>" + _STRONG_CUES + r")|(?P<relation>" + _RELATION_CUES + r")|(?P<title>"
+                     + _TITLE_CUES + r")|(?P<weak>" + _WEAK_CUES + r"))[:,]?[ \t]+", re.I)
+_PRONOUNS = {"i", "me", "you", "he", "him", "she", "her", "we", "us", "they", "them", "myself"}
 _SIGNOFF_RX = re.compile(r"(?:^|[\n.!,;]\s*|\s)(?:" + "|".join(sorted(_SIGNOFFS.split("|"), key=len, reverse=True)) + r")[,.!]?[ \t]*(?:\n[ \t]*|-\s*)?(?=\w)",
                          re.I | re.M)
 _AFTER_RX = re.compile(r"\s+(?:here|speaking|from|again)\b", re.I)
@@ -131,6 +135,11 @@ def _index_at(toks: list[re.Match], pos: int) -> int | None:
     return None
 
 
+def _person_before(text: str, pos: int, lex) -> bool:
+    prev = re.findall(r"[^\W\d_]+", text[max(0, pos - 30):pos])
+    return bool(prev) and (prev[-1].casefold() in _PRONOUNS or lex.is_name(prev[-1]))
+
+
 def _cue_names(text: str, toks, lex) -> list[tuple[str, int, int, float]]:
     out = []
     for m in _CUE_RX.finditer(text):
@@ -140,13 +149,16 @@ def _cue_names(text: str, toks, lex) -> list[tuple[str, int, int, float]]:
         strong, weak = m.group("strong") is not None, m.group("weak") is not None
         span = _run(text, toks, k, lex, strict=not strong)
         first = toks[k].group()
-        if span is None and strong and first[0].isupper() and first.casefold() not in _stop_words() | TITLES:
+        if span is None and strong and first[0].isupper() and first.casefold() not in stop_words() | TITLES:
             span = (toks[k].start(), toks[k].end())  # "her maiden name is Key", "starring Key"
         if span is None:
             continue
-        if weak and not (lex.is_name(first) or not _script_latin(first)):
+        lexical = lex.is_name(first) or not _script_latin(first)
+        if (weak or (m.group("relation") and first.islower())) and not lexical:
             continue  # "this is Urgent": a weak cue needs the lexicon as well
-        out.append(("PERSON", *span, 0.6 if weak else 0.75))
+        if weak and first.islower() and m.group("weak").casefold() in ("and", "or") and not _person_before(text, m.start(), lex):
+            continue  # "rock and roll": lowercase after "and" only beside a person ("me and sarah", "john and mary")
+        out.append(("PERSON", *span, 0.6 if weak or m.group("relation") else 0.75))
     for m in _SIGNOFF_RX.finditer(text):
         k = _index_at(toks, m.end())
         if k is None:
@@ -192,27 +204,6 @@ def _lexicon_names(text: str, toks, lex) -> list[tuple[str, int, int, float]]:
             # mid-sentence: a capitalised lexicon name; at a sentence start, weaker (a review flag)
             out.append(("PERSON", *span, 0.35 if _sentence_start(text, span[0]) else 0.5))
         k = next((j for j, t in enumerate(toks) if t.start() >= span[1]), len(toks))
-    return out + _list_neighbours(text, toks, lex, out)
-
-
-_LIST_GAP = re.compile(r"[ \t]*(?:,|&|\band\b|\bor\b|,\s*and\b)[ \t]*$", re.I)
-
-
-def _list_neighbours(text: str, toks, lex, found) -> list[tuple[str, int, int, float]]:
-    """Capitalised words listed with a found name ("Kónya, Becker and Vasquez") are names too."""
-    spans = [(a, b) for _, a, b, sc in found if sc >= 0.5]
-    out = []
-    for k, tok in enumerate(toks):
-        word = tok.group()
-        if not word[0].isupper() or word.isupper() or lex.is_common(word) or any(a <= tok.start() < b for a, b in spans):
-            continue
-        prev_gap = text[toks[k - 1].end():tok.start()] if k else ""
-        next_gap = text[tok.end():toks[k + 1].start()] if k + 1 < len(toks) else ""
-        after_name = k and any(b == toks[k - 1].end() for _, b in spans) and _LIST_GAP.match(prev_gap)
-        before_name = k + 1 < len(toks) and any(a == toks[k + 1].start() for a, _ in spans) and \
-            re.fullmatch(r"[ \t]*(?:,|&|and|or)[ \t]*", next_gap, re.I)
-        if after_name or before_name:
-            out.append(("PERSON", tok.start(), tok.end(), 0.5))
     return out
 
 
@@ -329,26 +320,6 @@ def _block_names(text: str, lex) -> list[tuple[str, int, int, float]]:
     return [("PERSON", start + m.start(1), start + m.end(1), 0.5)]
 
 
-def _extend_surnames(text: str, spans, doc) -> list[tuple[str, int, int, float]]:
-    """A person span followed by a capitalised surname that is also a common word ("Zoe Young", "Brad L Key")."""
-    lex = load_lexicon()
-    ends = [(a, b, sc) for _, a, b, sc in spans] + [
-        (e.start_char, e.end_char, 0.85) for e in (doc.ents if doc is not None else ()) if e.label_ == "PERSON"]
-    out = []
-    for a, b, sc in ends:
-        m = re.match(r" ([A-Z][a-z]+)(?![\w'’-])", text[b:])
-        if m and lex.is_name(m.group(1)) and m.group(1).casefold() not in _stop_words():
-            out.append(("PERSON", a, b + m.end(), min(sc, 0.6)))
-    return out
-
-
-@functools.lru_cache(maxsize=1)
-def _stop_words() -> frozenset[str]:
-    from spacy.lang.en.stop_words import STOP_WORDS
-
-    return frozenset(STOP_WORDS)
-
-
 def find_names(text: str, doc=None) -> list[tuple[str, int, int, float]]:
     """Person names from cues, the lexicon, name shapes, person verbs and spaCy's re-examined spans."""
     lex = load_lexicon()
@@ -356,4 +327,12 @@ def find_names(text: str, doc=None) -> list[tuple[str, int, int, float]]:
     found = (_cue_names(text, toks, lex) + _lexicon_names(text, toks, lex) + _predicate_names(text, toks, lex)
              + _speaker_names(text, lex) + _spacy_names(text, doc, lex) + _shape_names(text, toks, lex)
              + _block_names(text, lex))
-    return found + _extend_surnames(text, found, doc)
+    found = [f for f in found if not _nationality(f, doc)]
+    return found + grow_names(text, toks, lex, found, doc)
+
+
+def _nationality(span, doc) -> bool:
+    """A one-word lexicon hit that spaCy reads as a nationality or language ("studying English")."""
+    _, a, b, score = span
+    return score <= 0.5 and doc is not None and any(
+        e.start_char == a and e.end_char == b and e.label_ in ("NORP", "LANGUAGE") for e in doc.ents)

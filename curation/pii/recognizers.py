@@ -249,8 +249,15 @@ _AT_TOKEN_RX = re.compile(r"[^\s@]*@\S*")
 
 def _dictionary_span(text: str, lex) -> bool:
     """Every word of ``text`` is an English dictionary word that is no name and no place (digits aside)."""
-    words = [w for w in re.findall(r"[^\W\d_]+", text) if len(w) > 1]
-    return bool(words) and all(lex.is_word(w) and not w.isupper() for w in words)  # "NY", "NE": abbreviations
+    words = [w for w in re.findall(r"[^\W\d_]+", text) if len(w) > 2 or len(text) <= 2]  # "ex-Zombie": "ex" is no evidence
+    return bool(words) and all((lex.is_word(w) or _compound(w, lex)) and not w.isupper() for w in words)  # "NY", "NE"
+
+
+def _compound(word: str, lex) -> bool:
+    """Two dictionary words written as one ("salesperson", "showroom") that is no lexicon name ("Whitehead")."""
+    w = word.casefold()
+    return len(w) >= 8 and not lex.is_name(w) and any(
+        lex.is_word(w[:i]) and lex.is_word(w[i:]) for i in range(3, len(w) - 2))
 
 
 def vetted_spacy_recognizer():
@@ -330,12 +337,6 @@ def build_analyzer(deny_list: tuple[str, ...] = ()):
     presidio_analyzer.AnalyzerEngine
     """
     from presidio_analyzer import PatternRecognizer
-    from presidio_analyzer.predefined_recognizers import (
-        CreditCardRecognizer,
-        IpRecognizer,
-        UrlRecognizer,
-        UsSsnRecognizer,
-    )
 
     from .formats import find_addresses, find_ibans, find_phone_cues
     from .names import find_names
@@ -346,10 +347,7 @@ def build_analyzer(deny_list: tuple[str, ...] = ()):
     for rec in (
         vetted_spacy_recognizer(),
         offline_email_recognizer(),
-        CreditCardRecognizer(),
-        UsSsnRecognizer(),
-        IpRecognizer(),
-        UrlRecognizer(),
+        *engine.gated_predefined(),
         _regex_recognizer("TuneloopAddressRecognizer", ["STREET_ADDRESS"], _find_addresses),
         _regex_recognizer("TuneloopReferenceRecognizer",
                           ["ORDER_NUMBER", "ACCOUNT_NUMBER", "TICKET_NUMBER", "TRACKING_NUMBER"], _find_references),

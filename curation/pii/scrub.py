@@ -1,19 +1,18 @@
 """PII scrubbing: detect personal data with Presidio and replace it with typed, numbered placeholders.
 
-The pure part (:func:`detect`, :func:`replace_spans`, :func:`scrub_records`, :func:`scrub_frame`)
-takes texts and a :class:`PiiConfig` and returns scrubbed texts and findings; it never touches
-the store. :func:`scrub_dataset` runs it over a dataset and hands the results to
-:mod:`curation.store.pii`, which writes them (versioned, with purged revision history).
+The pure part (:func:`detect`, :func:`replace_spans`, :func:`scrub_records`, :func:`scrub_frame`) takes texts and a
+:class:`PiiConfig` and returns scrubbed texts and findings; it never touches the store. :func:`scrub_dataset` runs it
+over a dataset and hands the results to :mod:`curation.store.pii`, which writes them (versioned, with purged revision
+history).
 
-Placeholders are ``<TYPE_N>``: the same value gets the same placeholder in every field of one
-example (``<EMAIL_1>`` in the prompt and in the response), different values get different
-numbers (``<PERSON_1>``, ``<PERSON_2>``). Spans inside existing placeholders are never detected
-again and new numbers continue after the highest one present, so scrubbing twice changes nothing.
+Placeholders are ``<TYPE_N>``: the same value gets the same placeholder in every field of one example (``<EMAIL_1>``
+in the prompt and in the response), different values get different numbers (``<PERSON_1>``, ``<PERSON_2>``). Spans
+inside existing placeholders are never detected again and new numbers continue after the highest one present, so
+scrubbing twice changes nothing.
 """
 
 from __future__ import annotations
 
-import functools
 import hashlib
 import json
 import re
@@ -23,6 +22,7 @@ from dataclasses import asdict, dataclass, field
 import polars as pl
 
 from ..errors import InvalidValue
+from .spans import PLACEHOLDER_RX, Span, clean, resolve
 from .tagger import findings
 
 ENTITIES = (
@@ -33,14 +33,6 @@ ENTITIES = (
 # Placeholder names: short where Presidio's entity name is long. DATE_TIME is only ever a birth date here.
 PLACEHOLDER_NAMES = {"EMAIL_ADDRESS": "EMAIL", "PHONE_NUMBER": "PHONE", "IBAN_CODE": "IBAN", "US_SSN": "SSN",
                      "DATE_TIME": "BIRTH_DATE", "STREET_ADDRESS": "ADDRESS", "DENY_LIST": "REDACTED"}
-PLACEHOLDER_RX = re.compile(r"<([A-Z][A-Z_]*?)_(\d+)>")
-_NER_ENTITIES = {"PERSON", "LOCATION"}
-# Words spaCy's small model tags as PERSON or LOCATION at the start of ticket phrases ("Email x@y").
-_NER_STOPWORDS = {
-    "email", "e-mail", "mail", "phone", "call", "order", "card", "iban", "ssn", "ip", "hi", "hello", "hey", "dear",
-    "thanks", "thank", "regards", "cheers", "please", "urgent", "asap", "contact", "address", "account", "ticket",
-    "tracking", "refund", "invoice", "username", "handle", "password", "login", "app", "support",
-}
 _DIGIT_ENTITIES = {"PHONE_NUMBER", "CREDIT_CARD", "US_SSN", "IBAN_CODE"}
 
 
@@ -140,16 +132,6 @@ class PiiConfig:
 
 
 @dataclass(frozen=True)
-class Span:
-    """A detected span in the original text of one field."""
-
-    entity: str
-    start: int
-    end: int
-    score: float
-
-
-@dataclass(frozen=True)
 class Replacement:
     """One replaced span: where the placeholder is in the scrubbed text, and what it replaced."""
 
@@ -207,58 +189,8 @@ def make_consistent(texts: Sequence[str], spans: list[list[Span]], config: PiiCo
     allowed, out = _allow_check(config), []
     for text, found, extra in zip(texts, spans, propagate(texts, spans, known, PLACEHOLDER_RX)):
         extra = [s for s in (Span(*x) for x in extra) if not allowed(text, s)]
-        out.append(_resolve(found + extra) if extra else found)
+        out.append(resolve(found + extra) if extra else found)
     return out
-
-
-def _resolve(spans: list[Span]) -> list[Span]:
-    """Make spans disjoint. An NER span (PERSON, LOCATION) that overlaps a pattern span is dropped
-    (spaCy often tags "Order ORD-1234" or a URL as a person); the rest are merged into their union
-    (so no part of a value survives), which takes the entity of its longest member (ties: higher
-    score) and the highest score."""
-    patterns = [s for s in spans if s.entity not in _NER_ENTITIES]
-    spans = patterns + [s for s in spans if s.entity in _NER_ENTITIES
-                        and not any(p.start < s.end and s.start < p.end for p in patterns)]
-    out: list[list[Span]] = []
-    for s in sorted(spans, key=lambda s: (s.start, -s.end)):
-        if out and s.start < max(x.end for x in out[-1]):
-            out[-1].append(s)
-        else:
-            out.append([s])
-    merged = []
-    for group in out:
-        best = max(group, key=lambda s: (s.end - s.start, s.score))
-        merged.append(Span(best.entity, min(s.start for s in group), max(s.end for s in group),
-                           max(s.score for s in group)))
-    return merged
-
-
-def _pieces(text: str, r) -> list[tuple[int, int]]:
-    """An NER span cut at line breaks (spaCy runs a signature's name into the phone line below)."""
-    if r.entity_type not in _NER_ENTITIES or "\n" not in text[r.start:r.end]:
-        return [(r.start, r.end)]
-    cuts = [r.start - 1] + [i for i in range(r.start, r.end) if text[i] == "\n"] + [r.end]
-    return [(a + 1, b) for a, b in zip(cuts, cuts[1:]) if any(ch.isalpha() for ch in text[a + 1:b])]
-
-
-def _clean(text: str, results, allowed) -> list[Span]:
-    guarded = [(m.start(), m.end()) for m in PLACEHOLDER_RX.finditer(text)]
-    spans = []
-    for r, (start, end) in ((r, piece) for r in results for piece in _pieces(text, r)):
-        while end > start and text[end - 1] in " .,;:!?)'\"":  # NER sometimes takes the full stop
-            end -= 1
-        while start < end and text[start] in " ('\"":
-            start += 1
-        if start > 0 and text[start - 1] == "(" and ")" in text[start:end]:  # "(0117) 496 0514"
-            start -= 1
-        if end <= start or any(a < end and start < b for a, b in guarded):
-            continue
-        if r.entity_type in _NER_ENTITIES and text[start:end].casefold() in _NER_STOPWORDS:
-            continue
-        s = Span(r.entity_type, start, end, float(r.score))
-        if not allowed(text, s):
-            spans.append(s)
-    return _resolve(spans)
 
 
 def detect(texts: Sequence[str], config: PiiConfig | None = None,
@@ -301,7 +233,7 @@ def detect(texts: Sequence[str], config: PiiConfig | None = None,
         else:
             results = analyzer.analyze(text, "en", entities=entities, nlp_artifacts=nlp_artifacts,
                                        score_threshold=config.min_score)
-            out.append(_clean(text, results + tagged[i] if tagged else results, allowed))
+            out.append(clean(text, results + tagged[i] if tagged else results, allowed))
         if progress is not None and (i + 1) % 64 == 0:
             progress(i + 1, len(texts))
     if progress is not None:

@@ -78,3 +78,35 @@ def test_the_email_recognizer_finds_what_presidios_finds(text):
 
     got = [(r.start, r.end, r.score) for r in ours.analyze(text, ["EMAIL_ADDRESS"])]
     assert got == [(r.start, r.end, r.score) for r in Stock().analyze(text, ["EMAIL_ADDRESS"]) if r.score > 0]
+
+
+_GATE_TEXTS = [
+    "card 4111 1111 1111 1111 and 5500-0000-0000-0004", "ssn 219-09-9999, 219099999, 219 09 9999 or 21909-9999",
+    "from 10.20.30.40 and fe80::1ff:fe23:4567:890a and ::ffff:10.0.0.1", "see https://example.com/a?b=1 or www.example.org",
+    "short 123-45-678 and 1.2 and 4111 1111 111", "e.g. the end.Next sentence", "no digits, no dots", "",
+    "Ütő 4111-1111-1111-1111. tel: +36 1 234 5678", "a:b c:d 1.2.3 10.0.0.256 http://x.y",
+]
+
+
+@pytest.mark.parametrize("cls_name", list(engine.GATES))
+def test_gated_predefined_recognizers_find_exactly_what_presidios_find(cls_name):
+    """The gates only skip texts where the stock recognizer finds nothing, on hand-made edge cases and on
+    the benchmark generators' tickets and chat messages (digits, dots and colons in every form they write)."""
+    import sys
+    from pathlib import Path
+
+    from presidio_analyzer import predefined_recognizers
+
+    sys.path.insert(0, str(Path(__file__).resolve().parents[3] / "bench"))
+    from pii_bench import build
+    from pii_chat_set import build as chat
+
+    stock = getattr(predefined_recognizers, cls_name)()
+    gated = next(r for r in engine.gated_predefined() if type(r).__name__ == cls_name)
+    texts = _GATE_TEXTS + [t for t, _ in build(300)] + [t for t, _ in chat("dev")[:300]]
+    skipped = 0
+    for text in texts:
+        want = _findings(stock.analyze(text, stock.supported_entities))
+        assert _findings(gated.analyze(text, stock.supported_entities)) == want, text
+        skipped += not engine.GATES[cls_name](text)
+    assert skipped > 0  # the gate does skip work

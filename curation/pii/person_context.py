@@ -1,0 +1,118 @@
+"""Person spans grown from the names found around them (the last step of :func:`curation.pii.names.find_names`).
+
+A name found by one recognizer is evidence for the words next to it:
+
+- a capitalised word right after a found name that is also a common word is its surname ("Zoe
+  Young", "Brad L Key");
+- a capitalised word right before a found one-word name is its given name, even outside every
+  lexicon ("Calquín Cazares", "Rościsław Dudek", "Mashuu Samurakami"), unless it is a common or
+  dictionary word;
+- the other members of a list or a pair with a found name are names ("Usamov and Bowers",
+  "Kónya, Becker and Vasquez", lowercase too: "silvana, adam, christopher and caleb"), repeated
+  until the list is covered.
+
+Found names include spaCy's PERSON spans. Words that are common English, titles, sign-off words
+or pronoun contractions ("I'm") never join a name this way.
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+
+TITLES = {"mr", "mrs", "ms", "miss", "dr", "prof", "sir", "madam", "mx", "mme", "mlle", "herr", "frau", "sr", "sra"}
+SIGNOFF_WORDS = {"thanks", "thx", "cheers", "regards", "best", "br", "ty", "sincerely", "yours", "love", "greetings",
+                 "wishes", "kind", "warm", "many", "merci", "gracias", "danke", "saludos", "obrigado"}
+_LIST_GAP = re.compile(r"[ \t]*(?:,|&|\band\b|\bor\b|,\s*and\b)[ \t]*$", re.IGNORECASE)
+_NEXT_GAP = re.compile(r"[ \t]*(?:,|&|and|or|, and)[ \t]*", re.IGNORECASE)
+
+
+@functools.lru_cache(maxsize=1)
+def stop_words() -> frozenset[str]:
+    from spacy.lang.en.stop_words import STOP_WORDS
+
+    return frozenset(STOP_WORDS)
+
+
+def _joinable(word: str, lex) -> bool:
+    """May this word join a name on its neighbour's evidence?"""
+    w = word.casefold()
+    head = re.split(r"['’]", w)[0]
+    return not (lex.is_common(word) or w in TITLES or w in SIGNOFF_WORDS or head in stop_words() or len(word) < 2)
+
+
+def _surnames_after(text: str, persons, lex) -> list[tuple[str, int, int, float]]:
+    out = []
+    for a, b, sc in persons:
+        m = re.match(r" ([A-Z][a-z]+)(?![\w'’-])", text[b:])
+        if m and lex.is_name(m.group(1)) and m.group(1).casefold() not in stop_words():
+            out.append(("PERSON", a, b + m.end(), min(sc, 0.6)))
+    return out
+
+
+def _given_names_before(text: str, toks, lex, persons) -> list[tuple[str, int, int, float]]:
+    """"Calquín Cazares": a capitalised word, one space before a found one-word name, that is neither a
+    common word nor an English dictionary word ("Contact Cazares", "Regarding Cazares" stay apart)."""
+    starts = {a: (b, sc) for a, b, sc in persons if not re.search(r"\s", text[a:b])}
+    out = []
+    for k in range(1, len(toks)):
+        hit = starts.get(toks[k].start())
+        prev = toks[k - 1]
+        word = prev.group()
+        if hit is None or text[prev.end():toks[k].start()] != " " or not word[0].isupper() or word.isupper():
+            continue
+        if _joinable(word, lex) and not lex.is_word(word):
+            out.append(("PERSON", prev.start(), hit[0], min(hit[1], 0.6)))
+    return out
+
+
+def _neighbours(text: str, toks, k: int) -> tuple[int | None, int | None]:
+    """The tokens listed right before and after token k: across a comma, "&", "and" or "or"."""
+    def gap(i: int) -> str:
+        return text[toks[i].end():toks[i + 1].start()].strip()
+
+    def conj(i: int) -> bool:
+        return 0 <= i < len(toks) and toks[i].group().casefold() in ("and", "or")
+
+    left = right = None
+    if k >= 2 and conj(k - 1) and gap(k - 1) == "" and gap(k - 2) in ("", ","):
+        left = k - 2
+    elif k >= 1 and gap(k - 1) in (",", "&"):
+        left = k - 1
+    if k + 2 < len(toks) and conj(k + 1) and gap(k) in ("", ",") and gap(k + 1) == "":
+        right = k + 2
+    elif k + 1 < len(toks) and gap(k) in (",", "&"):
+        right = k + 1
+    return left, right
+
+
+def _list_members(text: str, toks, lex, persons) -> list[tuple[str, int, int, float]]:
+    """Words listed with a found name, until no more join: capitalised ones that are no common
+    word, lowercase ones that are lexicon names (when the name beside them is lowercase too)."""
+    spans = [(a, b) for a, b, sc in persons if sc >= 0.5]
+    out: list[tuple[str, int, int, float]] = []
+    changed = True
+    while changed:
+        changed = False
+        for k, tok in enumerate(toks):
+            word = tok.group()
+            if any(a <= tok.start() < b for a, b in spans) or not _joinable(word, lex) or word.isupper():
+                continue
+            left, right = _neighbours(text, toks, k)
+            neighbour = next((a for a, b in spans if left is not None and b == toks[left].end()), None)
+            if neighbour is None:
+                neighbour = next((a for a, _ in spans if right is not None and a == toks[right].start()), None)
+            if neighbour is None or (word[0].islower() and not (lex.is_name(word) and text[neighbour].islower())):
+                continue
+            out.append(("PERSON", tok.start(), tok.end(), 0.5))
+            spans.append((tok.start(), tok.end()))
+            changed = True
+    return out
+
+
+def grow_names(text: str, toks, lex, found, doc) -> list[tuple[str, int, int, float]]:
+    """The spans that ``found`` (and spaCy's PERSON spans in ``doc``) are evidence for."""
+    persons = [(a, b, sc) for _, a, b, sc in found] + [
+        (e.start_char, e.end_char, 0.85) for e in (doc.ents if doc is not None else ()) if e.label_ == "PERSON"]
+    return (_surnames_after(text, persons, lex) + _given_names_before(text, toks, lex, persons)
+            + _list_members(text, toks, lex, persons))
