@@ -134,7 +134,9 @@ def _address_rx() -> tuple[re.Pattern, re.Pattern, re.Pattern, re.Pattern]:
     after_type = r"(?:(?:[ \t]" + any_word + r"){1,3}" + end_num + r"|(?:[ \t]" + name_word + r"){0,3}(?:" + end_num + r")?)"
     core = (
         # number first: "86036 Rua do Arenque 1634", "6750 Koskikatu 25", "12 Main Street", "688 rue du centre 320"
-        r"(?<!\w)" + _NUM + r",?[ \t](?:" + name_word + r"[ \t]){0,3}(?:" + typ + r"|" + glued + r")" + after_type +
+        # ("H.No. 95, Parikh Chowk", a house number alone on the line before: "52/06\nChahal Nagar")
+        r"(?<!\w)(?:H\.?[ \t]?No\.?[ \t]?)?" + _NUM + r",?(?:[ \t]|[ \t]*\n[ \t]*)(?:" + name_word + r"[ \t]){0,3}(?:" + typ
+        + r"|" + glued + r")" + after_type +
         # type first or after the name: "Rua do Arenque 1634", "Gang KH Amin Jasuta No. 184", "Calle 27 # 3-68",
         # "Rožičeva ulica 3b", "Koskikatu 25", "Árpád fejedelem útja 62"
         r"|(?<!\w)(?:(?:" + word + r"[ \t](?:" + any_word + r"[ \t]){0,2})?" + typ + r"(?:[ \t]" + name_word + r"){0,4}|"
@@ -152,7 +154,7 @@ def _address_rx() -> tuple[re.Pattern, re.Pattern, re.Pattern, re.Pattern]:
     )
     paren = r"(?:[ \t]\([^()\n]{1,30}\))?"  # "Cyprus (Greek) 25572", "ΑΓΛΑΝΤΖΙΑ (ΑΓΛΑΓΓΙΑ)"
     cont = (r"(?:\.?[ \t]*,?[ \t]*(?:\n[^\w\n]{0,5}){0,2},?[ \t]*)(?:" + _UNIT + r"|" + _POSTCODE + r"(?:\s" + word + r"){0,2}"
-            r"|" + word + r"(?:[ \t]" + name_word + r"){0,3}" + paren + r"(?:,?[ \t]+" + _POSTCODE + r"(?:[ \t]" + word + r"){0,2})?(?![\w'’.\-]|[ \t]*:)"
+            r"|" + word + r"(?:[ \t](?!" + _POSTCODE + r")" + name_word + r"){0,3}" + paren + r"(?:,?[ \t]+" + _POSTCODE + r"(?:[ \t]" + word + r"){0,2})?(?![\w'’.\-]|[ \t]*:)"
             # lowercase place lines: "delmas, mp 35739", "belgium 97466", a whole short line ("marke")
             r"|(?P<low>" + any_word + r"(?:,?[ \t]" + any_word + r"){0,2}(?:" + paren + r",?[ \t]+" + _POSTCODE
             + r"|(?=[ \t]*\n))))")
@@ -172,6 +174,13 @@ def _extend(text: str, end: int, cont: re.Pattern, sep: re.Pattern) -> int:
             break  # a place name must follow a comma or a line break; a unit or postcode may follow a space
         end = m.end()
     return end
+
+
+def extend_address(text: str, end: int) -> int:
+    """Where an address that a pattern found up to ``end`` really ends: over the units, postcodes and
+    place lines that follow it (the same continuation as :func:`find_addresses`)."""
+    _, cont, _, sep = _address_rx()
+    return _extend(text, end, cont, sep)
 
 
 _LEAD_RX = re.compile(r"([^\W\d_]+)[ \t]+")
@@ -201,7 +210,7 @@ def find_addresses(text: str) -> list[tuple[str, int, int, float]]:
             lead = _LEAD_RX.match(text, start, end)
         out.append(("STREET_ADDRESS", start, end, 0.7))
     out += [("STREET_ADDRESS", m.start(1), m.end(1), 0.6) for m in _ZIP_RX.finditer(text) if re.search(r"\d", m.group(1))]
-    out += [("STREET_ADDRESS", m.start(), m.end(), 0.7) for m in _PO_BOX_RX.finditer(text)]
+    out += [("STREET_ADDRESS", m.start(), _extend(text, m.end(), cont, sep), 0.7) for m in _PO_BOX_RX.finditer(text)]
     for m in cue.finditer(text):
         stop = _CUE_STOP.search(text, m.end())
         end = stop.start() if stop else len(text)
@@ -215,6 +224,11 @@ _PHONE_CUE_RX = re.compile(
     r"(?:phone|mobile|cell|tel|telephone|number is|number:|call me(?: back)?(?: on| at)?|reach me(?: on| at)?|text me(?: on)?"
     r"|whatsapp|fax|ph|mob|nr|answering (?:at|on)|registered(?: phone| mobile| number)?|dial(?:ed|ing)?"
     r"|ring (?:me|us)(?: on| at)?|(?:call|reach|text|contact) (?:us|him|her|them)(?: on| at))\.?[:,]?\s+(?:is\s+|on\s+|to\s+)?(?P<v>\+?\(?\d[\d \t().\-/]{4,22}\d)(?![\w@])", re.I)
+# a cue after the number: "9882001 is my cell", "4348 3954 (mobile)", "07700 063 966-Fax", "21 253 1098 - office"
+_PHONE_AFTER_RX = re.compile(
+    r"(?<![\w+\-/.,:#])(?P<v>\+?\(?\d[\d \t().\-/]{4,22}\d)(?=[ \t]*(?:[(\-–,][ \t]*)?(?:is[ \t]+)?(?:(?:my|our|his|her|the)[ \t]+)?"
+    r"(?:(?:cell|mobile|phone|tel|telephone|landline|fax|whatsapp|office|home)(?![\w-])|(?:(?<=my )|(?<=our )|(?<=his )"
+    r"|(?<=her ))number\b))", re.I)
 _PHONE_LINE_RX = re.compile(r"(?m)^[ \t]*(?P<v>\+?\(?\d[\d \t().\-/]{5,20}\d)[ \t]*$")
 # four pairs of digits with one separator ("71-33-52-22", "06 85 63 60"): how phones are written in much of Europe
 _PHONE_PAIRS_RX = re.compile(r"(?<![\w+\-/.,])(?P<v>\d{2}([ \-])\d{2}\2\d{2}\2\d{2}(?:\2\d{2})?|\d{2}(?:\.\d{2}){4})"
@@ -246,7 +260,7 @@ def _grouped_phones(text: str) -> list[tuple[str, int, int, float]]:
     return out
 
 
-_DATE_RX = re.compile(r"(?:19|20)\d\d\b|\b\d{1,2}[ .\-/]\d{1,2}[ .\-/](?:19|20)\d\d")
+_DATE_RX = re.compile(r"\b(?:19|20)\d\d\b|\b\d{1,2}[ .\-/]\d{1,2}[ .\-/](?:19|20)\d\d")  # a year as a group of its own
 
 
 def find_phone_cues(text: str) -> list[tuple[str, int, int, float]]:
@@ -258,7 +272,7 @@ def find_phone_cues(text: str) -> list[tuple[str, int, int, float]]:
     if not any(ch.isdigit() for ch in text):
         return []
     out = _grouped_phones(text)
-    for rx, score in ((_PHONE_CUE_RX, 0.6), (_PHONE_LINE_RX, 0.45), (_PHONE_PAIRS_RX, 0.5)):
+    for rx, score in ((_PHONE_CUE_RX, 0.6), (_PHONE_AFTER_RX, 0.6), (_PHONE_LINE_RX, 0.45), (_PHONE_PAIRS_RX, 0.5)):
         for m in rx.finditer(text):
             digits = sum(ch.isdigit() for ch in m.group("v"))
             if 7 <= digits <= 15 and not _DATE_RX.search(m.group("v")) and not re.fullmatch(r"\d{4}-\d{2}-\d{2}|\d{1,2}[./]\d{1,2}[./]\d{2,4}", m.group("v")):

@@ -47,9 +47,10 @@ STREET_TYPES = (
     "útja utcája strada stradela bulevardul bd aleea calea drumul șoseaua soseaua piața intrarea splaiul ulitsa prospekt "
     "vulytsia odos sokak sokağı cadde caddesi mahallesi bulvarı οδός οδος λεωφόρος λεωφ πλατεία leoforos plateia "
     # South-East Asia, Africa
-    "jalan jl jln gang gg lorong đường phố ngõ barangay purok nagar marg "
+    "jalan jl jln gang gg lorong đường phố ngõ barangay purok nagar marg chowk ganj zila bazaar bazar mohalla gali "
+    "galli peth "
     # Australian and British street types
-    "brae esplanade promenade parade rise "
+    "brae esplanade promenade parade rise approach pocket circuit glade grange retreat "
 ).split()
 # Street types written glued to the name ("Koskikatu", "Lindenstraße", "Sennasteeg").
 GLUED_TYPES = (
@@ -86,7 +87,8 @@ class Lexicon:
 def load() -> Lexicon:
     """The shipped lexicon (about 0.1 s the first time)."""
     data = json.loads(gzip.decompress(LEXICON_FILE.read_bytes()))
-    return Lexicon(frozenset(data["first"]), frozenset(data["last"]), frozenset(data["street"]),
+    # the hand list is read here too, so a street type added to it needs no rebuild of the data file
+    return Lexicon(frozenset(data["first"]), frozenset(data["last"]), frozenset(data["street"]) | set(STREET_TYPES),
                    tuple(sorted(data["street_suffixes"], key=len, reverse=True)), frozenset(data["common"]),
                    frozenset(data.get("english", ())))
 

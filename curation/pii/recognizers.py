@@ -41,14 +41,15 @@ STREET_SUFFIXES = (
 _WORD = r"[A-Z][A-Za-z'\-]+"
 _SUFFIX = r"(?:" + "|".join(STREET_SUFFIXES) + r")\b\.?"
 _UNIT = r"(?:,?\s+(?:Apt\.?|Apartment|Suite|Ste\.?|Unit|Flat|Floor|#)\s*[\w\-]+)"
-_CITY_TAIL = (
-    r"(?:,\s*(?:" + _WORD + r"\s+){0,3}" + _WORD + r"(?:,?\s+(?:[A-Z]{2}\s+\d{5}(?:-\d{4})?"  # US: City, ST 12345
-    r"|[A-Z]{1,2}\d[A-Z\d]?\s*\d[A-Z]{2}"  # UK postcode
-    r"|\d{4,5}))?)?"
-)
+_POSTAL = (r"(?:[A-Z]{2}\s+\d{5}(?:-\d{4})?"  # US: City, ST 12345
+           r"|[A-Z]{1,2}\d[A-Z\d]?\s*\d[A-Z]{2}"  # UK postcode
+           r"|\d{4,5})")
+_TOWN = r"(?:" + _WORD + r"\s+){0,3}" + _WORD
+# the town after a comma, or on the next line when a state code or postcode closes it ("…View\nJohnsberg, SD 92790")
+_CITY_TAIL = r"(?:,\s*" + _TOWN + r"(?:,?\s+" + _POSTAL + r")?|[ \t]*\n[ \t]*" + _TOWN + r",?[ \t]+" + _POSTAL + r")?"
 ADDRESS_PATTERNS = (
     # "8685 Jaime Junction Suite 422, Gabriellefurt, WY 21793", "3 Wendy Circle, West Gary, W3A 3BY"
-    r"\b\d{1,6}[A-Za-z]?,?\s+(?:" + _WORD + r"\s+){0,3}" + _SUFFIX + _UNIT + r"?" + _CITY_TAIL,
+    r"\b\d{1,6}[A-Za-z]?,?\s+(?:" + _WORD + r"[ \t]+){0,3}" + _SUFFIX + _UNIT + r"?" + _CITY_TAIL,  # street: one line
     # "Flat 5, Jones Lane, Newtown, AB1 2CD" / "Studio 3 Smith Road, ..."
     r"\b(?:Flat|Studio|Apartment|Unit)\s+\d+[A-Za-z]?,?\s+(?:" + _WORD + r"\s+){0,3}" + _SUFFIX + _CITY_TAIL,
     # German: "Beckergasse 8, 63608 Zschopau", "Murat-Heinrich-Allee 7740, 24158 Ochsenfurt"
@@ -138,9 +139,11 @@ def _regex_recognizer(name: str, entities: list[str], find, with_doc: bool = Fal
 
 
 def _find_addresses(text: str) -> list[tuple[str, int, int, float]]:
+    from .formats import extend_address
+
     out = []
     for rx in _ADDRESS_RX:
-        out.extend(("STREET_ADDRESS", m.start(), m.end(), 0.7) for m in rx.finditer(text))
+        out.extend(("STREET_ADDRESS", m.start(), extend_address(text, m.end()), 0.7) for m in rx.finditer(text))
     return out
 
 
