@@ -14,7 +14,7 @@ and in-scope accuracy.
 Two models, both through the product code (``training.fit`` / ``training.heads`` /
 ``evaluation.policy``):
 
-- ``--model lora``: the Tuneloop default (LoRA MiniLM + frozen-embedding ensemble, statistics in
+- ``--model lora``: the Tuneloop default (LoRA MiniLM pooled with its frozen-embedding and TF-IDF experts, statistics in
   ``scoring.npz``); ``--epochs`` to shorten it on a busy machine (stated in the results);
   ``--keep DIR`` keeps (and reuses) the trained run folders.
 - ``--model frozen``: logistic regression on frozen MiniLM embeddings, the same scores on those
@@ -224,7 +224,7 @@ def main() -> None:
         Path(args.out).write_text(json.dumps(rows, indent=1, default=str))
     if not args.write:
         return
-    title = ("Tuneloop default (LoRA MiniLM + frozen-embedding ensemble; scores in the fine-tuned pooled space)"
+    title = ("Tuneloop default (LoRA MiniLM pooled with its frozen-embedding and TF-IDF experts; scores in the fine-tuned pooled space)"
              if args.model == "lora" else "Frozen MiniLM embeddings + logistic regression (same scores on the frozen embeddings)")
     if args.clinc:
         head = ["## Out-of-scope detection: CLINC150, a set the code was not developed against (`bench/ood_bench.py --clinc`)", "",
