@@ -287,7 +287,7 @@ class LoadedRun:
     labels: list[str]
     config: TrainConfig
     device: str
-    scoring: Scoring | None = None  # classification: frozen-embedding ensemble and OOD statistics (scoring.npz)
+    scoring: Scoring | None = None  # classification: ensemble experts and OOD statistics (scoring.npz)
 
 
 def load_run(store: Store, run_id: str, *, device: str | None = None) -> LoadedRun:
