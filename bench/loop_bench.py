@@ -60,11 +60,8 @@ from evaluation.metrics import (
     choose_threshold,  # noqa: E402
     classification_metrics,  # noqa: E402
 )
-from evaluation.scoring import (  # noqa: E402
-    Baseline,
-    in_label_order,  # noqa: E402
-    out_of_fold_probabilities,
-)
+from evaluation.scoring import Baseline, out_of_fold_probabilities  # noqa: E402
+from training.lexical import in_label_order  # noqa: E402
 
 CACHE = Path(os.environ.get("TMPDIR", "/tmp")) / "tuneloop_loop_bench"
 

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from curation.progress import Progress
-from training.lexical import LexicalModel, in_label_order  # noqa: F401  (in_label_order: re-exported for the benches)
+from training.lexical import LexicalModel
 
 
 @dataclass

@@ -72,10 +72,10 @@ class LexicalModel:
 
     def probabilities(self, texts: list[str]) -> np.ndarray:
         """Probabilities in the order of ``labels`` (0 for labels absent from the training data)."""
+        from scipy.special import softmax
+
         z = np.asarray(self._features(list(texts)) @ self.coef.T) + self.intercept
-        z -= z.max(1, keepdims=True)
-        e = np.exp(z)
-        return in_label_order(e / e.sum(1, keepdims=True), self.classes, self.labels)
+        return in_label_order(softmax(z, axis=1), self.classes, self.labels)
 
     def to_arrays(self, prefix: str = "lex_") -> dict[str, np.ndarray]:
         out = {f"{prefix}coef": self.coef.astype(np.float16), f"{prefix}intercept": self.intercept,

@@ -23,8 +23,6 @@ import re
 TITLES = {"mr", "mrs", "ms", "miss", "dr", "prof", "sir", "madam", "mx", "mme", "mlle", "herr", "frau", "sr", "sra"}
 SIGNOFF_WORDS = {"thanks", "thx", "cheers", "regards", "best", "br", "ty", "sincerely", "yours", "love", "greetings",
                  "wishes", "kind", "warm", "many", "merci", "gracias", "danke", "saludos", "obrigado"}
-_LIST_GAP = re.compile(r"[ \t]*(?:,|&|\band\b|\bor\b|,\s*and\b)[ \t]*$", re.IGNORECASE)
-_NEXT_GAP = re.compile(r"[ \t]*(?:,|&|and|or|, and)[ \t]*", re.IGNORECASE)
 
 
 @functools.lru_cache(maxsize=1)

@@ -21,6 +21,7 @@ import functools
 import re
 
 from .engine import SPACY_MODEL
+from .formats import extend_address
 
 # The USPS street suffixes (Publication 28, appendix C1) plus common British ones and abbreviations.
 STREET_SUFFIXES = (
@@ -139,8 +140,6 @@ def _regex_recognizer(name: str, entities: list[str], find, with_doc: bool = Fal
 
 
 def _find_addresses(text: str) -> list[tuple[str, int, int, float]]:
-    from .formats import extend_address
-
     out = []
     for rx in _ADDRESS_RX:
         out.extend(("STREET_ADDRESS", m.start(), extend_address(text, m.end()), 0.7) for m in rx.finditer(text))
