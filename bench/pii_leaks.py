@@ -29,9 +29,11 @@ def _set(name: str):
         return [(t, s, []) for t, s in pii_chat_set.build(name.split()[-1])]
     if name.startswith("(c)"):
         return pii_sets.presidio_synth(name.split()[-1])
+    if name.startswith("(e) dev"):
+        return pii_sets.presidio_fresh(half="dev")
     if name.startswith("(d) dev"):
         return pii_sets.wnut17("dev")
-    raise SystemExit("sets: '(b) chat dev', '(c) presidio-research dev', '(d) dev' (WNUT-17 dev)")
+    raise SystemExit("sets: '(b) chat dev', '(c) presidio-research dev', '(d) dev' (WNUT-17 dev), '(e) dev' (fresh, even rows)")
 
 
 def _context(text: str, a: int, b: int, width: int = 60) -> str:

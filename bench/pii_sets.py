@@ -33,15 +33,19 @@ def presidio_synth(split: str):
     return _presidio_triples(r for r in rows if (r["template_id"] % 2 == 1) == (split == "heldout"))
 
 
-def presidio_fresh(templates: str = "all"):
+def presidio_fresh(templates: str = "all", half: str = "all"):
     """1,500 sentences newly drawn by presidio-evaluator 0.3.2's own generator
-    (bench/make_presidio_fresh.py), never examined while tuning. The sentences and most values are new,
-    but the generator fills the same 210 templates, numbered as in synth_dataset_v2, so rows with even
-    template ids share templates with ``presidio_synth("dev")``. ``templates``: ``all``, or ``heldout``
-    for odd template ids only (templates outside the tuned dev split too)."""
+    (bench/make_presidio_fresh.py). The sentences and most values are new, but the generator fills the
+    same 210 templates, numbered as in synth_dataset_v2, so rows with even template ids share templates
+    with ``presidio_synth("dev")``. ``templates``: ``all``, or ``heldout`` for odd template ids only
+    (templates outside the tuned dev split too). ``half``: ``all``, ``dev`` (even row numbers: may be
+    read while tuning, with ``bench/pii_leaks.py``) or ``test`` (odd row numbers: never read)."""
     if templates not in ("all", "heldout"):
         raise ValueError(f"templates must be 'all' or 'heldout', got {templates!r}")
+    if half not in ("all", "dev", "test"):
+        raise ValueError(f"half must be 'all', 'dev' or 'test', got {half!r}")
     rows = json.loads(gzip.decompress(PRESIDIO_FRESH_FILE.read_bytes()))
+    rows = [r for i, r in enumerate(rows) if half == "all" or i % 2 == (half == "test")]
     return _presidio_triples(r for r in rows if templates == "all" or r["template_id"] % 2 == 1)
 
 

@@ -184,12 +184,41 @@ def extend_address(text: str, end: int) -> int:
 
 
 _LEAD_RX = re.compile(r"([^\W\d_]+)[ \t]+")
+# type words that name a street and little else ("Court", "Place", "Way", "Dr." do not qualify)
+_STRONG_TYPES = (r"(?i:Street|St\.|Road|Rd\.|Avenue|Ave\.|Boulevard|Blvd\.?|Lane|Ln\.|Drive|Terrace|Crescent|Highway"
+                 r"|Parkway|Stra(?:ss|ß)e|Str\.)(?!\w)")
+
+
+@functools.lru_cache(maxsize=1)
+def _named_street_rx() -> re.Pattern:
+    """A street named without a house number: up to three capitalised words, maybe a number, then a
+    type word that names nothing but streets ("on Elm Street", "the corner of Izaak Islands St.",
+    "Hafnarstraeti 5 Street"); lowercase only with a number, after on/at/of/in ("lives on misiones
+    6199 street")."""
+    word = _upper_class() + r"[\w'’\-]*"
+    return re.compile(
+        r"(?<![\w.\-])(?:" + word + r"[ \t](?:" + _LINK + r"[ \t])?){0,2}" + word + r"(?:[ \t]\d{1,5}[A-Za-z]?\.?)?[ \t]"
+        + _STRONG_TYPES + r"|(?<=\b(?:on|at|of|in)[ \t])[^\W\d_][\w'’\-]*[ \t]\d{1,5}[ \t](?i:street|st\.|road|rd\.)(?!\w)")
+
+
+def _named_streets(text: str) -> list[tuple[str, int, int, float]]:
+    lex, out = load_lexicon(), []
+    for m in _named_street_rx().finditer(text):
+        start, end = m.start(), m.end()
+        lead = _LEAD_RX.match(text, start, end)
+        while lead and lex.is_common(lead.group(1)) and lead.group(1).casefold() not in lex.street:
+            start = lead.end()  # "The Main Street shop": sentence words are not the street's name
+            lead = _LEAD_RX.match(text, start, end)
+        if re.search(r"[^\W\d_][\w'’\-]*[ \t]", text[start:end]):  # a name is left before the type word
+            out.append(("STREET_ADDRESS", start, extend_address(text, end), 0.6))
+    return out
+
 
 
 def find_addresses(text: str) -> list[tuple[str, int, int, float]]:
     """Street addresses in the formats of many countries (see the module docstring)."""
     if not any(ch.isdigit() for ch in text):
-        return []  # every address form below needs a number
+        return _named_streets(text)  # every other address form below needs a number
     core, cont, cue, sep = _address_rx()
     out = []
     lex = load_lexicon()
@@ -217,7 +246,7 @@ def find_addresses(text: str) -> list[tuple[str, int, int, float]]:
         value = text[m.end():end].rstrip(" ,;:")
         if any(ch.isdigit() for ch in value) and 4 <= len(value) <= 120 and "@" not in value:
             out.append(("STREET_ADDRESS", m.end(), m.end() + len(value), 0.55))
-    return out
+    return out + _named_streets(text)
 
 
 _PHONE_CUE_RX = re.compile(

@@ -23,7 +23,7 @@ import unicodedata
 
 from .lexicon import load as load_lexicon
 from .person_context import SIGNOFF_WORDS as _SIGNOFF_WORDS
-from .person_context import TITLES, grow_names, stop_words
+from .person_context import RELATIONS, TITLES, addressed_names, grow_names, stop_words
 
 PARTICLES = {"van", "der", "den", "de", "la", "le", "du", "da", "dos", "das", "di", "del", "della", "von", "bin",
              "binti", "ibn", "ben", "ter", "ten", "mac", "st", "y", "e", "zu", "al", "el", "ó", "ní", "nic", "ua", "mc"}
@@ -44,12 +44,7 @@ _WEAK_CUES = (
     r"|dear|hi|hello|hey|thanks|customer|agent|colleague|from|for|with|by|and|or"
 )
 # "my kid Tadzio", "our landlord Mr Okafor": a capitalised word after a relation is a name on that evidence alone
-_RELATION_CUES = (
-    r"(?:my|our|his|her|their) (?:wife|husband|son|daughter|kids?|child|baby|colleague|co-?worker|friend|boss"
-    r"|manager|partner|mother|father|mom|mum|dad|brother|sister|neighbou?r|assistant|grand(?:son|daughter|ma|pa"
-    r"|mother|father)|niece|nephew|cousin|uncle|aunt|fianc[ée]e?|girlfriend|boyfriend|roommate|flatmate"
-    r"|landlord|landlady|tenant|teacher|doctor|lawyer|step(?:son|daughter|mother|father))"
-)
+_RELATION_CUES = r"(?:my|our|his|her|their) " + RELATIONS
 _SIGNOFFS = (
     r"thanks|thx|thank you|cheers|regards|best|br|ty|many thanks|kind regards|best regards|warm regards|best wishes"
     r"|sincerely|yours|love|greetings|cordially|merci|gracias|danke|grüße|groetjes|saludos|cumprimentos|obrigado"
@@ -246,7 +241,8 @@ def _predicate_names(text: str, toks, lex) -> list[tuple[str, int, int, float]]:
             j -= 1
         words = [t.group() for t in toks[j:k + 1]]
         if all(w[0].isupper() and not w.isupper() and not lex.is_common(w) and w.casefold() not in TITLES
-               for w in words):
+               for w in words) and not (len(words) == 1 and words[0].casefold() in lex.english
+                                         and not lex.is_name(words[0])):  # "the Journal wrote"
             out.append(("PERSON", toks[j].start(), tok.end(), 0.5))
         elif tok.group().islower() and lex.is_name(tok.group()) and not lex.is_common(tok.group()) and (
                 k == 0 or _sentence_start(text, tok.start())):  # "selma is from ...", lowercase
@@ -326,7 +322,7 @@ def find_names(text: str, doc=None) -> list[tuple[str, int, int, float]]:
     toks = _tokens(text)
     found = (_cue_names(text, toks, lex) + _lexicon_names(text, toks, lex) + _predicate_names(text, toks, lex)
              + _speaker_names(text, lex) + _spacy_names(text, doc, lex) + _shape_names(text, toks, lex)
-             + _block_names(text, lex))
+             + _block_names(text, lex) + addressed_names(text, lex))
     found = [f for f in found if not _nationality(f, doc)]
     return found + grow_names(text, toks, lex, found, doc)
 

@@ -7,6 +7,9 @@ A name found by one recognizer is evidence for the words next to it:
 - a capitalised word right before a found one-word name is its given name, even outside every
   lexicon ("Calquín Cazares", "Rościsław Dudek", "Mashuu Samurakami"), unless it is a common or
   dictionary word;
+- a capitalised word someone is addressed by: after a greeting ("Hi Kat,", "Dear Estrid Holm:"), at the
+  start of a line before a comma and a request or question ("Mozes, can I speak to your boss?"), or
+  before a possessive relation ("Teruyoshi's kid");
 - the other members of a list or a pair with a found name are names ("Usamov and Bowers",
   "Kónya, Becker and Vasquez", lowercase too: "silvana, adam, christopher and caleb"), repeated
   until the list is covered.
@@ -25,6 +28,38 @@ SIGNOFF_WORDS = {"thanks", "thx", "cheers", "regards", "best", "br", "ty", "sinc
                  "wishes", "kind", "warm", "many", "merci", "gracias", "danke", "saludos", "obrigado"}
 
 
+# kin and other relations: "my kid Tadzio" (names.py), "Teruyoshi's kid"
+RELATIONS = (
+    r"(?:wife|husband|son|daughter|kids?|child|baby|colleague|co-?worker|friend|boss"
+    r"|manager|partner|mother|father|mom|mum|dad|brother|sister|neighbou?r|assistant|grand(?:son|daughter|ma|pa"
+    r"|mother|father)|niece|nephew|cousin|uncle|aunt|fianc[ée]e?|girlfriend|boyfriend|roommate|flatmate"
+    r"|landlord|landlady|tenant|teacher|doctor|lawyer|step(?:son|daughter|mother|father))"
+)
+_GREETINGS = {"hi", "hello", "hey", "dear", "hiya", "howdy", "yo", "morning", "evening", "afternoon"}
+_WORD = r"[^\W\d_][\w'’\-]*"
+_GREETING_RX = re.compile(r"(?im)^[ \t]*(?:hi|hello|hey|dear|good (?:morning|afternoon|evening))[ \t]+(" + _WORD
+                          + r"(?:[ \t]+" + _WORD + r")?)[ \t]*(?=[,!:]|\n|$)")
+_VOCATIVE_RX = re.compile(r"(?m)^[ \t]*(" + _WORD + r"(?:[ \t]+" + _WORD + r")?),[ \t]+(?i:can|could|would|will|do|did"
+                          r"|are|is|have|please|i|you|we|thanks|thank|what|where|when|how|why|just|let|listen|look"
+                          r"|tell|give|help)\b")
+_POSSESSIVE_RX = re.compile(r"(" + _WORD + r")['’]s[ \t]+" + RELATIONS + r"\b")
+
+
+def addressed_names(text: str, lex) -> list[tuple[str, int, int, float]]:
+    """Names someone is addressed or related by: after a greeting (0.6), a line's vocative before a
+    request or question (0.5), a possessive relation (0.5). Words must be capitalised and joinable
+    (see :func:`_joinable`); the last two also refuse dictionary words that no name list holds
+    ("Sorry, can I", "Apple's manager")."""
+    out = []
+    for rx, score, strict in ((_GREETING_RX, 0.6, False), (_VOCATIVE_RX, 0.5, True), (_POSSESSIVE_RX, 0.5, True)):
+        for m in rx.finditer(text):
+            words = m.group(1).split()
+            if all(w[0].isupper() and not w.isupper() and _joinable(w, lex) and w.casefold() not in lex.street
+                   and not (strict and w.casefold() in lex.english and not lex.is_name(w)) for w in words):
+                out.append(("PERSON", m.start(1), m.end(1), score))
+    return out
+
+
 @functools.lru_cache(maxsize=1)
 def stop_words() -> frozenset[str]:
     from spacy.lang.en.stop_words import STOP_WORDS
@@ -36,7 +71,7 @@ def _joinable(word: str, lex) -> bool:
     """May this word join a name on its neighbour's evidence?"""
     w = word.casefold()
     head = re.split(r"['’]", w)[0]
-    return not (lex.is_common(word) or w in TITLES or w in SIGNOFF_WORDS or head in stop_words() or len(word) < 2)
+    return not (lex.is_common(word) or w in TITLES or w in SIGNOFF_WORDS or w in _GREETINGS or head in stop_words() or len(word) < 2)
 
 
 def _surnames_after(text: str, persons, lex) -> list[tuple[str, int, int, float]]:

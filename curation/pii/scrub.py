@@ -193,6 +193,18 @@ def make_consistent(texts: Sequence[str], spans: list[list[Span]], config: PiiCo
     return out
 
 
+_ESCAPED_BREAK_RX = re.compile(r"\\([nrt])")
+_ESCAPES = {"n": " \n", "r": " \r", "t": " \t"}
+
+
+def detection_view(text: str) -> str:
+    """``text`` with escaped line breaks and tabs (a literal backslash + ``n``/``r``/``t``, as in
+    exports that escaped their newlines twice) turned into a space and the character they stand for:
+    same length, so offsets hold; lines stay lines, and ``\\n555 0100`` or ``\\nMaria`` no longer glue
+    a letter to the value that follows."""
+    return _ESCAPED_BREAK_RX.sub(lambda m: _ESCAPES[m.group(1)], text) if "\\" in text else text
+
+
 def detect(texts: Sequence[str], config: PiiConfig | None = None,
            progress: Callable[[int, int], None] | None = None) -> list[list[Span]]:
     """Find PII in each text, batched through spaCy.
@@ -220,7 +232,7 @@ def detect(texts: Sequence[str], config: PiiConfig | None = None,
     config = config or PiiConfig()
     analyzer = build_analyzer(tuple(sorted(config.deny_list)))
     allowed = _allow_check(config)
-    texts = [t or "" for t in texts]
+    texts = [detection_view(t or "") for t in texts]
     entities = [e for e in config.entities if e != "DENY_LIST" or config.deny_list]
     tagged = (findings(config.model_recognizer, texts, tuple(sorted(entities)), config.min_score)
               if config.model_recognizer else None)  # the opt-in token classifier
