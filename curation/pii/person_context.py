@@ -71,7 +71,8 @@ def _joinable(word: str, lex) -> bool:
     """May this word join a name on its neighbour's evidence?"""
     w = word.casefold()
     head = re.split(r"['’]", w)[0]
-    return not (lex.is_common(word) or w in TITLES or w in SIGNOFF_WORDS or w in _GREETINGS or head in stop_words() or len(word) < 2)
+    return not (lex.is_common(word) or w in TITLES or w in SIGNOFF_WORDS or w in _GREETINGS
+                or head in stop_words() or len(word) < 2)
 
 
 def _surnames_after(text: str, persons, lex) -> list[tuple[str, int, int, float]]:
