@@ -17,7 +17,7 @@ rates of two methods run one after the other change with the other jobs' load, C
     (``bench/make_presidio_fresh.py``): new values in the same 210 templates as (c). Split by row
     parity: ``dev`` (even rows) was read while tuning (#16, third round), ``test`` (odd rows) never.
 The held-out halves were never run while tuning the recognizers until the round of 2026-12-02,
-which listed the leaks of (c) heldout by phenomenon; (e) has never been examined.
+which listed the leaks of (c) heldout by phenomenon; (e) test has never been examined.
 
 Matching is type-agnostic, because a scrubber succeeds when the value is gone whatever the label:
 a planted span is found when predicted spans cover at least 80% of its non-space characters; a
