@@ -270,6 +270,9 @@ _PHONE_PAIRS_RX = re.compile(r"(?<![\w+\-/.,])(?P<v>\d{2}([ \-])\d{2}\2\d{2}\2\d
 _PHONE_GROUPS_RX = re.compile(
     r"(?<![\w+\-/.,:#])(?P<v>(?:(?P<cc>\(\d{1,4}\))[ \t]?|\d{1,2}[ \t]\((?P<area>\d{2,5})\)[ \t]?)?\d{1,10}"
     r"(?:(?:[ \t]|[ \t]?[\-/][ \t]?)\d{1,10}){0,5})(?:[ \t]?(?:x|ext\.?)[ \t]?\d{1,6})?(?![\w/:]|-(?![^\W\d_]{2})|[.,]\d)")
+# North American numbers written with dots, maybe an extension: "418.341.9082", "Office,860.704.4814x998-Fax"
+_PHONE_DOTS_RX = re.compile(r"(?<![\w+\-/.])(?<!\d,)(?P<v>\d{3}\.\d{3}\.\d{4}(?:[ \t]?(?:x|ext\.?)[ \t]?\d{1,6})?)"
+                            r"(?![\w/:]|[.,]\d|-(?![^\W\d_]{2}))")
 _WHOLE_DATE_RX = re.compile(r"\d{1,2}[ .\-/]\d{1,2}[ .\-/]\d{2,4}|\d{4}[ .\-/]\d{1,2}[ .\-/]\d{1,2}|.*\b\d{1,2}/\d{1,2}/\d{2,4}\b.*")
 _THOUSANDS_RX = re.compile(r"[1-9]\d{0,2}(?:[ ,.]\d{3})+")
 _CURRENCY_RX = re.compile(r"[$€£¥₹₽]\s?$|\b(?:EUR|USD|GBP|CHF|PLN|HUF|SEK|NOK|DKK|CZK|kr|zł|Ft|Kč|lei)\s*$", re.I)
@@ -286,7 +289,7 @@ def _grouped_phones(text: str) -> list[tuple[str, int, int, float]]:
                 or _WHOLE_DATE_RX.fullmatch(v) or _CURRENCY_RX.search(text[max(0, m.start() - 5):m.start()]):
             continue
         out.append(("PHONE_NUMBER", m.start("v"), m.end(), 0.45))
-    return out
+    return out + [("PHONE_NUMBER", m.start("v"), m.end(), 0.5) for m in _PHONE_DOTS_RX.finditer(text)]
 
 
 _DATE_RX = re.compile(r"\b(?:19|20)\d\d\b|\b\d{1,2}[ .\-/]\d{1,2}[ .\-/](?:19|20)\d\d")  # a year as a group of its own

@@ -146,6 +146,8 @@ def test_scrubbing_multilingual_text_twice_changes_nothing(template, name, email
     ("9882001 is my cell", "9882001"),  # the cue after the number, and a year-like group inside is no date
     ("4348 3954 (mobile), ask for the desk", "4348 3954"),
     ("1234567 is my number", "1234567"),
+    ("Office,418.341.9082-Fax", "418.341.9082"),  # dotted North American, after a comma, a label glued
+    ("fax 860.704.4814x998 please", "860.704.4814x998"),
 ])
 def test_phone_numbers_in_groups_are_found_without_a_cue(text, phone):
     from curation.pii.formats import find_phone_cues
@@ -158,6 +160,7 @@ def test_phone_numbers_in_groups_are_found_without_a_cue(text, phone):
     "it failed on 12 03 2024 and on 2024-03-13",
     "the fee was € 1 250 500 in total",
     "version 10.2.3.4 and build 2024 0001",
+    "release 123.456.7890.1 and a total of 1,234.567.8901",
     "see 01/16/2015 - 02/16/2015 for the period",
     "serial 12 345 678-B of the catalogue",  # one letter glued by a hyphen is part of a code
     "1000000 is the number of users we have",
