@@ -255,12 +255,12 @@ _PHONE_CUE_RX = re.compile(
     r"|ring (?:me|us)(?: on| at)?|(?:call|reach|text|contact) (?:us|him|her|them)(?: on| at))\.?[:,]?\s+(?:is\s+|on\s+|to\s+)?(?P<v>\+?\(?\d[\d \t().\-/]{4,22}\d)(?![\w@])", re.I)
 # a cue after the number: "9882001 is my cell", "4348 3954 (mobile)", "07700 063 966-Fax", "21 253 1098 - office"
 _PHONE_AFTER_RX = re.compile(
-    r"(?<![\w+\-/.,:#])(?P<v>\+?\(?\d[\d \t().\-/]{4,22}\d)(?=[ \t]*(?:[(\-–,][ \t]*)?(?:is[ \t]+)?(?:(?:my|our|his|her|the)[ \t]+)?"
+    r"(?<![\w+\-/.:#])(?<!\d,)(?P<v>\+?\(?\d[\d \t().\-/]{4,22}\d)(?=[ \t]*(?:[(\-–,][ \t]*)?(?:is[ \t]+)?(?:(?:my|our|his|her|the)[ \t]+)?"
     r"(?:(?:cell|mobile|phone|tel|telephone|landline|fax|whatsapp|office|home)(?![\w-])|(?:(?<=my )|(?<=our )|(?<=his )"
     r"|(?<=her ))number\b))", re.I)
 _PHONE_LINE_RX = re.compile(r"(?m)^[ \t]*(?P<v>\+?\(?\d[\d \t().\-/]{5,20}\d)[ \t]*$")
 # four pairs of digits with one separator ("71-33-52-22", "06 85 63 60"): how phones are written in much of Europe
-_PHONE_PAIRS_RX = re.compile(r"(?<![\w+\-/.,])(?P<v>\d{2}([ \-])\d{2}\2\d{2}\2\d{2}(?:\2\d{2})?|\d{2}(?:\.\d{2}){4})"
+_PHONE_PAIRS_RX = re.compile(r"(?<![\w+\-/.])(?<!\d,)(?P<v>\d{2}([ \-])\d{2}\2\d{2}\2\d{2}(?:\2\d{2})?|\d{2}(?:\.\d{2}){4})"
                              r"(?![\w\-/]|[.,]\d)")  # four dotted pairs are an IP address
 
 
@@ -268,7 +268,7 @@ _PHONE_PAIRS_RX = re.compile(r"(?<![\w+\-/.,])(?P<v>\d{2}([ \-])\d{2}\2\d{2}\2\d
 # "79 8778-9328", "487 78 932", "8 (877) 893-28-79", "0 32 877 89 32", "07700 063 966-Fax" (a label glued by a
 # hyphen ends the number; see find_phone_cues for what is left out)
 _PHONE_GROUPS_RX = re.compile(
-    r"(?<![\w+\-/.,:#])(?P<v>(?:(?P<cc>\(\d{1,4}\))[ \t]?|\d{1,2}[ \t]\((?P<area>\d{2,5})\)[ \t]?)?\d{1,10}"
+    r"(?<![\w+\-/.:#])(?<!\d,)(?P<v>(?:(?P<cc>\(\d{1,4}\))[ \t]?|\d{1,2}[ \t]\((?P<area>\d{2,5})\)[ \t]?)?\d{1,10}"
     r"(?:(?:[ \t]|[ \t]?[\-/][ \t]?)\d{1,10}){0,5})(?:[ \t]?(?:x|ext\.?)[ \t]?\d{1,6})?(?![\w/:]|-(?![^\W\d_]{2})|[.,]\d)")
 # North American numbers written with dots, maybe an extension: "418.341.9082", "Office,860.704.4814x998-Fax"
 _PHONE_DOTS_RX = re.compile(r"(?<![\w+\-/.])(?<!\d,)(?P<v>\d{3}\.\d{3}\.\d{4}(?:[ \t]?(?:x|ext\.?)[ \t]?\d{1,6})?)"

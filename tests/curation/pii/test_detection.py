@@ -245,6 +245,7 @@ def test_faker_addresses_of_english_speaking_locales_are_covered(locale):
     ("Romina Ruelas\\n\\n2051 Müürivahe 27\\n Apt. 482\\n Piiri\\n Estonia 79297\\nPhone:\\n022 656 53 65",
      ["Müürivahe 27", "Apt. 482", "79297", "022 656 53 65"]),
     ("Contact\\n360-550-3331 office\\tor mail LjubicaGalic@armyspy.com", ["360-550-3331", "LjubicaGalic"]),
+    ("Contact\\n085 175 7641-Office\\,3660170548-Fax", ["085 175 7641", "3660170548"]),  # an escaped comma
 ])
 def test_values_after_escaped_line_breaks_are_found(text, values):
     out = scrub(text)
