@@ -227,7 +227,8 @@ def _spacy_names(text: str, doc, lex) -> list[tuple[str, int, int, float]]:
 
 # Verbs that say the word before them is a person: "Ciset lives on ...", "Asya spent a year at ...".
 _PERSON_VERB_RX = re.compile(r"[ \t]+(?:lives|lived|works|worked|was born|spent|told|asked|said|says|wrote|replied"
-                             r"|is from|married|had given|calls|called me|speaks)\b")
+                             r"|is from|married|had given|calls|called me|speaks"
+                             r"|began|started|joined|graduated|studied|moved|died|retired|attended)\b")
 
 
 def _predicate_names(text: str, toks, lex) -> list[tuple[str, int, int, float]]:
