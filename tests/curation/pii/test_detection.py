@@ -51,6 +51,8 @@ def scrub(text: str) -> str:
     ("Mozes, can I please speak to your boss?", ["Mozes"]),
     ("It was settled between him and Teruyoshi's kid long ago.", ["Teruyoshi"]),
     ("Petřík began writing as a teenager.", ["Petřík"]),  # a biography verb after a name
+    ("I want to add Raimond Reumer as a beneficiary to my account", ["Raimond", "Reumer"]),
+    ("Agent: May I have your full name?\nCustomer: Tomomi Nishiyama", ["Tomomi", "Nishiyama"]),
 ])
 def test_names_of_many_locales_cases_and_forms_are_replaced_whole(text, gone):
     out = scrub(text)
@@ -72,6 +74,7 @@ def test_names_of_many_locales_cases_and_forms_are_replaced_whole(text, gone):
     "Sorry, can I ask again? Thanks, can you check? Apple's manager said no.",
     "The Wall Street Journal wrote about the street food.",
     "The project began in May and Google joined in June.",
+    "Please add Savings as a payee. What is the name of the app? Revolut.",
 ])
 def test_everyday_words_are_not_taken_for_names_or_addresses(text):
     from curation.pii.formats import find_phone_cues
