@@ -148,7 +148,8 @@ def _cue_names(text: str, toks, lex) -> list[tuple[str, int, int, float]]:
             span = (toks[k].start(), toks[k].end())  # "her maiden name is Key", "starring Key"
         if span is None:
             continue
-        lexical = lex.is_name(first) or not _script_latin(first)
+        lexical = lex.is_name(first) or not _script_latin(first) or (
+            not first.isascii() and not lex.is_word(first))  # "call me višeslav": diacritics English words lack
         if (weak or (m.group("relation") and first.islower())) and not lexical:
             continue  # "this is Urgent": a weak cue needs the lexicon as well
         if weak and first.islower() and m.group("weak").casefold() in ("and", "or") and not _person_before(text, m.start(), lex):
@@ -248,6 +249,10 @@ def _predicate_names(text: str, toks, lex) -> list[tuple[str, int, int, float]]:
         elif tok.group().islower() and lex.is_name(tok.group()) and not lex.is_common(tok.group()) and (
                 k == 0 or _sentence_start(text, tok.start())):  # "selma is from ...", lowercase
             out.append(("PERSON", tok.start(), tok.end(), 0.45))
+        elif k >= 1 and tok.group().islower() and not lex.is_word(tok.group()) and toks[k - 1].group().islower() \
+                and lex.is_name(toks[k - 1].group()) and not lex.is_common(toks[k - 1].group()) and (
+                k == 1 or _sentence_start(text, toks[k - 1].start())):  # "eva kleist lives at ..."
+            out.append(("PERSON", toks[k - 1].start(), tok.end(), 0.45))
     return out
 
 

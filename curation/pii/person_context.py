@@ -10,7 +10,8 @@ A name found by one recognizer is evidence for the words next to it:
 - a capitalised word someone is addressed by: after a greeting ("Hi Kat,", "Dear Estrid Holm:"), at the
   start of a line before a comma and a request or question ("Mozes, can I speak to your boss?"), or
   before a possessive relation ("Teruyoshi's kid"); a person added to an account ("add Raimond Reumer as
-  a beneficiary"), the answer to a question for a name ("What's the name on the account? User: Iwao Iwase");
+  a beneficiary"), the answer to a question for a name ("What's the name on the account? User: Iwao Iwase"), a quote's
+  speaker ('..." says Du Cane.');
 - the other members of a list or a pair with a found name are names ("Usamov and Bowers",
   "Kónya, Becker and Vasquez", lowercase too: "silvana, adam, christopher and caleb"), repeated
   until the list is covered.
@@ -43,6 +44,9 @@ _GREETING_RX = re.compile(r"(?im)^[ \t]*(?:hi|hello|hey|dear|good (?:morning|aft
 _VOCATIVE_RX = re.compile(r"(?m)^[ \t]*(" + _WORD + r"(?:[ \t]+" + _WORD + r")?),[ \t]+(?i:can|could|would|will|do|did"
                           r"|are|is|have|please|i|you|we|thanks|thank|what|where|when|how|why|just|let|listen|look"
                           r"|tell|give|help)\b")
+# a quote's speaker: '... in that direction," says Du Cane.'
+_QUOTED_BY_RX = re.compile(r"[,!?][\"”'’][ \t]*(?:says|said|adds|added|explains|explained|notes|noted|writes|wrote|recalls"
+                           r"|recalled|told us|tells us)[ \t]+(" + _WORD + r"(?:[ \t]+" + _WORD + r"){0,2})(?=[ \t]*(?:[.,;!?]|$))")
 _POSSESSIVE_RX = re.compile(r"(" + _WORD + r")['’]s[ \t]+" + RELATIONS + r"\b")
 # a person added to an account: "add Raimond Reumer as a beneficiary"
 _ADDED_AS_RX = re.compile(r"(?i:\badd(?:ed|ing)?)[ \t]+(" + _WORD + r"(?:[ \t]+" + _WORD + r"){0,2})[ \t]+(?i:as[ \t]+(?:an?|my|the|our)"
@@ -56,12 +60,12 @@ _NAME_ANSWER_RX = re.compile(r"(?i:\b(?:your|full|first|last|holder['’]?s?) na
 def addressed_names(text: str, lex) -> list[tuple[str, int, int, float]]:
     """Names someone is addressed or related by: after a greeting (0.6), a line's vocative before a
     request or question (0.5), a possessive relation (0.5), added to an account as a beneficiary or
-    user (0.6), the answer to a question for a name (0.6). Words must be capitalised and joinable
+    user (0.6), the answer to a question for a name (0.6), a quote's speaker (0.6). Words must be capitalised and joinable
     (see :func:`_joinable`); the last two also refuse dictionary words that no name list holds
     ("Sorry, can I", "Apple's manager")."""
     out = []
     rules = ((_GREETING_RX, 0.6, False), (_VOCATIVE_RX, 0.5, True), (_POSSESSIVE_RX, 0.5, True),
-             (_ADDED_AS_RX, 0.6, True), (_NAME_ANSWER_RX, 0.6, False))
+             (_ADDED_AS_RX, 0.6, True), (_NAME_ANSWER_RX, 0.6, False), (_QUOTED_BY_RX, 0.6, False))
     for rx, score, strict in rules:
         for m in rx.finditer(text):
             words = m.group(1).split()
@@ -89,8 +93,11 @@ def _joinable(word: str, lex) -> bool:
 def _surnames_after(text: str, persons, lex) -> list[tuple[str, int, int, float]]:
     out = []
     for a, b, sc in persons:
-        m = re.match(r" ([A-Z][a-z]+)(?![\w'’-])", text[b:])
-        if m and lex.is_name(m.group(1)) and m.group(1).casefold() not in stop_words():
+        m = re.match(r" ([^\W\d_][^\W\d_'’-]*)(?![\w'’-])", text[b:])
+        w = m.group(1) if m else ""
+        if m and w[0].isupper() and not w.isupper() and (
+                (lex.is_name(w) and w.casefold() not in stop_words())  # "Zoe Young"
+                or (_joinable(w, lex) and not lex.is_word(w) and w.casefold() not in lex.street)):  # "Yuito Hirai"
             out.append(("PERSON", a, b + m.end(), min(sc, 0.6)))
     return out
 
@@ -133,7 +140,8 @@ def _neighbours(text: str, toks, k: int) -> tuple[int | None, int | None]:
 
 def _list_members(text: str, toks, lex, persons) -> list[tuple[str, int, int, float]]:
     """Words listed with a found name, until no more join: capitalised ones that are no common
-    word, lowercase ones that are lexicon names (when the name beside them is lowercase too)."""
+    word, lowercase ones that are lexicon names or no dictionary word (when the name beside them is
+    lowercase too: "leonti, terrence, pamela")."""
     spans = [(a, b) for a, b, sc in persons if sc >= 0.5]
     out: list[tuple[str, int, int, float]] = []
     changed = True
@@ -147,7 +155,9 @@ def _list_members(text: str, toks, lex, persons) -> list[tuple[str, int, int, fl
             neighbour = next((a for a, b in spans if left is not None and b == toks[left].end()), None)
             if neighbour is None:
                 neighbour = next((a for a, _ in spans if right is not None and a == toks[right].start()), None)
-            if neighbour is None or (word[0].islower() and not (lex.is_name(word) and text[neighbour].islower())):
+            unlisted = len(word) >= 4 and not lex.is_word(word) and not re.match(r"\W*[\d+]", text[tok.end():])
+            if neighbour is None or (word[0].islower() and not ((lex.is_name(word) or unlisted)
+                                                                 and text[neighbour].islower())):
                 continue
             out.append(("PERSON", tok.start(), tok.end(), 0.5))
             spans.append((tok.start(), tok.end()))
@@ -159,5 +169,6 @@ def grow_names(text: str, toks, lex, found, doc) -> list[tuple[str, int, int, fl
     """The spans that ``found`` (and spaCy's PERSON spans in ``doc``) are evidence for."""
     persons = [(a, b, sc) for _, a, b, sc in found] + [
         (e.start_char, e.end_char, 0.85) for e in (doc.ents if doc is not None else ()) if e.label_ == "PERSON"]
-    return (_surnames_after(text, persons, lex) + _given_names_before(text, toks, lex, persons)
-            + _list_members(text, toks, lex, persons))
+    members = _list_members(text, toks, lex, persons)
+    return (_surnames_after(text, persons + [(a, b, sc) for _, a, b, sc in members], lex)
+            + _given_names_before(text, toks, lex, persons) + members)
