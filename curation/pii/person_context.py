@@ -10,8 +10,8 @@ A name found by one recognizer is evidence for the words next to it:
 - a capitalised word someone is addressed by: after a greeting ("Hi Kat,", "Dear Estrid Holm:"), at the
   start of a line before a comma and a request or question ("Mozes, can I speak to your boss?"), or
   before a possessive relation ("Teruyoshi's kid"); a person added to an account ("add Raimond Reumer as
-  a beneficiary"), the answer to a question for a name ("What's the name on the account? User: Iwao Iwase"), a quote's
-  speaker ('..." says Du Cane.');
+  a beneficiary"), the answer to a question for a name ("What's the name on the account? User: Iwao
+  Iwase"), a quote's speaker ('..." says Du Cane.');
 - the other members of a list or a pair with a found name are names ("Usamov and Bowers",
   "Kónya, Becker and Vasquez", lowercase too: "silvana, adam, christopher and caleb"), repeated
   until the list is covered.
@@ -53,16 +53,17 @@ _ADDED_AS_RX = re.compile(r"(?i:\badd(?:ed|ing)?)[ \t]+(" + _WORD + r"(?:[ \t]+"
                           r"[ \t]+(?:(?:authori[sz]ed|joint|additional|second|secondary)[ \t]+)?(?:beneficiary|payee|recipient|user"
                           r"|card ?holder|account ?holder|signatory|guarantor|executor|dependant|dependent|emergency contact))\b")
 # the answer to a question for a name, as the next turn: "What's the name on the account? User: Iwao Iwase"
-_NAME_ANSWER_RX = re.compile(r"(?i:\b(?:your|full|first|last|holder['’]?s?) name\b|\bname on the (?:account|card)\b|who am i (?:speaking|talking) (?:to|with)|who is this)[^?\n]{0,40}\?[ \t]*\n?[ \t]*"
+_NAME_ANSWER_RX = re.compile(r"(?i:\b(?:your|full|first|last|holder['’]?s?) name\b|\bname on the (?:account|card)\b"
+                             r"|who am i (?:speaking|talking) (?:to|with)|who is this)[^?\n]{0,40}\?[ \t]*\n?[ \t]*"
                              r"(?:[^\W\d_]+:[ \t]*)?(" + _WORD + r"(?:[ \t]+" + _WORD + r"){0,3})[ \t]*(?=[.!]|\n|$)")
 
 
 def addressed_names(text: str, lex) -> list[tuple[str, int, int, float]]:
     """Names someone is addressed or related by: after a greeting (0.6), a line's vocative before a
     request or question (0.5), a possessive relation (0.5), added to an account as a beneficiary or
-    user (0.6), the answer to a question for a name (0.6), a quote's speaker (0.6). Words must be capitalised and joinable
-    (see :func:`_joinable`); the last two also refuse dictionary words that no name list holds
-    ("Sorry, can I", "Apple's manager")."""
+    user (0.6), the answer to a question for a name (0.6), a quote's speaker (0.6). Words must be
+    capitalised and joinable (see :func:`_joinable`); the vocative, possessive and added-as rules also
+    refuse dictionary words that no name list holds ("Sorry, can I", "Apple's manager", "add Savings as")."""
     out = []
     rules = ((_GREETING_RX, 0.6, False), (_VOCATIVE_RX, 0.5, True), (_POSSESSIVE_RX, 0.5, True),
              (_ADDED_AS_RX, 0.6, True), (_NAME_ANSWER_RX, 0.6, False), (_QUOTED_BY_RX, 0.6, False))
