@@ -45,13 +45,15 @@ _VOCATIVE_RX = re.compile(r"(?m)^[ \t]*(" + _WORD + r"(?:[ \t]+" + _WORD + r")?)
                           r"|are|is|have|please|i|you|we|thanks|thank|what|where|when|how|why|just|let|listen|look"
                           r"|tell|give|help)\b")
 # a quote's speaker: '... in that direction," says Du Cane.'
-_QUOTED_BY_RX = re.compile(r"[,!?][\"”'’][ \t]*(?:says|said|adds|added|explains|explained|notes|noted|writes|wrote|recalls"
-                           r"|recalled|told us|tells us)[ \t]+(" + _WORD + r"(?:[ \t]+" + _WORD + r"){0,2})(?=[ \t]*(?:[.,;!?]|$))")
+_QUOTED_BY_RX = re.compile(r"[,!?][\"”'’][ \t]*(?:says|said|adds|added|explains|explained|notes|noted|writes|wrote"
+                           r"|recalls|recalled|told us|tells us)[ \t]+(" + _WORD + r"(?:[ \t]+" + _WORD + r"){0,2})"
+                           r"(?=[ \t]*(?:[.,;!?]|$))")
 _POSSESSIVE_RX = re.compile(r"(" + _WORD + r")['’]s[ \t]+" + RELATIONS + r"\b")
 # a person added to an account: "add Raimond Reumer as a beneficiary"
-_ADDED_AS_RX = re.compile(r"(?i:\badd(?:ed|ing)?)[ \t]+(" + _WORD + r"(?:[ \t]+" + _WORD + r"){0,2})[ \t]+(?i:as[ \t]+(?:an?|my|the|our)"
-                          r"[ \t]+(?:(?:authori[sz]ed|joint|additional|second|secondary)[ \t]+)?(?:beneficiary|payee|recipient|user"
-                          r"|card ?holder|account ?holder|signatory|guarantor|executor|dependant|dependent|emergency contact))\b")
+_ADDED_AS_RX = re.compile(r"(?i:\badd(?:ed|ing)?)[ \t]+(" + _WORD + r"(?:[ \t]+" + _WORD + r"){0,2})[ \t]+"
+                          r"(?i:as[ \t]+(?:an?|my|the|our)[ \t]+(?:(?:authori[sz]ed|joint|additional|second|secondary)[ \t]+)?"
+                          r"(?:beneficiary|payee|recipient|user|card ?holder|account ?holder|signatory|guarantor|executor"
+                          r"|dependant|dependent|emergency contact))\b")
 # the answer to a question for a name, as the next turn: "What's the name on the account? User: Iwao Iwase"
 _NAME_ANSWER_RX = re.compile(r"(?i:\b(?:your|full|first|last|holder['’]?s?) name\b|\bname on the (?:account|card)\b"
                              r"|who am i (?:speaking|talking) (?:to|with)|who is this)[^?\n]{0,40}\?[ \t]*\n?[ \t]*"
