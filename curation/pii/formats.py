@@ -79,6 +79,8 @@ _UNIT = (r"(?i:Apt|Apartment|Appt|Suite|Ste|Unit|Flat|Floor|Fl|No|Nr|Bldg|Buildi
          r"|Piano|Interior|Int|N°|Nº|nº|n°)(?![^\W\d_])\.?\s?#?\s?[\w\-/]+|#\s?\d+")  # not "No" of "now"
 _POSTCODE = (r"(?:\d{5}(?:-\d{3,4})?|\d{4}-\d{3}|\d{3}\s\d{2}|\d{2}-\d{3}|\d{4}\s?[A-Z]{2}|[A-Z]{1,2}\d[A-Z\d]?\s?\d[A-Z]{2}"
              r"|[A-Z]\d[A-Z]\s?\d[A-Z]\d|[A-Z]{1,2}-\d{4,5}|\d{3}-\d{4}|\d{4,6})(?!\w)")
+# a missing field as data exports write it, between a town and its postcode: "ASKER nan 1386"
+_MISSING = r"(?:,?[ \t]+(?:nan|NaN|None|null|NULL|N/A)(?=,?[ \t]+" + _POSTCODE + r"))?"
 _ADDRESS_CUE = (r"(?:zip(?: code)?\s*:|post(?:al)? ?code\s*:|address(?:\s+is|\s*:|\s+to)|arrived at|arrive at|delivered at|(?:should )?go to|sent to|live at|lives at|living at|reside at|residing at|moved to|deliver(?:ed)? to"
                 r"|ship(?:ping)? (?:it |them )?to|send (?:it |them )?to|located at|left it at|pick (?:it )?up at"
                 r"|based at|mail(?:ing)? address|billing address|home address|delivery address)[:,]?\s+")
@@ -154,7 +156,7 @@ def _address_rx() -> tuple[re.Pattern, re.Pattern, re.Pattern, re.Pattern]:
     )
     paren = r"(?:[ \t]\([^()\n]{1,30}\))?"  # "Cyprus (Greek) 25572", "ΑΓΛΑΝΤΖΙΑ (ΑΓΛΑΓΓΙΑ)"
     cont = (r"(?:\.?[ \t]*,?[ \t]*(?:\n[^\w\n]{0,5}){0,2},?[ \t]*)(?:" + _UNIT + r"|" + _POSTCODE + r"(?:\s" + word + r"){0,2}"
-            r"|" + word + r"(?:[ \t](?!" + _POSTCODE + r")" + name_word + r"){0,3}" + paren + r"(?:,?[ \t]+" + _POSTCODE + r"(?:[ \t]" + word + r"){0,2})?(?![\w'’.\-]|[ \t]*:)"
+            r"|" + word + r"(?:[ \t](?!" + _POSTCODE + r")" + name_word + r"){0,3}" + paren + _MISSING + r"(?:,?[ \t]+" + _POSTCODE + r"(?:[ \t]" + word + r"){0,2})?(?![\w'’.\-]|[ \t]*:)"
             # lowercase place lines: "delmas, mp 35739", "belgium 97466", a whole short line ("marke")
             r"|(?P<low>" + any_word + r"(?:,?[ \t]" + any_word + r"){0,2}(?:" + paren + r",?[ \t]+" + _POSTCODE
             + r"|(?=[ \t]*\n))))")

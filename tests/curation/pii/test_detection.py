@@ -221,6 +221,7 @@ def test_a_language_or_nationality_is_not_a_person():
     "the office is 351 Katelyn Light\nFoxfort, QC E7T 7T8",
     "H.No. 95, Parikh Chowk\nJabalpur 524480",
     "Send the parcel to 52/06\nChahal Nagar, Shimla-470059",
+    "Ship to 6343 Skogstien 106\nASKER nan 1386 please",  # a missing state written as "nan" by an export
 ])
 def test_multi_line_address_blocks_go_whole(text):
     out = scrub(text)
