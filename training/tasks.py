@@ -95,8 +95,10 @@ class ClassificationTask:
         self.scoring: Scoring | None = None
 
     def encode(self, frame: pl.DataFrame) -> dict:
-        ids = self.tok(frame.get_column("text").to_list(), truncation=True, max_length=self.config.max_length,
-                       add_special_tokens=True)["input_ids"]
+        texts = frame.get_column("text").to_list()
+        # an empty split (a snapshot without a test split) is no call: transformers 5's fast tokenizers fail on []
+        ids = self.tok(texts, truncation=True, max_length=self.config.max_length,
+                       add_special_tokens=True)["input_ids"] if texts else []
         y = [self.index[l] for l in frame.get_column("label").to_list()]
         return {"ids": ids, "y": y, "example_id": frame.get_column("example_id").to_list(),
                 "text": frame.get_column("text").to_list()}

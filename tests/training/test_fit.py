@@ -97,3 +97,11 @@ def test_early_stopping_keeps_best_epoch_when_validation_stops_improving(tmp_pat
     # A vanishing learning rate never changes a prediction: macro-F1 stays flat, so epoch 1 stays best.
     res = fit(cls_snapshot, cls_config(tiny_bert, learning_rate=1e-12, patience=1, epochs=5), tmp_path / "o")
     assert (len(res.history), res.best_epoch, res.stopped_early) == (2, 1, True)
+
+
+def test_a_snapshot_without_a_test_split_trains_and_reports_no_test_metrics(tmp_path, cls_snapshot, tiny_bert):
+    from dataclasses import replace
+
+    snap = replace(cls_snapshot, splits={k: v for k, v in cls_snapshot.splits.items() if k != "test"})
+    res = fit(snap, cls_config(tiny_bert, epochs=1), tmp_path / "o")
+    assert res.test == {} and len(res.history) == 1
